@@ -1,0 +1,54 @@
+"""secure_api: an Amazon API Gateway REST API that is secure from its first line.
+
+The public names are loaded lazily so that ``secure_api.keys`` (the API key operations shared by the
+``secure-api`` command and the Lambdas) can be imported where ``aws_cdk`` is not installed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from secure_api.access import AccessPolicy
+    from secure_api.api import SecureRestApi
+    from secure_api.audit import AuditTrail
+    from secure_api.authorizer import BearerAuth
+    from secure_api.cors import CorsPolicy
+    from secure_api.domain import CustomDomain
+    from secure_api.errors import SecureApiConfigError
+    from secure_api.firewall import Firewall
+    from secure_api.monitoring import Monitoring
+    from secure_api.throttling import Throttle
+    from secure_api.usage_plans import Consumer, Quota, UsageTier
+
+_EXPORTS = {
+    "SecureRestApi": "secure_api.api",
+    "AccessPolicy": "secure_api.access",
+    "CorsPolicy": "secure_api.cors",
+    "CustomDomain": "secure_api.domain",
+    "Firewall": "secure_api.firewall",
+    "AuditTrail": "secure_api.audit",
+    "BearerAuth": "secure_api.authorizer",
+    "Throttle": "secure_api.throttling",
+    "Quota": "secure_api.usage_plans",
+    "UsageTier": "secure_api.usage_plans",
+    "Consumer": "secure_api.usage_plans",
+    "Monitoring": "secure_api.monitoring",
+    "SecureApiConfigError": "secure_api.errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'secure_api' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
