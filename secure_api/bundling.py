@@ -1,0 +1,103 @@
+"""Docker-free bundling of the library's Lambda functions.
+
+Each function's code root is ``lambdas/<name>/``. ``pip install --platform manylinux2014_<arch>
+--implementation cp --python-version X.Y --only-binary=:all: --target`` installs its
+``requirements.txt`` for the runtime's exact Python version and architecture, then the sources are
+copied beside it. Functions that run the API key operations also get ``secure_api/keys/``.
+CDK's standard ``aws:cdk:bundling-stacks`` context (``[]``) skips bundling, e.g. in fast tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsii
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
+from aws_cdk import aws_lambda as lambda_
+
+from secure_api import defaults
+
+LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
+PACKAGE_DIR = Path(__file__).resolve().parent
+_SHARED_FILES = ("__init__.py", "py.typed")
+
+
+def runtime() -> lambda_.Runtime:
+    """The Python runtime of every function the library deploys."""
+    return lambda_.Runtime(f"python{defaults.LAMBDA_PYTHON_VERSION}", lambda_.RuntimeFamily.PYTHON)
+
+
+def _sources(name: str, with_keys: bool) -> list[tuple[Path, str]]:
+    """(file, path inside the asset) for every file the asset is built from."""
+    root = LAMBDAS_DIR / name
+    files = [(p, str(p.relative_to(root))) for p in sorted(root.rglob("*")) if _wanted(p)]
+    if with_keys:
+        files += [(PACKAGE_DIR / f, f"secure_api/{f}") for f in _SHARED_FILES if (PACKAGE_DIR / f).exists()]
+        keys = PACKAGE_DIR / "keys"
+        files += [(p, f"secure_api/keys/{p.relative_to(keys)}") for p in sorted(keys.rglob("*.py"))]
+    return files
+
+
+def _wanted(path: Path) -> bool:
+    return path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+
+
+@jsii.implements(ILocalBundling)
+class PipLocalBundling:
+    """Builds a Lambda asset on this machine with pip, for the target platform (no Docker)."""
+
+    def __init__(self, name: str, *, architecture: lambda_.Architecture, with_keys: bool) -> None:
+        self.name = name
+        self.arch = "aarch64" if architecture.name == lambda_.Architecture.ARM_64.name else "x86_64"
+        self.with_keys = with_keys
+
+    def try_bundle(self, output_dir: str, options: Any) -> bool:
+        """Install the requirements for the target platform, then copy the sources."""
+        out = Path(output_dir)
+        requirements = LAMBDAS_DIR / self.name / "requirements.txt"
+        if requirements.exists() and _has_requirements(requirements):
+            subprocess.run(  # noqa: S603 - fixed argument list, no shell
+                [
+                    sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                    "--no-compile",
+                    "--requirement", str(requirements), "--target", str(out),
+                    "--platform", f"manylinux2014_{self.arch}", "--implementation", "cp",
+                    "--python-version", defaults.LAMBDA_PYTHON_VERSION, "--only-binary=:all:",
+                ],
+                check=True,
+            )  # fmt: skip
+        for source, relative in _sources(self.name, self.with_keys):
+            target = out / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+        return True
+
+
+def _has_requirements(path: Path) -> bool:
+    return any(line.strip() and not line.strip().startswith("#") for line in path.read_text().splitlines())
+
+
+def lambda_code(name: str, *, architecture: lambda_.Architecture, with_keys: bool = False) -> lambda_.Code:
+    """The asset of ``lambdas/<name>``, bundled without Docker.
+
+    The asset hash covers every input (sources, shared key code, requirements, target platform), so
+    a change to any of them redeploys the function, whether or not bundling runs.
+    """
+    digest = hashlib.sha256()
+    digest.update(f"{defaults.LAMBDA_PYTHON_VERSION}|{architecture.name}|{with_keys}".encode())
+    for source, relative in _sources(name, with_keys):
+        digest.update(relative.encode() + b"\0" + source.read_bytes() + b"\0")
+    return lambda_.Code.from_asset(
+        str(LAMBDAS_DIR / name),
+        asset_hash=digest.hexdigest(),
+        asset_hash_type=AssetHashType.CUSTOM,
+        bundling=BundlingOptions(
+            image=DockerImage.from_registry("public.ecr.aws/sam/build-python3.12"),
+            local=PipLocalBundling(name, architecture=architecture, with_keys=with_keys),
+        ),
+    )
