@@ -1,0 +1,213 @@
+"""A small, strict JWS (compact serialization) verifier for bearer tokens.
+
+Only what an API authorizer needs: ``RS256``, ``PS256``, ``ES256`` and ``EdDSA`` signatures over
+``cryptography``'s primitives, with the algorithm pinned by configuration and the key's own JWK
+parameters. Everything taken from the token is parsed strictly: canonical base64url, UTF-8 JSON objects
+without duplicate members or non-finite numbers, and typed claims.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from authorizer_encoding import b64url_decode
+from authorizer_jwks import PublicKey
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.hashes import SHA256
+
+MAX_AUTHORIZATION_LENGTH = 8192
+_TYPES = frozenset({"jwt", "at+jwt", "application/jwt", "application/at+jwt"})
+_ECDSA_P256 = ec.ECDSA(SHA256())
+_PKCS1V15 = padding.PKCS1v15()
+_PSS = padding.PSS(mgf=padding.MGF1(SHA256()), salt_length=32)
+_SHA256 = SHA256()
+
+
+class Denied(Exception):
+    """The request is not authorized; ``reason`` is a short, fixed, loggable code (never token data)."""
+
+    def __init__(self, reason: str, *, kid: str | None = None, iss: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.kid = kid
+        self.iss = iss
+
+
+@dataclass(frozen=True, slots=True)
+class UnverifiedToken:
+    """A syntactically valid JWS whose signature has not been checked yet."""
+
+    alg: str
+    kid: str
+    claims: dict[str, Any]
+    signing_input: bytes
+    signature: bytes
+
+
+def bearer_token(authorization: object) -> str:
+    """Extract the JWT from ``Bearer <jwt>``: one space, one token, ASCII, at most 8 KiB in total."""
+    if not isinstance(authorization, str):
+        raise Denied("missing_token")
+    if len(authorization) > MAX_AUTHORIZATION_LENGTH:
+        raise Denied("oversized_token")
+    if not authorization.isascii():
+        raise Denied("non_ascii_token")
+    scheme, sep, token = authorization.partition(" ")
+    if not sep or scheme.lower() != "bearer":
+        raise Denied("not_bearer")
+    if not token or " " in token:
+        raise Denied("malformed_bearer")
+    return token
+
+
+def _decode(segment: str) -> bytes:
+    try:
+        return b64url_decode(segment)
+    except ValueError as error:
+        raise Denied("bad_base64") from error
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise ValueError("duplicate member")
+    return result
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"non-finite number {name}")
+
+
+def json_object(data: bytes) -> dict[str, Any]:
+    """Parse a strict UTF-8 JSON object (no duplicate members, no NaN/Infinity)."""
+    try:
+        value = json.loads(
+            data.decode("utf-8"), object_pairs_hook=_unique_members, parse_constant=_reject_constant
+        )
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise Denied("bad_json") from error
+    if not isinstance(value, dict):
+        raise Denied("bad_json")
+    return value
+
+
+def parse_token(token: str, algorithms: frozenset[str]) -> UnverifiedToken:
+    """Split and decode a compact JWS, checking its protected header against the pinned algorithms."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise Denied("not_jws")
+    header_b64, payload_b64, signature_b64 = parts
+    header = json_object(_decode(header_b64))
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not 0 < len(kid) <= 256:
+        raise Denied("bad_kid")
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in algorithms:
+        raise Denied("alg_not_allowed", kid=kid)
+    if "crit" in header:
+        raise Denied("crit_header", kid=kid)
+    typ = header.get("typ")
+    if typ is not None and (not isinstance(typ, str) or typ.lower() not in _TYPES):
+        raise Denied("bad_typ", kid=kid)
+    # jku, x5u, x5c and jwk are deliberately never read: keys come only from the configured JWKS.
+    claims = json_object(_decode(payload_b64))
+    signature = _decode(signature_b64)
+    return UnverifiedToken(
+        alg=alg,
+        kid=kid,
+        claims=claims,
+        signing_input=f"{header_b64}.{payload_b64}".encode("ascii"),
+        signature=signature,
+    )
+
+
+def _ecdsa_der(signature: bytes, size: int) -> bytes:
+    if len(signature) != 2 * size:
+        raise InvalidSignature
+    r = int.from_bytes(signature[:size], "big")
+    s = int.from_bytes(signature[size:], "big")
+    return encode_dss_signature(r, s)
+
+
+def verify_signature(token: UnverifiedToken, key: PublicKey) -> bool:
+    """Verify ``token`` with ``key`` if, and only if, the key's JWK allows the token's algorithm."""
+    if token.alg not in key.algorithms:
+        return False
+    public = key.public_key
+    try:
+        if token.alg == "RS256" and isinstance(public, rsa.RSAPublicKey):
+            public.verify(token.signature, token.signing_input, _PKCS1V15, _SHA256)
+        elif token.alg == "PS256" and isinstance(public, rsa.RSAPublicKey):
+            public.verify(token.signature, token.signing_input, _PSS, _SHA256)
+        elif token.alg == "ES256" and isinstance(public, ec.EllipticCurvePublicKey):
+            public.verify(_ecdsa_der(token.signature, 32), token.signing_input, _ECDSA_P256)
+        elif token.alg == "EdDSA" and isinstance(public, ed25519.Ed25519PublicKey):
+            public.verify(token.signature, token.signing_input)
+        else:
+            return False
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def verify_with_any(token: UnverifiedToken, keys: Iterable[PublicKey]) -> None:
+    """Accept the token when one of the candidate keys verifies it."""
+    for key in keys:
+        if verify_signature(token, key):
+            return
+    raise Denied("bad_signature", kid=token.kid)
+
+
+def _numeric_date(claims: dict[str, Any], name: str, kid: str) -> float | None:
+    value = claims.get(name)
+    if value is None and name not in claims:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise Denied(f"bad_{name}", kid=kid)
+    return float(value)
+
+
+def validate_claims(
+    claims: dict[str, Any],
+    *,
+    kid: str,
+    issuer: str,
+    audiences: frozenset[str],
+    audience_claim: str,
+    leeway: int,
+    now: float,
+) -> str:
+    """Check ``iss``, audience, ``exp``/``nbf``/``iat`` and ``sub``; return the subject."""
+    iss = claims.get("iss")
+    if not isinstance(iss, str) or iss != issuer:
+        raise Denied("wrong_issuer", kid=kid, iss=iss if isinstance(iss, str) else None)
+    exp = _numeric_date(claims, "exp", kid)
+    if exp is None:
+        raise Denied("missing_exp", kid=kid, iss=iss)
+    if now >= exp + leeway:
+        raise Denied("expired", kid=kid, iss=iss)
+    nbf = _numeric_date(claims, "nbf", kid)
+    if nbf is not None and now + leeway < nbf:
+        raise Denied("not_yet_valid", kid=kid, iss=iss)
+    iat = _numeric_date(claims, "iat", kid)
+    if iat is not None and now + leeway < iat:
+        raise Denied("issued_in_future", kid=kid, iss=iss)
+    aud = claims.get(audience_claim)
+    if isinstance(aud, str):
+        accepted = aud in audiences
+    elif isinstance(aud, list) and aud and all(isinstance(a, str) for a in aud):
+        accepted = any(a in audiences for a in aud)
+    else:
+        accepted = False
+    if not accepted:
+        raise Denied("wrong_audience", kid=kid, iss=iss)
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub or len(sub) > 1024:
+        raise Denied("bad_sub", kid=kid, iss=iss)
+    return sub
