@@ -6,8 +6,8 @@ import json
 
 from aws_cdk import aws_apigateway as apigw
 
-# Field name -> API Gateway context variable. Numbers that are always present are written unquoted
-# so that metric filters and Contributor Insights can compare them numerically.
+# Field name -> API Gateway context variable. Every value is a JSON string ("-" when API Gateway
+# has none), so each line is valid JSON whatever the request was; filters compare strings.
 ACCESS_LOG_FIELDS: dict[str, str] = {
     "requestId": "$context.requestId",
     "extendedRequestId": "$context.extendedRequestId",
@@ -40,13 +40,8 @@ ACCESS_LOG_FIELDS: dict[str, str] = {
     "errorResponseType": "$context.error.responseType",
     "xrayTraceId": "$context.xrayTraceId",
 }
-_NUMERIC = frozenset({"status", "requestTimeEpoch", "responseLatency"})
 
 
 def access_log_format() -> apigw.AccessLogFormat:
     """One JSON object per request with the fields of ``ACCESS_LOG_FIELDS``."""
-    parts = [
-        f'"{name}":{value}' if name in _NUMERIC else f'"{name}":{json.dumps(value)}'
-        for name, value in ACCESS_LOG_FIELDS.items()
-    ]
-    return apigw.AccessLogFormat.custom("{" + ",".join(parts) + "}")
+    return apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS, separators=(",", ":")))

@@ -13,7 +13,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from secure_api import defaults
+from secure_api import compliance, defaults
 from secure_api.access import AccessPolicy
 from secure_api.access_logs import access_log_format
 from secure_api.authorizer import BearerAuth, BearerAuthorizer
@@ -86,6 +86,7 @@ class SecureRestApi(Construct):
             self.rest_api.latest_deployment.add_to_logical_id({"accessPolicy": self._access.fingerprint()})
         self.stage: apigw.Stage = self.rest_api.deployment_stage
         self._method_settings = StageMethodSettings(self.stage)
+        compliance.acknowledge(self.stage, "stage-cache-off", "stage-client-certificate")
         self.request_validator = self.rest_api.add_request_validator(
             "RequestValidator", validate_request_body=True, validate_request_parameters=True
         )
@@ -147,12 +148,14 @@ class SecureRestApi(Construct):
         if resource.node.try_find_child(route.method) is not None:
             raise SecureApiConfigError("add_route", route.key, "a route that has not been added already")
 
+        acknowledgements: list[str] = []
         options: dict[str, Any] = {
             "api_key_required": bool(api_key_required),
             "request_validator": self.request_validator,
         }
         if auth == "bearer":
             assert self._bearer is not None
+            acknowledgements.append("bearer-authorizer-not-cognito")
             options["authorizer"] = self._bearer.authorizer
             options["authorization_type"] = apigw.AuthorizationType.CUSTOM
             self._bearer.add_route_scopes(route.key, scopes)
@@ -163,6 +166,7 @@ class SecureRestApi(Construct):
             self._warn(f"route {route.key}", "auth='none': anyone the resource policy admits can call it")
 
         method_ = resource.add_method(route.method, self._integration(integration), **options)
+        compliance.acknowledge(method_, *acknowledgements)
         if self._cors is not None and resource.node.try_find_child("OPTIONS") is None:
             self._cors.add_preflight(resource)
         if throttle is not None:
@@ -188,12 +192,14 @@ class SecureRestApi(Construct):
         )
         if fn.node.addr not in self._functions_with_permission:
             self._functions_with_permission.add(fn.node.addr)
+            permission_id = f"InvokeBy{self.node.id}{_short(self.node.addr)}"
             fn.add_permission(
-                f"InvokeBy{self.node.id}{_short(self.node.addr)}",
+                permission_id,
                 principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
                 action="lambda:InvokeFunction",
                 source_arn=self.rest_api.arn_for_execute_api("*", "/*", "*"),
             )
+            compliance.acknowledge(fn.node.find_child(permission_id), "permission-source-arn-join")
         return apigw.Integration(
             type=apigw.IntegrationType.AWS_PROXY,
             integration_http_method="POST",

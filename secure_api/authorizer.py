@@ -16,9 +16,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from secure_api import defaults
+from secure_api import compliance, defaults
 from secure_api.errors import SecureApiConfigError, is_token, require_int
-from secure_api.lambda_function import secure_function
+from secure_api.lambda_function import SecureFunction
 
 ALGORITHMS = ("RS256", "ES256", "PS256", "EdDSA")
 
@@ -143,7 +143,7 @@ class _RouteScopes:
 
 @dataclass
 class _SharedFunction:
-    function: lambda_.Function
+    function: SecureFunction
     route_scopes: _RouteScopes
 
 
@@ -163,8 +163,8 @@ class BearerAuthorizer:
     ) -> None:
         registry_key = (Stack.of(scope).node.path, auth)
         shared = _FUNCTIONS.get(registry_key)
-        if shared is None or shared.function.node.scope is None or not _same_app(shared.function, scope):
-            function = secure_function(
+        if shared is None or not _same_app(shared.function, scope):
+            function = SecureFunction(
                 scope,
                 "AuthorizerFunction",
                 code_name="authorizer",
@@ -175,10 +175,13 @@ class BearerAuthorizer:
                 timeout=defaults.AUTHORIZER_TIMEOUT,
                 memory_size=auth.memory_size,
                 reserved_concurrency=auth.reserved_concurrency,
+                # Its only resource-policy statements are the TokenAuthorizers' invoke permissions.
+                acknowledgements=("sync-lambda-no-dlq", "permission-source-arn-join"),
             )
-            shared = _SharedFunction(function, _RouteScopes(function))
+            shared = _SharedFunction(function, _RouteScopes(function.function))
             _FUNCTIONS[registry_key] = shared
-        self.function = shared.function
+        self.secure_function = shared.function
+        self.function = shared.function.function
         self._route_scopes = shared.route_scopes
         self.authorizer = apigw.TokenAuthorizer(
             scope,

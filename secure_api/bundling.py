@@ -29,7 +29,7 @@ _SHARED_FILES = ("__init__.py", "py.typed")
 
 def runtime() -> lambda_.Runtime:
     """The Python runtime of every function the library deploys."""
-    return lambda_.Runtime(f"python{defaults.LAMBDA_PYTHON_VERSION}", lambda_.RuntimeFamily.PYTHON)
+    return lambda_.Runtime(f"python{defaults.LAMBDA_PYTHON_VERSION}", lambda_.RuntimeFamily.PYTHON, supports_code_guru_profiling=True)
 
 
 def _sources(name: str, with_keys: bool) -> list[tuple[Path, str]]:

@@ -18,7 +18,7 @@ MAX_RATE_LIMIT = 1_000_000
 MAX_BURST_LIMIT = 1_000_000
 
 # Lambda functions the library deploys.
-LAMBDA_PYTHON_VERSION = "3.12"
+LAMBDA_PYTHON_VERSION = "3.14"  # the latest Python runtime Lambda offers (cdk-nag L1)
 LAMBDA_MEMORY_MB = 256
 
 # Bearer authorizer.

@@ -9,9 +9,9 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 
-def logs_key(scope: Construct, id_: str, *, description: str) -> kms.Key:
-    """A rotating CMK that CloudWatch Logs may use for this account's and region's log groups only."""
-    stack = Stack.of(scope)
+def secure_key(scope: Construct, id_: str, *, description: str) -> kms.Key:
+    """A customer-managed key with rotation on, kept on stack deletion, whose grants can only be
+    created for AWS resources (Control Tower CT.KMS.PR.3)."""
     key = kms.Key(
         scope,
         id_,
@@ -19,6 +19,23 @@ def logs_key(scope: Construct, id_: str, *, description: str) -> kms.Key:
         enable_key_rotation=True,
         removal_policy=RemovalPolicy.RETAIN,
     )
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="DenyGrantsNotForAwsResources",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["kms:CreateGrant"],
+            resources=["*"],
+            conditions={"BoolIfExists": {"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}},
+        )
+    )
+    return key
+
+
+def logs_key(scope: Construct, id_: str, *, description: str) -> kms.Key:
+    """A ``secure_key`` that CloudWatch Logs may use for this account's and region's log groups only."""
+    stack = Stack.of(scope)
+    key = secure_key(scope, id_, description=description)
     key.add_to_resource_policy(
         iam.PolicyStatement(
             sid="AllowCloudWatchLogs",

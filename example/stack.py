@@ -1,0 +1,60 @@
+"""The example stack: every option of the library, three routes, synthesizable with no AWS account."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from secure_api import AccessPolicy, BearerAuth, CorsPolicy, SecureRestApi, Throttle
+from secure_api.encryption import secure_key
+from secure_api.lambda_function import SecureFunction
+
+ORDERS_CODE = Path(__file__).resolve().parent / "orders"
+
+
+class ExampleStack(cdk.Stack):
+    """An orders API: bearer tokens, an IP allow list, CORS for one web app, per-route throttling."""
+
+    def __init__(self, scope: Construct, id_: str, **kwargs: object) -> None:
+        super().__init__(scope, id_, **kwargs)  # type: ignore[arg-type]
+        self.api = SecureRestApi(
+            self,
+            "OrdersApi",
+            stage_name="prod",
+            access=AccessPolicy(allow_ip_ranges=["203.0.113.0/24", "2001:db8::/32"], deny_ip_ranges=["203.0.113.128/25"]),
+            cors=CorsPolicy(["https://app.example.com"]),
+            auth=BearerAuth(issuer="https://login.example.com/", audience=["orders-api"]),
+            throttle=Throttle(rate_limit=1000, burst_limit=2000),
+        )
+        orders = self.orders_function()
+        self.api.add_route("GET", "/orders", orders, scopes=["orders:read"])
+        self.api.add_route(
+            "GET", "/orders/{id}", orders, scopes=["orders:read"], throttle=Throttle(rate_limit=100, burst_limit=200)
+        )
+        self.api.add_route(
+            "POST", "/orders", orders, scopes=["orders:write"], throttle=Throttle(rate_limit=20, burst_limit=40)
+        )
+        cdk.CfnOutput(self, "ApiUrl", value=self.api.url)
+
+    def orders_function(self) -> lambda_.IFunction:
+        """The backend, hardened with the library's own function recipe."""
+        key = secure_key(self, "OrdersKey", description="orders backend: environment and logs")
+        key.grant_encrypt_decrypt(iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com"))
+        return SecureFunction(
+            self,
+            "Orders",
+            code_name="orders",
+            code=lambda_.Code.from_asset(str(ORDERS_CODE)),
+            handler="index.handler",
+            description="orders backend",
+            environment={},
+            key=key,
+            retention=logs.RetentionDays.ONE_YEAR,
+            timeout=cdk.Duration.seconds(10),
+            acknowledgements=("sync-lambda-no-dlq",),
+        ).function

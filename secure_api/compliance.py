@@ -1,0 +1,136 @@
+"""The compliance checks the library is held to, and every acknowledgement, each with its reason.
+
+The packs: cdk-nag's AwsSolutions, Serverless, NIST 800-53 R5, HIPAA Security and PCI DSS 3.2.1,
+cfn-guard with the Control Tower rules (as CDK validation plugins), checkov and cfn-lint (run on the
+synthesized template by ``tests/compliance``). A finding is fixed wherever the fix is real; what is
+left is acknowledged here, on the narrowest construct, and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import Acknowledgment, CfnResource, IPolicyValidationPluginBeta1, Validations
+from constructs import IConstruct
+
+NAG_PACKS = ("AwsSolutions", "Serverless", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    """Rules (``<pack>::<rule>`` for cdk-nag and cfn-guard, ``CKV_...`` for checkov) and why."""
+
+    rules: tuple[str, ...]
+    reason: str
+
+
+def _nag(rule: str, packs: Iterable[str] = NAG_PACKS) -> tuple[str, ...]:
+    return tuple(f"{pack}::{pack}-{rule}" for pack in packs)
+
+
+ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
+    "bearer-authorizer-not-cognito": Acknowledgement(
+        ("AwsSolutions::AwsSolutions-COG4",),
+        "Methods use the library's Lambda TOKEN authorizer, which verifies JWTs from any OIDC issuer "
+        "(Cognito included) with pinned algorithms, exact iss/aud and a route-independent cached policy.",
+    ),
+    "xray-wildcard": Acknowledgement(
+        ("AwsSolutions::AwsSolutions-IAM5[Resource::*]",),
+        "Only xray:PutTraceSegments and xray:PutTelemetryRecords use '*': X-Ray has no resource-level "
+        "permissions for them; every other statement names its resource.",
+    ),
+    "stage-cache-off": Acknowledgement(
+        (
+            *_nag("APIGWCacheEnabledAndEncrypted", ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")),
+            "CKV_AWS_120",
+        ),
+        "Response caching is off on purpose: on an authenticated API a cached response can be served to "
+        "a different caller, and a cache cluster costs money around the clock. No cached data exists to encrypt.",
+    ),
+    "stage-client-certificate": Acknowledgement(
+        _nag("APIGWSSLEnabled", ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")),
+        "A stage client certificate only authenticates API Gateway to HTTP backends; the integrations "
+        "here are Lambda functions invoked through IAM, and clients reach the API over TLS 1.2+ only.",
+    ),
+    "sync-lambda-no-dlq": Acknowledgement(
+        (*_nag("LambdaDLQ", ("Serverless", "NIST.800.53.R5", "HIPAA.Security")), "CKV_AWS_116"),
+        "Invoked synchronously by API Gateway: a dead-letter queue only ever receives failed "
+        "asynchronous invocations, so it would stay empty; failures surface as alarms instead.",
+    ),
+    "lambda-no-reserved-concurrency": Acknowledgement(
+        (*_nag("LambdaConcurrency", ("NIST.800.53.R5", "HIPAA.Security")), "CKV_AWS_115"),
+        "Reserved concurrency is opt-in (BearerAuth(reserved_concurrency=...)): a default cap would "
+        "throttle legitimate traffic and fails to deploy in accounts with the minimum concurrency quota; "
+        "API Gateway stage and route throttling bound the invocation rate instead.",
+    ),
+    "lambda-outside-vpc": Acknowledgement(
+        (
+            *_nag("LambdaInsideVPC", ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")),
+            "cdk-validator-cfnguard::lambda_inside_vpc_check",
+            "CKV_AWS_117",
+        ),
+        "The library's functions reach only AWS APIs and the issuer's public JWKS endpoint over HTTPS and "
+        "hold no data at rest; a VPC would add NAT gateways or endpoints and no protection.",
+    ),
+    "permission-source-arn-join": Acknowledgement(
+        ("cdk-validator-cfnguard::lambda_function_public_access_prohibited_check",),
+        "The permission is scoped to this API with a SourceArn built by Fn::Join from the API's id; the "
+        "rule only recognises literal strings or bare Refs, so it cannot see that the permission is not public.",
+    ),
+    "role-dependency": Acknowledgement(
+        ("cfn-lint::W3005",),
+        "CDK makes a function depend explicitly on its role so that the role's policies exist before the "
+        "function is invoked; the extra DependsOn is redundant and harmless.",
+    ),
+}
+
+IGNORE_ACKNOWLEDGEMENTS = "secure-api:compliance:ignoreAcknowledgements"
+
+
+def acknowledge(scope: IConstruct, *names: str) -> None:
+    """Acknowledge the named findings on ``scope`` (cdk-nag and cfn-guard: the constructs under it too;
+    checkov and cfn-lint: its CloudFormation resource).
+
+    With the context key ``secure-api:compliance:ignoreAcknowledgements`` set, nothing is acknowledged:
+    the compliance report uses that to count every finding before acknowledgement.
+    """
+    if scope.node.try_get_context(IGNORE_ACKNOWLEDGEMENTS):
+        return
+    for name in names:
+        ack = ACKNOWLEDGEMENTS[name]
+        for rule in ack.rules:
+            if rule.startswith("CKV"):
+                _add_to_metadata(scope, "checkov", "skip", {"id": rule, "comment": ack.reason})
+            elif rule.startswith("cfn-lint::"):
+                _add_to_metadata(scope, "cfn-lint", "config", rule.removeprefix("cfn-lint::"))
+            else:
+                Validations.of(scope).acknowledge(Acknowledgment(id=rule, reason=ack.reason))
+
+
+def _add_to_metadata(scope: IConstruct, tool: str, key: str, entry: Any) -> None:
+    resource = scope if isinstance(scope, CfnResource) else scope.node.default_child
+    if not isinstance(resource, CfnResource):
+        raise TypeError(f"{tool} acknowledgement needs a CloudFormation resource, not {scope.node.path}")
+    metadata: dict[str, Any] = resource.get_metadata(tool) or {}
+    if tool == "cfn-lint":
+        metadata.setdefault("config", {}).setdefault("ignore_checks", []).append(entry)
+    else:
+        metadata.setdefault(key, []).append(entry)
+    resource.add_metadata(tool, metadata)
+
+
+def validation_plugins() -> list[IPolicyValidationPluginBeta1]:
+    """The five cdk-nag packs and cfn-guard with the Control Tower rules, for ``Validations.add_plugins``."""
+    import cdk_nag
+    from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
+
+    return [
+        cdk_nag.AwsSolutionsChecks(),
+        cdk_nag.ServerlessChecks(),
+        cdk_nag.NIST80053R5Checks(),
+        cdk_nag.HIPAASecurityChecks(),
+        cdk_nag.PCIDSS321Checks(),
+        CfnGuardValidator(control_tower_rules_enabled=True),
+    ]
