@@ -25,3 +25,22 @@ def make_app(context: dict[str, Any]) -> Callable[..., Any]:
         return cdk.App(context={**context, **extra})
 
     return factory
+
+
+@pytest.fixture(scope="session")
+def example_stack(make_app: Callable[..., Any]) -> Any:
+    """The example app's stack, built once per session."""
+    from example.stack import ExampleStack
+
+    app = make_app()
+    stack = ExampleStack(app, "SecureApiExample")
+    app.synth()
+    return stack
+
+
+@pytest.fixture(scope="session")
+def example_template(example_stack: Any) -> Any:
+    """``assertions.Template`` of the example stack."""
+    from aws_cdk.assertions import Template
+
+    return Template.from_stack(example_stack)

@@ -1,0 +1,51 @@
+"""Small helpers for template assertions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk.assertions import Template
+from aws_cdk import aws_lambda as lambda_
+
+from tests.cdk_context import app_context
+
+
+def resources(template: Template, type_: str) -> dict[str, Any]:
+    """Every resource of ``type_`` in the template, by logical id."""
+    found: dict[str, Any] = template.find_resources(type_)
+    return found
+
+
+def only(template: Template, type_: str) -> dict[str, Any]:
+    """The one resource of ``type_`` (fails when there are several or none)."""
+    found = resources(template, type_)
+    assert len(found) == 1, f"expected one {type_}, found {sorted(found)}"
+    return next(iter(found.values()))
+
+
+def new_stack(**context: Any) -> tuple[cdk.App, cdk.Stack]:
+    """An app with cdk.json's context (bundling skipped) and an env-agnostic stack."""
+    app = cdk.App(context=app_context(**context))
+    return app, cdk.Stack(app, "Test")
+
+
+def inline_function(stack: cdk.Stack, id_: str = "Backend") -> lambda_.Function:
+    """A tiny backend for routes."""
+    return lambda_.Function(
+        stack,
+        id_,
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return {'statusCode': 200}\n"),
+    )
+
+
+def api_stack(**kwargs: Any) -> tuple[cdk.Stack, Any]:
+    """A stack with one ``SecureRestApi(**kwargs)`` carrying one IAM-authorized route."""
+    from secure_api import SecureRestApi
+
+    _, stack = new_stack()
+    api = SecureRestApi(stack, "Api", **kwargs)
+    api.add_route("GET", "/items", inline_function(stack), auth="iam")
+    return stack, api

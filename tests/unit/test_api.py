@@ -1,0 +1,189 @@
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+from aws_cdk import assertions
+from aws_cdk.assertions import Template
+
+from secure_api import BearerAuth, SecureRestApi, Throttle
+from secure_api.access_logs import ACCESS_LOG_FIELDS
+from secure_api.errors import SecureApiConfigError
+from tests.unit.helpers import api_stack, inline_function, new_stack, only, resources
+
+REQUIRED_LOG_FIELDS = {
+    "requestId", "extendedRequestId", "ip", "userAgent", "requestTime", "httpMethod", "resourcePath", "status",
+    "protocol", "responseLength", "responseLatency", "integrationLatency", "apiKeyId", "principalId",
+    "authorizerError", "wafResponseCode", "errorMessage",
+}  # fmt: skip
+
+
+def test_stage_defaults(example_template: Template) -> None:
+    stage = only(example_template, "AWS::ApiGateway::Stage")["Properties"]
+    assert stage["StageName"] == "prod"
+    assert stage["TracingEnabled"] is True
+    base = stage["MethodSettings"][0]
+    assert base == {
+        "DataTraceEnabled": False,
+        "HttpMethod": "*",
+        "LoggingLevel": "ERROR",
+        "MetricsEnabled": True,
+        "ResourcePath": "/*",
+        "ThrottlingBurstLimit": 2000,
+        "ThrottlingRateLimit": 1000,
+    }
+
+
+def test_route_throttles_use_tilde_encoding(example_template: Template) -> None:
+    settings = only(example_template, "AWS::ApiGateway::Stage")["Properties"]["MethodSettings"][1:]
+    by_route = {(s["HttpMethod"], s["ResourcePath"]): s for s in settings}
+    assert by_route[("GET", "/~1orders~1{id}")]["ThrottlingRateLimit"] == 100
+    assert by_route[("GET", "/~1orders~1{id}")]["ThrottlingBurstLimit"] == 200
+    assert by_route[("POST", "/~1orders")]["ThrottlingRateLimit"] == 20
+    assert all(s["DataTraceEnabled"] is False for s in settings)
+
+
+def test_zero_limits_are_kept_and_greedy_paths_encoded() -> None:
+    stack, api = api_stack()
+    api.add_route("ANY", "/files/{proxy+}", inline_function(stack, "F2"), auth="iam",
+                  throttle=Throttle(rate_limit=0, burst_limit=0))  # fmt: skip
+    settings = only(Template.from_stack(stack), "AWS::ApiGateway::Stage")["Properties"]["MethodSettings"]
+    assert {
+        "HttpMethod": "*",
+        "ResourcePath": "/~1files~1{proxy+}",
+        "ThrottlingRateLimit": 0,
+        "ThrottlingBurstLimit": 0,
+        "LoggingLevel": "ERROR",
+        "DataTraceEnabled": False,
+        "MetricsEnabled": True,
+    } in settings
+
+
+def test_json_access_log_has_every_field(example_template: Template) -> None:
+    setting = only(example_template, "AWS::ApiGateway::Stage")["Properties"]["AccessLogSetting"]
+    fields = json.loads(setting["Format"])
+    assert REQUIRED_LOG_FIELDS <= set(fields)
+    assert fields == ACCESS_LOG_FIELDS
+
+
+def test_log_groups_are_kms_encrypted_with_retention(example_template: Template) -> None:
+    groups = resources(example_template, "AWS::Logs::LogGroup")
+    assert groups
+    for group in groups.values():
+        assert "KmsKeyId" in group["Properties"]
+        assert group["Properties"]["RetentionInDays"] == 365
+
+
+def test_logs_key_rotates_and_admits_cloudwatch_logs(example_template: Template) -> None:
+    example_template.has_resource_properties(
+        "AWS::KMS::Key",
+        {
+            "EnableKeyRotation": True,
+            "KeyPolicy": {
+                "Statement": assertions.Match.array_with(
+                    [assertions.Match.object_like({"Sid": "AllowCloudWatchLogs"})]
+                )
+            },
+        },
+    )
+
+
+def test_request_validator_on_every_route(example_template: Template) -> None:
+    validator_id = next(iter(resources(example_template, "AWS::ApiGateway::RequestValidator")))
+    validator = only(example_template, "AWS::ApiGateway::RequestValidator")["Properties"]
+    assert validator["ValidateRequestBody"] is True and validator["ValidateRequestParameters"] is True
+    methods = [m["Properties"] for m in resources(example_template, "AWS::ApiGateway::Method").values()]
+    for method in methods:
+        if method["HttpMethod"] != "OPTIONS":
+            assert method["RequestValidatorId"] == {"Ref": validator_id}
+            assert method["AuthorizationType"] == "CUSTOM"
+
+
+def test_no_cloudwatch_role_by_default(example_template: Template) -> None:
+    assert not resources(example_template, "AWS::ApiGateway::Account")
+
+
+def test_opt_in_cloudwatch_role() -> None:
+    stack, _ = api_stack(create_cloudwatch_role=True)
+    assert resources(Template.from_stack(stack), "AWS::ApiGateway::Account")
+
+
+def test_one_invoke_permission_per_function(example_template: Template) -> None:
+    permissions = resources(example_template, "AWS::Lambda::Permission").values()
+    targets = Counter(json.dumps(p["Properties"]["FunctionName"]) for p in permissions)
+    # The backend serves three routes with one permission; the authorizer has one for its API.
+    assert sorted(targets.values()) == [1, 1]
+
+
+def test_disabled_protections_leave_warnings() -> None:
+    stack, api = api_stack()
+    api.add_route("GET", "/public", inline_function(stack, "F2"), auth="none")
+    warnings = assertions.Annotations.from_stack(stack).find_warning("*", assertions.Match.any_value())
+    texts = " ".join(json.dumps(w.entry.data) for w in warnings)
+    assert "auth" in texts and "GET /public" in texts
+
+
+def test_hundred_routes_stay_under_500_resources() -> None:
+    from example.stack import ExampleStack
+    from tests.cdk_context import app_context
+    import aws_cdk as cdk
+
+    app = cdk.App(context=app_context())
+    stack = ExampleStack(app, "Big")
+    backend = inline_function(stack, "Many")
+    before = len(Template.from_stack(ExampleStack(cdk.App(context=app_context()), "Small")).to_json()["Resources"])
+    for i in range(100):
+        stack.api.add_route("GET", f"/items{i}", backend)
+    count = len(Template.from_stack(stack).to_json()["Resources"])
+    assert count < 500
+    # Each route: its path resource, its method and one OPTIONS; the backend adds its role, function,
+    # log group and its single invoke permission.
+    assert count - before == 100 * 3 + 4
+
+
+def _bearer_api() -> tuple[object, SecureRestApi]:
+    _, stack = new_stack()
+    return stack, SecureRestApi(stack, "Api", auth=BearerAuth(issuer="https://id.example.com", audience=["a"]))
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "field"),
+    [
+        (("FETCH", "/x"), {}, "add_route.method"),
+        (("GET", "x"), {}, "add_route.path"),
+        (("GET", "/x"), {"auth": "basic"}, "add_route.auth"),
+        (("GET", "/x"), {"auth": "iam", "scopes": ["a"]}, "add_route.scopes"),
+        (("GET", "/x"), {"scopes": ["has space"]}, "add_route.scopes"),
+    ],
+)
+def test_fails_invalid_route(args: tuple[str, str], kwargs: dict[str, object], field: str) -> None:
+    stack, api = _bearer_api()
+    with pytest.raises(SecureApiConfigError) as info:
+        api.add_route(*args, inline_function(stack), **kwargs)  # type: ignore[arg-type]
+    assert str(info.value).startswith(field)
+
+
+def test_fails_bearer_route_without_bearer_auth() -> None:
+    stack, api = api_stack()
+    with pytest.raises(SecureApiConfigError, match="add_route.auth"):
+        api.add_route("GET", "/y", inline_function(stack, "F2"))
+
+
+def test_fails_duplicate_route() -> None:
+    stack, api = api_stack()
+    with pytest.raises(SecureApiConfigError, match="add_route"):
+        api.add_route("GET", "/items", inline_function(stack, "F2"), auth="iam")
+
+
+def test_fails_integration_of_wrong_type() -> None:
+    stack, api = api_stack()
+    with pytest.raises(SecureApiConfigError, match="add_route.integration"):
+        api.add_route("GET", "/z", "not an integration", auth="iam")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["", "has-dash", "x" * 129])
+def test_fails_bad_stage_name(name: str) -> None:
+    _, stack = new_stack()
+    with pytest.raises(SecureApiConfigError, match="stage_name"):
+        SecureRestApi(stack, "Api", stage_name=name)
