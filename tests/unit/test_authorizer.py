@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk import Duration
+from aws_cdk.assertions import Template
+
+from secure_api import BearerAuth, SecureRestApi
+from secure_api.defaults import BEARER_TOKEN_REGEX
+from secure_api.errors import SecureApiConfigError
+from tests.unit.helpers import inline_function, new_stack, only, resources
+
+
+def _authorizer_function(template: Template) -> dict[str, object]:
+    functions = resources(template, "AWS::Lambda::Function")
+    return next(f for k, f in functions.items() if k.startswith("OrdersApiAuthorizerFunction"))["Properties"]
+
+
+def test_token_authorizer_with_regex_and_cache(example_template: Template) -> None:
+    authorizer = only(example_template, "AWS::ApiGateway::Authorizer")["Properties"]
+    assert authorizer["Type"] == "TOKEN"
+    assert authorizer["IdentitySource"] == "method.request.header.Authorization"
+    assert authorizer["IdentityValidationExpression"] == BEARER_TOKEN_REGEX
+    assert authorizer["AuthorizerResultTtlInSeconds"] == 300
+
+
+def test_function_contract_environment(example_template: Template) -> None:
+    env = _authorizer_function(example_template)["Environment"]["Variables"]  # type: ignore[index]
+    assert env["JWKS_URI"] == "https://login.example.com/.well-known/jwks.json"
+    assert env["ISSUER"] == "https://login.example.com/"
+    assert env["AUDIENCE"] == "orders-api"
+    assert env["ALGORITHMS"] == "RS256"
+    assert env["LEEWAY_SECONDS"] == "30"
+    assert json.loads(env["ROUTE_SCOPES"]) == {
+        "GET /orders": ["orders:read"],
+        "GET /orders/{id}": ["orders:read"],
+        "POST /orders": ["orders:write"],
+    }
+
+
+def test_function_is_hardened(example_template: Template) -> None:
+    fn = _authorizer_function(example_template)
+    assert fn["Runtime"] == "python3.14"
+    assert fn["Architectures"] == ["arm64"]
+    assert fn["TracingConfig"] == {"Mode": "Active"}
+    assert "KmsKeyArn" in fn
+    role_id = fn["Role"]["Fn::GetAtt"][0]  # type: ignore[index]
+    role = resources(example_template, "AWS::IAM::Role")[role_id]["Properties"]
+    policies = json.dumps(role.get("ManagedPolicyArns", []))
+    assert "arn:aws:iam::aws:policy" not in policies and ":iam::aws:policy" not in policies
+    assert "Policies" not in role
+
+
+def test_shared_bearer_auth_one_function_two_authorizers() -> None:
+    _, stack = new_stack()
+    auth = BearerAuth(issuer="https://id.example.com", audience=["a"])
+    for name in ("One", "Two"):
+        api = SecureRestApi(stack, name, auth=auth)
+        api.add_route("GET", "/x", inline_function(stack, f"F{name}"))
+    template = Template.from_stack(stack)
+    authorizer_functions = [k for k in resources(template, "AWS::Lambda::Function") if "Authorizer" in k]
+    assert len(authorizer_functions) == 1
+    assert len(resources(template, "AWS::ApiGateway::Authorizer")) == 2
+
+
+def test_no_route_scopes_when_no_route_has_scopes() -> None:
+    _, stack = new_stack()
+    api = SecureRestApi(stack, "Api", auth=BearerAuth(issuer="https://id.example.com", audience=["a"]))
+    api.add_route("GET", "/x", inline_function(stack))
+    fns = resources(Template.from_stack(stack), "AWS::Lambda::Function")
+    env = next(f for k, f in fns.items() if "Authorizer" in k)["Properties"]["Environment"]["Variables"]
+    assert "ROUTE_SCOPES" not in env
+
+
+def test_jwks_uri_and_algorithms_are_configurable() -> None:
+    auth = BearerAuth(
+        issuer="https://id.example.com/",
+        audience=["a", "b"],
+        jwks_uri="https://keys.example.com/jwks",
+        algorithms=["ES256", "EdDSA"],
+        leeway=Duration.seconds(60),
+        api_key_claim="client_id",
+    )
+    assert auth.environment() == {
+        "JWKS_URI": "https://keys.example.com/jwks",
+        "ISSUER": "https://id.example.com/",
+        "AUDIENCE": "a,b",
+        "ALGORITHMS": "ES256,EdDSA",
+        "LEEWAY_SECONDS": "60",
+        "API_KEY_CLAIM": "client_id",
+    }
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"issuer": "login.example.com"}, "BearerAuth.issuer"),
+        ({"issuer": "http://login.example.com"}, "BearerAuth.issuer"),
+        ({"audience": []}, "BearerAuth.audience"),
+        ({"audience": "orders"}, "BearerAuth.audience"),
+        ({"algorithms": ["HS256"]}, "BearerAuth.algorithms"),
+        ({"algorithms": ["none"]}, "BearerAuth.algorithms"),
+        ({"cache_ttl": Duration.hours(2)}, "BearerAuth.cache_ttl"),
+        ({"leeway": Duration.seconds(61)}, "BearerAuth.leeway"),
+        ({"jwks_uri": "ftp://x.example.com/jwks"}, "BearerAuth.jwks_uri"),
+        ({"reserved_concurrency": 0}, "BearerAuth.reserved_concurrency"),
+    ],
+)
+def test_fails_invalid_bearer_auth(kwargs: dict[str, object], field: str) -> None:
+    base: dict[str, object] = {"issuer": "https://login.example.com/", "audience": ["orders"]}
+    with pytest.raises(SecureApiConfigError) as info:
+        BearerAuth(**{**base, **kwargs})  # type: ignore[arg-type]
+    assert str(info.value).startswith(field)
+
+
+def test_loopback_http_issuer_is_allowed_for_tests() -> None:
+    assert BearerAuth(issuer="http://127.0.0.1:8080", audience=["a"]).resolved_jwks_uri.startswith("http://127")

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_lambda as lambda_
+
+from secure_api import bundling
+from tests.cdk_context import app_context
+
+
+@pytest.mark.slow
+def test_real_bundle_contains_the_crypto_library_for_arm64(tmp_path: Path) -> None:
+    app = cdk.App(context=app_context(bundle=True), outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Bundle")
+    lambda_.Function(
+        stack,
+        "Fn",
+        runtime=bundling.runtime(),
+        architecture=lambda_.Architecture.ARM_64,
+        handler="handler.handler",
+        code=bundling.lambda_code("authorizer", architecture=lambda_.Architecture.ARM_64),
+    )
+    app.synth()
+    assets = json.loads((tmp_path / "Bundle.assets.json").read_text())["files"]
+    asset_dir = tmp_path / next(a["source"]["path"] for a in assets.values() if a["source"]["path"].startswith("asset."))
+    assert (asset_dir / "handler.py").exists()
+    assert (asset_dir / "cryptography").is_dir()
+    binaries = list((asset_dir / "cryptography" / "hazmat" / "bindings").glob("_rust.abi3.so"))
+    assert binaries, "cryptography's compiled module is missing"
+    # ELF e_machine 0xB7 is AArch64: the wheel was chosen for the function's platform, not this machine's.
+    assert binaries[0].read_bytes()[18:20] == b"\xb7\x00"
+
+
+def test_asset_hash_covers_shared_key_code() -> None:
+    arm = lambda_.Architecture.ARM_64
+    with_keys = {rel for _, rel in bundling._sources("authorizer", True)}
+    without = {rel for _, rel in bundling._sources("authorizer", False)}
+    assert "secure_api/__init__.py" in with_keys - without
+    assert bundling.lambda_code("authorizer", architecture=arm) is not None
+
+
+def test_runtime_is_latest_python() -> None:
+    assert bundling.runtime().name == "python3.14"
