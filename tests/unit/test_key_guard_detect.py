@@ -111,7 +111,8 @@ def test_unusual_time_sustained_and_declared_hours() -> None:
     declared = d.KeyContext(consumer="app", active_hours=(8, 18))
     fresh = d.Baseline(api_key_id="abc123")
     kinds = [
-        [f.kind for f in d.evaluate_key(_window(40), fresh, declared, night + i * W, config)] for i in range(3)
+        [f.kind for f in d.evaluate_key(_window(40), fresh, declared, night + i * W, config)]
+        for i in range(3)
     ]
     assert kinds == [[], [], ["unusual_time"]]
 
@@ -142,10 +143,18 @@ def test_in_hours(hour: int, hours: tuple[int, int], inside: bool) -> None:
 
 def test_quarantine_decision() -> None:
     finding = d.Finding(
-        kind="spike", api_key_id="k", consumer="app", window_start=0, incident_start=0, notify=True, numbers={}
+        kind="spike",
+        api_key_id="k",
+        consumer="app",
+        window_start=0,
+        incident_start=0,
+        notify=True,
+        numbers={},
     )
     kinds = frozenset({"spike", "unusual_place"})
     assert d.should_quarantine(finding, enabled=True, kinds=kinds, exempt=frozenset())
     assert not d.should_quarantine(finding, enabled=False, kinds=kinds, exempt=frozenset())
     assert not d.should_quarantine(finding, enabled=True, kinds=kinds, exempt=frozenset({"app"}))
-    assert not d.should_quarantine(finding, enabled=True, kinds=frozenset({"error_burst"}), exempt=frozenset())
+    assert not d.should_quarantine(
+        finding, enabled=True, kinds=frozenset({"error_burst"}), exempt=frozenset()
+    )
