@@ -26,7 +26,9 @@ class ExampleStack(cdk.Stack):
             self,
             "OrdersApi",
             stage_name="prod",
-            access=AccessPolicy(allow_ip_ranges=["203.0.113.0/24", "2001:db8::/32"], deny_ip_ranges=["203.0.113.128/25"]),
+            access=AccessPolicy(
+                allow_ip_ranges=["203.0.113.0/24", "2001:db8::/32"], deny_ip_ranges=["203.0.113.128/25"]
+            ),
             cors=CorsPolicy(["https://app.example.com"]),
             auth=BearerAuth(issuer="https://login.example.com/", audience=["orders-api"]),
             throttle=Throttle(rate_limit=1000, burst_limit=2000),
@@ -34,10 +36,18 @@ class ExampleStack(cdk.Stack):
         orders = self.orders_function()
         self.api.add_route("GET", "/orders", orders, scopes=["orders:read"])
         self.api.add_route(
-            "GET", "/orders/{id}", orders, scopes=["orders:read"], throttle=Throttle(rate_limit=100, burst_limit=200)
+            "GET",
+            "/orders/{id}",
+            orders,
+            scopes=["orders:read"],
+            throttle=Throttle(rate_limit=100, burst_limit=200),
         )
         self.api.add_route(
-            "POST", "/orders", orders, scopes=["orders:write"], throttle=Throttle(rate_limit=20, burst_limit=40)
+            "POST",
+            "/orders",
+            orders,
+            scopes=["orders:write"],
+            throttle=Throttle(rate_limit=20, burst_limit=40),
         )
         cdk.CfnOutput(self, "ApiUrl", value=self.api.url)
 

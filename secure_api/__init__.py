@@ -38,7 +38,21 @@ _EXPORTS = {
     "SecureApiConfigError": "secure_api.errors",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "AccessPolicy",
+    "AuditTrail",
+    "BearerAuth",
+    "Consumer",
+    "CorsPolicy",
+    "CustomDomain",
+    "Firewall",
+    "Monitoring",
+    "Quota",
+    "SecureApiConfigError",
+    "SecureRestApi",
+    "Throttle",
+    "UsageTier",
+]
 
 
 def __getattr__(name: str) -> Any:

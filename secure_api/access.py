@@ -131,7 +131,9 @@ class AccessPolicy:
         """The resource policy: one Allow for this API, plus an explicit Deny per exclusion."""
         doc = iam.PolicyDocument()
         allow_principals: list[iam.IPrincipal] = (
-            [iam.AccountPrincipal(a) for a in self.allow_accounts] if self.allow_accounts else [iam.AnyPrincipal()]
+            [iam.AccountPrincipal(a) for a in self.allow_accounts]
+            if self.allow_accounts
+            else [iam.AnyPrincipal()]
         )
         doc.add_statements(
             iam.PolicyStatement(
@@ -146,7 +148,12 @@ class AccessPolicy:
             ("DenyOutsideAllowedIpRanges", "NotIpAddress", "aws:SourceIp", self.allow_ip_ranges),
             ("DenyBlockedIpRanges", "IpAddress", "aws:SourceIp", self.deny_ip_ranges),
             ("DenyOutsideAllowedVpcs", "StringNotEquals", "aws:SourceVpc", self.allow_vpc_ids),
-            ("DenyOutsideAllowedVpcEndpoints", "StringNotEquals", "aws:SourceVpce", self.allow_vpc_endpoint_ids),
+            (
+                "DenyOutsideAllowedVpcEndpoints",
+                "StringNotEquals",
+                "aws:SourceVpce",
+                self.allow_vpc_endpoint_ids,
+            ),
         ):
             if values:
                 doc.add_statements(_deny(sid, [iam.AnyPrincipal()], {operator: {key: list(values)}}))
@@ -157,7 +164,9 @@ class AccessPolicy:
         return doc
 
 
-def _deny(sid: str, principals: list[iam.IPrincipal], conditions: dict[str, Any] | None) -> iam.PolicyStatement:
+def _deny(
+    sid: str, principals: list[iam.IPrincipal], conditions: dict[str, Any] | None
+) -> iam.PolicyStatement:
     return iam.PolicyStatement(
         sid=sid,
         effect=iam.Effect.DENY,

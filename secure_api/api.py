@@ -21,8 +21,8 @@ from secure_api.cors import CorsPolicy
 from secure_api.encryption import encrypted_log_group, logs_key
 from secure_api.errors import SecureApiConfigError
 from secure_api.routes import Route
-from secure_api.throttling import Throttle
 from secure_api.stage_settings import StageMethodSettings
+from secure_api.throttling import Throttle
 
 AUTH_MODES = ("bearer", "iam", "none")
 
@@ -58,7 +58,9 @@ class SecureRestApi(Construct):
         self._log_retention = log_retention
         self._functions_with_permission: set[str] = set()
 
-        self.logs_key = logs_key(self, "LogsKey", description=f"secure_api {self.node.path}: logs and Lambda env")
+        self.logs_key = logs_key(
+            self, "LogsKey", description=f"secure_api {self.node.path}: logs and Lambda env"
+        )
         self.access_log_group = encrypted_log_group(
             self, "AccessLogs", key=self.logs_key, retention=log_retention
         )
@@ -132,7 +134,9 @@ class SecureRestApi(Construct):
         """
         route = Route.parse(method, path, field="add_route")
         if route.method == "OPTIONS" and self._cors is not None:
-            raise SecureApiConfigError("add_route.method", method, "not OPTIONS: CorsPolicy owns the preflight")
+            raise SecureApiConfigError(
+                "add_route.method", method, "not OPTIONS: CorsPolicy owns the preflight"
+            )
         if auth not in AUTH_MODES:
             raise SecureApiConfigError("add_route.auth", auth, f"one of {', '.join(AUTH_MODES)}")
         scopes = tuple(scopes)
@@ -142,7 +146,9 @@ class SecureRestApi(Construct):
             raise SecureApiConfigError("add_route.scopes", list(scopes), "scopes only with auth='bearer'")
         if auth == "bearer" and self._bearer is None:
             raise SecureApiConfigError(
-                "add_route.auth", auth, "auth='iam' or 'none' when the API has no BearerAuth (SecureRestApi(auth=...))"
+                "add_route.auth",
+                auth,
+                "auth='iam' or 'none' when the API has no BearerAuth (SecureRestApi(auth=...))",
             )
         resource = self.rest_api.root.resource_for_path(route.path)
         if resource.node.try_find_child(route.method) is not None:
@@ -179,7 +185,9 @@ class SecureRestApi(Construct):
         # jsii interfaces are not runtime-checkable protocols: check the members we use.
         if not (hasattr(integration, "function_arn") and hasattr(integration, "add_permission")):
             raise SecureApiConfigError(
-                "add_route.integration", integration, "an aws_apigateway.Integration or an aws_lambda.IFunction"
+                "add_route.integration",
+                integration,
+                "an aws_apigateway.Integration or an aws_lambda.IFunction",
             )
         fn = integration
         stack = Stack.of(self)
@@ -207,7 +215,9 @@ class SecureRestApi(Construct):
         )
 
     def _warn(self, what: str, why: str) -> None:
-        Annotations.of(self).add_warning_v2(f"secure-api:{what.split()[0]}-disabled", f"secure_api: {what}: {why}")
+        Annotations.of(self).add_warning_v2(
+            f"secure-api:{what.split(maxsplit=1)[0]}-disabled", f"secure_api: {what}: {why}"
+        )
 
 
 def _short(addr: str) -> str:
@@ -217,5 +227,3 @@ def _short(addr: str) -> str:
 def _check_stage_name(stage_name: Any) -> None:
     if not isinstance(stage_name, str) or not re.fullmatch(r"[A-Za-z0-9_]{1,128}", stage_name):
         raise SecureApiConfigError("stage_name", stage_name, "1-128 letters, digits or underscores")
-
-

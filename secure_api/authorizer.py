@@ -16,7 +16,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from secure_api import compliance, defaults
+from secure_api import defaults
 from secure_api.errors import SecureApiConfigError, is_token, require_int
 from secure_api.lambda_function import SecureFunction
 
@@ -58,19 +58,27 @@ class BearerAuth:
         if self.jwks_uri is not None:
             _require_url("BearerAuth.jwks_uri", self.jwks_uri)
         if isinstance(self.algorithms, str) or not self.algorithms:
-            raise SecureApiConfigError("BearerAuth.algorithms", self.algorithms, f"a non-empty list among {ALGORITHMS}")
+            raise SecureApiConfigError(
+                "BearerAuth.algorithms", self.algorithms, f"a non-empty list among {ALGORITHMS}"
+            )
         for alg in self.algorithms:
             if alg not in ALGORITHMS:
                 raise SecureApiConfigError(
-                    "BearerAuth.algorithms", list(self.algorithms), f"only {', '.join(ALGORITHMS)} ('{alg}' is not)"
+                    "BearerAuth.algorithms",
+                    list(self.algorithms),
+                    f"only {', '.join(ALGORITHMS)} ('{alg}' is not)",
                 )
         object.__setattr__(self, "algorithms", tuple(self.algorithms))
         _require_seconds("BearerAuth.cache_ttl", self.cache_ttl, 3600)
         _require_seconds("BearerAuth.leeway", self.leeway, 60)
-        if self.api_key_claim is not None and (not isinstance(self.api_key_claim, str) or not self.api_key_claim):
+        if self.api_key_claim is not None and (
+            not isinstance(self.api_key_claim, str) or not self.api_key_claim
+        ):
             raise SecureApiConfigError("BearerAuth.api_key_claim", self.api_key_claim, "a claim name")
         if self.reserved_concurrency is not None:
-            require_int("BearerAuth.reserved_concurrency", self.reserved_concurrency, minimum=1, maximum=10000)
+            require_int(
+                "BearerAuth.reserved_concurrency", self.reserved_concurrency, minimum=1, maximum=10000
+            )
         require_int("BearerAuth.memory_size", self.memory_size, minimum=128, maximum=10240)
 
     @property

@@ -29,7 +29,11 @@ _SHARED_FILES = ("__init__.py", "py.typed")
 
 def runtime() -> lambda_.Runtime:
     """The Python runtime of every function the library deploys."""
-    return lambda_.Runtime(f"python{defaults.LAMBDA_PYTHON_VERSION}", lambda_.RuntimeFamily.PYTHON, supports_code_guru_profiling=True)
+    return lambda_.Runtime(
+        f"python{defaults.LAMBDA_PYTHON_VERSION}",
+        lambda_.RuntimeFamily.PYTHON,
+        supports_code_guru_profiling=True,
+    )
 
 
 def _sources(name: str, with_keys: bool) -> list[tuple[Path, str]]:
@@ -56,7 +60,7 @@ class PipLocalBundling:
         self.arch = "aarch64" if architecture.name == lambda_.Architecture.ARM_64.name else "x86_64"
         self.with_keys = with_keys
 
-    def try_bundle(self, output_dir: str, options: Any) -> bool:
+    def try_bundle(self, output_dir: str, *_options: Any, **_kwargs: Any) -> bool:
         """Install the requirements for the target platform, then copy the sources."""
         out = Path(output_dir)
         requirements = LAMBDAS_DIR / self.name / "requirements.txt"

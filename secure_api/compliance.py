@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Acknowledgment, CfnResource, IPolicyValidationPluginBeta1, Validations
+from aws_cdk import Acknowledgment, CfnResource, Validations
 from constructs import IConstruct
 
 NAG_PACKS = ("AwsSolutions", "Serverless", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
@@ -121,7 +121,7 @@ def _add_to_metadata(scope: IConstruct, tool: str, key: str, entry: Any) -> None
     resource.add_metadata(tool, metadata)
 
 
-def validation_plugins() -> list[IPolicyValidationPluginBeta1]:
+def validation_plugins() -> list[Any]:
     """The five cdk-nag packs and cfn-guard with the Control Tower rules, for ``Validations.add_plugins``."""
     import cdk_nag
     from cdklabs.cdk_validator_cfnguard import CfnGuardValidator

@@ -51,7 +51,9 @@ class CorsPolicy:
                     "'*' or an origin 'scheme://host[:port]' with no path or trailing slash",
                 )
         if "*" in origins and len(origins) > 1:
-            raise SecureApiConfigError("CorsPolicy.allow_origins", list(origins), "'*' alone, not mixed with origins")
+            raise SecureApiConfigError(
+                "CorsPolicy.allow_origins", list(origins), "'*' alone, not mixed with origins"
+            )
         if "*" in origins and self.allow_credentials:
             raise SecureApiConfigError(
                 "CorsPolicy.allow_credentials",
@@ -60,7 +62,9 @@ class CorsPolicy:
             )
         bad = [m for m in self.allow_methods if not isinstance(m, str) or m.upper() not in _METHODS]
         if bad or not self.allow_methods:
-            raise SecureApiConfigError("CorsPolicy.allow_methods", list(self.allow_methods), f"methods among {_METHODS}")
+            raise SecureApiConfigError(
+                "CorsPolicy.allow_methods", list(self.allow_methods), f"methods among {_METHODS}"
+            )
         object.__setattr__(self, "allow_methods", tuple(m.upper() for m in self.allow_methods))
         object.__setattr__(self, "allow_headers", tuple(self.allow_headers))
         object.__setattr__(self, "expose_headers", tuple(self.expose_headers))

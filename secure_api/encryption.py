@@ -26,7 +26,9 @@ def secure_key(scope: Construct, id_: str, *, description: str) -> kms.Key:
             principals=[iam.AnyPrincipal()],
             actions=["kms:CreateGrant"],
             resources=["*"],
-            conditions={"BoolIfExists": {"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}},
+            conditions={
+                "BoolIfExists": {"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"}
+            },
         )
     )
     return key
@@ -40,20 +42,27 @@ def logs_key(scope: Construct, id_: str, *, description: str) -> kms.Key:
         iam.PolicyStatement(
             sid="AllowCloudWatchLogs",
             principals=[iam.ServicePrincipal(f"logs.{stack.region}.amazonaws.com")],
-            actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            actions=[
+                "kms:Encrypt*",
+                "kms:Decrypt*",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:Describe*",
+            ],
             resources=["*"],
             conditions={
                 "ArnLike": {
                     "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                        service="logs", resource="log-group", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+                        service="logs",
+                        resource="log-group",
+                        resource_name="*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
                     )
                 }
             },
         )
     )
     return key
-
-
 
 
 def encrypted_log_group(

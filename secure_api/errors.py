@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -41,7 +42,7 @@ def require_number(field: str, value: Any, *, minimum: float = 0, maximum: float
     if is_token(value):
         return
     bounds = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
         raise SecureApiConfigError(field, value, f"a number {bounds}")
     if value < minimum or (maximum is not None and value > maximum):
         raise SecureApiConfigError(field, value, f"a number {bounds}")
@@ -60,7 +61,9 @@ def require_cidr(field: str, value: Any) -> str:
             field, value, "an IPv4 or IPv6 CIDR such as '203.0.113.0/24' or '2001:db8::/32'"
         ) from None
     if "/" not in value:
-        raise SecureApiConfigError(field, value, "a CIDR with an explicit prefix length, e.g. '198.51.100.7/32'")
+        raise SecureApiConfigError(
+            field, value, "a CIDR with an explicit prefix length, e.g. '198.51.100.7/32'"
+        )
     if str(network.network_address) != str(ipaddress.ip_address(value.split("/")[0])):
         raise SecureApiConfigError(
             field, value, f"a network address with no host bits set (did you mean '{network}'?)"
@@ -79,7 +82,9 @@ _VPC = re.compile(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$")
 _VPCE = re.compile(r"^vpce-[0-9a-f]{8}([0-9a-f]{9})?$")
 
 
-def require_pattern(field: str, values: Iterable[Any], pattern: re.Pattern[str], expected: str) -> tuple[str, ...]:
+def require_pattern(
+    field: str, values: Iterable[Any], pattern: re.Pattern[str], expected: str
+) -> tuple[str, ...]:
     """Validate every string of ``values`` against ``pattern``; duplicates are an error."""
     out: list[str] = []
     for i, v in enumerate(_as_list(field, values)):

@@ -56,7 +56,9 @@ class SecureFunction(Construct):
                     resources=[self.log_group.log_group_arn],
                 ),
                 # X-Ray trace submission has no resource-level permissions.
-                iam.PolicyStatement(actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]),
+                iam.PolicyStatement(
+                    actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]
+                ),
                 iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]),
             ],
         )

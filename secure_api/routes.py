@@ -32,10 +32,14 @@ class Route:
         for i, part in enumerate(parts):
             if not _SEGMENT.match(part):
                 raise SecureApiConfigError(
-                    f"{field}.path", path, "segments of letters, digits, '._~-', '{param}' or a final '{proxy+}'"
+                    f"{field}.path",
+                    path,
+                    "segments of letters, digits, '._~-', '{param}' or a final '{proxy+}'",
                 )
             if part.endswith("+}") and i != len(parts) - 1:
-                raise SecureApiConfigError(f"{field}.path", path, "a greedy '{name+}' segment only at the end")
+                raise SecureApiConfigError(
+                    f"{field}.path", path, "a greedy '{name+}' segment only at the end"
+                )
         names = [p.strip("{}+") for p in parts if p.startswith("{")]
         if len(names) != len(set(names)):
             raise SecureApiConfigError(f"{field}.path", path, "distinct path parameter names")

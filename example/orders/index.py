@@ -20,6 +20,10 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         status, body = 200, {"orders": []}
     return {
         "statusCode": status,
-        "headers": {"Content-Type": "application/json", "Access-Control-Allow-Origin": CORS_ORIGIN, "Vary": "Origin"},
+        "headers": {
+            "Content-Type": "application/json",
+            "Access-Control-Allow-Origin": CORS_ORIGIN,
+            "Vary": "Origin",
+        },
         "body": json.dumps(body),
     }

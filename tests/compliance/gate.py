@@ -86,9 +86,15 @@ def cfn_lint_findings(template: dict[str, Any]) -> list[str]:
         path = Path(tmp) / "template.json"
         path.write_text(json.dumps(template))
         proc = subprocess.run(
-            [str(BIN / "cfn-lint"), "--format", "json", str(path)], capture_output=True, text=True, check=False
+            [str(BIN / "cfn-lint"), "--format", "json", str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
         )
-    return [f"{m['Rule']['Id']} @ {'/'.join(map(str, m['Location']['Path']))}" for m in json.loads(proc.stdout or "[]")]
+    return [
+        f"{m['Rule']['Id']} @ {'/'.join(map(str, m['Location']['Path']))}"
+        for m in json.loads(proc.stdout or "[]")
+    ]
 
 
 def run_all(build: StackBuilder, *, acknowledge: bool = True) -> Findings:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
-from aws_cdk.assertions import Template
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk.assertions import Template
 
 from tests.cdk_context import app_context
 

@@ -31,7 +31,10 @@ def test_default_endpoint_is_regional(example_template: Template) -> None:
 def test_private_api_only_admits_its_vpc_endpoints() -> None:
     stack, _ = api_stack(access=AccessPolicy.private(vpc_endpoint_ids=["vpce-0123456789abcdef0"]))
     api = only(Template.from_stack(stack), "AWS::ApiGateway::RestApi")["Properties"]
-    assert api["EndpointConfiguration"] == {"Types": ["PRIVATE"], "VpcEndpointIds": ["vpce-0123456789abcdef0"]}
+    assert api["EndpointConfiguration"] == {
+        "Types": ["PRIVATE"],
+        "VpcEndpointIds": ["vpce-0123456789abcdef0"],
+    }
     deny = [s for s in api["Policy"]["Statement"] if s["Effect"] == "Deny"]
     assert deny == [
         {
@@ -47,10 +50,14 @@ def test_private_api_only_admits_its_vpc_endpoints() -> None:
 
 def test_accounts_vpcs_and_denies() -> None:
     policy = AccessPolicy(
-        allow_accounts=["111111111111"], deny_accounts=["222222222222"], allow_vpc_ids=["vpc-0123456789abcdef0"]
+        allow_accounts=["111111111111"],
+        deny_accounts=["222222222222"],
+        allow_vpc_ids=["vpc-0123456789abcdef0"],
     )
     stack, _ = api_stack(access=policy)
-    statements = only(Template.from_stack(stack), "AWS::ApiGateway::RestApi")["Properties"]["Policy"]["Statement"]
+    statements = only(Template.from_stack(stack), "AWS::ApiGateway::RestApi")["Properties"]["Policy"][
+        "Statement"
+    ]
     by_sid = {s["Sid"]: s for s in statements}
     assert "111111111111" in json.dumps(by_sid["AllowInvoke"]["Principal"])
     assert "222222222222" in json.dumps(by_sid["DenyBlockedAccounts"]["Principal"])
@@ -78,8 +85,14 @@ def test_policy_change_redeploys_the_stage() -> None:
         ({"allow_accounts": ["12345"]}, "AccessPolicy.allow_accounts[0]"),
         ({"allow_vpc_ids": ["vpc-xyz"]}, "AccessPolicy.allow_vpc_ids[0]"),
         ({"allow_vpc_endpoint_ids": ["vpc-0123456789abcdef0"]}, "AccessPolicy.allow_vpc_endpoint_ids[0]"),
-        ({"allow_ip_ranges": ["10.0.0.0/8"], "deny_ip_ranges": ["10.0.0.0/8"]}, "AccessPolicy.deny_ip_ranges"),
-        ({"allow_accounts": ["111111111111"], "deny_accounts": ["111111111111"]}, "AccessPolicy.deny_accounts"),
+        (
+            {"allow_ip_ranges": ["10.0.0.0/8"], "deny_ip_ranges": ["10.0.0.0/8"]},
+            "AccessPolicy.deny_ip_ranges",
+        ),
+        (
+            {"allow_accounts": ["111111111111"], "deny_accounts": ["111111111111"]},
+            "AccessPolicy.deny_accounts",
+        ),
     ],
 )
 def test_fails_invalid_access_policy(kwargs: dict[str, object], field: str) -> None:

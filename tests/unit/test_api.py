@@ -63,7 +63,7 @@ def test_zero_limits_are_kept_and_greedy_paths_encoded() -> None:
 def test_json_access_log_has_every_field(example_template: Template) -> None:
     setting = only(example_template, "AWS::ApiGateway::Stage")["Properties"]["AccessLogSetting"]
     fields = json.loads(setting["Format"])
-    assert REQUIRED_LOG_FIELDS <= set(fields)
+    assert set(fields) >= REQUIRED_LOG_FIELDS
     assert fields == ACCESS_LOG_FIELDS
 
 
@@ -125,14 +125,17 @@ def test_disabled_protections_leave_warnings() -> None:
 
 
 def test_hundred_routes_stay_under_500_resources() -> None:
+    import aws_cdk as cdk
+
     from example.stack import ExampleStack
     from tests.cdk_context import app_context
-    import aws_cdk as cdk
 
     app = cdk.App(context=app_context())
     stack = ExampleStack(app, "Big")
     backend = inline_function(stack, "Many")
-    before = len(Template.from_stack(ExampleStack(cdk.App(context=app_context()), "Small")).to_json()["Resources"])
+    before = len(
+        Template.from_stack(ExampleStack(cdk.App(context=app_context()), "Small")).to_json()["Resources"]
+    )
     for i in range(100):
         stack.api.add_route("GET", f"/items{i}", backend)
     count = len(Template.from_stack(stack).to_json()["Resources"])
@@ -144,7 +147,9 @@ def test_hundred_routes_stay_under_500_resources() -> None:
 
 def _bearer_api() -> tuple[object, SecureRestApi]:
     _, stack = new_stack()
-    return stack, SecureRestApi(stack, "Api", auth=BearerAuth(issuer="https://id.example.com", audience=["a"]))
+    return stack, SecureRestApi(
+        stack, "Api", auth=BearerAuth(issuer="https://id.example.com", audience=["a"])
+    )
 
 
 @pytest.mark.parametrize(

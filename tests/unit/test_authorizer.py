@@ -115,4 +115,6 @@ def test_fails_invalid_bearer_auth(kwargs: dict[str, object], field: str) -> Non
 
 
 def test_loopback_http_issuer_is_allowed_for_tests() -> None:
-    assert BearerAuth(issuer="http://127.0.0.1:8080", audience=["a"]).resolved_jwks_uri.startswith("http://127")
+    assert BearerAuth(issuer="http://127.0.0.1:8080", audience=["a"]).resolved_jwks_uri.startswith(
+        "http://127"
+    )

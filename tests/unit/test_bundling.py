@@ -25,7 +25,9 @@ def test_real_bundle_contains_the_crypto_library_for_arm64(tmp_path: Path) -> No
     )
     app.synth()
     assets = json.loads((tmp_path / "Bundle.assets.json").read_text())["files"]
-    asset_dir = tmp_path / next(a["source"]["path"] for a in assets.values() if a["source"]["path"].startswith("asset."))
+    asset_dir = tmp_path / next(
+        a["source"]["path"] for a in assets.values() if a["source"]["path"].startswith("asset.")
+    )
     assert (asset_dir / "handler.py").exists()
     assert (asset_dir / "cryptography").is_dir()
     binaries = list((asset_dir / "cryptography" / "hazmat" / "bindings").glob("_rust.abi3.so"))

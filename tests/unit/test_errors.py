@@ -19,7 +19,12 @@ def test_valid_cidrs_pass(value: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "hint"),
-    [("10.0.0.1/8", "host bits"), ("10.0.0.0", "prefix"), ("300.0.0.0/8", "CIDR"), ("2001:db8::1/32", "host bits")],
+    [
+        ("10.0.0.1/8", "host bits"),
+        ("10.0.0.0", "prefix"),
+        ("300.0.0.0/8", "CIDR"),
+        ("2001:db8::1/32", "host bits"),
+    ],
 )
 def test_fails_invalid_cidr(value: str, hint: str) -> None:
     with pytest.raises(SecureApiConfigError, match="field") as info:
