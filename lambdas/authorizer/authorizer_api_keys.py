@@ -29,8 +29,8 @@ def secret_id(api_id: str, consumer: str) -> str:
 
 def _secrets_manager_reader() -> Callable[[str], str | None]:
     # boto3 costs hundreds of milliseconds to import; only APIs with API_KEY_CLAIM pay for it.
-    import boto3  # noqa: PLC0415
-    from botocore.config import Config  # noqa: PLC0415
+    import boto3
+    from botocore.config import Config
 
     client = boto3.client(
         "secretsmanager",

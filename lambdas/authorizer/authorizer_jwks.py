@@ -124,9 +124,9 @@ def parse_jwks(document: bytes) -> dict[str, tuple[PublicKey, ...]]:
 def fetch_jwks(uri: str, *, timeout: float = FETCH_TIMEOUT_SECONDS, max_bytes: int = MAX_JWKS_BYTES) -> bytes:
     """GET the JWKS document: no redirects, bounded time and size; raise :class:`JwksError` on failure."""
     # urllib.request costs ~30 ms to import; only the first request of a container needs it.
-    import ssl  # noqa: PLC0415
-    import urllib.error  # noqa: PLC0415
-    import urllib.request  # noqa: PLC0415
+    import ssl
+    import urllib.error
+    import urllib.request
 
     class _NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args: Any, **kwargs: Any) -> None:

@@ -84,12 +84,13 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"non-finite number {name}")
 
 
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_members, parse_constant=_reject_constant)
+
+
 def json_object(data: bytes) -> dict[str, Any]:
     """Parse a strict UTF-8 JSON object (no duplicate members, no NaN/Infinity)."""
     try:
-        value = json.loads(
-            data.decode("utf-8"), object_pairs_hook=_unique_members, parse_constant=_reject_constant
-        )
+        value = _DECODER.decode(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise Denied("bad_json") from error
     if not isinstance(value, dict):

@@ -23,6 +23,7 @@ _METHOD_ARN = re.compile(
     re.DOTALL,
 )
 _SCOPE_CLAIMS = ("scope", "scp", "scopes")
+_SCALARS = (str, int, float)  # bool is an int
 
 
 class BadMethodArn(ValueError):
@@ -92,7 +93,7 @@ def build_context(claims: dict[str, Any], scopes: tuple[str, ...]) -> dict[str, 
     """Scalar claims only (API Gateway rejects nested values); ``scope`` is the normalised scope list."""
     context: dict[str, str | int | float | bool] = {}
     for name, value in claims.items():
-        if isinstance(value, str | int | float | bool) and name not in _SCOPE_CLAIMS:
+        if isinstance(value, _SCALARS) and name not in _SCOPE_CLAIMS:
             context[name] = value
     if scopes:
         context["scope"] = " ".join(scopes)

@@ -14,6 +14,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -170,6 +171,7 @@ class JwksServer:
     body: bytes = b"{}"
     status: int = 200
     location: str | None = None
+    delay: float = 0.0
     fetches: dict[str, int] = field(default_factory=dict)
     port: int = 0
 
@@ -192,6 +194,8 @@ def server() -> Iterator[JwksServer]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             state.fetches[self.path] = state.fetches.get(self.path, 0) + 1
+            if state.delay:
+                time.sleep(state.delay)
             self.send_response(state.status)
             if state.location:
                 self.send_header("Location", state.location)
@@ -264,6 +268,7 @@ def make_authz(
     server.serve(default_jwks(keys))
     server.status = 200
     server.location = None
+    server.delay = 0.0
     server.fetches.clear()
     caplog.set_level("INFO", logger="secure_api.authorizer")
 
@@ -725,6 +730,17 @@ def test_jwks_connection_refused_fails_closed(make_authz: Callable[..., Authz], 
         port = sock.getsockname()[1]
     authz = make_authz(JWKS_URI=f"http://127.0.0.1:{port}/jwks.json")
     authz.deny_token(make_token(keys.rsa), "jwks_unavailable")
+
+
+def test_jwks_fetch_is_bounded_in_time(authz: Authz) -> None:
+    import authorizer_jwks
+
+    assert authorizer_jwks.FETCH_TIMEOUT_SECONDS <= 3
+    authz.server.delay = 0.5
+    started = time.perf_counter()
+    with pytest.raises(authorizer_jwks.JwksError):
+        authorizer_jwks.fetch_jwks(authz.server.uri, timeout=0.1)
+    assert time.perf_counter() - started < 0.45
 
 
 def test_failed_fetch_is_retried_after_backoff_not_per_request(authz: Authz, keys: Keys) -> None:

@@ -1,0 +1,296 @@
+"""Benchmark of the bearer-token authorizer (``lambdas/authorizer``).
+
+Measures, in one run: microseconds per warm handler call for RS256 and ES256 tokens (JWKS served on
+127.0.0.1 and fetched before measuring, so the measured path makes no network call), the raw
+``cryptography`` verification of the same token with the same key (the floor) and the ratio between
+the two, joserfc's verification of the same token for reference, and the cold import time of
+``handler.py`` in fresh interpreters. Writes ``bench/results/authorizer.json`` and prints a table.
+
+Run: ``.venv/bin/python bench/authorizer.py``
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import cryptography
+from cryptography.hazmat.backends.openssl.backend import backend as openssl_backend
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+from cryptography.hazmat.primitives.hashes import SHA256
+
+REPO = Path(__file__).resolve().parents[1]
+LAMBDA_ROOT = REPO / "lambdas" / "authorizer"
+RESULTS = REPO / "bench" / "results" / "authorizer.json"
+ISSUER = "https://issuer.example.com/"
+AUDIENCE = "orders-api"
+ARN = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod/GET/orders/42"
+TARGET_RATIO = 3.0
+TARGET_IMPORT_MS = 100.0
+COLD_RUNS = 15
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def int_b64(value: int, size: int | None = None) -> str:
+    return b64(value.to_bytes(size or (value.bit_length() + 7) // 8, "big"))
+
+
+def make_token(alg: str, kid: str, key: Any) -> tuple[str, bytes, bytes]:
+    """A realistic access token: (compact JWS, signing input, raw signature)."""
+    now = int(time.time())
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "248289761001",
+        "client_id": "mobile-app",
+        "scope": "orders:read orders:write profile",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 3600,
+        "jti": "3b1f0c1e-4c4a-4f6e-9d2a-5d1c2a7b9e10",
+    }
+    header = {"alg": alg, "kid": kid, "typ": "JWT"}
+    signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}".encode()
+    if alg == "RS256":
+        signature = key.sign(signing_input, padding.PKCS1v15(), SHA256())
+    else:
+        r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(SHA256())))
+        signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    return f"{signing_input.decode()}.{b64(signature)}", signing_input, signature
+
+
+def serve(document: bytes) -> tuple[ThreadingHTTPServer, dict[str, int]]:
+    counter = {"fetches": 0}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            counter["fetches"] += 1
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(document)))
+            self.end_headers()
+            self.wfile.write(document)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, counter
+
+
+def interleaved_us(
+    fns: dict[str, Callable[[], object]], *, number: int, repeat: int = 9
+) -> dict[str, dict[str, float]]:
+    """Per-call microseconds of each function, rounds interleaved so machine noise hits all alike.
+
+    Returns the best round (``min``, as ``timeit`` recommends) and the median round of each.
+    """
+    rounds: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            rounds[name].append((time.perf_counter() - start) / number * 1e6)
+    return {name: {"min": min(r), "median": statistics.median(r)} for name, r in rounds.items()}
+
+
+def raw_verifier(alg: str, key: Any, signing_input: bytes, signature: bytes) -> Callable[[], object]:
+    """The floor: one ``cryptography`` verification of the same token with the same key."""
+    public = key.public_key()
+    if alg == "RS256":
+        pkcs1, sha256 = padding.PKCS1v15(), SHA256()
+        return lambda: public.verify(signature, signing_input, pkcs1, sha256)
+    der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
+    ecdsa = ec.ECDSA(SHA256())
+    return lambda: public.verify(der, signing_input, ecdsa)
+
+
+def cold_import_ms() -> list[float]:
+    code = "import time; t = time.perf_counter(); import handler; print((time.perf_counter() - t) * 1000)"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    samples = []
+    for _ in range(COLD_RUNS):
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=LAMBDA_ROOT, env=env, capture_output=True, text=True, check=True
+        )
+        samples.append(float(out.stdout.strip()))
+    return samples
+
+
+def cold_first_call_ms(env: dict[str, str], token: str) -> list[float]:
+    """Import plus the first call (which fetches the JWKS over loopback) in fresh interpreters."""
+    code = (
+        "import time, json, sys; t = time.perf_counter(); import handler; "
+        "handler.handler({'type': 'TOKEN', 'authorizationToken': 'Bearer ' + sys.argv[1], "
+        f"'methodArn': {ARN!r}}}, None); print((time.perf_counter() - t) * 1000)"
+    )
+    samples = []
+    for _ in range(COLD_RUNS):
+        out = subprocess.run(
+            [sys.executable, "-c", code, token],
+            cwd=LAMBDA_ROOT,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        samples.append(float(out.stdout.strip()))
+    return samples
+
+
+def load_handler() -> Any:
+    sys.path.insert(0, str(LAMBDA_ROOT))
+    spec = importlib.util.spec_from_file_location("authorizer_handler", LAMBDA_ROOT / "handler.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def joserfc_verifier(token: str, key: Any, alg: str) -> Callable[[], object]:
+    from joserfc import jwt
+    from joserfc.jwk import ECKey, RSAKey
+
+    pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    jwk = RSAKey.import_key(pem) if alg == "RS256" else ECKey.import_key(pem)
+    return lambda: jwt.decode(token, jwk, algorithms=[alg])
+
+
+def main() -> None:
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    rsa_numbers = rsa_key.public_key().public_numbers()
+    ec_numbers = ec_key.public_key().public_numbers()
+    jwks = {
+        "keys": [
+            {"kty": "RSA", "kid": "rsa", "alg": "RS256", "use": "sig"}
+            | {"n": int_b64(rsa_numbers.n), "e": int_b64(rsa_numbers.e)},
+            {"kty": "EC", "kid": "ec", "alg": "ES256", "use": "sig", "crv": "P-256"}
+            | {"x": int_b64(ec_numbers.x, 32), "y": int_b64(ec_numbers.y, 32)},
+        ]
+    }
+    httpd, counter = serve(json.dumps(jwks).encode())
+    env = {
+        "JWKS_URI": f"http://127.0.0.1:{httpd.server_address[1]}/.well-known/jwks.json",
+        "ISSUER": ISSUER,
+        "AUDIENCE": AUDIENCE,
+        "ALGORITHMS": "RS256,ES256",
+    }
+    os.environ.update(env)
+    handler = load_handler()
+
+    rows: dict[str, dict[str, float]] = {}
+    for alg, kid, key, number in (("RS256", "rsa", rsa_key, 10_000), ("ES256", "ec", ec_key, 5_000)):
+        token, signing_input, signature = make_token(alg, kid, key)
+        event = {"type": "TOKEN", "authorizationToken": f"Bearer {token}", "methodArn": ARN}
+        handler.handler(event, None)  # warm: fetches the JWKS once
+        fetches_before = counter["fetches"]
+        timings = interleaved_us(
+            {
+                "handler": lambda event=event: handler.handler(event, None),
+                "floor": raw_verifier(alg, key, signing_input, signature),
+                "joserfc": joserfc_verifier(token, key, alg),
+            },
+            number=number,
+        )
+        assert counter["fetches"] == fetches_before, "the warm path made a network call"
+        handler_us, floor_us = timings["handler"]["min"], timings["floor"]["min"]
+        rows[alg] = {
+            "handler_us": round(handler_us, 2),
+            "raw_verify_floor_us": round(floor_us, 2),
+            "ratio": round(handler_us / floor_us, 2),
+            "joserfc_decode_us": round(timings["joserfc"]["min"], 2),
+            "handler_us_median": round(timings["handler"]["median"], 2),
+            "raw_verify_floor_us_median": round(timings["floor"]["median"], 2),
+            "ratio_of_medians": round(timings["handler"]["median"] / timings["floor"]["median"], 2),
+            "calls_per_round": number,
+        }
+
+    imports = cold_import_ms()
+    first_calls = cold_first_call_ms(env, make_token("RS256", "rsa", rsa_key)[0])
+    httpd.shutdown()
+    httpd.server_close()
+
+    result = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "python": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "platform": platform.platform(),
+            "machine": platform.machine(),
+            "processor": platform.processor(),
+            "cpu_count": os.cpu_count(),
+            "cryptography": cryptography.__version__,
+            "openssl": openssl_backend.openssl_version_text(),
+        },
+        "warm": rows,
+        "cold_import_ms": {
+            "median": round(statistics.median(imports), 2),
+            "min": round(min(imports), 2),
+            "max": round(max(imports), 2),
+            "runs": len(imports),
+        },
+        "cold_import_and_first_call_ms": {
+            "median": round(statistics.median(first_calls), 2),
+            "runs": len(first_calls),
+            "note": "import + config + JWKS fetch over loopback + first RS256 verification",
+        },
+        "targets": {
+            "rs256_ratio_max": TARGET_RATIO,
+            "rs256_ratio_met": rows["RS256"]["ratio"] <= TARGET_RATIO,
+            "cold_import_ms_max": TARGET_IMPORT_MS,
+            "cold_import_met": statistics.median(imports) <= TARGET_IMPORT_MS,
+        },
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+
+    print(f"authorizer benchmark -- Python {platform.python_version()} on {platform.platform()}")
+    print("best of 9 interleaved rounds (median round in parentheses)")
+    print(f"{'alg':<6} {'handler µs':>18} {'raw verify µs':>18} {'ratio':>13} {'joserfc µs':>11}")
+    for alg, row in rows.items():
+        print(
+            f"{alg:<6} {row['handler_us']:>8.2f} ({row['handler_us_median']:>7.2f})"
+            f" {row['raw_verify_floor_us']:>8.2f} ({row['raw_verify_floor_us_median']:>7.2f})"
+            f" {row['ratio']:>5.2f} ({row['ratio_of_medians']:>5.2f}) {row['joserfc_decode_us']:>11.2f}"
+        )
+    cold = result["cold_import_ms"]
+    first = result["cold_import_and_first_call_ms"]
+    spread = f"min {cold['min']}, max {cold['max']}, n={cold['runs']}"
+    print(f"cold import of handler.py: median {cold['median']} ms ({spread})")
+    print(f"cold import + first call (JWKS fetch on loopback): median {first['median']} ms")
+    targets = result["targets"]
+    ratio_ok = "met" if targets["rs256_ratio_met"] else "MISSED"
+    import_ok = "met" if targets["cold_import_met"] else "MISSED"
+    print(
+        f"targets: RS256 <= {TARGET_RATIO}x floor: {ratio_ok}; "
+        f"cold import <= {TARGET_IMPORT_MS} ms: {import_ok}"
+    )
+    print(f"written {RESULTS.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()
