@@ -23,6 +23,7 @@ from secure_api.errors import SecureApiConfigError
 from secure_api.routes import Route
 from secure_api.stage_settings import StageMethodSettings
 from secure_api.throttling import Throttle
+from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, UsageTiers, check_tiers_and_consumers
 
 AUTH_MODES = ("bearer", "iam", "none")
 
@@ -45,11 +46,17 @@ class SecureRestApi(Construct):
         cors: CorsPolicy | None = None,
         auth: BearerAuth | None = None,
         throttle: Throttle | None = None,
+        usage_tiers: Sequence[UsageTier] = (),
+        consumers: Sequence[Consumer] = (),
+        key_rotation: KeyRotation | None = None,
         log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
         create_cloudwatch_role: bool = False,
         description: str | None = None,
     ) -> None:
         _check_stage_name(stage_name)
+        if consumers and not usage_tiers:
+            raise SecureApiConfigError("consumers", [c.name for c in consumers], "usage_tiers for them to belong to")
+        check_tiers_and_consumers(usage_tiers, consumers)
         super().__init__(scope, id_)
         self._access = access or AccessPolicy()
         self._cors = cors
@@ -71,6 +78,9 @@ class SecureRestApi(Construct):
             endpoint_configuration=self._access.endpoint_configuration(self),
             policy=self._access.policy_document(),
             cloud_watch_role=create_cloudwatch_role,
+            api_key_source_type=(
+                apigw.ApiKeySourceType.AUTHORIZER if auth and auth.api_key_claim else apigw.ApiKeySourceType.HEADER
+            ),
             deploy=True,
             deploy_options=apigw.StageOptions(
                 stage_name=stage_name,
@@ -111,6 +121,26 @@ class SecureRestApi(Construct):
         self.trail: Any = None
         self.domain_name: apigw.DomainName | None = None
         self.usage_plans: dict[str, apigw.UsagePlan] = {}
+        self.usage_tiers: UsageTiers | None = None
+        if usage_tiers:
+            self.usage_tiers = UsageTiers(
+                self,
+                "UsageTiers",
+                api=self,
+                tiers=usage_tiers,
+                consumers=consumers,
+                rotation=key_rotation or KeyRotation(),
+                logs_key=self.logs_key,
+                retention=log_retention,
+            )
+            self.usage_plans = dict(self.usage_tiers.plans)
+            if self._bearer is not None and auth is not None and auth.api_key_claim:
+                self._bearer.secure_function.add_to_policy(
+                    iam.PolicyStatement(
+                        actions=["secretsmanager:GetSecretValue"], resources=[self.usage_tiers.secrets_arn]
+                    ),
+                    iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.usage_tiers.keys_key.key_arn]),
+                )
         self.alarm_topic: Any = None
         self.dashboard: Any = None
 
@@ -155,6 +185,8 @@ class SecureRestApi(Construct):
             raise SecureApiConfigError("add_route", route.key, "a route that has not been added already")
 
         acknowledgements: list[str] = []
+        if api_key_required is None:
+            api_key_required = self.usage_tiers is not None
         options: dict[str, Any] = {
             "api_key_required": bool(api_key_required),
             "request_validator": self.request_validator,
@@ -177,7 +209,15 @@ class SecureRestApi(Construct):
             self._cors.add_preflight(resource)
         if throttle is not None:
             self._method_settings.throttle(route, throttle)
+        if self.usage_tiers is not None:
+            self.usage_tiers.on_route(route, method_)
         return method_
+
+    def grant_read_key(self, consumer: str, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` (the consumer application's role) read that consumer's key secret only."""
+        if self.usage_tiers is None:
+            raise SecureApiConfigError("grant_read_key.consumer", consumer, "a consumer of the API's usage_tiers")
+        return self.usage_tiers.grant_read_key(consumer, grantee)
 
     def _integration(self, integration: apigw.Integration | lambda_.IFunction) -> apigw.Integration:
         if isinstance(integration, apigw.Integration):

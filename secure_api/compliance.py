@@ -8,11 +8,11 @@ left is acknowledged here, on the narrowest construct, and nowhere else.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Acknowledgment, CfnResource, Validations
+from aws_cdk import Acknowledgment, CfnElement, CfnResource, Stack, Validations
 from constructs import IConstruct
 
 NAG_PACKS = ("AwsSolutions", "Serverless", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
@@ -79,6 +79,45 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
         "The permission is scoped to this API with a SourceArn built by Fn::Join from the API's id; the "
         "rule only recognises literal strings or bare Refs, so it cannot see that the permission is not public.",
     ),
+    "idempotent-scheduled-no-dlq": Acknowledgement(
+        (*_nag("LambdaDLQ", ("Serverless", "NIST.800.53.R5", "HIPAA.Security")), "CKV_AWS_116"),
+        "Invoked by Secrets Manager (synchronously) and by an hourly schedule whose job is idempotent: a "
+        "failed run is retried by EventBridge and redone by the next hour's run; errors raise alarms.",
+    ),
+    "idempotent-schedule-no-dlq": Acknowledgement(
+        ("Serverless::Serverless-EventBusDLQ",),
+        "The hourly expiry job is idempotent: EventBridge retries a failed invocation and the next hour's "
+        "run redoes whatever is left, so a dead-letter queue would hold nothing worth replaying.",
+    ),
+    "key-operations-wildcards": Acknowledgement(
+        tuple(
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::{r}]"
+            for r in (
+                "arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*",
+                "arn:<AWS::Partition>:apigateway:<AWS::Region>::/tags/*",
+                "arn:<AWS::Partition>:apigateway:<AWS::Region>::/usageplans/<{plan}>/keys/*",
+                "arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:secure-api/<{api}>/*",
+            )
+        ),
+        "API key ids are generated at run time, so key operations need /apikeys/* (and /tags/* to tag them); "
+        "usage-plan paths name this API's plans, and secrets are limited to the secure-api/<restApiId>/ prefix.",
+    ),
+    "provider-invoke-versions": Acknowledgement(
+        ("AwsSolutions::AwsSolutions-IAM5[Resource::<{function}.Arn>:*]",),
+        "The provider framework may invoke any version of the one provisioner function it serves (<arn>:*).",
+    ),
+    "provider-framework": Acknowledgement(
+        (
+            *_nag("LambdaDLQ", ("Serverless", "NIST.800.53.R5", "HIPAA.Security")),
+            *_nag("LambdaConcurrency", ("NIST.800.53.R5", "HIPAA.Security")),
+            "Serverless::Serverless-LambdaDefaultMemorySize",
+            "Serverless::Serverless-LambdaTracing",
+            "CKV_AWS_116",
+            "CKV_AWS_115",
+        ),
+        "CDK's custom-resource provider framework function: it runs only during deployments, CloudFormation "
+        "retries and reports its failures, and CDK owns its memory and tracing settings.",
+    ),
     "role-dependency": Acknowledgement(
         ("cfn-lint::W3005",),
         "CDK makes a function depend explicitly on its role so that the role's policies exist before the "
@@ -89,24 +128,47 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
 IGNORE_ACKNOWLEDGEMENTS = "secure-api:compliance:ignoreAcknowledgements"
 
 
-def acknowledge(scope: IConstruct, *names: str) -> None:
+def acknowledge(scope: IConstruct, *names: str, **resources: IConstruct | Sequence[IConstruct]) -> None:
     """Acknowledge the named findings on ``scope`` (cdk-nag and cfn-guard: the constructs under it too;
     checkov and cfn-lint: its CloudFormation resource).
 
     With the context key ``secure-api:compliance:ignoreAcknowledgements`` set, nothing is acknowledged:
-    the compliance report uses that to count every finding before acknowledgement.
+    the compliance report uses that to count every finding before acknowledgement. Rules that name
+    resources (``{plan}``) are expanded with the logical ids of the constructs given for them.
     """
     if scope.node.try_get_context(IGNORE_ACKNOWLEDGEMENTS):
         return
+    ids = {key: _logical_ids(value) for key, value in resources.items()}
     for name in names:
         ack = ACKNOWLEDGEMENTS[name]
-        for rule in ack.rules:
+        for rule in _expand(ack.rules, ids):
             if rule.startswith("CKV"):
                 _add_to_metadata(scope, "checkov", "skip", {"id": rule, "comment": ack.reason})
             elif rule.startswith("cfn-lint::"):
                 _add_to_metadata(scope, "cfn-lint", "config", rule.removeprefix("cfn-lint::"))
             else:
                 Validations.of(scope).acknowledge(Acknowledgment(id=rule, reason=ack.reason))
+
+
+def _logical_ids(value: IConstruct | Sequence[IConstruct]) -> list[str]:
+    constructs = list(value) if isinstance(value, Sequence) else [value]
+    out = []
+    for construct in constructs:
+        resource = construct if isinstance(construct, CfnElement) else construct.node.default_child
+        assert isinstance(resource, CfnElement), construct.node.path
+        out.append(str(Stack.of(resource).resolve(Stack.of(resource).get_logical_id(resource))))
+    return out
+
+
+def _expand(rules: Sequence[str], ids: dict[str, list[str]]) -> list[str]:
+    expanded: list[str] = []
+    for rule in rules:
+        variants = [rule]
+        for key, values in ids.items():
+            if "{" + key + "}" in rule:
+                variants = [v.replace("{" + key + "}", value) for v in variants for value in values]
+        expanded += [v for v in variants if "{" not in v]
+    return expanded
 
 
 def _add_to_metadata(scope: IConstruct, tool: str, key: str, entry: Any) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 
 STAGE_NAME = "prod"
 
@@ -45,3 +47,86 @@ CORS_GATEWAY_RESPONSES = (
 CORS_ALLOW_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
 CORS_ALLOW_HEADERS = ("Content-Type", "Authorization", "X-Api-Key", "X-Amz-Date", "X-Amz-Security-Token")
 CORS_MAX_AGE = Duration.hours(1)
+
+# ---------------------------------------------------------------------------------------------------
+# Edge and audit (issue 3): firewall.py, domain.py, audit.py
+# ---------------------------------------------------------------------------------------------------
+# WAF: the AWS managed rule groups on by default, in evaluation order.
+WAF_DEFAULT_RULE_GROUPS = (
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+)
+WAF_SQLI_RULE_GROUP = "AWSManagedRulesSQLiRuleSet"
+WAF_ANONYMOUS_IP_RULE_GROUP = "AWSManagedRulesAnonymousIpList"
+WAF_BOT_CONTROL_RULE_GROUP = "AWSManagedRulesBotControlRuleSet"  # paid per request
+WAF_BOT_CONTROL_INSPECTION_LEVEL = "COMMON"
+WAF_RATE_LIMIT_PER_IP = 2000  # requests per evaluation window and client IP
+WAF_EVALUATION_WINDOW_SEC = 300
+WAF_EVALUATION_WINDOWS_SEC = (60, 120, 300, 600)  # the windows WAF accepts
+WAF_MIN_RATE_LIMIT = 10
+WAF_MAX_RATE_LIMIT = 2_000_000_000
+WAF_API_KEY_HEADER = "x-api-key"
+WAF_REDACTED_HEADERS = ("authorization", "x-api-key")
+WAF_LOG_GROUP_PREFIX = "aws-waf-logs-"  # WAF only delivers to log groups with this prefix
+WAF_MAX_IP_SET_ADDRESSES = 10_000
+
+# Custom domain: TLS 1.2 minimum; enhanced (TLS 1.3) policies need an endpoint access mode.
+DOMAIN_SECURITY_POLICY = apigw.SecurityPolicy.TLS_1_2
+DOMAIN_ENHANCED_POLICY_ACCESS_MODE = apigw.EndpointAccessMode.STRICT
+
+# Audit trail: bucket lifecycle and alarms.
+AUDIT_TRANSITION_AFTER_DAYS = 90
+AUDIT_TRANSITION_STORAGE_CLASS = s3.StorageClass.GLACIER_INSTANT_RETRIEVAL  # still queryable by Athena
+AUDIT_EXPIRE_AFTER_DAYS = 2557  # 7 years
+AUDIT_ACCESS_LOGS_EXPIRE_AFTER_DAYS = 365
+AUDIT_METRIC_NAMESPACE = "SecureApi/Audit"
+AUDIT_ALARM_PERIOD = Duration.minutes(5)
+AUDIT_ALARM_THRESHOLD = 1
+
+# --- Monitoring (secure_api/monitoring.py) -------------------------------------------------------
+# Alarms evaluate one-minute periods and fire when 3 of the last 5 breach: fast enough to page on a
+# real incident, slow enough that one bad minute does not.
+MONITORING_ALARM_PERIOD = Duration.minutes(1)
+MONITORING_EVALUATION_PERIODS = 5
+MONITORING_DATAPOINTS_TO_ALARM = 3
+MONITORING_ERROR_5XX_RATE = 1.0  # percent of requests in a period
+MONITORING_ERROR_4XX_RATE = 10.0  # percent of requests in a period ...
+MONITORING_ERROR_4XX_MIN_REQUESTS = 50  # ... with at least this many requests in it
+MONITORING_P99_LATENCY = Duration.seconds(2)
+MONITORING_P99_INTEGRATION_LATENCY = Duration.millis(1500)
+MONITORING_THROTTLED_REQUESTS = 100  # 429 responses per period
+MONITORING_AUTHORIZER_ERRORS = 1  # authorizer failures per period (see monitoring.py)
+MONITORING_AUTHORIZER_THROTTLES = 1  # throttled authorizer invocations per period
+MONITORING_WAF_BLOCKED_REQUESTS = 100  # requests the WebACL blocked per period
+# Anomaly detection on the request count: 5-minute periods, 3 in a row above a 3-sigma band.
+MONITORING_ANOMALY_BAND_WIDTH = 3.0
+MONITORING_ANOMALY_PERIOD = Duration.minutes(5)
+MONITORING_ANOMALY_EVALUATION_PERIODS = 3
+MONITORING_TOP_CONTRIBUTORS = 10  # rows in each Contributor Insights dashboard widget
+MONITORING_METRIC_NAMESPACE = "SecureApi"  # metric filters on the access logs
+KEY_GUARD_METRIC_NAMESPACE = "SecureApi/KeyGuard"  # the key guard's embedded-metric-format findings
+
+# Key guard: per-key anomaly detection (lambdas/key_guard; the same defaults as its environment).
+KEY_GUARD_SCHEDULE = Duration.minutes(5)
+KEY_GUARD_TIMEOUT = Duration.minutes(5)  # capped at the schedule so runs do not pile up
+KEY_GUARD_QUERY_TIMEOUT = Duration.minutes(2)  # capped at half the function timeout
+KEY_GUARD_MEMORY_MB = 512
+KEY_GUARD_QUARANTINE_ON = ("spike", "unusual_place")
+KEY_GUARD_FINDING_KINDS = ("spike", "error_burst", "unusual_time", "unusual_place", "unknown_key")
+KEY_GUARD_SPIKE_MULTIPLIER = 4.0
+KEY_GUARD_SPIKE_MIN_Z = 4.0
+KEY_GUARD_SPIKE_MIN_REQUESTS = 50
+KEY_GUARD_ERROR_RATIO = 0.5
+KEY_GUARD_ERROR_MIN_REQUESTS = 20
+KEY_GUARD_LEARNING_WINDOWS = 2016  # 7 days of 5-minute windows
+KEY_GUARD_NEW_PREFIX_THRESHOLD = 8
+KEY_GUARD_TTL_ATTRIBUTE = "expiresAt"  # baselines of keys idle for long are forgotten
+
+# ---- Usage tiers and API keys -----------------------------------------------------------------
+KEY_ROTATION_DAYS = 90
+KEY_GRACE_PERIOD = Duration.hours(24)
+KEY_EXPIRY_SCHEDULE = Duration.hours(1)
+KEY_SECRET_PREFIX = "secure-api"
+KEY_PROVISIONER_TIMEOUT = Duration.minutes(14)
+KEY_ROTATION_TIMEOUT = Duration.minutes(5)
