@@ -34,6 +34,8 @@ class BearerAuth:
     never depends on the invoked route, so a cached result is right for every route. ``leeway``
     (default 30 s, at most 60 s) absorbs clock skew. ``api_key_claim`` makes the API's key source
     AUTHORIZER: the claim's value names the consumer whose API key meters the call.
+    ``audience_claim`` is ``"aud"`` (default) or ``"client_id"`` (Cognito access tokens carry no
+    ``aud``). The JWKS is cached for ``jwks_cache_ttl`` (default 10 minutes, 30 s to 1 day).
     The function runs on ARM64 with Python 3.12; ``reserved_concurrency`` is optional.
     """
 
@@ -44,6 +46,8 @@ class BearerAuth:
     cache_ttl: Duration = field(default=defaults.AUTHORIZER_CACHE_TTL, hash=False)
     leeway: Duration = field(default=defaults.AUTHORIZER_LEEWAY, hash=False)
     api_key_claim: str | None = None
+    audience_claim: str = "aud"
+    jwks_cache_ttl: Duration = field(default=defaults.AUTHORIZER_JWKS_CACHE_TTL, hash=False)
     reserved_concurrency: int | None = None
     memory_size: int = 512
 
@@ -71,6 +75,9 @@ class BearerAuth:
         object.__setattr__(self, "algorithms", tuple(self.algorithms))
         _require_seconds("BearerAuth.cache_ttl", self.cache_ttl, 3600)
         _require_seconds("BearerAuth.leeway", self.leeway, 60)
+        _require_seconds("BearerAuth.jwks_cache_ttl", self.jwks_cache_ttl, 86400, minimum=30)
+        if self.audience_claim not in ("aud", "client_id"):
+            raise SecureApiConfigError("BearerAuth.audience_claim", self.audience_claim, "'aud' or 'client_id'")
         if self.api_key_claim is not None and (
             not isinstance(self.api_key_claim, str) or not self.api_key_claim
         ):
@@ -94,7 +101,10 @@ class BearerAuth:
             "AUDIENCE": ",".join(self.audience),
             "ALGORITHMS": ",".join(self.algorithms),
             "LEEWAY_SECONDS": str(int(self.leeway.to_seconds())),
+            "JWKS_CACHE_SECONDS": str(int(self.jwks_cache_ttl.to_seconds())),
         }
+        if self.audience_claim != "aud":
+            env["AUDIENCE_CLAIM"] = self.audience_claim
         if self.api_key_claim:
             env["API_KEY_CLAIM"] = self.api_key_claim
         return env
@@ -119,12 +129,13 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def _require_seconds(field_name: str, value: Any, maximum: int) -> None:
+def _require_seconds(field_name: str, value: Any, maximum: int, *, minimum: int = 0) -> None:
+    expected = f"a Duration between {minimum} and {maximum} seconds"
     if not isinstance(value, Duration):
-        raise SecureApiConfigError(field_name, value, f"a Duration between 0 and {maximum} seconds")
+        raise SecureApiConfigError(field_name, value, expected)
     seconds = value.to_seconds()
-    if not is_token(seconds) and not 0 <= seconds <= maximum:
-        raise SecureApiConfigError(field_name, f"{seconds:g}s", f"a Duration between 0 and {maximum} seconds")
+    if not is_token(seconds) and not minimum <= seconds <= maximum:
+        raise SecureApiConfigError(field_name, f"{seconds:g}s", expected)
 
 
 class _RouteScopes:

@@ -26,6 +26,7 @@ LAMBDA_MEMORY_MB = 256
 # Bearer authorizer.
 AUTHORIZER_CACHE_TTL = Duration.minutes(5)
 AUTHORIZER_LEEWAY = Duration.seconds(30)
+AUTHORIZER_JWKS_CACHE_TTL = Duration.minutes(10)
 AUTHORIZER_ALGORITHMS = ("RS256",)
 AUTHORIZER_TIMEOUT = Duration.seconds(5)
 BEARER_TOKEN_REGEX = r"^[Bb][Ee][Aa][Rr][Ee][Rr] [A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$"  # noqa: S105 (a pattern, not a secret)

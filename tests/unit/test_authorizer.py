@@ -81,6 +81,8 @@ def test_jwks_uri_and_algorithms_are_configurable() -> None:
         algorithms=["ES256", "EdDSA"],
         leeway=Duration.seconds(60),
         api_key_claim="client_id",
+        audience_claim="client_id",
+        jwks_cache_ttl=Duration.minutes(5),
     )
     assert auth.environment() == {
         "JWKS_URI": "https://keys.example.com/jwks",
@@ -88,6 +90,8 @@ def test_jwks_uri_and_algorithms_are_configurable() -> None:
         "AUDIENCE": "a,b",
         "ALGORITHMS": "ES256,EdDSA",
         "LEEWAY_SECONDS": "60",
+        "JWKS_CACHE_SECONDS": "300",
+        "AUDIENCE_CLAIM": "client_id",
         "API_KEY_CLAIM": "client_id",
     }
 
@@ -105,6 +109,8 @@ def test_jwks_uri_and_algorithms_are_configurable() -> None:
         ({"leeway": Duration.seconds(61)}, "BearerAuth.leeway"),
         ({"jwks_uri": "ftp://x.example.com/jwks"}, "BearerAuth.jwks_uri"),
         ({"reserved_concurrency": 0}, "BearerAuth.reserved_concurrency"),
+        ({"audience_claim": "azp"}, "BearerAuth.audience_claim"),
+        ({"jwks_cache_ttl": Duration.seconds(5)}, "BearerAuth.jwks_cache_ttl"),
     ],
 )
 def test_fails_invalid_bearer_auth(kwargs: dict[str, object], field: str) -> None:
