@@ -22,8 +22,11 @@ from aws_cdk import aws_lambda as lambda_
 
 from secure_api import defaults
 
-LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
 PACKAGE_DIR = Path(__file__).resolve().parent
+# A checkout (or editable install) has lambdas/ beside the package; a wheel carries them inside it.
+LAMBDAS_DIR = next(
+    (d for d in (PACKAGE_DIR.parent / "lambdas", PACKAGE_DIR / "_lambdas") if d.is_dir()), PACKAGE_DIR / "_lambdas"
+)
 _SHARED_FILES = ("__init__.py", "py.typed")
 
 
