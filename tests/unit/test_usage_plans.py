@@ -1,0 +1,222 @@
+from __future__ import annotations
+
+import json
+import re
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
+from aws_cdk.assertions import Template
+
+from secure_api import BearerAuth, Consumer, Quota, SecureRestApi, Throttle, UsageTier
+from secure_api.errors import SecureApiConfigError
+from secure_api.usage_plans import KeyRotation
+from tests.cdk_context import app_context
+from tests.unit.helpers import inline_function, new_stack, resources
+
+TIERS = [
+    UsageTier(
+        "gold",
+        throttle=Throttle(rate_limit=500, burst_limit=1000),
+        quota=Quota(limit=1_000_000, period=apigw.Period.MONTH, offset=2),
+        method_throttles={"GET /orders/{id}": Throttle(rate_limit=50, burst_limit=0)},
+    ),
+    UsageTier(
+        "silver",
+        throttle=Throttle(rate_limit=10, burst_limit=20),
+        quota=Quota(limit=1000, period=apigw.Period.DAY),
+    ),
+]
+CONSUMERS = [Consumer("mobile-app", tier="gold"), Consumer("partner", tier="silver", enabled=False)]
+
+
+def _tiered_stack(consumers: list[Consumer] = CONSUMERS) -> tuple[cdk.Stack, SecureRestApi]:
+    _, stack = new_stack()
+    api = SecureRestApi(stack, "Api", usage_tiers=TIERS, consumers=consumers)
+    backend = inline_function(stack)
+    api.add_route("GET", "/orders", backend, auth="iam")
+    api.add_route("GET", "/orders/{id}", backend, auth="iam")
+    api.add_route("GET", "/health", backend, auth="none", api_key_required=False)
+    return stack, api
+
+
+@pytest.fixture(scope="module")
+def tiered() -> tuple[cdk.Stack, SecureRestApi, Template]:
+    stack, api = _tiered_stack()
+    role = iam.Role(stack, "AppRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
+    api.grant_read_key("mobile-app", role)
+    return stack, api, Template.from_stack(stack)
+
+
+def _plans(template: Template) -> dict[str, dict[str, object]]:
+    out = {}
+    for plan in resources(template, "AWS::ApiGateway::UsagePlan").values():
+        tags = {t["Key"]: t["Value"] for t in plan["Properties"]["Tags"]}
+        out[tags["secure-api:tier"]] = plan
+    return out
+
+
+def test_one_tagged_plan_per_tier_on_the_stage(tiered: tuple[cdk.Stack, SecureRestApi, Template]) -> None:
+    _, api, template = tiered
+    plans = _plans(template)
+    assert sorted(plans) == ["gold", "silver"]
+    gold = plans["gold"]["Properties"]
+    assert gold["Throttle"] == {"RateLimit": 500, "BurstLimit": 1000}
+    assert gold["Quota"] == {"Limit": 1_000_000, "Period": "MONTH", "Offset": 2}
+    stage_id = next(iter(resources(template, "AWS::ApiGateway::Stage")))
+    assert gold["ApiStages"][0]["Stage"] == {"Ref": stage_id}  # the Ref orders the plan after the stage
+    assert set(api.usage_plans) == {"gold", "silver"}
+
+
+def test_method_throttles_use_usage_plan_encoding(tiered: tuple[cdk.Stack, SecureRestApi, Template]) -> None:
+    _, _, template = tiered
+    gold = _plans(template)["gold"]["Properties"]
+    assert gold["ApiStages"][0]["Throttle"] == {"/orders/{id}/GET": {"RateLimit": 50, "BurstLimit": 0}}
+    assert not _plans(template)["silver"]["Properties"]["ApiStages"][0].get("Throttle")
+
+
+def test_routes_require_keys_once_tiers_exist(tiered: tuple[cdk.Stack, SecureRestApi, Template]) -> None:
+    _, _, template = tiered
+    methods = [m["Properties"] for m in resources(template, "AWS::ApiGateway::Method").values()]
+    by_path = {(m["HttpMethod"], json.dumps(m["ResourceId"])): m for m in methods}
+    required = [m.get("ApiKeyRequired", False) for m in by_path.values()]
+    assert required.count(True) == 2 and required.count(False) == 1
+    api = next(iter(resources(template, "AWS::ApiGateway::RestApi").values()))["Properties"]
+    assert api["ApiKeySourceType"] == "HEADER"
+
+
+def test_one_custom_resource_for_every_consumer(tiered: tuple[cdk.Stack, SecureRestApi, Template]) -> None:
+    _, _, template = tiered
+    provisioners = resources(template, "Custom::SecureApiKeys")
+    assert len(provisioners) == 1
+    props = next(iter(provisioners.values()))["Properties"]
+    assert props["Consumers"] == [
+        {"name": "mobile-app", "tier": "gold", "enabled": "true"},
+        {"name": "partner", "tier": "silver", "enabled": "false"},
+    ]
+    assert set(props["UsagePlans"]) == {"gold", "silver"}
+    assert props["RotationDays"] == "90" and props["GraceHours"] == "24"
+    assert not resources(template, "AWS::ApiGateway::ApiKey")
+    assert not resources(template, "AWS::SecretsManager::Secret")
+
+
+def test_consumer_count_does_not_grow_the_template() -> None:
+    small, _ = _tiered_stack([Consumer("a", tier="gold")])
+    many = [Consumer(f"app-{i:03d}", tier="gold" if i % 2 else "silver") for i in range(200)]
+    large, _ = _tiered_stack(many)
+    small_t, large_t = Template.from_stack(small).to_json(), Template.from_stack(large).to_json()
+    assert len(small_t["Resources"]) == len(large_t["Resources"])
+    text = json.dumps(large_t)
+    # No key material: nothing that looks like a generated 40+ character key value, no ApiKey value.
+    assert not re.search(r'"Value"\s*:\s*"[A-Za-z0-9]{40,}"', text)
+    assert "GenerateSecretString" not in text and "SecretString" not in text
+    assert "Outputs" not in large_t or not any("Key" in k for k in large_t["Outputs"])
+
+
+def test_key_secrets_key_and_least_privilege(tiered: tuple[cdk.Stack, SecureRestApi, Template]) -> None:
+    _, _, template = tiered
+    policies = resources(template, "AWS::IAM::ManagedPolicy")
+    for name in ("KeyRotation", "KeyProvisionerFunction"):
+        document = next(p for k, p in policies.items() if name in k)["Properties"]["PolicyDocument"]
+        assert "secure-api/" in json.dumps(document)
+        for statement in document["Statement"]:
+            if statement["Resource"] == "*":
+                assert all(a.startswith("xray:") for a in statement["Action"]), statement
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert not any(a.endswith(":*") or a == "*" for a in actions), statement
+
+
+def test_rotation_schedule_and_expiry(tiered: tuple[cdk.Stack, SecureRestApi, Template]) -> None:
+    _, _, template = tiered
+    rules = list(resources(template, "AWS::Events::Rule").values())
+    assert [r["Properties"]["ScheduleExpression"] for r in rules] == ["rate(1 hour)"]
+    assert '\\"action\\":\\"expire\\"' in json.dumps(rules[0]["Properties"]["Targets"][0]["Input"])
+    permissions = [p["Properties"] for p in resources(template, "AWS::Lambda::Permission").values()]
+    assert any(p["Principal"] == "secretsmanager.amazonaws.com" for p in permissions)
+
+
+def test_grant_read_key_is_one_consumer_only(tiered: tuple[cdk.Stack, SecureRestApi, Template]) -> None:
+    _, _, template = tiered
+    policies = resources(template, "AWS::IAM::Policy")
+    app_policy = next(p for k, p in policies.items() if k.startswith("AppRole"))["Properties"][
+        "PolicyDocument"
+    ]
+    text = json.dumps(app_policy)
+    assert "mobile-app-??????" in text
+    assert "secretsmanager:GetSecretValue" in text
+    assert "/*" not in text.split("mobile-app")[0][-40:]
+
+
+def test_authorizer_key_source() -> None:
+    _, stack = new_stack()
+    api = SecureRestApi(
+        stack,
+        "Api",
+        auth=BearerAuth(issuer="https://id.example.com", audience=["a"], api_key_claim="client_id"),
+        usage_tiers=[UsageTier("basic")],
+    )
+    api.add_route("GET", "/x", inline_function(stack))
+    template = Template.from_stack(stack)
+    rest_api = next(iter(resources(template, "AWS::ApiGateway::RestApi").values()))["Properties"]
+    assert rest_api["ApiKeySourceType"] == "AUTHORIZER"
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (lambda: UsageTier("gold tier"), "UsageTier.name"),
+        (
+            lambda: UsageTier("g", method_throttles={"GET orders": Throttle()}),
+            "UsageTier('g').method_throttles",
+        ),
+        (lambda: UsageTier("g", method_throttles={"GET /x": 5}), "UsageTier('g').method_throttles"),
+        (lambda: Quota(limit=0), "Quota.limit"),
+        (lambda: Quota(limit=10, period=apigw.Period.WEEK, offset=7), "Quota.offset"),
+        (lambda: Quota(limit=10, period=apigw.Period.DAY, offset=1), "Quota.offset"),
+        (lambda: Consumer("", tier="gold"), "Consumer.name"),
+        (lambda: Consumer("a/b", tier="gold"), "Consumer.name"),
+        (lambda: Consumer("x" * 129, tier="gold"), "Consumer.name"),
+        (lambda: Consumer("a", tier=""), "Consumer('a').tier"),
+        (lambda: KeyRotation(every_days=-1), "KeyRotation.every_days"),
+        (lambda: KeyRotation(grace_period=cdk.Duration.days(31)), "KeyRotation.grace_period"),
+    ],
+)
+def test_fails_invalid_tier_options(build: object, field: str) -> None:
+    with pytest.raises(SecureApiConfigError) as info:
+        build()  # type: ignore[operator]
+    assert str(info.value).startswith(field)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"usage_tiers": [UsageTier("a"), UsageTier("a")]}, "usage_tiers"),
+        ({"usage_tiers": [UsageTier("a")], "consumers": [Consumer("c", tier="b")]}, "Consumer('c').tier"),
+        (
+            {
+                "usage_tiers": [UsageTier("a")],
+                "consumers": [Consumer("c", tier="a"), Consumer("c", tier="a")],
+            },
+            "consumers",
+        ),
+        ({"consumers": [Consumer("c", tier="a")]}, "consumers"),
+    ],
+)
+def test_fails_cross_option_checks_before_any_resource(kwargs: dict[str, object], field: str) -> None:
+    _, stack = new_stack()
+    with pytest.raises(SecureApiConfigError) as info:
+        SecureRestApi(stack, "Api", **kwargs)  # type: ignore[arg-type]
+    assert str(info.value).startswith(field)
+    assert stack.node.try_find_child("Api") is None
+
+
+def test_fails_method_throttle_for_a_route_never_added() -> None:
+    app = cdk.App(context=app_context())
+    stack = cdk.Stack(app, "S")
+    api = SecureRestApi(
+        stack, "Api", usage_tiers=[UsageTier("g", method_throttles={"GET /nope": Throttle()})]
+    )
+    api.add_route("GET", "/x", inline_function(stack), auth="iam")
+    with pytest.raises(Exception, match=r"UsageTier\('g'\).method_throttles: got 'GET /nope'"):
+        app.synth()
