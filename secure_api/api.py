@@ -55,7 +55,9 @@ class SecureRestApi(Construct):
     ) -> None:
         _check_stage_name(stage_name)
         if consumers and not usage_tiers:
-            raise SecureApiConfigError("consumers", [c.name for c in consumers], "usage_tiers for them to belong to")
+            raise SecureApiConfigError(
+                "consumers", [c.name for c in consumers], "usage_tiers for them to belong to"
+            )
         check_tiers_and_consumers(usage_tiers, consumers)
         super().__init__(scope, id_)
         self._access = access or AccessPolicy()
@@ -79,7 +81,9 @@ class SecureRestApi(Construct):
             policy=self._access.policy_document(),
             cloud_watch_role=create_cloudwatch_role,
             api_key_source_type=(
-                apigw.ApiKeySourceType.AUTHORIZER if auth and auth.api_key_claim else apigw.ApiKeySourceType.HEADER
+                apigw.ApiKeySourceType.AUTHORIZER
+                if auth and auth.api_key_claim
+                else apigw.ApiKeySourceType.HEADER
             ),
             deploy=True,
             deploy_options=apigw.StageOptions(
@@ -139,7 +143,9 @@ class SecureRestApi(Construct):
                     iam.PolicyStatement(
                         actions=["secretsmanager:GetSecretValue"], resources=[self.usage_tiers.secrets_arn]
                     ),
-                    iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.usage_tiers.keys_key.key_arn]),
+                    iam.PolicyStatement(
+                        actions=["kms:Decrypt"], resources=[self.usage_tiers.keys_key.key_arn]
+                    ),
                 )
         self.alarm_topic: Any = None
         self.dashboard: Any = None
@@ -216,7 +222,9 @@ class SecureRestApi(Construct):
     def grant_read_key(self, consumer: str, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` (the consumer application's role) read that consumer's key secret only."""
         if self.usage_tiers is None:
-            raise SecureApiConfigError("grant_read_key.consumer", consumer, "a consumer of the API's usage_tiers")
+            raise SecureApiConfigError(
+                "grant_read_key.consumer", consumer, "a consumer of the API's usage_tiers"
+            )
         return self.usage_tiers.grant_read_key(consumer, grantee)
 
     def _integration(self, integration: apigw.Integration | lambda_.IFunction) -> apigw.Integration:

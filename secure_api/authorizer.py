@@ -77,7 +77,9 @@ class BearerAuth:
         _require_seconds("BearerAuth.leeway", self.leeway, 60)
         _require_seconds("BearerAuth.jwks_cache_ttl", self.jwks_cache_ttl, 86400, minimum=30)
         if self.audience_claim not in ("aud", "client_id"):
-            raise SecureApiConfigError("BearerAuth.audience_claim", self.audience_claim, "'aud' or 'client_id'")
+            raise SecureApiConfigError(
+                "BearerAuth.audience_claim", self.audience_claim, "'aud' or 'client_id'"
+            )
         if self.api_key_claim is not None and (
             not isinstance(self.api_key_claim, str) or not self.api_key_claim
         ):

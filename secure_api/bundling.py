@@ -25,7 +25,8 @@ from secure_api import defaults
 PACKAGE_DIR = Path(__file__).resolve().parent
 # A checkout (or editable install) has lambdas/ beside the package; a wheel carries them inside it.
 LAMBDAS_DIR = next(
-    (d for d in (PACKAGE_DIR.parent / "lambdas", PACKAGE_DIR / "_lambdas") if d.is_dir()), PACKAGE_DIR / "_lambdas"
+    (d for d in (PACKAGE_DIR.parent / "lambdas", PACKAGE_DIR / "_lambdas") if d.is_dir()),
+    PACKAGE_DIR / "_lambdas",
 )
 _SHARED_FILES = ("__init__.py", "py.typed")
 

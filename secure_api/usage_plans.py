@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from typing import TYPE_CHECKING
 
+import jsii
 from aws_cdk import ArnFormat, CustomResource, Duration, Stack, Tags
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_events as events
@@ -23,7 +24,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
-import jsii
 from constructs import Construct, IValidation
 
 from secure_api import compliance, defaults
@@ -104,7 +104,9 @@ class Consumer:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _CONSUMER.match(self.name):
             raise SecureApiConfigError(
-                "Consumer.name", self.name, "1-128 letters, digits, '.', '_' or '-', starting with a letter or digit"
+                "Consumer.name",
+                self.name,
+                "1-128 letters, digits, '.', '_' or '-', starting with a letter or digit",
             )
         if not isinstance(self.tier, str) or not self.tier:
             raise SecureApiConfigError(f"Consumer({self.name!r}).tier", self.tier, "the name of a UsageTier")
@@ -121,7 +123,9 @@ def check_tiers_and_consumers(tiers: Sequence[UsageTier], consumers: Sequence[Co
     seen: set[str] = set()
     for consumer in consumers:
         if consumer.name in seen:
-            raise SecureApiConfigError("consumers", consumer.name, "distinct consumer names (it appears twice)")
+            raise SecureApiConfigError(
+                "consumers", consumer.name, "distinct consumer names (it appears twice)"
+            )
         seen.add(consumer.name)
         if consumer.tier not in names:
             raise SecureApiConfigError(
@@ -141,7 +145,9 @@ class KeyRotation:
         require_int("KeyRotation.every_days", self.every_days, minimum=0, maximum=1000)
         hours = self.grace_period.to_hours() if isinstance(self.grace_period, Duration) else None
         if hours is None or (not is_token(hours) and not 0 <= hours <= 24 * 30):
-            raise SecureApiConfigError("KeyRotation.grace_period", self.grace_period, "a Duration of 0-720 hours")
+            raise SecureApiConfigError(
+                "KeyRotation.grace_period", self.grace_period, "a Duration of 0-720 hours"
+            )
 
 
 class UsageTiers(Construct):
@@ -179,7 +185,9 @@ class UsageTiers(Construct):
             self.plans[tier.name] = plan
         self.node.add_validation(_MethodThrottlesExist(self))
 
-        self.keys_key = secure_key(self, "KeysKey", description=f"secure_api {api.node.path}: API key secrets")
+        self.keys_key = secure_key(
+            self, "KeysKey", description=f"secure_api {api.node.path}: API key secrets"
+        )
         stack = Stack.of(self)
         rest_api_id = api.rest_api.rest_api_id
         secrets_arn = stack.format_arn(
@@ -196,7 +204,10 @@ class UsageTiers(Construct):
             code_name="key_rotation",
             with_keys=True,
             description="secure_api: rotates and expires consumers' API keys",
-            environment={"REST_API_ID": rest_api_id, "GRACE_HOURS": str(int(rotation.grace_period.to_hours()))},
+            environment={
+                "REST_API_ID": rest_api_id,
+                "GRACE_HOURS": str(int(rotation.grace_period.to_hours())),
+            },
             key=logs_key,
             retention=retention,
             timeout=defaults.KEY_ROTATION_TIMEOUT,
@@ -204,7 +215,10 @@ class UsageTiers(Construct):
         )
         self.rotation_function.add_to_policy(*_key_statements(stack, secrets_arn, self.keys_key, self.plans))
         compliance.acknowledge(
-            self.rotation_function.policy, "key-operations-wildcards", plan=list(self.plans.values()), api=api.rest_api
+            self.rotation_function.policy,
+            "key-operations-wildcards",
+            plan=list(self.plans.values()),
+            api=api.rest_api,
         )
         self.rotation_function.function.add_permission(
             "SecretsManagerInvoke",
@@ -249,7 +263,10 @@ class UsageTiers(Construct):
             ),
         )
         compliance.acknowledge(
-            self.provisioner_function.policy, "key-operations-wildcards", plan=list(self.plans.values()), api=api.rest_api
+            self.provisioner_function.policy,
+            "key-operations-wildcards",
+            plan=list(self.plans.values()),
+            api=api.rest_api,
         )
         provider = self._provider(logs_key, retention)
         self.provisioner = CustomResource(
@@ -262,7 +279,8 @@ class UsageTiers(Construct):
                 "StageName": api.stage.stage_name,
                 "UsagePlans": {name: plan.usage_plan_id for name, plan in self.plans.items()},
                 "Consumers": [
-                    {"name": c.name, "tier": c.tier, "enabled": "true" if c.enabled else "false"} for c in consumers
+                    {"name": c.name, "tier": c.tier, "enabled": "true" if c.enabled else "false"}
+                    for c in consumers
                 ],
                 "KmsKeyId": self.keys_key.key_arn,
                 "RotationLambdaArn": self.rotation_function.function.function_arn,
@@ -332,7 +350,9 @@ class UsageTiers(Construct):
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
         grant = iam.Grant.add_to_principal(
-            grantee=grantee, actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], resource_arns=[arn]
+            grantee=grantee,
+            actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            resource_arns=[arn],
         )
         self.keys_key.grant_decrypt(grantee)
         return grant
@@ -384,7 +404,13 @@ def _key_statements(
         ]
     return [
         iam.PolicyStatement(
-            actions=["apigateway:GET", "apigateway:POST", "apigateway:PATCH", "apigateway:DELETE", "apigateway:PUT"],
+            actions=[
+                "apigateway:GET",
+                "apigateway:POST",
+                "apigateway:PATCH",
+                "apigateway:DELETE",
+                "apigateway:PUT",
+            ],
             resources=[
                 gw("/apikeys"),
                 gw("/apikeys/*"),
