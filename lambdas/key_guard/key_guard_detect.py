@@ -140,7 +140,8 @@ class Baseline:
     err_n: int = 0
     new_prefix_mean: float = 0.0
     new_prefix_var: float = 0.0
-    prefixes: dict[str, int] = field(default_factory=dict)  # prefix -> last window seen, oldest first
+    # Usual networks as an ordered set (values unused), least recently seen first.
+    prefixes: dict[str, None] = field(default_factory=dict)
     hours_mask: int = 0
     pending_hours_mask: int = 0
     time_streak: tuple[int, int] | None = None
@@ -148,22 +149,23 @@ class Baseline:
     notified: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe representation (floats rounded; the stored form)."""
+        """A JSON-safe representation (the stored form)."""
         return {
             "apiKeyId": self.api_key_id,
             "windowsSeen": self.windows_seen,
             "firstWindow": self.first_window,
             "lastWindow": self.last_window,
-            "slotMean": [round(v, 4) for v in self.slot_mean],
-            "slotVar": [round(v, 4) for v in self.slot_var],
-            "slotN": list(self.slot_n),
-            "peak": round(self.peak, 4),
-            "errMean": round(self.err_mean, 6),
-            "errVar": round(self.err_var, 8),
+            # Thousandths as integers: formatting floats would dominate the cost of storing 10,000 keys.
+            "slotMeanMilli": [round(v * 1000) for v in self.slot_mean],
+            "slotVarMilli": [round(v * 1000) for v in self.slot_var],
+            "slotN": self.slot_n,
+            "peak": self.peak,
+            "errMean": self.err_mean,
+            "errVar": self.err_var,
             "errN": self.err_n,
-            "newPrefixMean": round(self.new_prefix_mean, 4),
-            "newPrefixVar": round(self.new_prefix_var, 4),
-            "prefixes": dict(self.prefixes),
+            "newPrefixMean": self.new_prefix_mean,
+            "newPrefixVar": self.new_prefix_var,
+            "prefixes": " ".join(self.prefixes),
             "hoursMask": self.hours_mask,
             "pendingHoursMask": self.pending_hours_mask,
             "timeStreak": list(self.time_streak) if self.time_streak else None,
@@ -173,7 +175,7 @@ class Baseline:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Baseline:
-        """Inverse of :meth:`to_dict`; missing fields take their defaults."""
+        """Inverse of :meth:`to_dict` (shares, does not copy, its lists); missing fields take defaults."""
         streak = data.get("timeStreak")
         last = data.get("lastWindow")
         first = data.get("firstWindow")
@@ -182,22 +184,28 @@ class Baseline:
             windows_seen=int(data.get("windowsSeen", 0)),
             first_window=int(first) if first is not None else None,
             last_window=int(last) if last is not None else None,
-            slot_mean=[float(v) for v in data.get("slotMean", _zeros())],
-            slot_var=[float(v) for v in data.get("slotVar", _zeros())],
-            slot_n=[int(v) for v in data.get("slotN", _izeros())],
+            slot_mean=_milli(data.get("slotMeanMilli")),
+            slot_var=_milli(data.get("slotVarMilli")),
+            slot_n=[int(v) for v in data.get("slotN") or _izeros()],
             peak=float(data.get("peak", 0.0)),
             err_mean=float(data.get("errMean", 0.0)),
             err_var=float(data.get("errVar", 0.0)),
             err_n=int(data.get("errN", 0)),
             new_prefix_mean=float(data.get("newPrefixMean", 0.0)),
             new_prefix_var=float(data.get("newPrefixVar", 0.0)),
-            prefixes={str(k): int(v) for k, v in dict(data.get("prefixes", {})).items()},
+            prefixes=dict.fromkeys(str(data.get("prefixes") or "").split()),
             hours_mask=int(data.get("hoursMask", 0)) & _FULL_DAY,
             pending_hours_mask=int(data.get("pendingHoursMask", 0)) & _FULL_DAY,
             time_streak=(int(streak[0]), int(streak[1])) if streak else None,
             incidents={str(k): (int(v[0]), int(v[1])) for k, v in dict(data.get("incidents", {})).items()},
             notified={str(k): int(v) for k, v in dict(data.get("notified", {})).items()},
         )
+
+
+def _milli(values: Any) -> list[float]:
+    if not values or len(values) != HOURS:
+        return _zeros()
+    return [v / 1000 for v in values]
 
 
 def _ewm(mean: float, var: float, x: float, alpha: float) -> tuple[float, float]:
@@ -444,7 +452,7 @@ def evaluate_key(
         # The dict's insertion order is its recency order, so eviction drops the least recently seen.
         for p in prefixes:
             known.pop(p, None)
-            known[p] = window_start
+            known[p] = None
         excess = len(known) - config.max_prefixes
         if excess > 0:
             for p in list(itertools.islice(known, excess)):

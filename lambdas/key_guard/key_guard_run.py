@@ -194,6 +194,10 @@ def run(
     return result
 
 
+def _iso(epoch_s: int) -> str:
+    return datetime.fromtimestamp(epoch_s, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _already_notified(finding: Finding) -> Finding:
     return Finding(
         kind=finding.kind,
@@ -225,7 +229,7 @@ def _maybe_quarantine(settings: Settings, clients: Clients, finding: Finding) ->
         clients.apigateway,
         rest_api_id=settings.rest_api_id,
         api_key_id=finding.api_key_id,
-        reason=f"key-guard {finding.kind} {finding.incident_start}",
+        reason=f"key-guard {finding.kind} since {_iso(finding.incident_start)}",
     )
 
 

@@ -475,7 +475,7 @@ def test_fails_bad_settings() -> None:
 def test_baseline_item_round_trip() -> None:
     baseline = kd.Baseline(api_key_id="k1", windows_seen=3, last_window=WINDOW, hours_mask=0b101)
     baseline.notified["spike"] = WINDOW
-    baseline.prefixes["198.51.100.0/24"] = WINDOW
+    baseline.prefixes["198.51.100.0/24"] = None
     item = kb.to_item(baseline, now=WINDOW)
     assert item["notified_spike"] == {"N": str(WINDOW)}
     assert kb.from_item(item).to_dict() == baseline.to_dict()
