@@ -169,7 +169,7 @@ def run(
             before = previous_notified.get(finding.api_key_id, {}).get(finding.kind)
             if store.claim(finding.api_key_id, finding.kind, finding.incident_start):
                 try:
-                    quarantined = _maybe_quarantine(settings, clients, finding)
+                    quarantined = _maybe_quarantine(settings, clients, finding, emit)
                     _publish(settings, clients, finding, quarantined)
                 except Exception:
                     store.release(finding.api_key_id, finding.kind, finding.incident_start, before)
@@ -217,7 +217,13 @@ def _forget(notified: dict[str, int], kind: str, before: int | None) -> None:
         notified[kind] = before
 
 
-def _maybe_quarantine(settings: Settings, clients: Clients, finding: Finding) -> bool:
+def _maybe_quarantine(
+    settings: Settings, clients: Clients, finding: Finding, emit: Callable[[str], None]
+) -> bool:
+    """Quarantine the finding's key if the policy says so; True when the key is (now) quarantined.
+
+    A failure is logged and the finding still notified: a missed quarantine must not also lose the alert.
+    """
     if not should_quarantine(
         finding,
         enabled=settings.auto_quarantine,
@@ -225,12 +231,29 @@ def _maybe_quarantine(settings: Settings, clients: Clients, finding: Finding) ->
         exempt=settings.quarantine_exempt,
     ):
         return False
-    return quarantine(
-        clients.apigateway,
-        rest_api_id=settings.rest_api_id,
-        api_key_id=finding.api_key_id,
-        reason=f"key-guard {finding.kind} since {_iso(finding.incident_start)}",
-    )
+    try:
+        quarantine(
+            clients.apigateway,
+            rest_api_id=settings.rest_api_id,
+            api_key_id=finding.api_key_id,
+            reason=f"key-guard {finding.kind} since {_iso(finding.incident_start)}",
+        )
+    except Exception as exc:  # reported below; the notification goes out regardless
+        emit(
+            json.dumps(
+                {
+                    "level": "ERROR",
+                    "message": "key guard quarantine failed",
+                    "apiId": settings.rest_api_id,
+                    "apiKeyId": finding.api_key_id,
+                    "reason": finding.kind,
+                    "error": type(exc).__name__,
+                },
+                sort_keys=True,
+            )
+        )
+        return False
+    return True
 
 
 def _publish(settings: Settings, clients: Clients, finding: Finding, quarantined: bool) -> None:

@@ -479,3 +479,29 @@ def test_baseline_item_round_trip() -> None:
     item = kb.to_item(baseline, now=WINDOW)
     assert item["notified_spike"] == {"N": str(WINDOW)}
     assert kb.from_item(item).to_dict() == baseline.to_dict()
+
+
+def test_failed_quarantine_is_logged_and_still_notified(aws: Env) -> None:
+    key = aws.key("mobile-app")
+    aws.warm(key)
+    aws.logs.add(key, count=3000)
+    with mock.patch.object(kr, "quarantine", side_effect=RuntimeError("throttled")):
+        result = aws.run(AUTO_QUARANTINE="true")
+    assert result.notified == 1 and result.quarantined == []
+    assert aws.messages()[0]["quarantined"] is False
+    errors = [json.loads(line) for line in aws.lines if '"ERROR"' in line]
+    assert errors[0]["message"] == "key guard quarantine failed" and errors[0]["apiKeyId"] == key
+
+
+def test_activity_outside_declared_hours_is_unusual_time(aws: Env) -> None:
+    key = aws.key("nightly-batch")
+    aws.warm(key)
+    for i in range(3):
+        aws.logs.add(key, count=100, at=WINDOW + i * W)
+    declared = {"ACTIVE_HOURS": '{"nightly-batch": [0, 6]}'}
+    results = [aws.run(WINDOW + i * W, **declared) for i in range(3)]
+    assert [r.findings for r in results] == [0, 0, 1]
+    (message,) = aws.messages()
+    assert message["reason"] == "unusual_time"
+    assert message["numbers"]["declaredActiveHoursUtc"] == [0, 6]
+    assert message["numbers"]["sustainedWindows"] == 3
