@@ -23,6 +23,10 @@ Findings (``Finding.kind``):
     and significantly more than the key's usual rate of new prefixes, once learned.
 ``unknown_key``
     traffic under an API key id that the API does not know.
+
+Consecutive flagged windows of one kind (gaps up to ``incident_gap_windows``) form one incident; only the
+first window of an incident has ``notify=True``. The learning period is counted in elapsed windows since
+the key was first seen, so a key that is quiet at night still learns that it is.
 """
 
 from __future__ import annotations
@@ -239,12 +243,13 @@ class _Incidents:
         self.window_start = window_start
         self.gap = gap
 
-    def flag(self, kind: str, key: Baseline, consumer: str | None, numbers: dict[str, Any]) -> Finding:
+    def flag(self, kind: str, consumer: str | None, numbers: dict[str, Any]) -> Finding:
+        key = self.baseline
         start = self.window_start
-        current = self.baseline.incidents.get(kind)
+        current = key.incidents.get(kind)
         if current is not None and 0 <= self.window_start - current[1] <= self.gap:
             start = current[0]
-        self.baseline.incidents[kind] = (start, self.window_start)
+        key.incidents[kind] = (start, self.window_start)
         notify = key.notified.get(kind) != start
         if notify:
             key.notified[kind] = start
@@ -289,7 +294,7 @@ def evaluate_key(
     requests = window.requests
 
     if not context.known:
-        findings.append(incidents.flag(UNKNOWN_KEY, baseline, consumer, {"requests": requests}))
+        findings.append(incidents.flag(UNKNOWN_KEY, consumer, {"requests": requests}))
         baseline.windows_seen += 1
         baseline.last_window = window_start
         incidents.prune()
@@ -327,7 +332,6 @@ def evaluate_key(
         findings.append(
             incidents.flag(
                 SPIKE,
-                baseline,
                 consumer,
                 {
                     "requests": requests,
@@ -368,7 +372,6 @@ def evaluate_key(
             findings.append(
                 incidents.flag(
                     ERROR_BURST,
-                    baseline,
                     consumer,
                     {
                         "requests": requests,
@@ -416,7 +419,7 @@ def evaluate_key(
             }
             if declared is not None:
                 numbers["declaredActiveHoursUtc"] = list(declared)
-            findings.append(incidents.flag(UNUSUAL_TIME, baseline, consumer, numbers))
+            findings.append(incidents.flag(UNUSUAL_TIME, consumer, numbers))
     baseline.time_streak = streak
     if active and not learned:
         baseline.hours_mask |= bit
@@ -434,7 +437,6 @@ def evaluate_key(
             findings.append(
                 incidents.flag(
                     UNUSUAL_PLACE,
-                    baseline,
                     consumer,
                     {
                         "requests": requests,
