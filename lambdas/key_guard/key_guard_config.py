@@ -22,7 +22,7 @@
 | ``TIME_SUSTAIN_WINDOWS`` | 3 | consecutive active windows in unusual hours before reporting |
 | ``ACTIVE_HOURS`` | unset | JSON ``{"consumer": [startHour, endHour]}`` in UTC, end exclusive |
 | ``QUERY_TIMEOUT_SECONDS`` | 120 | bound on waiting for one Logs Insights query |
-| ``MAX_PREFIX_QUERIES`` | 20 | bound on prefix queries per run |
+| ``MAX_PREFIX_QUERIES`` | 10 | bound on (concurrent) prefix queries per run; Logs Insights limits concurrent queries per account |
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class Settings:
     active_hours: Mapping[str, tuple[int, int]] | None = None
     ingestion_delay_seconds: int = 120
     query_timeout_seconds: float = 120.0
-    max_prefix_queries: int = 20
+    max_prefix_queries: int = 10
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
@@ -157,5 +157,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         active_hours=parse_active_hours(raw_hours) if raw_hours else None,
         ingestion_delay_seconds=_integer(env, "INGESTION_DELAY_SECONDS", 120),
         query_timeout_seconds=_number(env, "QUERY_TIMEOUT_SECONDS", 120.0, minimum=1.0),
-        max_prefix_queries=_integer(env, "MAX_PREFIX_QUERIES", 20, minimum=0),
+        max_prefix_queries=_integer(env, "MAX_PREFIX_QUERIES", 10, minimum=0),
     )
