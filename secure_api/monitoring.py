@@ -85,7 +85,7 @@ class Monitoring:
     """
 
     alarm_email: str | None = None
-    alarm_topic: sns.ITopic | None = field(default=None, hash=False, compare=False)
+    alarm_topic: sns.ITopic | None = field(default=None, hash=False)
     alarm_period: Duration = field(default=defaults.MONITORING_ALARM_PERIOD, hash=False)
     evaluation_periods: int = defaults.MONITORING_EVALUATION_PERIODS
     datapoints_to_alarm: int = defaults.MONITORING_DATAPOINTS_TO_ALARM
