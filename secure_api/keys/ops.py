@@ -813,25 +813,27 @@ class KeyOps:
             )
 
     def rotation_finish(self, consumer: str, token: str) -> KeyRecord:
-        """``finishSecret``: move ``AWSCURRENT`` to the token's version, then retire untracked keys."""
+        """``finishSecret``: retire keys the staged record no longer tracks, move ``AWSCURRENT`` to it."""
         name = self._secret(consumer)
         stages = self._stages(consumer)
         if token not in stages:
             raise RotationError(f"version {token} of consumer {consumer!r} does not exist")
+        pending = self._pending(consumer, token)
         current_version = next((v for v, s in stages.items() if CURRENT in s), None)
         if current_version != token:
             cur = self.record(consumer)
-            pending = self._pending(consumer, token)
             if cur.revoked and not pending.revoked:
                 # Revoked while the rotation ran: abandon the staged key instead of reviving the consumer.
+                self._delete_key(pending.api_key_id, disable_first=True)
                 self._sm(
                     "update_secret_version_stage",
                     SecretId=name,
                     VersionStage=PENDING,
                     RemoveFromVersionId=token,
                 )
-                self._delete_key(pending.api_key_id, disable_first=True)
                 return cur
+            # Retiring first (a key two rotations old) means nothing is left to do once the label moved.
+            self._retire_untracked(pending)
             self._sm(
                 "update_secret_version_stage",
                 SecretId=name,
@@ -839,16 +841,19 @@ class KeyOps:
                 MoveToVersionId=token,
                 RemoveFromVersionId=current_version,
             )
+        else:
+            self._retire_untracked(pending)
         if PENDING in stages.get(token, []):
             self._sm(
                 "update_secret_version_stage", SecretId=name, VersionStage=PENDING, RemoveFromVersionId=token
             )
-        rec = self.record(consumer)
-        self._retire_untracked(rec)
         log.info(
-            "consumer %s now uses key %s (previous %s)", consumer, rec.api_key_id, rec.previous_api_key_id
+            "consumer %s now uses key %s (previous %s)",
+            consumer,
+            pending.api_key_id,
+            pending.previous_api_key_id,
         )
-        return rec
+        return pending
 
     def _finish_direct(self, consumer: str, token: str) -> KeyRecord:
         # ``keys rotate`` writes the staged record as a new AWSCURRENT version whose id derives from the
@@ -856,25 +861,27 @@ class KeyOps:
         name = self._secret(consumer)
         stages = self._stages(consumer)
         final = _final_version(token)
-        if CURRENT not in stages.get(final, []):
-            pending = self._pending(consumer, token)
+        if CURRENT in stages.get(final, []):
+            result = self.record(consumer)
+        else:
+            result = self._pending(consumer, token)
             cur = self.record(consumer)
-            if cur.revoked and not pending.revoked:
+            if cur.revoked and not result.revoked:
                 raise ConsumerStateError(f"consumer {consumer!r} was revoked while its key was being rotated")
+            self._retire_untracked(result)
             self._sm(
                 "put_secret_value",
                 SecretId=name,
                 ClientRequestToken=final,
-                SecretString=pending.to_json(),
+                SecretString=result.to_json(),
                 VersionStages=[CURRENT],
             )
+        # The label goes last: once it is gone, a re-run starts a new rotation.
         if PENDING in stages.get(token, []):
             self._sm(
                 "update_secret_version_stage", SecretId=name, VersionStage=PENDING, RemoveFromVersionId=token
             )
-        rec = self.record(consumer)
-        self._retire_untracked(rec)
-        return rec
+        return result
 
     def _retire_untracked(self, rec: KeyRecord) -> None:
         if rec.revoked:
