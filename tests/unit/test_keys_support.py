@@ -87,7 +87,9 @@ def build_world() -> World:
         for tier in ("gold", "silver")
     }
     # A plan of another API with the same tier tag must never be used.
-    ag.create_usage_plan(name="other-gold", apiStages=[{"apiId": "otherapi", "stage": "prod"}], tags={TAG_TIER: "gold"})
+    ag.create_usage_plan(
+        name="other-gold", apiStages=[{"apiId": "otherapi", "stage": "prod"}], tags={TAG_TIER: "gold"}
+    )
     return World(api_id=api_id, stage="prod", plans=plans, ag=ag, sm=sm)
 
 
