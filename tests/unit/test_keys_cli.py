@@ -12,7 +12,11 @@ from botocore.exceptions import ClientError
 
 from secure_api.keys import cli, ops
 from secure_api.keys.model import secret_name
-from tests.unit.test_keys_support import World, assert_converged, aws, world  # noqa: F401
+from tests.unit import test_keys_support as support
+from tests.unit.test_keys_support import World, assert_converged
+
+aws = support.aws
+world = support.world
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.test_keys_support import Crash, World, assert_converged, aws, crashing, world  # noqa: F401
+from tests.unit import test_keys_support as support
+from tests.unit.test_keys_support import Crash, World, assert_converged, crashing
+
+aws = support.aws
+world = support.world
 
 
 def _total_calls(world: World, action: str, consumer: str) -> int:

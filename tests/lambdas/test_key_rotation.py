@@ -1,0 +1,81 @@
+"""The rotation Lambda: every Secrets Manager rotation step twice (retry safety), and scheduled expiry."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from secure_api.keys import ops
+from secure_api.keys.model import secret_name
+from tests.unit import test_keys_support as support
+from tests.unit.test_keys_support import World, assert_converged
+
+from .conftest import load_event, load_handler
+
+aws = support.aws
+world = support.world
+
+
+@pytest.fixture
+def handler(world: World, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setattr(ops, "make_clients", lambda **_kw: world.clients())
+    monkeypatch.setenv("GRACE_HOURS", "6")
+    return load_handler("key_rotation")
+
+
+def test_rotation_protocol_each_step_twice(world: World, handler: Any) -> None:
+    world.ops().create("mobile-app", "gold")
+    old = world.record("mobile-app")
+    name = secret_name(world.api_id, "mobile-app")
+    arn = world.sm.describe_secret(SecretId=name)["ARN"]
+    token = str(uuid.uuid4())
+    event = load_event("key_rotation_create_secret.json") | {"SecretId": arn, "ClientRequestToken": token}
+    for step in ("createSecret", "setSecret", "testSecret", "finishSecret"):
+        for _ in range(2):
+            assert handler.handler(event | {"Step": step}, None) is None
+        if step == "createSecret":
+            pending = json.loads(
+                world.sm.get_secret_value(SecretId=name, VersionId=token, VersionStage="AWSPENDING")[
+                    "SecretString"
+                ]
+            )
+            assert pending["apiKeyId"] != old["apiKeyId"]
+            assert world.plans_of(pending["apiKeyId"]) == {world.plans["gold"]}
+            assert len(world.keys("mobile-app")) == 2  # the retry created no second key
+    stages = world.sm.describe_secret(SecretId=name)["VersionIdsToStages"]
+    assert "AWSCURRENT" in stages[token]
+    record = assert_converged(world, "mobile-app", "gold")
+    assert record["previousApiKeyId"] == old["apiKeyId"]
+    expires = datetime.fromisoformat(record["previousKeyExpiresAt"].replace("Z", "+00:00"))
+    assert abs(expires - (datetime.now(UTC) + timedelta(hours=6))) < timedelta(minutes=1)
+    assert world.keys("mobile-app")[old["apiKeyId"]]["enabled"] is True
+
+
+def test_test_secret_fails_when_the_new_key_is_missing_from_a_plan(world: World, handler: Any) -> None:
+    world.ops().create("a", "gold")
+    token = str(uuid.uuid4())
+    event = {"SecretId": secret_name(world.api_id, "a"), "ClientRequestToken": token}
+    handler.handler(event | {"Step": "createSecret"}, None)
+    pending = json.loads(
+        world.sm.get_secret_value(SecretId=event["SecretId"], VersionId=token)["SecretString"]
+    )
+    world.ag.delete_usage_plan_key(usagePlanId=world.plans["gold"], keyId=pending["apiKeyId"])
+    with pytest.raises(Exception, match="not in usage plans"):
+        handler.handler(event | {"Step": "testSecret"}, None)
+    handler.handler(event | {"Step": "setSecret"}, None)  # setSecret repairs it
+    handler.handler(event | {"Step": "testSecret"}, None)
+
+
+def test_scheduled_expire(world: World, handler: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    world.ops().create("a", "gold")
+    world.ops().rotate("a", grace_hours=0)
+    previous = world.record("a")["previousApiKeyId"]
+    result = handler.handler(load_event("key_rotation_expire.json") | {"restApiId": world.api_id}, None)
+    assert result == {"restApiId": world.api_id, "expired": 1}
+    assert previous not in world.keys("a")
+    monkeypatch.setenv("REST_API_ID", world.api_id)
+    assert handler.handler({"action": "expire"}, None)["expired"] == 0
