@@ -1,0 +1,414 @@
+"""``AuditTrail``: a CloudTrail trail for the account (or an existing one), and alarms on the
+sensitive API Gateway control-plane calls that change who can call the API or reveal key values.
+
+Which alarms can be narrowed to this API:
+
+- ``ApiChanges`` (UpdateRestApi, PutRestApi, DeleteRestApi, UpdateStage, DeleteStage,
+  CreateDeployment): yes, by ``requestParameters.restApiId`` (metric dimension ``RestApiId``).
+- ``WafAssociationChanges`` (wafv2 AssociateWebACL, DisassociateWebACL): yes, by
+  ``requestParameters.resourceArn``, the stage's ARN (metric dimension ``ResourceArn``).
+- ``ApiKeyChanges`` (CreateApiKey, UpdateApiKey, DeleteApiKey, ImportApiKeys) and
+  ``ApiKeyValueReads`` (GetApiKey, GetApiKeys with ``includeValue``): no. API keys belong to the
+  account and region, not to an API (GetApiKeys lists every key), so these count the whole account.
+- ``UsagePlanChanges`` (CreateUsagePlanKey, DeleteUsagePlanKey, UpdateUsagePlan, DeleteUsagePlan):
+  no. The events carry only the usage plan id, and a plan can serve several APIs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import Duration, Names, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudtrail as cloudtrail
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from secure_api import defaults
+from secure_api.encryption import encrypted_log_group, logs_key
+from secure_api.errors import SecureApiConfigError, is_token, require_int
+
+_LOG_GROUP_NAME = re.compile(r"^[\w./#-]{1,512}$")
+_MAX_DAYS = 36_500
+
+
+@dataclass(frozen=True)
+class AuditEventGroup:
+    """A group of CloudTrail events behind one metric filter and one alarm."""
+
+    id: str
+    event_source: str
+    event_names: tuple[str, ...]
+    description: str
+
+
+API_KEY_CHANGES = AuditEventGroup(
+    "ApiKeyChanges",
+    "apigateway.amazonaws.com",
+    ("CreateApiKey", "UpdateApiKey", "DeleteApiKey", "ImportApiKeys"),
+    "an API key was created, changed (enabled, disabled, renamed) or deleted in this account and region",
+)
+API_KEY_VALUE_READS = AuditEventGroup(
+    "ApiKeyValueReads",
+    "apigateway.amazonaws.com",
+    ("GetApiKey", "GetApiKeys"),
+    "someone read API key values (GetApiKey/GetApiKeys with includeValue) in this account and region",
+)
+USAGE_PLAN_CHANGES = AuditEventGroup(
+    "UsagePlanChanges",
+    "apigateway.amazonaws.com",
+    ("CreateUsagePlanKey", "DeleteUsagePlanKey", "UpdateUsagePlan", "DeleteUsagePlan"),
+    "a key was attached to or detached from a usage plan, or a plan changed, in this account and region",
+)
+API_CHANGES = AuditEventGroup(
+    "ApiChanges",
+    "apigateway.amazonaws.com",
+    ("UpdateRestApi", "PutRestApi", "DeleteRestApi", "UpdateStage", "DeleteStage", "CreateDeployment"),
+    "this API's definition, resource policy or stage changed, or it was deployed",
+)
+WAF_ASSOCIATION_CHANGES = AuditEventGroup(
+    "WafAssociationChanges",
+    "wafv2.amazonaws.com",
+    ("AssociateWebACL", "DisassociateWebACL"),
+    "a web ACL was associated with or removed from this API's stage",
+)
+AUDIT_EVENT_GROUPS = (
+    API_KEY_CHANGES,
+    API_KEY_VALUE_READS,
+    USAGE_PLAN_CHANGES,
+    API_CHANGES,
+    WAF_ASSOCIATION_CHANGES,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditTrail:
+    """A CloudTrail trail recording the account's management events, and alarms on the sensitive
+    API Gateway control-plane calls (see the module docstring for the list).
+
+    Defaults: a multi-region trail (``multi_region``) with global service events
+    (``include_global_service_events``) and log file validation (always on), encrypted with a new
+    customer-managed KMS key (rotation on), delivered to a hardened S3 bucket (public access
+    blocked, TLS 1.2+ only, versioned, KMS-encrypted, server access logs to a second hardened bucket)
+    whose objects move to S3 Glacier Instant Retrieval after ``transition_after_days`` (90) and
+    expire after ``expire_after_days`` (2557, seven years; None keeps them), each object locked
+    against deletion and overwrite (S3 Object Lock, GOVERNANCE mode) for ``object_lock_days`` (365;
+    None: Object Lock on without a default retention), and to a KMS-encrypted
+    CloudWatch log group kept ``log_retention`` (default: the API's log retention). Each alarm fires
+    on one matching call within 5 minutes and notifies the API's alarm topic (alarm and OK).
+
+    ``AuditTrail.existing(log_group_name)`` creates no trail, for accounts whose organization trail
+    already records every region; given the CloudWatch log group that trail delivers to (in this
+    account and region), the alarms are created on it.
+    """
+
+    multi_region: bool = True
+    include_global_service_events: bool = True
+    transition_after_days: int | None = defaults.AUDIT_TRANSITION_AFTER_DAYS
+    expire_after_days: int | None = defaults.AUDIT_EXPIRE_AFTER_DAYS
+    object_lock_days: int | None = defaults.AUDIT_OBJECT_LOCK_DAYS
+    log_retention: logs.RetentionDays | None = None
+    create_trail: bool = True
+    log_group_name: str | None = None
+
+    def __post_init__(self) -> None:
+        for flag in ("multi_region", "include_global_service_events", "create_trail"):
+            if not isinstance(getattr(self, flag), bool):
+                raise SecureApiConfigError(f"AuditTrail.{flag}", getattr(self, flag), "True or False")
+        if self.transition_after_days is not None:
+            require_int(
+                "AuditTrail.transition_after_days", self.transition_after_days, minimum=0, maximum=_MAX_DAYS
+            )
+        if self.expire_after_days is not None:
+            require_int("AuditTrail.expire_after_days", self.expire_after_days, minimum=1, maximum=_MAX_DAYS)
+        if (
+            self.transition_after_days is not None
+            and self.expire_after_days is not None
+            and not is_token(self.transition_after_days)
+            and not is_token(self.expire_after_days)
+            and self.expire_after_days <= self.transition_after_days
+        ):
+            raise SecureApiConfigError(
+                "AuditTrail.expire_after_days",
+                self.expire_after_days,
+                f"more days than transition_after_days ({self.transition_after_days})",
+            )
+        if self.object_lock_days is not None:
+            require_int(
+                "AuditTrail.object_lock_days",
+                self.object_lock_days,
+                minimum=1,
+                maximum=self.expire_after_days if isinstance(self.expire_after_days, int) else _MAX_DAYS,
+            )
+        if self.log_retention is not None and not isinstance(self.log_retention, logs.RetentionDays):
+            raise SecureApiConfigError(
+                "AuditTrail.log_retention", self.log_retention, "an aws_logs.RetentionDays value or None"
+            )
+        if self.log_group_name is not None:
+            if self.create_trail:
+                raise SecureApiConfigError(
+                    "AuditTrail.log_group_name",
+                    self.log_group_name,
+                    "None unless the trail exists already (AuditTrail.existing(log_group_name=...))",
+                )
+            _check_log_group_name(self.log_group_name)
+
+    @classmethod
+    def existing(cls, log_group_name: str | None = None) -> AuditTrail:
+        """No new trail (the account's organization trail records the calls already); the alarms are
+        created on ``log_group_name``, the CloudWatch log group that trail delivers to, when given."""
+        if log_group_name is not None:
+            _check_log_group_name(log_group_name)
+        return cls(create_trail=False, log_group_name=log_group_name)
+
+
+def _check_log_group_name(name: object) -> None:
+    if is_token(name):
+        return
+    if not isinstance(name, str) or not _LOG_GROUP_NAME.match(name):
+        raise SecureApiConfigError(
+            "AuditTrail.log_group_name",
+            name,
+            "a CloudWatch Logs log group name (1-512 letters, digits, '_', '-', '.', '/', '#')",
+        )
+
+
+def apply_audit(
+    scope: Construct,
+    audit: AuditTrail,
+    *,
+    rest_api: apigw.RestApi,
+    topic: sns.ITopic,
+    retention: logs.RetentionDays,
+) -> cloudtrail.Trail | None:
+    """Create (under ``scope``) the trail ``Trail`` with its key (``TrailKey``), buckets
+    (``TrailBucket``, ``TrailAccessLogsBucket``) and log group (``TrailLogs``), then a metric filter
+    and an alarm per event group (``Audit<Group>Filter``, ``Audit<Group>Alarm``) on its log group.
+    For ``AuditTrail.existing(...)`` only the filters and alarms, and only with a log group; returns
+    None then."""
+    trail: cloudtrail.Trail | None = None
+    log_group: logs.ILogGroup
+    if audit.create_trail:
+        trail, log_group = _trail(scope, audit, retention=audit.log_retention or retention)
+    elif audit.log_group_name is not None:
+        log_group = logs.LogGroup.from_log_group_name(scope, "TrailLogGroup", audit.log_group_name)
+    else:
+        return None
+    stage_arn = rest_api.deployment_stage.stage_arn
+    narrowing = {
+        API_CHANGES.id: ("restApiId", "RestApiId", rest_api.rest_api_id),
+        WAF_ASSOCIATION_CHANGES.id: ("resourceArn", "ResourceArn", stage_arn),
+    }
+    action = cloudwatch_actions.SnsAction(topic)
+    for group in AUDIT_EVENT_GROUPS:
+        conditions = [
+            f'($.eventSource = "{group.event_source}")',
+            "(" + " || ".join(f'($.eventName = "{name}")' for name in group.event_names) + ")",
+        ]
+        if group is API_KEY_VALUE_READS:
+            conditions.append(
+                '(($.requestParameters.includeValue IS TRUE) || ($.requestParameters.includeValue = "true"))'
+            )
+        dimensions: dict[str, str] = {}
+        dimensions_map: dict[str, str] = {}
+        if group.id in narrowing:
+            field, dimension, value = narrowing[group.id]
+            conditions.append(f'($.requestParameters.{field} = "{value}")')
+            dimensions[dimension] = f"$.requestParameters.{field}"
+            dimensions_map[dimension] = value
+        metric_filter = logs.MetricFilter(
+            scope,
+            f"Audit{group.id}Filter",
+            log_group=log_group,
+            filter_pattern=logs.FilterPattern.literal("{ " + " && ".join(conditions) + " }"),
+            metric_namespace=defaults.AUDIT_METRIC_NAMESPACE,
+            metric_name=group.id,
+            metric_value="1",
+            dimensions=dimensions or None,
+        )
+        alarm = cloudwatch.Alarm(
+            scope,
+            f"Audit{group.id}Alarm",
+            alarm_description=f"secure_api {scope.node.path}: {group.description} "
+            f"({', '.join(group.event_names)})",
+            metric=metric_filter.metric(
+                statistic="Sum",
+                period=defaults.AUDIT_ALARM_PERIOD,
+                dimensions_map=dimensions_map or None,
+            ),
+            threshold=defaults.AUDIT_ALARM_THRESHOLD,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(action)
+        alarm.add_ok_action(action)
+    return trail
+
+
+def trail_name(scope: Construct) -> str:
+    """The trail's name (fixed, so the key policy can name the trail without a dependency cycle)."""
+    return f"{Names.unique_id(scope)[-120:]}-audit"
+
+
+def _trail(
+    scope: Construct, audit: AuditTrail, *, retention: logs.RetentionDays
+) -> tuple[cloudtrail.Trail, logs.ILogGroup]:
+    stack = Stack.of(scope)
+    name = trail_name(scope)
+    trail_arn = stack.format_arn(service="cloudtrail", resource="trail", resource_name=name)
+    key = logs_key(
+        scope, "TrailKey", description=f"secure_api {scope.node.path}: CloudTrail trail and its logs"
+    )
+    _admit_cloudtrail(key, trail_arn=trail_arn, account=stack.account, partition=stack.partition)
+
+    access_logs = _hardened_bucket(
+        scope,
+        "TrailAccessLogsBucket",
+        # S3 server access logs can only be delivered to a bucket with S3-managed encryption.
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        lifecycle_rules=[
+            s3.LifecycleRule(
+                id="ExpireAccessLogs",
+                expiration=Duration.days(defaults.AUDIT_ACCESS_LOGS_EXPIRE_AFTER_DAYS),
+                noncurrent_version_expiration=Duration.days(30),
+                abort_incomplete_multipart_upload_after=Duration.days(7),
+            )
+        ],
+    )
+    transitions = []
+    if audit.transition_after_days is not None:
+        transitions.append(
+            s3.Transition(
+                storage_class=defaults.AUDIT_TRANSITION_STORAGE_CLASS,
+                transition_after=Duration.days(audit.transition_after_days),
+            )
+        )
+    expiry = Duration.days(audit.expire_after_days) if audit.expire_after_days is not None else None
+    bucket = _hardened_bucket(
+        scope,
+        "TrailBucket",
+        encryption=s3.BucketEncryption.KMS,
+        encryption_key=key,
+        bucket_key_enabled=True,
+        server_access_logs_bucket=access_logs,
+        server_access_logs_prefix="trail-bucket/",
+        object_lock_default_retention=(
+            s3.ObjectLockRetention.governance(Duration.days(audit.object_lock_days))
+            if audit.object_lock_days is not None
+            else None
+        ),
+        lifecycle_rules=[
+            s3.LifecycleRule(
+                id="ArchiveThenExpire",
+                transitions=transitions or None,
+                expiration=expiry,
+                noncurrent_version_expiration=expiry,
+                abort_incomplete_multipart_upload_after=Duration.days(7),
+            )
+        ],
+    )
+    log_group = encrypted_log_group(scope, "TrailLogs", key=key, retention=retention)
+    trail = cloudtrail.Trail(
+        scope,
+        "Trail",
+        trail_name=name,
+        bucket=bucket,
+        encryption_key=key,
+        # CloudWatch Logs delivery is wired below with a role whose policy is a managed one (the
+        # construct's own role carries an inline policy).
+        send_to_cloud_watch_logs=False,
+        enable_file_validation=True,
+        include_global_service_events=audit.include_global_service_events,
+        is_multi_region_trail=audit.multi_region,
+        management_events=cloudtrail.ReadWriteType.ALL,
+    )
+    cfn_trail = trail.node.default_child
+    assert isinstance(cfn_trail, cloudtrail.CfnTrail)
+    cfn_trail.cloud_watch_logs_log_group_arn = log_group.log_group_arn
+    cfn_trail.cloud_watch_logs_role_arn = _logs_role(scope, log_group, trail_arn=trail_arn).role_arn
+    return trail, log_group
+
+
+def _logs_role(scope: Construct, log_group: logs.ILogGroup, *, trail_arn: str) -> iam.Role:
+    """The role CloudTrail assumes (for this trail only) to write to ``log_group``."""
+    policy = iam.ManagedPolicy(
+        scope,
+        "TrailLogsPolicy",
+        description="CloudTrail delivers this trail's events to its CloudWatch log group",
+        statements=[
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+            )
+        ],
+    )
+    # The role references the policy, so CloudFormation attaches it before the trail checks it.
+    return iam.Role(
+        scope,
+        "TrailLogsRole",
+        assumed_by=iam.ServicePrincipal(
+            "cloudtrail.amazonaws.com", conditions={"StringEquals": {"aws:SourceArn": trail_arn}}
+        ),
+        managed_policies=[policy],
+    )
+
+
+def _hardened_bucket(scope: Construct, id_: str, **props: Any) -> s3.Bucket:
+    """A bucket with public access blocked, TLS 1.2+ only, versioned, ACLs disabled, Object Lock
+    enabled, events to EventBridge, kept on deletion."""
+    bucket = s3.Bucket(
+        scope,
+        id_,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+        minimum_tls_version=1.2,
+        versioned=True,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        removal_policy=RemovalPolicy.RETAIN,
+        object_lock_enabled=True,
+        **props,
+    )
+    # Object-level events go to EventBridge, for detection rules (set on the L1 resource: the L2
+    # option deploys a custom-resource Lambda function to do what CloudFormation can do natively).
+    cfn_bucket = bucket.node.default_child
+    assert isinstance(cfn_bucket, s3.CfnBucket)
+    cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+        event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(event_bridge_enabled=True)
+    )
+    return bucket
+
+
+def _admit_cloudtrail(key: kms.Key, *, trail_arn: str, account: str, partition: str) -> None:
+    """Let CloudTrail use ``key`` for this trail only (the conditions AWS documents for trail keys)."""
+    principal = iam.ServicePrincipal("cloudtrail.amazonaws.com")
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowCloudTrailToEncryptLogs",
+            principals=[principal],
+            actions=["kms:GenerateDataKey*"],
+            resources=["*"],
+            conditions={
+                "StringEquals": {"aws:SourceArn": trail_arn},
+                "StringLike": {
+                    "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{partition}:cloudtrail:*:{account}:trail/*"
+                },
+            },
+        )
+    )
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowCloudTrailToDescribeKey",
+            principals=[principal],
+            actions=["kms:DescribeKey"],
+            resources=["*"],
+            conditions={"StringEquals": {"aws:SourceArn": trail_arn}},
+        )
+    )

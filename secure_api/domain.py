@@ -1,0 +1,242 @@
+"""``CustomDomain``: a REGIONAL custom domain name with a TLS 1.2+ policy, and ``apply_domain``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_certificatemanager as acm
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_route53_targets as targets
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from secure_api import defaults
+from secure_api.errors import SecureApiConfigError, is_token
+
+# Lower-case labels of letters, digits and hyphens (API Gateway rejects upper case), at least two.
+_DOMAIN = re.compile(r"^(?=.{1,253}$)(?:(?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
+_CERTIFICATE_ARN = re.compile(
+    r"^arn:aws[a-z-]*:acm:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:certificate/[0-9a-f-]{36}$"
+)
+_HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+_BASE_PATH = re.compile(r"^[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*$")
+_S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>[^\s]+[^/\s])$")
+
+# The security policies for REGIONAL domains that aws-cdk-lib offers, from TLS 1.2 up. The
+# "SecurityPolicy_*" ones are the enhanced policies (TLS 1.3 families).
+SECURITY_POLICIES = (
+    apigw.SecurityPolicy.TLS_1_2,
+    apigw.SecurityPolicy.TLS13_1_3_2025_09,
+    apigw.SecurityPolicy.TLS13_1_3_FIPS_2025_09,
+    apigw.SecurityPolicy.TLS13_1_2_PQ_2025_09,
+    apigw.SecurityPolicy.TLS13_1_2_PFS_PQ_2025_09,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomDomain:
+    """A REGIONAL custom domain name in front of the API's stage.
+
+    Give either ``certificate_arn`` (an ACM certificate for ``domain_name`` in the stack's region) or
+    ``hosted_zone_id`` + ``hosted_zone_name`` (a public Route 53 zone that holds ``domain_name``: a
+    certificate is created with DNS validation in it, and alias A and AAAA records point the name at
+    the API). No lookup happens at synth, so no AWS credentials are needed.
+
+    ``security_policy`` defaults to ``SecurityPolicy.TLS_1_2``; the TLS 1.3 policies
+    (``TLS13_1_3_2025_09``, ``TLS13_1_3_FIPS_2025_09``, ``TLS13_1_2_PQ_2025_09``,
+    ``TLS13_1_2_PFS_PQ_2025_09``) are selectable and use the STRICT endpoint access mode; TLS 1.0 and
+    the edge-only policies are rejected. ``base_path`` maps the API under a path (default: the
+    root). ``mtls_truststore_uri`` (``s3://bucket/key``, optional ``mtls_truststore_version``) turns on
+    mutual TLS (only with ``TLS_1_2``: API Gateway does not offer mTLS with the enhanced policies).
+
+    With a custom domain the API's default ``execute-api`` endpoint is disabled, so clients cannot
+    bypass this domain's TLS policy (nor mTLS).
+    """
+
+    domain_name: str
+    certificate_arn: str | None = None
+    hosted_zone_id: str | None = None
+    hosted_zone_name: str | None = None
+    security_policy: apigw.SecurityPolicy = defaults.DOMAIN_SECURITY_POLICY
+    base_path: str | None = None
+    mtls_truststore_uri: str | None = None
+    mtls_truststore_version: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_domain("CustomDomain.domain_name", self.domain_name)
+        if self.certificate_arn is not None and not _matches(self.certificate_arn, _CERTIFICATE_ARN):
+            raise SecureApiConfigError(
+                "CustomDomain.certificate_arn",
+                self.certificate_arn,
+                "an ACM certificate ARN 'arn:<partition>:acm:<region>:<account>:certificate/<uuid>' "
+                "(the certificate must be in the stack's region)",
+            )
+        if self.hosted_zone_id is not None and not _matches(self.hosted_zone_id, _HOSTED_ZONE_ID):
+            raise SecureApiConfigError(
+                "CustomDomain.hosted_zone_id",
+                self.hosted_zone_id,
+                "a Route 53 zone id such as 'Z0123456789ABC'",
+            )
+        if self.hosted_zone_name is not None:
+            _check_domain("CustomDomain.hosted_zone_name", self.hosted_zone_name)
+        if (self.hosted_zone_id is None) != (self.hosted_zone_name is None):
+            missing = "hosted_zone_name" if self.hosted_zone_name is None else "hosted_zone_id"
+            raise SecureApiConfigError(
+                f"CustomDomain.{missing}", None, "set together with hosted_zone_id and hosted_zone_name"
+            )
+        if self.certificate_arn is not None and self.hosted_zone_id is not None:
+            raise SecureApiConfigError(
+                "CustomDomain.certificate_arn",
+                self.certificate_arn,
+                "either certificate_arn or hosted_zone_id/hosted_zone_name, not both",
+            )
+        if self.certificate_arn is None and self.hosted_zone_id is None:
+            raise SecureApiConfigError(
+                "CustomDomain.certificate_arn",
+                None,
+                "a certificate ARN, or hosted_zone_id and hosted_zone_name to create a DNS-validated one",
+            )
+        zone = self.hosted_zone_name
+        if (
+            zone is not None
+            and not is_token(zone)
+            and not is_token(self.domain_name)
+            and self.domain_name != zone
+            and not self.domain_name.endswith(f".{zone}")
+        ):
+            raise SecureApiConfigError(
+                "CustomDomain.domain_name", self.domain_name, f"a name inside the hosted zone {zone!r}"
+            )
+        if self.security_policy not in SECURITY_POLICIES and not is_token(self.security_policy):
+            raise SecureApiConfigError(
+                "CustomDomain.security_policy",
+                self.security_policy,
+                "TLS 1.2 or newer for a REGIONAL domain: SecurityPolicy.TLS_1_2 (default), TLS13_1_3_2025_09, "
+                "TLS13_1_3_FIPS_2025_09, TLS13_1_2_PQ_2025_09 or TLS13_1_2_PFS_PQ_2025_09",
+            )
+        if self.base_path is not None and not _matches(self.base_path, _BASE_PATH):
+            raise SecureApiConfigError(
+                "CustomDomain.base_path",
+                self.base_path,
+                "path segments of letters, digits, '_', '-' or '.', without leading or trailing '/'",
+            )
+        if self.mtls_truststore_uri is not None:
+            _parse_s3_uri(self.mtls_truststore_uri)
+            if self.enhanced_security_policy:
+                raise SecureApiConfigError(
+                    "CustomDomain.mtls_truststore_uri",
+                    self.mtls_truststore_uri,
+                    "None with an enhanced (TLS 1.3) security policy: API Gateway only offers mTLS with TLS_1_2",
+                )
+        if self.mtls_truststore_version is not None:
+            if self.mtls_truststore_uri is None:
+                raise SecureApiConfigError(
+                    "CustomDomain.mtls_truststore_version",
+                    self.mtls_truststore_version,
+                    "None unless mtls_truststore_uri is set",
+                )
+            if not isinstance(self.mtls_truststore_version, str) or not self.mtls_truststore_version:
+                raise SecureApiConfigError(
+                    "CustomDomain.mtls_truststore_version",
+                    self.mtls_truststore_version,
+                    "the truststore object's S3 version id",
+                )
+
+    @property
+    def enhanced_security_policy(self) -> bool:
+        """True for the TLS 1.3 ("SecurityPolicy_*") policies, which need an endpoint access mode."""
+        return self.security_policy in SECURITY_POLICIES[1:]
+
+
+def _matches(value: Any, pattern: re.Pattern[str]) -> bool:
+    """True for a string matching ``pattern`` and for unresolved tokens (never validated)."""
+    return is_token(value) or (isinstance(value, str) and pattern.match(value) is not None)
+
+
+def _check_domain(field: str, value: Any) -> None:
+    if not _matches(value, _DOMAIN):
+        raise SecureApiConfigError(
+            field, value, "a lower-case fully qualified domain name such as 'api.example.com'"
+        )
+
+
+def _parse_s3_uri(uri: Any) -> tuple[str, str]:
+    match = _S3_URI.match(uri) if isinstance(uri, str) else None
+    if match is None or ".." in match["bucket"]:
+        raise SecureApiConfigError(
+            "CustomDomain.mtls_truststore_uri", uri, "an S3 URI 's3://<bucket>/<key>' of the truststore PEM"
+        )
+    return match["bucket"], match["key"]
+
+
+def apply_domain(
+    scope: Construct, domain: CustomDomain, *, rest_api: apigw.RestApi, stage: apigw.Stage
+) -> apigw.DomainName:
+    """Create (under ``scope``) the REGIONAL ``DomainName`` mapped to ``stage`` of ``rest_api``, the
+    ``BasePathMapping`` (``ApiMapping`` for a multi-level base path), and, when a hosted zone is
+    given, the DNS-validated ``Certificate`` and the alias records ``AliasA`` and ``AliasAaaa``."""
+    zone: route53.IHostedZone | None = None
+    certificate: acm.ICertificate
+    if domain.hosted_zone_id is not None and domain.hosted_zone_name is not None:
+        zone = route53.HostedZone.from_hosted_zone_attributes(
+            scope, "HostedZone", hosted_zone_id=domain.hosted_zone_id, zone_name=domain.hosted_zone_name
+        )
+        certificate = acm.Certificate(
+            scope,
+            "Certificate",
+            domain_name=domain.domain_name,
+            validation=acm.CertificateValidation.from_dns(zone),
+        )
+    else:
+        assert domain.certificate_arn is not None
+        certificate = acm.Certificate.from_certificate_arn(scope, "Certificate", domain.certificate_arn)
+
+    mtls = None
+    if domain.mtls_truststore_uri is not None:
+        bucket_name, key = _parse_s3_uri(domain.mtls_truststore_uri)
+        mtls = apigw.MTLSConfig(
+            bucket=s3.Bucket.from_bucket_name(scope, "TruststoreBucket", bucket_name),
+            key=key,
+            version=domain.mtls_truststore_version,
+        )
+    domain_name = apigw.DomainName(
+        scope,
+        "DomainName",
+        domain_name=domain.domain_name,
+        certificate=certificate,
+        endpoint_type=apigw.EndpointType.REGIONAL,
+        security_policy=domain.security_policy,
+        endpoint_access_mode=(
+            defaults.DOMAIN_ENHANCED_POLICY_ACCESS_MODE if domain.enhanced_security_policy else None
+        ),
+        mtls=mtls,
+    )
+    if domain.base_path is not None and "/" in domain.base_path:
+        # Multi-level base paths exist only as API mappings (the API Gateway v2 resource).
+        apigwv2.CfnApiMapping(
+            scope,
+            "ApiMapping",
+            api_id=rest_api.rest_api_id,
+            stage=stage.stage_name,
+            domain_name=domain_name.domain_name,
+            api_mapping_key=domain.base_path,
+        )
+    else:
+        apigw.BasePathMapping(
+            scope,
+            "BasePathMapping",
+            domain_name=domain_name,
+            rest_api=rest_api,
+            stage=stage,
+            base_path=domain.base_path,
+        )
+    if zone is not None:
+        target = route53.RecordTarget.from_alias(targets.ApiGatewayDomain(domain_name))
+        record_name = domain.domain_name
+        route53.ARecord(scope, "AliasA", zone=zone, record_name=record_name, target=target)
+        route53.AaaaRecord(scope, "AliasAaaa", zone=zone, record_name=record_name, target=target)
+    return domain_name
