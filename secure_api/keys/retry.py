@@ -62,17 +62,19 @@ class RateLimiter:
 
     def acquire(self) -> float:
         """Take one token, sleeping as needed; return the seconds slept."""
-        slept = 0.0
-        while True:
-            now = self._clock()
-            self._tokens = min(self.rate.burst, self._tokens + (now - self._last) * self.rate.per_second)
-            self._last = now
-            if self._tokens >= 1.0:
-                self._tokens -= 1.0
-                return slept
-            wait = (1.0 - self._tokens) / self.rate.per_second
-            self._sleep(wait)
-            slept += wait
+        now = self._clock()
+        self._tokens = min(self.rate.burst, self._tokens + (now - self._last) * self.rate.per_second)
+        self._last = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return 0.0
+        # Sleep exactly until the missing fraction of a token has accrued, then spend it; looping on
+        # the clock instead could spin forever on floating-point remainders.
+        wait = (1.0 - self._tokens) / self.rate.per_second
+        self._sleep(wait)
+        self._tokens = 0.0
+        self._last = max(self._clock(), now + wait)
+        return wait
 
 
 def error_code(exc: BaseException) -> str:
