@@ -20,12 +20,14 @@ from secure_api.authorizer import BearerAuth, BearerAuthorizer
 from secure_api.cors import CorsPolicy
 from secure_api.encryption import encrypted_log_group, logs_key
 from secure_api.errors import SecureApiConfigError
+from secure_api.firewall import Firewall, apply_firewall
 from secure_api.routes import Route
 from secure_api.stage_settings import StageMethodSettings
 from secure_api.throttling import Throttle
 from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, UsageTiers, check_tiers_and_consumers
 
 AUTH_MODES = ("bearer", "iam", "none")
+_DEFAULT_FIREWALL = Firewall()
 
 
 class SecureRestApi(Construct):
@@ -46,6 +48,7 @@ class SecureRestApi(Construct):
         cors: CorsPolicy | None = None,
         auth: BearerAuth | None = None,
         throttle: Throttle | None = None,
+        firewall: Firewall | None = _DEFAULT_FIREWALL,
         usage_tiers: Sequence[UsageTier] = (),
         consumers: Sequence[Consumer] = (),
         key_rotation: KeyRotation | None = None,
@@ -122,6 +125,12 @@ class SecureRestApi(Construct):
 
         self.url: str = self.rest_api.url
         self.web_acl: Any = None
+        if firewall is not None:
+            self.web_acl = apply_firewall(
+                self, firewall, stage=self.stage, key=self.logs_key, retention=log_retention
+            )
+        else:
+            self._warn("firewall", "firewall=None: no AWS WAF WebACL in front of the stage")
         self.trail: Any = None
         self.domain_name: apigw.DomainName | None = None
         self.usage_plans: dict[str, apigw.UsagePlan] = {}
