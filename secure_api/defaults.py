@@ -129,6 +129,6 @@ KEY_GUARD_TTL_ATTRIBUTE = "expiresAt"  # baselines of keys idle for long are for
 KEY_ROTATION_DAYS = 90
 KEY_GRACE_PERIOD = Duration.hours(24)
 KEY_EXPIRY_SCHEDULE = Duration.hours(1)
-KEY_SECRET_PREFIX = "secure-api"
+KEY_SECRET_PREFIX = "secure-api"  # noqa: S105 (a name prefix, not a secret)
 KEY_PROVISIONER_TIMEOUT = Duration.minutes(14)
 KEY_ROTATION_TIMEOUT = Duration.minutes(5)
