@@ -45,7 +45,7 @@ def synth(build: StackBuilder, *, acknowledge: bool) -> tuple[dict[str, Any], li
     try:
         app.synth()
     except Exception as error:  # the plugins raise when anything is unacknowledged
-        if "Validation failed" not in str(error):
+        if "Validation failed" not in str(error) and "ValidationFailed" not in str(error):
             raise
     report_file = Path(outdir) / "validation-report.json"
     reports = json.loads(report_file.read_text())["pluginReports"] if report_file.exists() else []

@@ -62,7 +62,7 @@ def build(monitoring: Monitoring, *, bearer: bool, waf: bool) -> Built:
     app = cdk.App(context=app_context())
     stack = cdk.Stack(app, "Test")
     auth = BearerAuth(issuer="https://login.example.com/", audience=["orders"]) if bearer else None
-    api = SecureRestApi(stack, "Api", auth=auth)
+    api = SecureRestApi(stack, "Api", auth=auth, firewall=None)
     backend = inline_function(stack)
     api.add_route("GET", "/items", backend, auth="iam")
     if bearer:
