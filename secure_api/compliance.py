@@ -118,6 +118,29 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
         "CDK's custom-resource provider framework function: it runs only during deployments, CloudFormation "
         "retries and reports its failures, and CDK owns its memory and tracing settings.",
     ),
+    "key-guard-logs-query-results": Acknowledgement(
+        ("AwsSolutions::AwsSolutions-IAM5[Resource::*]",),
+        "logs:GetQueryResults and logs:StopQuery have no resource-level permissions; the key guard may only "
+        "start queries on the API's own access log group.",
+    ),
+    "key-guard-api-key-ids": Acknowledgement(
+        (
+            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]",
+            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/tags/*]",
+        ),
+        "API keys are created at run time, so the key guard cannot name their ids: it may read any key, disable "
+        "only keys tagged secure-api:api=<this API> (aws:ResourceTag) and set only the quarantine tags (aws:TagKeys).",
+    ),
+    "key-guard-schedule-no-dlq": Acknowledgement(
+        ("Serverless::Serverless-EventBusDLQ",),
+        "The schedule's only target is the key guard, whose failed asynchronous runs go to its own dead-letter "
+        "target (the alarm topic) and the KeyGuardErrors alarm; the next run evaluates the next window.",
+    ),
+    "key-guard-table-no-backup-plan": Acknowledgement(
+        _nag("DynamoDBInBackupPlan", ("NIST.800.53.R5", "HIPAA.Security")),
+        "The table holds only per-key baselines the key guard relearns from the access logs; point-in-time "
+        "recovery and deletion protection cover it, and a Backup plan would add cost and nothing recoverable.",
+    ),
     "role-dependency": Acknowledgement(
         ("cfn-lint::W3005",),
         "CDK makes a function depend explicitly on its role so that the role's policies exist before the "

@@ -625,8 +625,8 @@ class _Builder:
             monitoring=m,
         ):
             guard.add_to_policy(statement)
-        _acknowledge(guard.policy, "key-guard-logs-query-results", "key-guard-api-key-ids")
-        _acknowledge(table, "key-guard-table-no-backup-plan")
+        compliance.acknowledge(guard.policy, "key-guard-logs-query-results", "key-guard-api-key-ids")
+        compliance.acknowledge(table, "key-guard-table-no-backup-plan")
         schedule = events.Rule(
             self.scope,
             "KeyGuardSchedule",
@@ -636,7 +636,7 @@ class _Builder:
                 targets.LambdaFunction(guard.function, retry_attempts=2, max_event_age=m.key_guard_schedule)
             ],
         )
-        _acknowledge(schedule, "key-guard-schedule-no-dlq")
+        compliance.acknowledge(schedule, "key-guard-schedule-no-dlq")
         self._notify(
             cloudwatch.Alarm(
                 self.scope,
@@ -819,11 +819,6 @@ def key_guard_statements(
             ),
         ]
     return statements
-
-
-def _acknowledge(scope: Construct, *names: str) -> None:
-    # The entries live in compliance.py; a name not registered there yet is skipped, not an error.
-    compliance.acknowledge(scope, *(n for n in names if n in compliance.ACKNOWLEDGEMENTS))
 
 
 def _graph(
