@@ -1,16 +1,35 @@
-"""The example stack: every option of the library, three routes, synthesizable with no AWS account."""
+"""The example stack: every option of the library, three routes, synthesizable with no AWS account.
+
+The custom domain comes from ``cdk.json``'s context (``secure-api:domainName``,
+``secure-api:hostedZoneId``, ``secure-api:hostedZoneName``); the placeholders there synthesize
+without an account. Put your own zone there (or pass ``-c``) to deploy.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from secure_api import AccessPolicy, BearerAuth, CorsPolicy, SecureRestApi, Throttle
+from secure_api import (
+    AccessPolicy,
+    AuditTrail,
+    BearerAuth,
+    Consumer,
+    CorsPolicy,
+    CustomDomain,
+    Firewall,
+    Monitoring,
+    Quota,
+    SecureRestApi,
+    Throttle,
+    UsageTier,
+)
 from secure_api.encryption import secure_key
 from secure_api.lambda_function import SecureFunction
 
@@ -18,7 +37,8 @@ ORDERS_CODE = Path(__file__).resolve().parent / "orders"
 
 
 class ExampleStack(cdk.Stack):
-    """An orders API: bearer tokens, an IP allow list, CORS for one web app, per-route throttling."""
+    """An orders API: bearer tokens, an IP allow list, CORS for one web app, per-route throttling, a
+    TLS 1.2 custom domain, the WAF, the audit trail, two usage tiers with three consumers, monitoring."""
 
     def __init__(self, scope: Construct, id_: str, **kwargs: object) -> None:
         super().__init__(scope, id_, **kwargs)  # type: ignore[arg-type]
@@ -30,8 +50,31 @@ class ExampleStack(cdk.Stack):
                 allow_ip_ranges=["203.0.113.0/24", "2001:db8::/32"], deny_ip_ranges=["203.0.113.128/25"]
             ),
             cors=CorsPolicy(["https://app.example.com"]),
+            domain=self.custom_domain(),
+            firewall=Firewall(rate_limit_per_ip=2000, rate_limit_per_api_key=5000),
+            audit=AuditTrail(),
             auth=BearerAuth(issuer="https://login.example.com/", audience=["orders-api"]),
             throttle=Throttle(rate_limit=1000, burst_limit=2000),
+            usage_tiers=[
+                UsageTier(
+                    "gold",
+                    throttle=Throttle(rate_limit=500, burst_limit=1000),
+                    quota=Quota(limit=1_000_000, period=apigw.Period.MONTH),
+                    method_throttles={"POST /orders": Throttle(rate_limit=50, burst_limit=100)},
+                ),
+                UsageTier(
+                    "silver",
+                    throttle=Throttle(rate_limit=50, burst_limit=100),
+                    quota=Quota(limit=10_000, period=apigw.Period.DAY),
+                    method_throttles={"GET /orders/{id}": Throttle(rate_limit=20, burst_limit=40)},
+                ),
+            ],
+            consumers=[
+                Consumer("mobile-app", tier="gold"),
+                Consumer("partner-portal", tier="silver"),
+                Consumer("reporting", tier="silver"),
+            ],
+            monitoring=Monitoring(alarm_email="oncall@example.com"),
         )
         orders = self.orders_function()
         self.api.add_route("GET", "/orders", orders, scopes=["orders:read"])
@@ -50,6 +93,14 @@ class ExampleStack(cdk.Stack):
             throttle=Throttle(rate_limit=20, burst_limit=40),
         )
         cdk.CfnOutput(self, "ApiUrl", value=self.api.url)
+
+    def custom_domain(self) -> CustomDomain | None:
+        """The domain from the app's context, or none when the context does not name one."""
+        names = ("secure-api:domainName", "secure-api:hostedZoneId", "secure-api:hostedZoneName")
+        domain_name, zone_id, zone_name = (self.node.try_get_context(n) for n in names)
+        if not domain_name:
+            return None
+        return CustomDomain(domain_name=domain_name, hosted_zone_id=zone_id, hosted_zone_name=zone_name)
 
     def orders_function(self) -> lambda_.IFunction:
         """The backend, hardened with the library's own function recipe."""

@@ -6,21 +6,26 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Annotations, ArnFormat, Stack
+from aws_cdk import Annotations, ArnFormat, Names, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from secure_api import compliance, defaults
 from secure_api.access import AccessPolicy
 from secure_api.access_logs import access_log_format
+from secure_api.audit import AuditTrail, apply_audit
 from secure_api.authorizer import BearerAuth, BearerAuthorizer
 from secure_api.cors import CorsPolicy
-from secure_api.encryption import encrypted_log_group, logs_key
+from secure_api.domain import CustomDomain, apply_domain
+from secure_api.encryption import encrypted_log_group, logs_key, secure_key
 from secure_api.errors import SecureApiConfigError
 from secure_api.firewall import Firewall, apply_firewall
+from secure_api.monitoring import Monitoring, apply_monitoring
+from secure_api.notifications import alarm_topic
 from secure_api.routes import Route
 from secure_api.stage_settings import StageMethodSettings
 from secure_api.throttling import Throttle
@@ -28,6 +33,8 @@ from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, UsageTiers,
 
 AUTH_MODES = ("bearer", "iam", "none")
 _DEFAULT_FIREWALL = Firewall()
+_DEFAULT_AUDIT = AuditTrail()
+_DEFAULT_MONITORING = Monitoring()
 
 
 class SecureRestApi(Construct):
@@ -46,12 +53,15 @@ class SecureRestApi(Construct):
         stage_name: str = defaults.STAGE_NAME,
         access: AccessPolicy | None = None,
         cors: CorsPolicy | None = None,
+        domain: CustomDomain | None = None,
+        firewall: Firewall | None = _DEFAULT_FIREWALL,
+        audit: AuditTrail | None = _DEFAULT_AUDIT,
         auth: BearerAuth | None = None,
         throttle: Throttle | None = None,
-        firewall: Firewall | None = _DEFAULT_FIREWALL,
         usage_tiers: Sequence[UsageTier] = (),
         consumers: Sequence[Consumer] = (),
         key_rotation: KeyRotation | None = None,
+        monitoring: Monitoring | None = _DEFAULT_MONITORING,
         log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
         create_cloudwatch_role: bool = False,
         description: str | None = None,
@@ -62,8 +72,15 @@ class SecureRestApi(Construct):
                 "consumers", [c.name for c in consumers], "usage_tiers for them to belong to"
             )
         check_tiers_and_consumers(usage_tiers, consumers)
+        access = access or AccessPolicy()
+        if domain is not None and access.private_endpoint:
+            raise SecureApiConfigError(
+                "domain",
+                domain.domain_name,
+                "None for a PRIVATE API (a REGIONAL custom domain cannot front AccessPolicy.private)",
+            )
         super().__init__(scope, id_)
-        self._access = access or AccessPolicy()
+        self._access = access
         self._cors = cors
         self._auth = auth
         self._throttle = throttle or Throttle()
@@ -79,10 +96,14 @@ class SecureRestApi(Construct):
         self.rest_api = apigw.RestApi(
             self,
             "Api",
+            # Unique per API: the stage's CloudWatch metrics are keyed by the API's name.
+            rest_api_name=Names.unique_resource_name(self, max_length=128, separator="-"),
             description=description or f"secure_api REST API {self.node.path}",
             endpoint_configuration=self._access.endpoint_configuration(self),
             policy=self._access.policy_document(),
             cloud_watch_role=create_cloudwatch_role,
+            # Behind a custom domain the execute-api URL would bypass its TLS policy (and mTLS).
+            disable_execute_api_endpoint=domain is not None,
             api_key_source_type=(
                 apigw.ApiKeySourceType.AUTHORIZER
                 if auth and auth.api_key_claim
@@ -131,8 +152,34 @@ class SecureRestApi(Construct):
             )
         else:
             self._warn("firewall", "firewall=None: no AWS WAF WebACL in front of the stage")
-        self.trail: Any = None
         self.domain_name: apigw.DomainName | None = None
+        if domain is not None:
+            self.domain_name = apply_domain(self, domain, rest_api=self.rest_api, stage=self.stage)
+            self.url = f"https://{domain.domain_name}/{domain.base_path or ''}"
+
+        self.alarm_topic: sns.ITopic | None = None
+        if monitoring is not None and monitoring.alarm_topic is not None:
+            self.alarm_topic = monitoring.alarm_topic
+        elif monitoring is not None or (audit is not None and audit.has_alarms):
+            self.alarm_topic = alarm_topic(
+                self,
+                "AlarmTopic",
+                key=secure_key(self, "AlarmTopicKey", description=f"secure_api {self.node.path}: alarms"),
+                email=monitoring.alarm_email if monitoring is not None else None,
+            )
+
+        self.trail: Any = None
+        if audit is not None and audit.has_alarms:
+            assert self.alarm_topic is not None
+            self.trail = apply_audit(
+                self, audit, rest_api=self.rest_api, topic=self.alarm_topic, retention=log_retention
+            )
+        elif audit is not None:
+            self._warn(
+                "audit", "AuditTrail.existing() without log_group_name: no alarms on control-plane changes"
+            )
+        else:
+            self._warn("audit", "audit=None: no CloudTrail trail and no alarms on control-plane changes")
         self.usage_plans: dict[str, apigw.UsagePlan] = {}
         self.usage_tiers: UsageTiers | None = None
         if usage_tiers:
@@ -156,8 +203,14 @@ class SecureRestApi(Construct):
                         actions=["kms:Decrypt"], resources=[self.usage_tiers.keys_key.key_arn]
                     ),
                 )
-        self.alarm_topic: Any = None
         self.dashboard: Any = None
+        if monitoring is not None:
+            assert self.alarm_topic is not None
+            self.dashboard = apply_monitoring(
+                self, monitoring, api=self, topic=self.alarm_topic, retention=log_retention
+            )
+        else:
+            self._warn("monitoring", "monitoring=None: no alarms, dashboard or key guard")
 
     def add_route(
         self,

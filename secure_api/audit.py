@@ -169,6 +169,11 @@ class AuditTrail:
             _check_log_group_name(log_group_name)
         return cls(create_trail=False, log_group_name=log_group_name)
 
+    @property
+    def has_alarms(self) -> bool:
+        """Whether there is a trail log group to put the control-plane alarms on."""
+        return self.create_trail or self.log_group_name is not None
+
 
 def _check_log_group_name(name: object) -> None:
     if is_token(name):

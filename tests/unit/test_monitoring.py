@@ -62,7 +62,7 @@ def build(monitoring: Monitoring, *, bearer: bool, waf: bool) -> Built:
     app = cdk.App(context=app_context())
     stack = cdk.Stack(app, "Test")
     auth = BearerAuth(issuer="https://login.example.com/", audience=["orders"]) if bearer else None
-    api = SecureRestApi(stack, "Api", auth=auth, firewall=None)
+    api = SecureRestApi(stack, "Api", auth=auth, firewall=None, audit=None, monitoring=None)
     backend = inline_function(stack)
     api.add_route("GET", "/items", backend, auth="iam")
     if bearer:
@@ -200,7 +200,9 @@ def single_metric(props: dict[str, Any]) -> dict[str, Any]:
 
 def stage_dims(built: Built) -> list[dict[str, Any]]:
     stage = built.stack.get_logical_id(built.api.stage.node.default_child)  # type: ignore[arg-type]
-    return [{"Name": "ApiName", "Value": "Api"}, {"Name": "Stage", "Value": {"Ref": stage}}]
+    api_name = built.resource("Api")["Properties"]["Name"]
+    assert api_name == "Test-Api-17E32BCB"  # unique per API: APIs never share their stage metrics
+    return [{"Name": "ApiName", "Value": api_name}, {"Name": "Stage", "Value": {"Ref": stage}}]
 
 
 def test_error_rate_alarms_use_metric_math(full: Built) -> None:
