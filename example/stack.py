@@ -76,7 +76,7 @@ class ExampleStack(cdk.Stack):
             ],
             monitoring=Monitoring(alarm_email="oncall@example.com"),
         )
-        orders = self.orders_function()
+        orders = orders_function(self)
         self.api.add_route("GET", "/orders", orders, scopes=["orders:read"])
         self.api.add_route(
             "GET",
@@ -102,20 +102,21 @@ class ExampleStack(cdk.Stack):
             return None
         return CustomDomain(domain_name=domain_name, hosted_zone_id=zone_id, hosted_zone_name=zone_name)
 
-    def orders_function(self) -> lambda_.IFunction:
-        """The backend, hardened with the library's own function recipe."""
-        key = secure_key(self, "OrdersKey", description="orders backend: environment and logs")
-        key.grant_encrypt_decrypt(iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com"))
-        return SecureFunction(
-            self,
-            "Orders",
-            code_name="orders",
-            code=lambda_.Code.from_asset(str(ORDERS_CODE)),
-            handler="index.handler",
-            description="orders backend",
-            environment={},
-            key=key,
-            retention=logs.RetentionDays.ONE_YEAR,
-            timeout=cdk.Duration.seconds(10),
-            acknowledgements=("sync-lambda-no-dlq",),
-        ).function
+
+def orders_function(scope: Construct) -> lambda_.IFunction:
+    """The backend, hardened with the library's own function recipe."""
+    key = secure_key(scope, "OrdersKey", description="orders backend: environment and logs")
+    key.grant_encrypt_decrypt(iam.ServicePrincipal(f"logs.{cdk.Stack.of(scope).region}.amazonaws.com"))
+    return SecureFunction(
+        scope,
+        "Orders",
+        code_name="orders",
+        code=lambda_.Code.from_asset(str(ORDERS_CODE)),
+        handler="index.handler",
+        description="orders backend",
+        environment={},
+        key=key,
+        retention=logs.RetentionDays.ONE_YEAR,
+        timeout=cdk.Duration.seconds(10),
+        acknowledgements=("sync-lambda-no-dlq",),
+    ).function

@@ -203,6 +203,9 @@ class SecureRestApi(Construct):
                         actions=["kms:Decrypt"], resources=[self.usage_tiers.keys_key.key_arn]
                     ),
                 )
+                compliance.acknowledge(
+                    self._bearer.secure_function.policy, "authorizer-key-secrets", api=self.rest_api
+                )
         self.dashboard: Any = None
         if monitoring is not None:
             assert self.alarm_topic is not None

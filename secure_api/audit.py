@@ -32,7 +32,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from secure_api import defaults
+from secure_api import compliance, defaults
 from secure_api.encryption import encrypted_log_group, logs_key
 from secure_api.errors import SecureApiConfigError, is_token, require_int
 
@@ -289,6 +289,12 @@ def _trail(
             )
         ],
     )
+    compliance.acknowledge(
+        access_logs,
+        "audit-bucket-no-replication",
+        "access-logs-bucket-sse-s3",
+        "access-logs-bucket-not-logged",
+    )
     transitions = []
     if audit.transition_after_days is not None:
         transitions.append(
@@ -321,6 +327,7 @@ def _trail(
             )
         ],
     )
+    compliance.acknowledge(bucket, "audit-bucket-no-replication")
     log_group = encrypted_log_group(scope, "TrailLogs", key=key, retention=retention)
     trail = cloudtrail.Trail(
         scope,

@@ -141,6 +141,43 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
         "The table holds only per-key baselines the key guard relearns from the access logs; point-in-time "
         "recovery and deletion protection cover it, and a Backup plan would add cost and nothing recoverable.",
     ),
+    "audit-bucket-no-replication": Acknowledgement(
+        _nag("S3BucketReplicationEnabled", ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")),
+        "Replication needs a destination bucket in another region or account, which one regional stack "
+        "cannot own; the audit buckets are versioned, Object Lock protects every object, CloudTrail's log "
+        "file validation proves tampering, and accounts with an organization trail use AuditTrail.existing().",
+    ),
+    "access-logs-bucket-sse-s3": Acknowledgement(
+        (
+            *_nag("S3DefaultEncryptionKMS", ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")),
+            "cdk-validator-cfnguard::s3_bucket_default_encryption_kms_check",
+        ),
+        "S3 delivers server access logs only to a bucket whose default encryption is SSE-S3 (AES-256): with "
+        "SSE-KMS as default the logs are silently dropped. The trail itself is in the KMS-encrypted bucket.",
+    ),
+    "access-logs-bucket-not-logged": Acknowledgement(
+        ("cdk-validator-cfnguard::s3_bucket_logging_enabled_check", "CKV_AWS_18"),
+        "This is the server access log bucket of the trail bucket; logging it into itself would log its own "
+        "log deliveries without end, and a third bucket would only move the finding there.",
+    ),
+    "alarm-email-no-redrive": Acknowledgement(
+        ("Serverless::Serverless-SNSRedrivePolicy",),
+        "An e-mail subscription's failed deliveries are retried by SNS; the alarm and its state history stay "
+        "in CloudWatch and on the dashboard, so a dead-letter queue would only hold copies nobody reads.",
+    ),
+    "authorizer-key-secrets": Acknowledgement(
+        (
+            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:"
+            "<AWS::AccountId>:secret:secure-api/<{api}>/*]",
+        ),
+        "With BearerAuth(api_key_claim=...) the authorizer returns the key of whichever consumer the token "
+        "names, so it reads secrets under this API's secure-api/<restApiId>/ prefix and no others.",
+    ),
+    "domain-tls13-policy": Acknowledgement(
+        ("cdk-validator-cfnguard::api_gw_domain_tls_check",),
+        "The Control Tower rule accepts only the literal 'TLS_1_2'; the domain uses one of API Gateway's "
+        "enhanced SecurityPolicy_TLS13_* policies, which allow TLS 1.2 at the least and TLS 1.3 first.",
+    ),
     "role-dependency": Acknowledgement(
         ("cfn-lint::W3005",),
         "CDK makes a function depend explicitly on its role so that the role's policies exist before the "

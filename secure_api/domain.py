@@ -14,7 +14,7 @@ from aws_cdk import aws_route53_targets as targets
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from secure_api import defaults
+from secure_api import compliance, defaults
 from secure_api.errors import SecureApiConfigError, is_token
 
 # Lower-case labels of letters, digits and hyphens (API Gateway rejects upper case), at least two.
@@ -215,6 +215,8 @@ def apply_domain(
         ),
         mtls=mtls,
     )
+    if domain.enhanced_security_policy:
+        compliance.acknowledge(domain_name, "domain-tls13-policy")
     if domain.base_path is not None and "/" in domain.base_path:
         # Multi-level base paths exist only as API mappings (the API Gateway v2 resource).
         apigwv2.CfnApiMapping(

@@ -8,6 +8,8 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
 from constructs import Construct
 
+from secure_api import compliance
+
 
 def alarm_topic(scope: Construct, id_: str, *, key: kms.Key, email: str | None = None) -> sns.Topic:
     """A topic encrypted with ``key`` (which CloudWatch alarms and EventBridge may use to publish),
@@ -23,5 +25,6 @@ def alarm_topic(scope: Construct, id_: str, *, key: kms.Key, email: str | None =
         )
     topic = sns.Topic(scope, id_, master_key=key, enforce_ssl=True, display_name="secure_api alarms")
     if email:
-        topic.add_subscription(subs.EmailSubscription(email))
+        subscription = topic.add_subscription(subs.EmailSubscription(email))
+        compliance.acknowledge(subscription, "alarm-email-no-redrive")
     return topic

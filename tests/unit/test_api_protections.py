@@ -45,7 +45,9 @@ def test_defaults_create_trail_dashboard_and_one_encrypted_topic(
     assert not any(f"secure-api:{name}-disabled" in warnings for name in ("firewall", "audit", "monitoring"))
 
 
-def test_every_alarm_notifies_the_topic_on_alarm_and_ok(default_api: tuple[Any, SecureRestApi, Template]) -> None:
+def test_every_alarm_notifies_the_topic_on_alarm_and_ok(
+    default_api: tuple[Any, SecureRestApi, Template],
+) -> None:
     stack, api, template = default_api
     alarms = resources(template, "AWS::CloudWatch::Alarm")
     topic = _ref(stack, api.alarm_topic)
@@ -144,9 +146,14 @@ def test_custom_domain_disables_the_execute_api_endpoint() -> None:
     assert api.url == "https://api.example.com/v1"
 
 
-def test_without_domain_the_execute_api_endpoint_stays(default_api: tuple[Any, SecureRestApi, Template]) -> None:
+def test_without_domain_the_execute_api_endpoint_stays(
+    default_api: tuple[Any, SecureRestApi, Template],
+) -> None:
     _, api, template = default_api
-    assert only(template, "AWS::ApiGateway::RestApi")["Properties"].get("DisableExecuteApiEndpoint") in (None, False)
+    assert only(template, "AWS::ApiGateway::RestApi")["Properties"].get("DisableExecuteApiEndpoint") in (
+        None,
+        False,
+    )
     assert api.domain_name is None
 
 
