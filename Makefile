@@ -48,6 +48,8 @@ bench: setup
 	$(BIN)/python bench/authorizer.py
 	$(BIN)/python bench/keys.py
 	$(BIN)/python bench/key_guard.py
+	$(BIN)/python bench/key_guard_accuracy.py
+	$(BIN)/python bench/monitoring_cost.py
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
