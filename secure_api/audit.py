@@ -8,7 +8,7 @@ Which alarms can be narrowed to this API:
 - ``WafAssociationChanges`` (wafv2 AssociateWebACL, DisassociateWebACL): yes, by
   ``requestParameters.resourceArn``, the stage's ARN (metric dimension ``ResourceArn``).
 - ``ApiKeyChanges`` (CreateApiKey, UpdateApiKey, DeleteApiKey, ImportApiKeys) and
-  ``ApiKeyValueReads`` (GetApiKey, GetApiKeys with ``includeValue``): no. API keys belong to the
+  ``ApiKeyValueReads`` (GetApiKey with ``includeValue``, GetApiKeys with ``includeValues``): no. API keys belong to the
   account and region, not to an API (GetApiKeys lists every key), so these count the whole account.
 - ``UsagePlanChanges`` (CreateUsagePlanKey, DeleteUsagePlanKey, UpdateUsagePlan, DeleteUsagePlan):
   no. The events carry only the usage plan id, and a plan can serve several APIs.
@@ -60,7 +60,7 @@ API_KEY_VALUE_READS = AuditEventGroup(
     "ApiKeyValueReads",
     "apigateway.amazonaws.com",
     ("GetApiKey", "GetApiKeys"),
-    "someone read API key values (GetApiKey/GetApiKeys with includeValue) in this account and region",
+    "someone read API key values (GetApiKey includeValue, GetApiKeys includeValues) in this account and region",
 )
 USAGE_PLAN_CHANGES = AuditEventGroup(
     "UsagePlanChanges",
@@ -219,8 +219,14 @@ def apply_audit(
             "(" + " || ".join(f'($.eventName = "{name}")' for name in group.event_names) + ")",
         ]
         if group is API_KEY_VALUE_READS:
+            # GetApiKey takes includeValue, GetApiKeys includeValues: either may reveal key values.
             conditions.append(
-                '(($.requestParameters.includeValue IS TRUE) || ($.requestParameters.includeValue = "true"))'
+                "("
+                + " || ".join(
+                    f'($.requestParameters.{flag} IS TRUE) || ($.requestParameters.{flag} = "true")'
+                    for flag in ("includeValue", "includeValues")
+                )
+                + ")"
             )
         dimensions: dict[str, str] = {}
         dimensions_map: dict[str, str] = {}

@@ -259,7 +259,10 @@ def _alarm(template: Template, group_id: str) -> dict[str, Any]:
 
 def test_key_value_reads_need_include_value(default: tuple[Template, Any]) -> None:
     pattern = _filter(default[0], "ApiKeyValueReads")["FilterPattern"]
-    assert "$.requestParameters.includeValue IS TRUE" in pattern
+    # GetApiKey's flag is includeValue, GetApiKeys' is includeValues: a bulk read must alarm too.
+    for flag in ("includeValue", "includeValues"):
+        assert f"$.requestParameters.{flag} IS TRUE" in pattern
+        assert f'$.requestParameters.{flag} = "true"' in pattern
 
 
 def test_api_changes_narrowed_to_this_api(default: tuple[Template, Any]) -> None:
