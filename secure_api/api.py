@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from aws_cdk import Annotations, ArnFormat, Names, Stack
 from aws_cdk import aws_apigateway as apigw
@@ -41,8 +41,8 @@ class SecureRestApi(Construct):
     """An API Gateway REST API with every protection on by default (see the README for each one).
 
     Escape hatches: ``rest_api``, ``stage``, ``authorizer``, ``authorizer_function``, ``web_acl``,
-    ``trail``, ``domain_name``, ``usage_plans``, ``access_log_group``, ``alarm_topic``,
-    ``dashboard``, ``url``.
+    ``trail``, ``audit_log_group``, ``domain_name``, ``usage_plans``, ``access_log_group``,
+    ``alarm_topic``, ``dashboard``, ``url``.
     """
 
     def __init__(
@@ -169,11 +169,15 @@ class SecureRestApi(Construct):
             )
 
         self.trail: Any = None
+        self.audit_log_group: logs.ILogGroup | None = None
         if audit is not None and audit.has_alarms:
             assert self.alarm_topic is not None
             self.trail = apply_audit(
                 self, audit, rest_api=self.rest_api, topic=self.alarm_topic, retention=log_retention
             )
+            # The log group the alarms watch: the new trail's, or the one AuditTrail.existing() named.
+            found = self.node.try_find_child("TrailLogs") or self.node.try_find_child("TrailLogGroup")
+            self.audit_log_group = cast(logs.ILogGroup, found)
         elif audit is not None:
             self._warn(
                 "audit", "AuditTrail.existing() without log_group_name: no alarms on control-plane changes"

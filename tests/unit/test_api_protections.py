@@ -105,6 +105,29 @@ def test_existing_trail_without_log_group_warns_and_creates_nothing() -> None:
     assert "AuditTrail.existing() without log_group_name" in _warnings(stack)
 
 
+def test_second_api_reuses_the_first_apis_trail() -> None:
+    _, stack = new_stack()
+    first = SecureRestApi(stack, "First", firewall=None, monitoring=None)
+    assert first.audit_log_group is not None
+    second = SecureRestApi(
+        stack,
+        "Second",
+        firewall=None,
+        monitoring=None,
+        audit=AuditTrail.existing(first.audit_log_group.log_group_name),
+    )
+    for api, id_ in ((first, "F1"), (second, "F2")):
+        api.add_route("GET", "/x", inline_function(stack, id_), auth="iam")
+    template = Template.from_stack(stack)
+    only(template, "AWS::CloudTrail::Trail")
+    groups = {
+        json.dumps(f["Properties"]["LogGroupName"])
+        for f in resources(template, "AWS::Logs::MetricFilter").values()
+    }
+    assert len(groups) == 1
+    assert len(resources(template, "AWS::Logs::MetricFilter")) == 10
+
+
 def test_existing_trail_log_group_gets_the_alarms_but_no_trail() -> None:
     stack, _ = api_stack(monitoring=None, audit=AuditTrail.existing("aws-controltower/CloudTrailLogs"))
     template = Template.from_stack(stack)
