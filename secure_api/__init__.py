@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from secure_api.firewall import Firewall
     from secure_api.monitoring import Monitoring
     from secure_api.throttling import Throttle
-    from secure_api.usage_plans import Consumer, Quota, UsageTier
+    from secure_api.usage_plans import Consumer, KeyRotation, Quota, UsageTier
 
 _EXPORTS = {
     "SecureRestApi": "secure_api.api",
@@ -34,6 +34,7 @@ _EXPORTS = {
     "Quota": "secure_api.usage_plans",
     "UsageTier": "secure_api.usage_plans",
     "Consumer": "secure_api.usage_plans",
+    "KeyRotation": "secure_api.usage_plans",
     "Monitoring": "secure_api.monitoring",
     "SecureApiConfigError": "secure_api.errors",
 }
@@ -46,6 +47,7 @@ __all__ = [
     "CorsPolicy",
     "CustomDomain",
     "Firewall",
+    "KeyRotation",
     "Monitoring",
     "Quota",
     "SecureApiConfigError",
