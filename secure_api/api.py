@@ -157,33 +157,10 @@ class SecureRestApi(Construct):
             self.domain_name = apply_domain(self, domain, rest_api=self.rest_api, stage=self.stage)
             self.url = f"https://{domain.domain_name}/{domain.base_path or ''}"
 
-        self.alarm_topic: sns.ITopic | None = None
-        if monitoring is not None and monitoring.alarm_topic is not None:
-            self.alarm_topic = monitoring.alarm_topic
-        elif monitoring is not None or (audit is not None and audit.has_alarms):
-            self.alarm_topic = alarm_topic(
-                self,
-                "AlarmTopic",
-                key=secure_key(self, "AlarmTopicKey", description=f"secure_api {self.node.path}: alarms"),
-                email=monitoring.alarm_email if monitoring is not None else None,
-            )
-
+        self.alarm_topic: sns.ITopic | None = self._alarm_topic(monitoring, audit)
         self.trail: Any = None
         self.audit_log_group: logs.ILogGroup | None = None
-        if audit is not None and audit.has_alarms:
-            assert self.alarm_topic is not None
-            self.trail = apply_audit(
-                self, audit, rest_api=self.rest_api, topic=self.alarm_topic, retention=log_retention
-            )
-            # The log group the alarms watch: the new trail's, or the one AuditTrail.existing() named.
-            found = self.node.try_find_child("TrailLogs") or self.node.try_find_child("TrailLogGroup")
-            self.audit_log_group = cast(logs.ILogGroup, found)
-        elif audit is not None:
-            self._warn(
-                "audit", "AuditTrail.existing() without log_group_name: no alarms on control-plane changes"
-            )
-        else:
-            self._warn("audit", "audit=None: no CloudTrail trail and no alarms on control-plane changes")
+        self._apply_audit(audit, log_retention)
         self.usage_plans: dict[str, apigw.UsagePlan] = {}
         self.usage_tiers: UsageTiers | None = None
         if usage_tiers:
@@ -330,6 +307,36 @@ class SecureRestApi(Construct):
             integration_http_method="POST",
             uri=uri,
         )
+
+    def _alarm_topic(self, monitoring: Monitoring | None, audit: AuditTrail | None) -> sns.ITopic | None:
+        """The user's topic, or a new encrypted one when monitoring or the audit alarms need one."""
+        if monitoring is not None and monitoring.alarm_topic is not None:
+            return monitoring.alarm_topic
+        if monitoring is None and (audit is None or not audit.has_alarms):
+            return None
+        return alarm_topic(
+            self,
+            "AlarmTopic",
+            key=secure_key(self, "AlarmTopicKey", description=f"secure_api {self.node.path}: alarms"),
+            email=monitoring.alarm_email if monitoring is not None else None,
+        )
+
+    def _apply_audit(self, audit: AuditTrail | None, retention: logs.RetentionDays) -> None:
+        if audit is None:
+            self._warn("audit", "audit=None: no CloudTrail trail and no alarms on control-plane changes")
+            return
+        if not audit.has_alarms:
+            self._warn(
+                "audit", "AuditTrail.existing() without log_group_name: no alarms on control-plane changes"
+            )
+            return
+        assert self.alarm_topic is not None
+        self.trail = apply_audit(
+            self, audit, rest_api=self.rest_api, topic=self.alarm_topic, retention=retention
+        )
+        # The log group the alarms watch: the new trail's, or the one AuditTrail.existing() named.
+        found = self.node.try_find_child("TrailLogs") or self.node.try_find_child("TrailLogGroup")
+        self.audit_log_group = cast(logs.ILogGroup, found)
 
     def _warn(self, what: str, why: str) -> None:
         Annotations.of(self).add_warning_v2(
