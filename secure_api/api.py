@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 from aws_cdk import Annotations, ArnFormat, Names, Stack
 from aws_cdk import aws_apigateway as apigw
@@ -331,12 +331,9 @@ class SecureRestApi(Construct):
             )
             return
         assert self.alarm_topic is not None
-        self.trail = apply_audit(
+        self.trail, self.audit_log_group = apply_audit(
             self, audit, rest_api=self.rest_api, topic=self.alarm_topic, retention=retention
         )
-        # The log group the alarms watch: the new trail's, or the one AuditTrail.existing() named.
-        found = self.node.try_find_child("TrailLogs") or self.node.try_find_child("TrailLogGroup")
-        self.audit_log_group = cast(logs.ILogGroup, found)
 
     def _warn(self, what: str, why: str) -> None:
         Annotations.of(self).add_warning_v2(

@@ -193,12 +193,12 @@ def apply_audit(
     rest_api: apigw.RestApi,
     topic: sns.ITopic,
     retention: logs.RetentionDays,
-) -> cloudtrail.Trail | None:
+) -> tuple[cloudtrail.Trail | None, logs.ILogGroup | None]:
     """Create (under ``scope``) the trail ``Trail`` with its key (``TrailKey``), buckets
     (``TrailBucket``, ``TrailAccessLogsBucket``) and log group (``TrailLogs``), then a metric filter
     and an alarm per event group (``Audit<Group>Filter``, ``Audit<Group>Alarm``) on its log group.
-    For ``AuditTrail.existing(...)`` only the filters and alarms, and only with a log group; returns
-    None then."""
+    For ``AuditTrail.existing(...)`` only the filters and alarms, and only with a log group.
+    Returns the trail (None for an existing one) and the log group the alarms watch (None without)."""
     trail: cloudtrail.Trail | None = None
     log_group: logs.ILogGroup
     if audit.create_trail:
@@ -206,7 +206,7 @@ def apply_audit(
     elif audit.log_group_name is not None:
         log_group = logs.LogGroup.from_log_group_name(scope, "TrailLogGroup", audit.log_group_name)
     else:
-        return None
+        return None, None
     stage_arn = rest_api.deployment_stage.stage_arn
     narrowing = {
         API_CHANGES.id: ("restApiId", "RestApiId", rest_api.rest_api_id),
@@ -262,7 +262,7 @@ def apply_audit(
         )
         alarm.add_alarm_action(action)
         alarm.add_ok_action(action)
-    return trail
+    return trail, log_group
 
 
 def trail_name(scope: Construct) -> str:

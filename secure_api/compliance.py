@@ -15,6 +15,8 @@ from typing import Any
 from aws_cdk import Acknowledgment, CfnElement, CfnResource, Stack, Validations
 from constructs import IConstruct
 
+from secure_api import defaults
+
 NAG_PACKS = ("AwsSolutions", "Serverless", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")
 
 
@@ -29,6 +31,12 @@ class Acknowledgement:
 def _nag(rule: str, packs: Iterable[str] = NAG_PACKS) -> tuple[str, ...]:
     return tuple(f"{pack}::{pack}-{rule}" for pack in packs)
 
+
+# The consumers' key secrets of one API, as cdk-nag prints the resource (``{api}``: the RestApi).
+_API_SECRETS = (
+    "arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:"
+    f"{defaults.KEY_SECRET_PREFIX}/<{{api}}>/*"
+)
 
 ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
     "bearer-authorizer-not-cognito": Acknowledgement(
@@ -96,7 +104,7 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
                 "arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*",
                 "arn:<AWS::Partition>:apigateway:<AWS::Region>::/tags/*",
                 "arn:<AWS::Partition>:apigateway:<AWS::Region>::/usageplans/<{plan}>/keys/*",
-                "arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:secure-api/<{api}>/*",
+                _API_SECRETS,
             )
         ),
         "API key ids are generated at run time, so key operations need /apikeys/* (and /tags/* to tag them); "
@@ -166,10 +174,7 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
         "in CloudWatch and on the dashboard, so a dead-letter queue would only hold copies nobody reads.",
     ),
     "authorizer-key-secrets": Acknowledgement(
-        (
-            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:"
-            "<AWS::AccountId>:secret:secure-api/<{api}>/*]",
-        ),
+        (f"AwsSolutions::AwsSolutions-IAM5[Resource::{_API_SECRETS}]",),
         "With BearerAuth(api_key_claim=...) the authorizer returns the key of whichever consumer the token "
         "names, so it reads secrets under this API's secure-api/<restApiId>/ prefix and no others.",
     ),

@@ -12,17 +12,17 @@ from secure_api import compliance
 
 
 def alarm_topic(scope: Construct, id_: str, *, key: kms.Key, email: str | None = None) -> sns.Topic:
-    """A topic encrypted with ``key`` (which CloudWatch alarms and EventBridge may use to publish),
-    that refuses non-TLS publishers, with an optional e-mail subscription."""
-    for service in ("cloudwatch.amazonaws.com", "events.amazonaws.com"):
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid=f"Allow{service.split('.')[0].title()}ToPublish",
-                principals=[iam.ServicePrincipal(service)],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],
-            )
+    """A topic encrypted with ``key`` (which CloudWatch alarms may use to publish), that refuses
+    non-TLS publishers, with an optional e-mail subscription."""
+    # Only alarms publish as a service; the key guard publishes with its own role's key grant.
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowCloudwatchToPublish",
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],
         )
+    )
     topic = sns.Topic(scope, id_, master_key=key, enforce_ssl=True, display_name="secure_api alarms")
     if email:
         subscription = topic.add_subscription(subs.EmailSubscription(email))

@@ -29,6 +29,7 @@ class Findings:
     """Unacknowledged findings per checker, as ``"rule @ resource"`` strings."""
 
     by_checker: dict[str, list[str]] = field(default_factory=dict)
+    template: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def total(self) -> int:
         """Number of findings over all checkers."""
@@ -100,7 +101,7 @@ def cfn_lint_findings(template: dict[str, Any]) -> list[str]:
 def run_all(build: StackBuilder, *, acknowledge: bool = True) -> Findings:
     """Every checker on the stack ``build`` makes."""
     template, reports = synth(build, acknowledge=acknowledge)
-    findings = Findings(plugin_findings(reports))
+    findings = Findings(plugin_findings(reports), template)
     findings.by_checker["checkov"] = checkov_findings(template)
     findings.by_checker["cfn-lint"] = cfn_lint_findings(template)
     return findings

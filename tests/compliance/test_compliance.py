@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from secure_api.compliance import ACKNOWLEDGEMENTS
@@ -34,10 +36,12 @@ def test_every_acknowledgement_has_a_specific_reason() -> None:
         assert len(ack.reason) > 60, name
 
 
-def test_no_secret_in_template() -> None:
-    from tests.compliance.gate import synth
-
-    template, _ = synth(STACKS["example"], acknowledge=True)
-    text = str(template).lower()
+def test_no_secret_in_template(findings: tuple[Findings, Findings]) -> None:
+    _, synthesized = findings
+    types = {r["Type"] for r in synthesized.template["Resources"].values()}
+    # Keys and their secrets are created by the provisioner at deploy time, never declared.
+    assert "Custom::SecureApiKeys" in types
+    assert not types & {"AWS::ApiGateway::ApiKey", "AWS::SecretsManager::Secret"}
+    text = json.dumps(synthesized.template).lower()
     for marker in ('apikey": "', "secretstring", "begin private key"):
         assert marker not in text

@@ -41,6 +41,16 @@ def inline_function(stack: cdk.Stack, id_: str = "Backend") -> lambda_.Function:
     )
 
 
+BARE: dict[str, Any] = {"firewall": None, "audit": None, "monitoring": None}
+"""``SecureRestApi`` keyword arguments that switch off the protections created by default."""
+
+
+def bare_api_stack(**kwargs: Any) -> tuple[cdk.Stack, Any]:
+    """``api_stack`` without the default firewall, audit trail and monitoring, for tests that apply
+    one of them themselves."""
+    return api_stack(**{**BARE, **kwargs})
+
+
 def api_stack(**kwargs: Any) -> tuple[cdk.Stack, Any]:
     """A stack with one ``SecureRestApi(**kwargs)`` carrying one IAM-authorized route."""
     from secure_api import SecureRestApi

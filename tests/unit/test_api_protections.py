@@ -12,7 +12,7 @@ from aws_cdk.assertions import Template
 
 from secure_api import AccessPolicy, AuditTrail, CustomDomain, Monitoring, SecureRestApi
 from secure_api.errors import SecureApiConfigError
-from tests.unit.helpers import api_stack, inline_function, new_stack, only, resources
+from tests.unit.helpers import BARE, api_stack, bare_api_stack, inline_function, new_stack, only, resources
 
 CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
 
@@ -41,6 +41,10 @@ def test_defaults_create_trail_dashboard_and_one_encrypted_topic(
     only(template, "AWS::CloudWatch::Dashboard")
     topic = only(template, "AWS::SNS::Topic")["Properties"]
     assert "KmsMasterKeyId" in topic
+    key_id = topic["KmsMasterKeyId"]["Fn::GetAtt"][0]
+    statements = resources(template, "AWS::KMS::Key")[key_id]["Properties"]["KeyPolicy"]["Statement"]
+    services = {s["Principal"]["Service"] for s in statements if "Service" in s.get("Principal", {})}
+    assert services == {"cloudwatch.amazonaws.com"}  # only alarms publish as a service
     warnings = _warnings(stack)
     assert not any(f"secure-api:{name}-disabled" in warnings for name in ("firewall", "audit", "monitoring"))
 
@@ -62,7 +66,7 @@ def test_each_api_has_its_own_name_so_metrics_never_mix() -> None:
     _, stack = new_stack()
     names = set()
     for id_ in ("Orders", "Billing"):
-        api = SecureRestApi(stack, id_, firewall=None, audit=None, monitoring=None)
+        api = SecureRestApi(stack, id_, **BARE)
         api.add_route("GET", "/x", inline_function(stack, f"F{id_}"), auth="iam")
         names.add(stack.resolve(api.rest_api.rest_api_name))
     assert len(names) == 2
@@ -149,16 +153,13 @@ def test_user_topic_is_used_and_none_created() -> None:
 
 
 def test_alarm_email_subscribes_to_the_topic() -> None:
-    stack, _ = api_stack(firewall=None, audit=None, monitoring=Monitoring(alarm_email="oncall@example.com"))
+    stack, _ = bare_api_stack(monitoring=Monitoring(alarm_email="oncall@example.com"))
     subscription = only(Template.from_stack(stack), "AWS::SNS::Subscription")["Properties"]
     assert subscription["Protocol"] == "email" and subscription["Endpoint"] == "oncall@example.com"
 
 
 def test_custom_domain_disables_the_execute_api_endpoint() -> None:
-    stack, api = api_stack(
-        firewall=None,
-        audit=None,
-        monitoring=None,
+    stack, api = bare_api_stack(
         domain=CustomDomain(domain_name="api.example.com", certificate_arn=CERTIFICATE, base_path="v1"),
     )
     template = Template.from_stack(stack)

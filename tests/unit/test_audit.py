@@ -2,34 +2,27 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
-from secure_api.api import SecureRestApi
 from secure_api.audit import AUDIT_EVENT_GROUPS, AuditTrail, apply_audit
 from secure_api.encryption import secure_key
 from secure_api.errors import SecureApiConfigError
 from secure_api.notifications import alarm_topic
-from tests.cdk_context import app_context
-from tests.unit.helpers import inline_function, only, resources
+from tests.unit.helpers import bare_api_stack, only, resources
 
 
 def _apply(audit: AuditTrail) -> tuple[Template, Any]:
-    app = cdk.App(context=app_context())
-    stack = cdk.Stack(app, "Test")
-    params = inspect.signature(SecureRestApi.__init__).parameters
-    off = {name: None for name in ("firewall", "audit", "domain", "monitoring") if name in params}
-    api = SecureRestApi(stack, "Api", **off)
-    api.add_route("GET", "/items", inline_function(stack), auth="iam")
+    stack, api = bare_api_stack()
     topic = alarm_topic(stack, "Alarms", key=secure_key(stack, "AlarmsKey", description="alarms"))
-    trail = apply_audit(api, audit, rest_api=api.rest_api, topic=topic, retention=logs.RetentionDays.ONE_YEAR)
+    trail, _ = apply_audit(
+        api, audit, rest_api=api.rest_api, topic=topic, retention=logs.RetentionDays.ONE_YEAR
+    )
     return Template.from_stack(stack), trail
 
 

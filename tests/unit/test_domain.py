@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk.assertions import Template
 
-from secure_api.api import SecureRestApi
 from secure_api.domain import CustomDomain, apply_domain
 from secure_api.errors import SecureApiConfigError
-from tests.cdk_context import app_context
-from tests.unit.helpers import inline_function, only, resources
+from tests.unit.helpers import bare_api_stack, only, resources
 
 CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
 ZONE = {"hosted_zone_id": "Z0123456789ABCDEFGHIJ", "hosted_zone_name": "example.com"}
 
 
 def _apply(domain: CustomDomain) -> tuple[Template, apigw.DomainName]:
-    app = cdk.App(context=app_context())
-    stack = cdk.Stack(app, "Test")
-    params = inspect.signature(SecureRestApi.__init__).parameters
-    off = {name: None for name in ("firewall", "audit", "domain", "monitoring") if name in params}
-    api = SecureRestApi(stack, "Api", **off)
-    api.add_route("GET", "/items", inline_function(stack), auth="iam")
+    stack, api = bare_api_stack()
     domain_name = apply_domain(api, domain, rest_api=api.rest_api, stage=api.stage)
     return Template.from_stack(stack), domain_name
 

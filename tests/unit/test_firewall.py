@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 from typing import Any
 
-import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
-from secure_api.api import SecureRestApi
 from secure_api.errors import SecureApiConfigError
 from secure_api.firewall import Firewall, ManagedRuleGroup, apply_firewall
-from tests.cdk_context import app_context
-from tests.unit.helpers import inline_function, only, resources
+from tests.unit.helpers import bare_api_stack, only, resources
 
 EXISTING_ARN = (
     "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/shared/0123abcd-0123-4567-89ab-0123456789ab"
@@ -23,13 +19,7 @@ EXISTING_ARN = (
 
 
 def _apply(firewall: Firewall) -> tuple[Template, Any]:
-    app = cdk.App(context=app_context())
-    stack = cdk.Stack(app, "Test")
-    # Only this module's firewall: switch off whatever SecureRestApi would create by default.
-    params = inspect.signature(SecureRestApi.__init__).parameters
-    off = {name: None for name in ("firewall", "audit", "domain", "monitoring") if name in params}
-    api = SecureRestApi(stack, "Api", **off)
-    api.add_route("GET", "/items", inline_function(stack), auth="iam")
+    stack, api = bare_api_stack()
     result = apply_firewall(
         api, firewall, stage=api.stage, key=api.logs_key, retention=logs.RetentionDays.ONE_YEAR
     )

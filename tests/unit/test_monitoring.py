@@ -20,7 +20,7 @@ from secure_api.monitoring import Monitoring, apply_monitoring
 from secure_api.notifications import alarm_topic
 from tests.cdk_context import app_context
 from tests.lambdas.conftest import lambda_root
-from tests.unit.helpers import inline_function, only, resources
+from tests.unit.helpers import BARE, inline_function, only, resources
 
 COMMON_ALARMS = {
     "ServerErrorRateAlarm",
@@ -62,7 +62,7 @@ def build(monitoring: Monitoring, *, bearer: bool, waf: bool) -> Built:
     app = cdk.App(context=app_context())
     stack = cdk.Stack(app, "Test")
     auth = BearerAuth(issuer="https://login.example.com/", audience=["orders"]) if bearer else None
-    api = SecureRestApi(stack, "Api", auth=auth, firewall=None, audit=None, monitoring=None)
+    api = SecureRestApi(stack, "Api", auth=auth, **BARE)
     backend = inline_function(stack)
     api.add_route("GET", "/items", backend, auth="iam")
     if bearer:
