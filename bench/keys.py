@@ -88,17 +88,30 @@ def main() -> None:
         caller = AwsCaller(clock=virtual.clock, sleep=virtual.sleep)
 
         class NoRotationCalls:
-            """rotate_secret is recorded, not sent: moto would invoke a real Lambda for it."""
+            """rotate_secret is counted and remembered, not sent (moto would invoke a real Lambda for it);
+            list_secrets reports the remembered settings, as Secrets Manager would."""
 
             def __init__(self, client: Any) -> None:
                 self._client = client
+                self._rotation: dict[str, dict[str, Any]] = {}
 
             def __getattr__(self, name: str) -> Any:
                 return getattr(self._client, name)
 
-            def rotate_secret(self, **_kwargs: Any) -> dict[str, Any]:
+            def rotate_secret(self, *, SecretId: str, **kwargs: Any) -> dict[str, Any]:
                 counts["RotateSecret"] = counts.get("RotateSecret", 0) + 1
+                self._rotation[SecretId] = {
+                    "RotationEnabled": True,
+                    "RotationLambdaARN": kwargs["RotationLambdaARN"],
+                    "RotationRules": kwargs["RotationRules"],
+                }
                 return {}
+
+            def list_secrets(self, **kwargs: Any) -> dict[str, Any]:
+                response: dict[str, Any] = self._client.list_secrets(**kwargs)
+                for item in response.get("SecretList") or []:
+                    item.update(self._rotation.get(item.get("Name", ""), {}))
+                return response
 
         key_ops = ops.KeyOps(
             ops.Clients(ag, NoRotationCalls(sm)),
