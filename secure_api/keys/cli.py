@@ -1,4 +1,5 @@
-"""The ``secure-api`` command: ``secure-api keys {create,list,rotate,revoke,expire,reinstate,usage,import}``.
+"""The ``secure-api`` command: ``secure-api keys {create,list,rotate,revoke,expire,reinstate,usage,import}``
+and ``secure-api verify``; ``--stack NAME`` may replace ``--api-id`` everywhere.
 
 Human output is aligned tables on stdout; ``--json`` prints one JSON document instead. Expected failures
 print one line on stderr and exit with code 2. A key value is printed only with ``--show-value``.
@@ -27,10 +28,11 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from secure_api.keys import ops
+from secure_api.keys import ops, stack_outputs
 from secure_api.keys.errors import EXIT_ERROR, CsvError, KeyOpsError
 from secure_api.keys.model import KeyRecord, format_time, secret_name
 from secure_api.keys.retry import THROTTLING_CODES, error_code
+from secure_api.verify import command as verify_command
 
 PROG = "secure-api"
 EXIT_PARTIAL = 1
@@ -57,7 +59,12 @@ def _common() -> _Parser:
         "--api-id",
         dest="api_id",
         default=argparse.SUPPRESS,
-        help=f"REST API id (default: ${API_ID_ENV})",
+        help=f"REST API id (default: ${API_ID_ENV}); with --stack, picks one of the stack's APIs",
+    )
+    common.add_argument(
+        "--stack",
+        default=argparse.SUPPRESS,
+        help="CloudFormation stack whose outputs give the API id (and the keys' KMS key)",
     )
     common.add_argument(
         "--json",
@@ -75,7 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``secure-api`` command."""
     common = _common()
     parser = _Parser(prog=PROG, parents=[common], description="Operate a SecureRestApi.")
-    groups = parser.add_subparsers(dest="group", required=True, metavar="{keys}")
+    groups = parser.add_subparsers(dest="group", required=True, metavar="{keys,verify}")
+    verify_command.add_arguments(
+        groups.add_parser(
+            "verify",
+            parents=[common],
+            help="read-only check of the deployed API against the library's promises",
+            description="Read-only check of the deployed API against the library's promises.",
+        )
+    )
     keys = groups.add_parser("keys", parents=[common], help="manage the API keys of consumers")
     commands = keys.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -245,17 +260,37 @@ def read_import_file(path: str) -> list[tuple[int, str, str]]:
 
 
 def _ops(args: argparse.Namespace) -> ops.KeyOps:
-    api_id = getattr(args, "api_id", None) or os.environ.get(API_ID_ENV)
+    picked = _stack_api(args)
+    api_id = (picked and picked.rest_api_id) or getattr(args, "api_id", None) or os.environ.get(API_ID_ENV)
     if not api_id:
-        raise KeyOpsError(f"no REST API given: pass --api-id or set {API_ID_ENV}")
+        raise KeyOpsError(f"no REST API given: pass --api-id ID or --stack NAME (or set {API_ID_ENV})")
     clients = ops.make_clients(region=getattr(args, "region", None), profile=getattr(args, "profile", None))
-    kms_key_id = getattr(args, "kms_key_id", None) or os.environ.get(KMS_KEY_ENV) or None
+    kms_key_id = (
+        getattr(args, "kms_key_id", None)
+        or (picked and picked.keys_kms_key_arn)
+        or os.environ.get(KMS_KEY_ENV)
+        or None
+    )
     key_ops = ops.KeyOps(clients, api_id, kms_key_id=kms_key_id)
     key_ops.check_api()
     return key_ops
 
 
+def _stack_api(args: argparse.Namespace) -> stack_outputs.StackApi | None:
+    """``--stack NAME``: the API its outputs name (``--api-id`` picks one when it holds several)."""
+    if not getattr(args, "stack", None):
+        return None
+    return stack_outputs.resolve_stack_api(
+        args.stack,
+        getattr(args, "api_id", None),
+        region=getattr(args, "region", None),
+        profile=getattr(args, "profile", None),
+    )
+
+
 def _run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    if args.group == "verify":
+        return verify_command.run(args, out, api_id_env=API_ID_ENV)
     key_ops = _ops(args)
     command = args.command
     show_value = bool(getattr(args, "show_value", False))

@@ -10,6 +10,11 @@ a key and a user can read them without knowing CDK's logical-id hashes.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from secure_api.keys.errors import KeyOpsError
 
 REST_API_ID = "RestApiId"
 """Output: the REST API id (``restApiId``)."""
@@ -34,3 +39,108 @@ def output_prefix(path_in_stack: str) -> str:
 def output_key(prefix: str, name: str) -> str:
     """The output key of output ``name`` (one of this module's constants) of the API with ``prefix``."""
     return f"{prefix}{name}"
+
+
+@dataclass(frozen=True)
+class StackApi:
+    """One ``SecureRestApi`` as its stack's outputs describe it (``None`` for an output not written)."""
+
+    prefix: str
+    rest_api_id: str
+    url: str | None = None
+    stage_name: str | None = None
+    key_secrets_prefix: str | None = None
+    keys_kms_key_arn: str | None = None
+
+
+def apis_from_outputs(outputs: Iterable[Mapping[str, Any]]) -> list[StackApi]:
+    """The APIs in ``describe_stacks``' ``Outputs`` list, one per ``<prefix>RestApiId`` output, by prefix.
+
+    Pure: no AWS call. Outputs that do not belong to an API (the user's own) are ignored.
+    """
+    values = {
+        str(o["OutputKey"]): str(o["OutputValue"])
+        for o in outputs
+        if o.get("OutputKey") and o.get("OutputValue") is not None
+    }
+    apis = []
+    for key, value in values.items():
+        if not key.endswith(REST_API_ID):
+            continue
+        prefix = key[: -len(REST_API_ID)]
+        apis.append(
+            StackApi(
+                prefix=prefix,
+                rest_api_id=value,
+                url=values.get(output_key(prefix, URL)),
+                stage_name=values.get(output_key(prefix, STAGE_NAME)),
+                key_secrets_prefix=values.get(output_key(prefix, KEY_SECRETS_PREFIX)),
+                keys_kms_key_arn=values.get(output_key(prefix, KEYS_KMS_KEY_ARN)),
+            )
+        )
+    return sorted(apis, key=lambda api: api.prefix)
+
+
+def select_api(stack_name: str, apis: Sequence[StackApi], api_id: str | None = None) -> StackApi:
+    """The API of ``stack_name`` to act on: the only one, or the one whose id is ``api_id``.
+
+    Raises :class:`KeyOpsError` (exit 2) when the stack holds no API, when it holds several and no
+    ``api_id`` picks one (the message lists them), or when ``api_id`` is not one of them.
+    """
+    listing = ", ".join(f"{api.prefix} ({api.rest_api_id})" for api in apis)
+    if not apis:
+        raise KeyOpsError(
+            f"stack {stack_name!r} has no secure-api REST API: none of its outputs ends in {REST_API_ID!r}"
+        )
+    if api_id:
+        for api in apis:
+            if api.rest_api_id == api_id:
+                return api
+        raise KeyOpsError(f"stack {stack_name!r} holds no API {api_id!r}; its APIs: {listing}")
+    if len(apis) > 1:
+        raise KeyOpsError(
+            f"stack {stack_name!r} holds {len(apis)} APIs: {listing}; pick one with --api-id ID "
+            f"along with --stack {stack_name}"
+        )
+    return apis[0]
+
+
+def read_stack_outputs(cloudformation: Any, stack_name: str) -> list[dict[str, Any]]:
+    """``describe_stacks``' ``Outputs`` of ``stack_name`` (read-only); :class:`KeyOpsError` when none exists."""
+    from botocore.exceptions import ClientError
+
+    try:
+        stacks = cloudformation.describe_stacks(StackName=stack_name).get("Stacks") or []
+    except ClientError as exc:
+        message = exc.response.get("Error", {}).get("Message", "")
+        if exc.response.get("Error", {}).get("Code") == "ValidationError" and "does not exist" in message:
+            raise KeyOpsError(f"unknown stack {stack_name!r}: no such CloudFormation stack") from None
+        raise
+    if not stacks:
+        raise KeyOpsError(f"unknown stack {stack_name!r}: no such CloudFormation stack")
+    return list(stacks[0].get("Outputs") or [])
+
+
+def stack_api(cloudformation: Any, stack_name: str, api_id: str | None = None) -> StackApi:
+    """Read ``stack_name``'s outputs and select its API (see :func:`select_api`)."""
+    return select_api(stack_name, apis_from_outputs(read_stack_outputs(cloudformation, stack_name)), api_id)
+
+
+def cloudformation_client(*, region: str | None = None, profile: str | None = None) -> Any:
+    """A CloudFormation client honouring ``AWS_PROFILE``, ``AWS_REGION`` and ``AWS_ENDPOINT_URL``."""
+    import os
+
+    import boto3
+
+    session = boto3.session.Session(
+        profile_name=profile or None,
+        region_name=region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None,
+    )
+    return session.client("cloudformation")
+
+
+def resolve_stack_api(
+    stack_name: str, api_id: str | None = None, *, region: str | None = None, profile: str | None = None
+) -> StackApi:
+    """``--stack NAME`` (with ``--api-id`` to pick among several APIs): the API its outputs name."""
+    return stack_api(cloudformation_client(region=region, profile=profile), stack_name, api_id)

@@ -1,0 +1,316 @@
+"""The AWS-side checks of ``secure-api verify``: one pure function per check over :class:`ApiFacts`.
+
+A check that cannot run is ``skip`` (never ``pass``); one whose AWS call was denied is ``warn`` with
+the missing permission in its detail.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from secure_api.verify import model as m
+from secure_api.verify.facts import ApiFacts, DomainMapping, Method, Unavailable
+from secure_api.verify.public import OPTIONS, PublicRoute, exempt, unmatched
+
+DEFAULT_METHOD_SETTINGS = "*/*"
+_ENHANCED_POLICY_RE = re.compile(r"^SecurityPolicy_TLS1(?P<max>\d)(?:_1_(?P<min>\d))?")
+_LISTED = 10
+
+
+def unavailable(check_id: str, fact: Unavailable) -> m.CheckResult:
+    """``warn`` when the call was denied, else ``skip``: the check could not look."""
+    return m.CheckResult(check_id, m.WARN if fact.denied else m.SKIP, fact.describe())
+
+
+def _listing(items: Sequence[str]) -> str:
+    shown = ", ".join(items[:_LISTED])
+    return shown + (f" and {len(items) - _LISTED} more" if len(items) > _LISTED else "")
+
+
+def parse_policy(policy: str) -> dict[str, Any] | None:
+    """The resource policy document of ``GetRestApi`` (which escapes its quotes), or None."""
+    for text in (policy, policy.replace('\\"', '"')):
+        try:
+            document = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(document, dict):
+            return document
+    return None
+
+
+def check_resource_policy(facts: ApiFacts) -> m.CheckResult:
+    """``policy.resource_policy``: fails when the API has no resource policy."""
+    cid = m.POLICY_RESOURCE_POLICY
+    if isinstance(facts.rest_api, Unavailable):
+        return unavailable(cid, facts.rest_api)
+    policy = facts.rest_api.get("policy")
+    if not policy:
+        return m.CheckResult(
+            cid, m.FAIL, "the API has no resource policy: anyone on the internet can call it"
+        )
+    document = parse_policy(str(policy))
+    if document is None:
+        return m.CheckResult(cid, m.PASS, "resource policy set (not parseable as JSON)")
+    statements = document.get("Statement") or []
+    if isinstance(statements, dict):
+        statements = [statements]
+    effects = [str(s.get("Effect")) for s in statements if isinstance(s, dict)]
+    return m.CheckResult(
+        cid,
+        m.PASS,
+        f"resource policy with {len(effects)} statement(s): "
+        f"{effects.count('Allow')} Allow, {effects.count('Deny')} Deny",
+    )
+
+
+def _domain_names(domains: Sequence[DomainMapping]) -> str:
+    return _listing([d.domain_name for d in domains])
+
+
+def check_execute_api_disabled(facts: ApiFacts) -> m.CheckResult:
+    """``endpoint.execute_api_disabled``: fails when a domain maps the stage and execute-api is enabled."""
+    cid = m.ENDPOINT_EXECUTE_API_DISABLED
+    if isinstance(facts.domains, Unavailable):
+        return unavailable(cid, facts.domains)
+    if not facts.domains:
+        return m.CheckResult(cid, m.SKIP, f"no custom domain maps stage {facts.stage}")
+    if isinstance(facts.rest_api, Unavailable):
+        return unavailable(cid, facts.rest_api)
+    names = _domain_names(facts.domains)
+    if facts.rest_api.get("disableExecuteApiEndpoint"):
+        return m.CheckResult(cid, m.PASS, f"default execute-api endpoint disabled; served through {names}")
+    return m.CheckResult(
+        cid,
+        m.FAIL,
+        f"default execute-api endpoint enabled although {names} maps stage {facts.stage}: callers can "
+        "bypass the domain's TLS policy",
+    )
+
+
+def minimum_tls(policy: str | None) -> str | None:
+    """The oldest TLS version a domain security policy allows (``"1.2"``), or None when unknown."""
+    if policy in {"TLS_1_0", "TLS_1_1", "TLS_1_2"}:
+        return policy[4:].replace("_", ".")
+    match = _ENHANCED_POLICY_RE.match(policy or "")
+    if match:
+        return f"1.{match['min'] or match['max']}"
+    return None
+
+
+def check_domain_tls_policy(facts: ApiFacts) -> m.CheckResult:
+    """``domain.tls_policy``: fails when a domain mapping the stage allows TLS older than 1.2."""
+    cid = m.DOMAIN_TLS_POLICY
+    if isinstance(facts.domains, Unavailable):
+        return unavailable(cid, facts.domains)
+    if not facts.domains:
+        return m.CheckResult(cid, m.SKIP, f"no custom domain maps stage {facts.stage}")
+    weak, unknown, good = [], [], []
+    for domain in facts.domains:
+        described = f"{domain.domain_name} ({domain.security_policy or 'no policy'})"
+        oldest = minimum_tls(domain.security_policy)
+        if oldest is None:
+            unknown.append(described)
+        elif oldest < "1.2":
+            weak.append(described)
+        else:
+            good.append(described)
+    if weak:
+        return m.CheckResult(cid, m.FAIL, f"TLS older than 1.2 allowed by {_listing(weak)}")
+    if unknown:
+        return m.CheckResult(cid, m.WARN, f"unknown security policy on {_listing(unknown)}")
+    return m.CheckResult(cid, m.PASS, f"TLS 1.2 or newer only: {_listing(good)}")
+
+
+def check_waf(facts: ApiFacts) -> m.CheckResult:
+    """``waf.associated``: fails when no AWS WAF web ACL is associated with the stage."""
+    cid = m.WAF_ASSOCIATED
+    if isinstance(facts.web_acl, Unavailable):
+        return unavailable(cid, facts.web_acl)
+    if not facts.web_acl:
+        return m.CheckResult(cid, m.FAIL, f"no AWS WAF web ACL is associated with stage {facts.stage}")
+    name = facts.web_acl.get("Name") or "?"
+    return m.CheckResult(cid, m.PASS, f"web ACL {name} ({facts.web_acl.get('ARN', '-')}) associated")
+
+
+def _settings(stage: Mapping[str, Any]) -> Mapping[str, Any]:
+    settings: Mapping[str, Any] = (stage.get("methodSettings") or {}).get(DEFAULT_METHOD_SETTINGS) or {}
+    return settings
+
+
+def check_throttling(facts: ApiFacts) -> m.CheckResult:
+    """``stage.throttling``: fails when the stage's ``*/*`` setting has no throttling or it is -1."""
+    cid = m.STAGE_THROTTLING
+    if isinstance(facts.stage_info, Unavailable):
+        return unavailable(cid, facts.stage_info)
+    settings = _settings(facts.stage_info)
+    rate, burst = settings.get("throttlingRateLimit"), settings.get("throttlingBurstLimit")
+    if rate is None or burst is None:
+        return m.CheckResult(
+            cid,
+            m.FAIL,
+            f"stage {facts.stage} sets no default throttling of its own (only the account's limit applies)",
+        )
+    if rate < 0 or burst < 0:
+        return m.CheckResult(
+            cid, m.FAIL, f"stage {facts.stage} default throttling disabled (rate {rate:g}, burst {burst:g})"
+        )
+    return m.CheckResult(
+        cid, m.PASS, f"stage {facts.stage} default throttling: rate {rate:g}/s, burst {burst:g}"
+    )
+
+
+def check_access_logs(facts: ApiFacts) -> m.CheckResult:
+    """``stage.access_logs``: fails when the stage writes no access logs."""
+    cid = m.STAGE_ACCESS_LOGS
+    if isinstance(facts.stage_info, Unavailable):
+        return unavailable(cid, facts.stage_info)
+    destination = (facts.stage_info.get("accessLogSettings") or {}).get("destinationArn")
+    if not destination:
+        return m.CheckResult(cid, m.FAIL, f"stage {facts.stage} writes no access logs")
+    return m.CheckResult(cid, m.PASS, f"access logs to {destination}")
+
+
+def check_execution_logs(facts: ApiFacts) -> m.CheckResult:
+    """``stage.execution_logs``: fails when data tracing is on anywhere; ``warn`` when logging is off."""
+    cid = m.STAGE_EXECUTION_LOGS
+    if isinstance(facts.stage_info, Unavailable):
+        return unavailable(cid, facts.stage_info)
+    every = facts.stage_info.get("methodSettings") or {}
+    traced = sorted(key for key, value in every.items() if (value or {}).get("dataTraceEnabled"))
+    if traced:
+        return m.CheckResult(
+            cid,
+            m.FAIL,
+            f"data tracing on for {_listing(traced)}: full requests, tokens included, go to the logs",
+        )
+    level = str(_settings(facts.stage_info).get("loggingLevel") or "OFF").upper()
+    if level == "OFF":
+        return m.CheckResult(cid, m.WARN, f"execution logging off on stage {facts.stage}")
+    return m.CheckResult(cid, m.PASS, f"execution logging at {level}, data tracing off")
+
+
+def check_tracing(facts: ApiFacts) -> m.CheckResult:
+    """``stage.tracing``: ``warn`` when X-Ray tracing is off."""
+    cid = m.STAGE_TRACING
+    if isinstance(facts.stage_info, Unavailable):
+        return unavailable(cid, facts.stage_info)
+    if facts.stage_info.get("tracingEnabled"):
+        return m.CheckResult(cid, m.PASS, f"X-Ray tracing on for stage {facts.stage}")
+    return m.CheckResult(cid, m.WARN, f"X-Ray tracing off for stage {facts.stage}")
+
+
+def _public_note(public: Sequence[PublicRoute], methods: Sequence[Method]) -> str:
+    listed = [str(r) for r in public if r not in unmatched(public, methods)]
+    missing = [str(r) for r in unmatched(public, methods)]
+    note = f"; public (--public): {_listing(listed)}" if listed else ""
+    if missing:
+        note += f"; --public matching no method: {_listing(missing)}"
+    return note
+
+
+def check_methods_auth(facts: ApiFacts, public: Sequence[PublicRoute] = ()) -> m.CheckResult:
+    """``methods.auth``: fails when a method other than OPTIONS has authorization NONE and is not public."""
+    cid = m.METHODS_AUTH
+    if isinstance(facts.methods, Unavailable):
+        return unavailable(cid, facts.methods)
+    checked = [x for x in facts.methods if x.http_method != OPTIONS]
+    if not checked:
+        return m.CheckResult(cid, m.SKIP, "the API has no methods besides OPTIONS")
+    open_ = [x.route for x in checked if x.authorization_type == "NONE" and not exempt(x, public)]
+    note = _public_note(public, facts.methods)
+    if open_:
+        return m.CheckResult(
+            cid, m.FAIL, f"authorization NONE on {', '.join(open_)} (not listed in --public){note}"
+        )
+    kinds = sorted({x.authorization_type for x in checked if not exempt(x, public)})
+    guarded = sum(not exempt(x, public) for x in checked)
+    return m.CheckResult(
+        cid, m.PASS, f"{guarded} method(s) require authorization ({', '.join(kinds) or '-'}){note}"
+    )
+
+
+def check_methods_api_keys(facts: ApiFacts, public: Sequence[PublicRoute] = ()) -> m.CheckResult:
+    """``methods.api_keys``: with usage plans on the stage, fails when a non-public method needs no key."""
+    cid = m.METHODS_API_KEYS
+    if isinstance(facts.usage_plans, Unavailable):
+        return unavailable(cid, facts.usage_plans)
+    if not facts.usage_plans:
+        return m.CheckResult(cid, m.SKIP, f"no usage plan serves stage {facts.stage}")
+    if isinstance(facts.methods, Unavailable):
+        return unavailable(cid, facts.methods)
+    plans = _listing(sorted(str(p.get("name") or p.get("id")) for p in facts.usage_plans))
+    checked = [x for x in facts.methods if not exempt(x, public)]
+    keyless = [x.route for x in checked if not x.api_key_required]
+    if keyless:
+        return m.CheckResult(
+            cid,
+            m.FAIL,
+            f"usage plans {plans} serve stage {facts.stage} but {', '.join(keyless)} require no API key",
+        )
+    if not checked:
+        return m.CheckResult(cid, m.SKIP, "no method to check besides OPTIONS and --public routes")
+    return m.CheckResult(cid, m.PASS, f"{len(checked)} method(s) require an API key; usage plans {plans}")
+
+
+def check_audit_trail(facts: ApiFacts) -> m.CheckResult:
+    """``audit.trail``: fails when no trail in the region is logging management events."""
+    cid = m.AUDIT_TRAIL
+    if isinstance(facts.trails, Unavailable):
+        return unavailable(cid, facts.trails)
+    unknown: list[Unavailable] = []
+    reasons = []
+    for trail in facts.trails:
+        if isinstance(trail.is_logging, Unavailable):
+            unknown.append(trail.is_logging)
+            continue
+        if isinstance(trail.management_events, Unavailable):
+            unknown.append(trail.management_events)
+            continue
+        if trail.is_logging and trail.management_events:
+            scope = "multi-region" if trail.multi_region else "single-region"
+            home = f", home {trail.home_region}" if trail.home_region else ""
+            return m.CheckResult(
+                cid,
+                m.PASS,
+                f"trail {trail.name} ({scope}{home}) is logging management events ({trail.read_write or 'All'})",
+            )
+        reasons.append(f"{trail.name}: {'no management events' if trail.is_logging else 'not logging'}")
+    if unknown:
+        denied = [u for u in unknown if u.denied]
+        first = (denied or unknown)[0]
+        return m.CheckResult(
+            cid,
+            m.WARN if denied else m.SKIP,
+            f"cannot tell whether a trail logs management events: {first.describe()}",
+        )
+    found = f" ({'; '.join(reasons)})" if reasons else ""
+    return m.CheckResult(
+        cid,
+        m.FAIL,
+        f"no trail in {facts.region} is logging management events: {len(facts.trails)} trail(s){found}",
+    )
+
+
+AWS_CHECKS: Sequence[tuple[str, Callable[[ApiFacts, Sequence[PublicRoute]], m.CheckResult]]] = (
+    (m.POLICY_RESOURCE_POLICY, lambda f, _p: check_resource_policy(f)),
+    (m.ENDPOINT_EXECUTE_API_DISABLED, lambda f, _p: check_execute_api_disabled(f)),
+    (m.DOMAIN_TLS_POLICY, lambda f, _p: check_domain_tls_policy(f)),
+    (m.WAF_ASSOCIATED, lambda f, _p: check_waf(f)),
+    (m.STAGE_THROTTLING, lambda f, _p: check_throttling(f)),
+    (m.STAGE_ACCESS_LOGS, lambda f, _p: check_access_logs(f)),
+    (m.STAGE_EXECUTION_LOGS, lambda f, _p: check_execution_logs(f)),
+    (m.STAGE_TRACING, lambda f, _p: check_tracing(f)),
+    (m.METHODS_AUTH, check_methods_auth),
+    (m.METHODS_API_KEYS, check_methods_api_keys),
+    (m.AUDIT_TRAIL, lambda f, _p: check_audit_trail(f)),
+)
+"""Every AWS-side check, in report order."""
+
+
+def run_aws_checks(facts: ApiFacts, public: Sequence[PublicRoute] = ()) -> list[m.CheckResult]:
+    """Every AWS-side check over ``facts``."""
+    return [check(facts, public) for _, check in AWS_CHECKS]

@@ -1,0 +1,116 @@
+"""What the AWS APIs say about one API stage, as plain data: the input of the checks.
+
+Each fact is either its value or :class:`Unavailable` (the call was denied, naming the IAM permission
+it needs, or failed otherwise), so a check can say ``warn`` or ``skip`` instead of guessing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """An AWS call that gave no answer: ``denied`` (missing ``permission``) or failed for ``reason``."""
+
+    permission: str
+    denied: bool
+    reason: str = ""
+
+    def describe(self) -> str:
+        """One phrase for a check's detail."""
+        if self.denied:
+            return f"access denied: missing permission {self.permission}"
+        return f"{self.permission} failed: {self.reason}" if self.reason else f"{self.permission} failed"
+
+
+@dataclass(frozen=True)
+class Method:
+    """One method of the API: ``"GET /orders/{id}"`` and how it is protected."""
+
+    http_method: str
+    path: str
+    authorization_type: str
+    api_key_required: bool
+
+    @property
+    def route(self) -> str:
+        """``"METHOD /path"`` as the route is declared."""
+        return f"{self.http_method} {self.path}"
+
+
+@dataclass(frozen=True)
+class DomainMapping:
+    """A custom domain with a base path mapping to the verified stage."""
+
+    domain_name: str
+    base_path: str
+    security_policy: str | None
+    endpoint_types: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class Trail:
+    """A CloudTrail trail visible in the region (its own or a multi-region trail's shadow)."""
+
+    name: str
+    arn: str
+    home_region: str | None
+    multi_region: bool
+    organization: bool
+    is_logging: bool | Unavailable
+    # True/False from the selectors, or Unavailable when they could not be read.
+    management_events: bool | Unavailable
+    read_write: str | None = None
+
+
+@dataclass(frozen=True)
+class ApiFacts:
+    """Everything the AWS-side checks look at, gathered read-only for one API stage."""
+
+    api_id: str
+    stage: str
+    region: str
+    partition: str
+    rest_api: Mapping[str, Any] | Unavailable
+    stage_info: Mapping[str, Any] | Unavailable
+    methods: Sequence[Method] | Unavailable
+    domains: Sequence[DomainMapping] | Unavailable
+    usage_plans: Sequence[Mapping[str, Any]] | Unavailable
+    web_acl: Mapping[str, Any] | Unavailable | None
+    trails: Sequence[Trail] | Unavailable
+    notes: Sequence[str] = field(default_factory=tuple)
+
+
+def partition_of(region: str) -> str:
+    """The AWS partition of ``region`` (``aws``, ``aws-cn``, ``aws-us-gov``, ...)."""
+    for prefix, partition in (
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-iso-", "aws-iso"),
+        ("eu-isoe-", "aws-iso-e"),
+        ("us-isof-", "aws-iso-f"),
+    ):
+        if region.startswith(prefix):
+            return partition
+    return "aws"
+
+
+def dns_suffix(partition: str) -> str:
+    """The DNS suffix of AWS endpoints in ``partition``."""
+    return "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
+
+
+def stage_arn(partition: str, region: str, api_id: str, stage: str) -> str:
+    """The ARN of a REST API stage, as AWS WAF and IAM name it."""
+    return f"arn:{partition}:apigateway:{region}::/restapis/{api_id}/stages/{stage}"
+
+
+def execute_api_url(api_id: str, region: str, stage: str) -> str:
+    """The stage's default ``execute-api`` URL."""
+    return f"https://{api_id}.execute-api.{region}.{dns_suffix(partition_of(region))}/{stage}/"

@@ -1,0 +1,329 @@
+"""Read-only AWS calls that collect :class:`~secure_api.verify.facts.ApiFacts` for one API stage.
+
+Only ``Get*`` and ``Describe*`` operations are called and ``includeValue`` is never set. A denied call
+becomes :class:`~secure_api.verify.facts.Unavailable` naming the IAM permission it needs; only an unknown
+API or stage (and errors of the AWS environment itself: credentials, region, network) stop the command.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from secure_api.keys.errors import UnknownApiError
+from secure_api.keys.retry import error_code
+from secure_api.verify.facts import (
+    ApiFacts,
+    DomainMapping,
+    Method,
+    Trail,
+    Unavailable,
+    partition_of,
+    stage_arn,
+)
+
+DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "UnauthorizedException",
+        "WAFAccessDeniedException",
+    }
+)
+_NOT_FOUND_CODES = frozenset({"NotFoundException", "BadRequestException"})
+_PAGE = 500
+
+
+@dataclass(frozen=True)
+class VerifyClients:
+    """The boto3 clients ``secure-api verify`` reads through."""
+
+    apigateway: Any
+    wafv2: Any
+    cloudtrail: Any
+    region: str
+
+
+def make_clients(*, region: str | None = None, profile: str | None = None) -> VerifyClients:
+    """Create the clients honouring ``AWS_PROFILE``, ``AWS_REGION`` and ``AWS_ENDPOINT_URL``."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import NoRegionError
+
+    session = boto3.session.Session(
+        profile_name=profile or None,
+        region_name=region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None,
+    )
+    if not session.region_name:
+        raise NoRegionError()
+    config = Config(retries={"mode": "standard", "max_attempts": 3}, user_agent_extra="secure-api-verify")
+    return VerifyClients(
+        apigateway=session.client("apigateway", config=config),
+        wafv2=session.client("wafv2", config=config),
+        cloudtrail=session.client("cloudtrail", config=config),
+        region=session.region_name,
+    )
+
+
+class _NoAnswer(Exception):
+    def __init__(self, unavailable: Unavailable, code: str) -> None:
+        super().__init__(unavailable.describe())
+        self.unavailable = unavailable
+        self.code = code
+
+
+def _call(client: Any, operation: str, permission: str, **kwargs: Any) -> Any:
+    try:
+        return getattr(client, operation)(**kwargs)
+    except ClientError as exc:
+        code = error_code(exc)
+        message = exc.response.get("Error", {}).get("Message", "") or code
+        raise _NoAnswer(Unavailable(permission, code in DENIED_CODES, f"{code}: {message}"), code) from exc
+
+
+def _items(client: Any, operation: str, permission: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    position: str | None = None
+    while True:
+        args = dict(kwargs, limit=_PAGE)
+        if position:
+            args["position"] = position
+        response = _call(client, operation, permission, **args)
+        yield from response.get("items") or []
+        position = response.get("position")
+        if not position:
+            return
+
+
+class Gatherer:
+    """Collects the facts of one API stage; each ``*_fact`` method makes only read-only calls."""
+
+    def __init__(self, clients: VerifyClients, api_id: str, stage: str) -> None:
+        self.clients = clients
+        self.api_id = api_id
+        self.stage = stage
+        self.region = clients.region
+        self.partition = partition_of(clients.region)
+
+    def _apigw_permission(self, path: str) -> str:
+        return f"apigateway:GET on arn:{self.partition}:apigateway:{self.region}::{path}"
+
+    def _api_path(self, suffix: str = "") -> str:
+        return f"/restapis/{self.api_id}{suffix}"
+
+    def rest_api_fact(self) -> dict[str, Any] | Unavailable:
+        """``GetRestApi``; raises :class:`UnknownApiError` when the API does not exist."""
+        try:
+            return dict(
+                _call(
+                    self.clients.apigateway,
+                    "get_rest_api",
+                    self._apigw_permission(self._api_path()),
+                    restApiId=self.api_id,
+                )
+            )
+        except _NoAnswer as exc:
+            if exc.code in _NOT_FOUND_CODES:
+                raise UnknownApiError(f"unknown API {self.api_id!r}: no such REST API") from None
+            return exc.unavailable
+
+    def stage_fact(self) -> dict[str, Any] | Unavailable:
+        """``GetStage``; raises :class:`UnknownApiError` when the stage does not exist."""
+        try:
+            return dict(
+                _call(
+                    self.clients.apigateway,
+                    "get_stage",
+                    self._apigw_permission(self._api_path(f"/stages/{self.stage}")),
+                    restApiId=self.api_id,
+                    stageName=self.stage,
+                )
+            )
+        except _NoAnswer as exc:
+            if exc.code in _NOT_FOUND_CODES:
+                raise UnknownApiError(
+                    f"unknown stage {self.stage!r} of API {self.api_id!r}: no such stage (see --stage)"
+                ) from None
+            return exc.unavailable
+
+    def methods_fact(self) -> list[Method] | Unavailable:
+        """Every method of every resource (``GetResources`` with ``embed=methods``)."""
+        ag = self.clients.apigateway
+        permission = self._apigw_permission(self._api_path("/resources"))
+        try:
+            methods = []
+            for resource in _items(ag, "get_resources", permission, restApiId=self.api_id, embed=["methods"]):
+                for http_method, embedded in (resource.get("resourceMethods") or {}).items():
+                    method = embedded or {}
+                    if "authorizationType" not in method:
+                        method = _call(
+                            ag,
+                            "get_method",
+                            self._apigw_permission(
+                                self._api_path(f"/resources/{resource['id']}/methods/{http_method}")
+                            ),
+                            restApiId=self.api_id,
+                            resourceId=resource["id"],
+                            httpMethod=http_method,
+                        )
+                    methods.append(
+                        Method(
+                            http_method=str(http_method).upper(),
+                            path=str(resource.get("path") or "/"),
+                            authorization_type=str(method.get("authorizationType") or "NONE"),
+                            api_key_required=bool(method.get("apiKeyRequired")),
+                        )
+                    )
+            return sorted(methods, key=lambda m: (m.path, m.http_method))
+        except _NoAnswer as exc:
+            return exc.unavailable
+
+    def domains_fact(self) -> list[DomainMapping] | Unavailable:
+        """The custom domains with a base path mapping to this API's stage."""
+        ag = self.clients.apigateway
+        try:
+            found = []
+            for domain in _items(ag, "get_domain_names", self._apigw_permission("/domainnames")):
+                name = str(domain["domainName"])
+                try:
+                    mappings = list(
+                        _items(
+                            ag,
+                            "get_base_path_mappings",
+                            self._apigw_permission(f"/domainnames/{name}/basepathmappings"),
+                            domainName=name,
+                        )
+                    )
+                except _NoAnswer as exc:
+                    if exc.code == "NotFoundException":
+                        continue  # deleted between the two calls
+                    raise
+                for mapping in mappings:
+                    if mapping.get("restApiId") == self.api_id and mapping.get("stage") == self.stage:
+                        found.append(
+                            DomainMapping(
+                                domain_name=name,
+                                base_path=str(mapping.get("basePath") or "(none)"),
+                                security_policy=domain.get("securityPolicy"),
+                                endpoint_types=tuple(
+                                    (domain.get("endpointConfiguration") or {}).get("types") or ()
+                                ),
+                            )
+                        )
+            return found
+        except _NoAnswer as exc:
+            return exc.unavailable
+
+    def usage_plans_fact(self) -> list[dict[str, Any]] | Unavailable:
+        """The usage plans whose ``apiStages`` include this API's stage."""
+        try:
+            return [
+                plan
+                for plan in _items(
+                    self.clients.apigateway, "get_usage_plans", self._apigw_permission("/usageplans")
+                )
+                if any(
+                    s.get("apiId") == self.api_id and s.get("stage") == self.stage
+                    for s in plan.get("apiStages") or []
+                )
+            ]
+        except _NoAnswer as exc:
+            return exc.unavailable
+
+    def web_acl_fact(self) -> dict[str, Any] | Unavailable | None:
+        """The AWS WAF web ACL associated with the stage, or None."""
+        arn = stage_arn(self.partition, self.region, self.api_id, self.stage)
+        try:
+            response = _call(
+                self.clients.wafv2,
+                "get_web_acl_for_resource",
+                "wafv2:GetWebACLForResource",
+                ResourceArn=arn,
+            )
+        except _NoAnswer as exc:
+            if exc.code == "WAFNonexistentItemException":
+                return None
+            return exc.unavailable
+        acl = response.get("WebACL")
+        return dict(acl) if acl else None
+
+    def trails_fact(self) -> list[Trail] | Unavailable:
+        """The trails that log this region (including other regions' multi-region trails)."""
+        ct = self.clients.cloudtrail
+        try:
+            described = _call(ct, "describe_trails", "cloudtrail:DescribeTrails", includeShadowTrails=True)
+        except _NoAnswer as exc:
+            return exc.unavailable
+        trails = []
+        for trail in described.get("trailList") or []:
+            arn = str(trail.get("TrailARN") or trail.get("Name"))
+            logging: bool | Unavailable
+            try:
+                logging = bool(
+                    _call(ct, "get_trail_status", "cloudtrail:GetTrailStatus", Name=arn).get("IsLogging")
+                )
+            except _NoAnswer as exc:
+                logging = exc.unavailable
+            management, read_write = self._management_events(trail, arn)
+            trails.append(
+                Trail(
+                    name=str(trail.get("Name") or arn),
+                    arn=arn,
+                    home_region=trail.get("HomeRegion"),
+                    multi_region=bool(trail.get("IsMultiRegionTrail")),
+                    organization=bool(trail.get("IsOrganizationTrail")),
+                    is_logging=logging,
+                    management_events=management,
+                    read_write=read_write,
+                )
+            )
+        return trails
+
+    def _management_events(self, trail: dict[str, Any], arn: str) -> tuple[bool | Unavailable, str | None]:
+        # A trail without custom selectors logs every management event (read and write).
+        if not trail.get("HasCustomEventSelectors"):
+            return True, "All"
+        try:
+            selectors = _call(
+                self.clients.cloudtrail, "get_event_selectors", "cloudtrail:GetEventSelectors", TrailName=arn
+            )
+        except _NoAnswer as exc:
+            return exc.unavailable, None
+        return management_events_of(selectors)
+
+    def gather(self) -> ApiFacts:
+        """All facts; raises :class:`UnknownApiError` for an unknown API or stage."""
+        rest_api = self.rest_api_fact()
+        stage_info = self.stage_fact()
+        return ApiFacts(
+            api_id=self.api_id,
+            stage=self.stage,
+            region=self.region,
+            partition=self.partition,
+            rest_api=rest_api,
+            stage_info=stage_info,
+            methods=self.methods_fact(),
+            domains=self.domains_fact(),
+            usage_plans=self.usage_plans_fact(),
+            web_acl=self.web_acl_fact(),
+            trails=self.trails_fact(),
+        )
+
+
+def management_events_of(selectors: dict[str, Any]) -> tuple[bool, str | None]:
+    """Whether ``GetEventSelectors``' answer logs management events, and which (``All``/``ReadOnly``/...)."""
+    for selector in selectors.get("EventSelectors") or []:
+        if selector.get("IncludeManagementEvents", True):
+            return True, str(selector.get("ReadWriteType") or "All")
+    for selector in selectors.get("AdvancedEventSelectors") or []:
+        fields = {f.get("Field"): f for f in selector.get("FieldSelectors") or []}
+        category = fields.get("eventCategory") or {}
+        if "Management" in (category.get("Equals") or []):
+            read_only = (fields.get("readOnly") or {}).get("Equals") or []
+            kind = {"true": "ReadOnly", "false": "WriteOnly"}.get(str(read_only[0]).lower(), "All")
+            return True, kind if len(read_only) == 1 else "All"
+    return False, None

@@ -1,0 +1,179 @@
+"""The HTTP-side checks of ``secure-api verify --url``: pure functions over what the probes observed,
+plus the pure choice of what to probe."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from secure_api.verify import model as m
+from secure_api.verify.checks import unavailable
+from secure_api.verify.facts import Method, Unavailable
+from secure_api.verify.probes import ACCEPTED, REFUSED, Answer, Handshake
+from secure_api.verify.public import ANY, OPTIONS, PublicRoute, exempt
+
+PLACEHOLDER = "secure-api-verify"
+"""What fills every ``{param}`` (and ``{proxy+}``) segment of a probed path."""
+FOREIGN_ORIGIN = "https://secure-api-verify.invalid"
+"""The preflight's origin: under ``.invalid`` (RFC 2606), so no API can list it."""
+_PARAM_RE = re.compile(r"\{[^}/]+\}")
+_REFUSAL_KINDS = frozenset({"dns", "connect", "tls"})
+_LISTED = 5
+NO_URL = "no --url given"
+
+
+@dataclass(frozen=True)
+class HttpObservations:
+    """What the probes saw; ``url`` is None when ``--url`` was not given (every HTTP check skips)."""
+
+    url: str | None
+    handshakes: Sequence[Handshake] = ()
+    unauthenticated: Sequence[tuple[str, Answer]] | Unavailable = ()
+    preflight: Answer | None = None
+    preflight_route: str | None = None
+    execute_api: Answer | None = None
+    domain_mapped: bool | Unavailable = False
+    tls_skip_reason: str | None = None
+
+
+def fill(path: str) -> str:
+    """``path`` with every ``{param}`` segment replaced by :data:`PLACEHOLDER`."""
+    return _PARAM_RE.sub(PLACEHOLDER, path)
+
+
+def unauthenticated_targets(methods: Sequence[Method], public: Sequence[PublicRoute]) -> list[str]:
+    """The paths of the non-public GET (or ANY) routes, each once, in order."""
+    paths: list[str] = []
+    for method in methods:
+        if method.http_method in {"GET", ANY} and not exempt(method, public) and method.path not in paths:
+            paths.append(method.path)
+    return paths
+
+
+def preflight_target(methods: Sequence[Method]) -> tuple[str, str]:
+    """``(path, method)`` of the CORS preflight: a resource with an OPTIONS method when there is one."""
+    with_options = [x.path for x in methods if x.http_method == OPTIONS]
+    routes = [x for x in methods if x.http_method != OPTIONS]
+    path = with_options[0] if with_options else (routes[0].path if routes else "/")
+    on_path = [x.http_method for x in routes if x.path == path and x.http_method != ANY]
+    requested = "GET" if "GET" in on_path or not on_path else on_path[0]
+    return path, requested
+
+
+def check_tls_min_version(obs: HttpObservations) -> m.CheckResult:
+    """``http.tls_min_version``: fails when a TLS 1.0 or 1.1 handshake with the host succeeds."""
+    cid = m.HTTP_TLS_MIN_VERSION
+    if obs.url is None:
+        return m.CheckResult(cid, m.SKIP, NO_URL)
+    if obs.tls_skip_reason:
+        return m.CheckResult(cid, m.SKIP, obs.tls_skip_reason)
+    accepted = [h for h in obs.handshakes if h.outcome == ACCEPTED]
+    if accepted:
+        return m.CheckResult(cid, m.FAIL, "; ".join(h.detail for h in accepted))
+    if obs.handshakes and all(h.outcome == REFUSED for h in obs.handshakes):
+        versions = " and ".join(f"TLS {h.version}" for h in obs.handshakes)
+        return m.CheckResult(cid, m.PASS, f"{versions} refused: {obs.handshakes[0].detail}")
+    untested = [h.detail for h in obs.handshakes if h.outcome != REFUSED]
+    return m.CheckResult(cid, m.SKIP, "; ".join(untested) or "no handshake attempted")
+
+
+def _answered(answer: Answer) -> str:
+    return f"{answer.status}" if answer.status is not None else f"error: {answer.error}"
+
+
+def check_unauthenticated(obs: HttpObservations) -> m.CheckResult:
+    """``http.unauthenticated``: fails when a GET without credentials to a non-public route gets a 2xx."""
+    cid = m.HTTP_UNAUTHENTICATED
+    if obs.url is None:
+        return m.CheckResult(cid, m.SKIP, NO_URL)
+    if isinstance(obs.unauthenticated, Unavailable):
+        return unavailable(cid, obs.unauthenticated)
+    if not obs.unauthenticated:
+        return m.CheckResult(cid, m.SKIP, "no non-public GET route to probe")
+    open_ = [
+        f"GET {route} -> {a.status}" for route, a in obs.unauthenticated if a.status and 200 <= a.status < 300
+    ]
+    if open_:
+        return m.CheckResult(cid, m.FAIL, f"answered without credentials: {', '.join(open_)}")
+    answered = [(route, a) for route, a in obs.unauthenticated if a.status is not None]
+    if not answered:
+        route, first = obs.unauthenticated[0]
+        return m.CheckResult(cid, m.SKIP, f"no route answered (GET {route}: {first.error})")
+    shown = ", ".join(f"GET {route} -> {a.status}" for route, a in answered[:_LISTED])
+    more = f" and {len(answered) - _LISTED} more" if len(answered) > _LISTED else ""
+    return m.CheckResult(
+        cid, m.PASS, f"{len(answered)} route(s) refused a request without credentials: {shown}{more}"
+    )
+
+
+def check_cors_foreign_origin(obs: HttpObservations) -> m.CheckResult:
+    """``http.cors_foreign_origin``: fails only when the preflight's foreign origin is echoed back."""
+    cid = m.HTTP_CORS_FOREIGN_ORIGIN
+    if obs.url is None:
+        return m.CheckResult(cid, m.SKIP, NO_URL)
+    answer = obs.preflight
+    if answer is None:
+        return m.CheckResult(cid, m.SKIP, "no preflight sent")
+    where = f"OPTIONS {obs.preflight_route}" if obs.preflight_route else "preflight"
+    if answer.status is None:
+        return m.CheckResult(cid, m.SKIP, f"{where} got no answer: {answer.error}")
+    allowed = (answer.headers.get("access-control-allow-origin") or "").strip()
+    if allowed.lower() == FOREIGN_ORIGIN:
+        return m.CheckResult(
+            cid,
+            m.FAIL,
+            f"{where} from {FOREIGN_ORIGIN} got it back in Access-Control-Allow-Origin ({answer.status})",
+        )
+    shown = allowed or "none"
+    return m.CheckResult(
+        cid, m.PASS, f"{where} from {FOREIGN_ORIGIN}: {answer.status}, Access-Control-Allow-Origin {shown}"
+    )
+
+
+def is_disabled_endpoint_answer(answer: Answer) -> bool:
+    """True for API Gateway's answer on a disabled execute-api endpoint: 403 ``{"message":"Forbidden"}``."""
+    if answer.status != 403:
+        return False
+    try:
+        message = json.loads(answer.body).get("message")
+    except (ValueError, AttributeError):
+        return False
+    return bool(message == "Forbidden")
+
+
+def check_execute_api_url(obs: HttpObservations) -> m.CheckResult:
+    """``http.execute_api_url``: with a custom domain, fails when the execute-api URL answers anything but
+    a refusal (no DNS name, no connection, no TLS, or the disabled endpoint's 403 Forbidden)."""
+    cid = m.HTTP_EXECUTE_API_URL
+    if obs.url is None:
+        return m.CheckResult(cid, m.SKIP, NO_URL)
+    if isinstance(obs.domain_mapped, Unavailable):
+        return unavailable(cid, obs.domain_mapped)
+    if not obs.domain_mapped:
+        return m.CheckResult(cid, m.SKIP, "no custom domain maps the stage")
+    answer = obs.execute_api
+    if answer is None:
+        return m.CheckResult(cid, m.SKIP, "execute-api URL not probed")
+    if answer.status is None:
+        if answer.error_kind in _REFUSAL_KINDS:
+            return m.CheckResult(cid, m.PASS, f"{answer.url} refused: {answer.error}")
+        return m.CheckResult(cid, m.SKIP, f"{answer.url}: {answer.error}")
+    if is_disabled_endpoint_answer(answer):
+        return m.CheckResult(cid, m.PASS, f"{answer.url} refused: 403 Forbidden (endpoint disabled)")
+    return m.CheckResult(
+        cid,
+        m.FAIL,
+        f"{answer.url} still answers ({answer.status}): the custom domain's TLS policy can be bypassed",
+    )
+
+
+def run_http_checks(obs: HttpObservations) -> list[m.CheckResult]:
+    """Every HTTP-side check, in report order."""
+    return [
+        check_tls_min_version(obs),
+        check_unauthenticated(obs),
+        check_cors_foreign_origin(obs),
+        check_execute_api_url(obs),
+    ]
