@@ -284,14 +284,15 @@ class Gatherer:
         return trails
 
     def _management_events(self, trail: dict[str, Any], arn: str) -> tuple[bool | Unavailable, str | None]:
-        # A trail without custom selectors logs every management event (read and write).
-        if not trail.get("HasCustomEventSelectors"):
-            return True, "All"
         try:
             selectors = _call(
                 self.clients.cloudtrail, "get_event_selectors", "cloudtrail:GetEventSelectors", TrailName=arn
             )
         except _NoAnswer as exc:
+            # A trail without custom selectors logs every management event (read and write), so the
+            # answer is known even when a shadow trail's selectors cannot be read from this region.
+            if not trail.get("HasCustomEventSelectors"):
+                return True, "All"
             return exc.unavailable, None
         return management_events_of(selectors)
 

@@ -1,0 +1,316 @@
+"""``secure-api verify``'s AWS-side checks against moto: a correct API passes every check, and each
+test breaks exactly one thing and sees exactly that check change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from secure_api.verify import model as m
+from secure_api.verify.checks import minimum_tls, run_aws_checks
+from secure_api.verify.command import VerifyOptions, verify
+from secure_api.verify.gather import Gatherer
+from secure_api.verify.public import parse_public
+from tests.unit import test_keys_support as support
+from tests.unit.verify_world import STAGE, Setup, clients, deploy
+
+aws = support.aws
+
+
+def statuses(setup: Setup = Setup(), *public: str) -> dict[str, m.CheckResult]:
+    deployed = deploy(setup)
+    facts = Gatherer(clients(), deployed.api_id, STAGE).gather()
+    return {c.id: c for c in run_aws_checks(facts, parse_public(public))}
+
+
+def assert_only(
+    results: dict[str, m.CheckResult], changed: dict[str, str], *, skipped: tuple[str, ...] = ()
+) -> None:
+    """Every AWS check passes except those in ``changed`` (with that status) and ``skipped``."""
+    expected = {cid: m.PASS for cid in m.AWS_CHECK_IDS} | {cid: m.SKIP for cid in skipped} | changed
+    assert {cid: r.status for cid, r in results.items()} == expected, {
+        cid: r.detail for cid, r in results.items()
+    }
+
+
+def test_a_correct_api_passes_every_aws_check(aws: None) -> None:
+    results = statuses()
+    assert_only(results, {})
+    assert "2 statement(s): 1 Allow, 1 Deny" in results[m.POLICY_RESOURCE_POLICY].detail
+    assert "api.example.com" in results[m.ENDPOINT_EXECUTE_API_DISABLED].detail
+    assert "rate 1000/s, burst 2000" in results[m.STAGE_THROTTLING].detail
+    assert "orders-audit" in results[m.AUDIT_TRAIL].detail
+    assert "3 method(s) require an API key" in results[m.METHODS_API_KEYS].detail
+
+
+def test_the_report_lists_every_check_in_order_and_skips_http_without_url(aws: None) -> None:
+    deployed = deploy()
+    report = verify(clients(), VerifyOptions(api_id=deployed.api_id))
+    assert [c.id for c in report.checks] == list(m.CHECK_IDS)
+    assert {c.id: c.status for c in report.checks if c.id.startswith("http.")} == dict.fromkeys(
+        m.HTTP_CHECK_IDS, m.SKIP
+    )
+    assert report.summary() == {"pass": 11, "fail": 0, "warn": 0, "skip": 4}
+
+
+def test_fails_policy_without_resource_policy(aws: None) -> None:
+    results = statuses(Setup(policy=False))
+    assert_only(results, {m.POLICY_RESOURCE_POLICY: m.FAIL})
+    assert "no resource policy" in results[m.POLICY_RESOURCE_POLICY].detail
+
+
+def test_fails_endpoint_when_execute_api_stays_enabled_behind_a_domain(aws: None) -> None:
+    results = statuses(Setup(disable_execute_api=False))
+    assert_only(results, {m.ENDPOINT_EXECUTE_API_DISABLED: m.FAIL})
+    assert "api.example.com" in results[m.ENDPOINT_EXECUTE_API_DISABLED].detail
+
+
+def test_endpoint_and_domain_skip_without_a_domain(aws: None) -> None:
+    results = statuses(Setup(domain=False, disable_execute_api=False))
+    assert_only(results, {}, skipped=(m.ENDPOINT_EXECUTE_API_DISABLED, m.DOMAIN_TLS_POLICY))
+    assert "no custom domain maps stage prod" in results[m.DOMAIN_TLS_POLICY].detail
+
+
+def test_fails_domain_allowing_tls_1_0(aws: None) -> None:
+    results = statuses(Setup(security_policy="TLS_1_0"))
+    assert_only(results, {m.DOMAIN_TLS_POLICY: m.FAIL})
+    assert "api.example.com (TLS_1_0)" in results[m.DOMAIN_TLS_POLICY].detail
+
+
+@pytest.mark.parametrize(
+    ("policy", "oldest"),
+    [
+        ("TLS_1_0", "1.0"),
+        ("TLS_1_2", "1.2"),
+        ("SecurityPolicy_TLS13_1_3_2025_09", "1.3"),
+        ("SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09", "1.2"),
+        ("SecurityPolicy_TLS12_PFS_2025_EDGE", "1.2"),
+        ("SecurityPolicy_TLS13_1_0_2021_06", "1.0"),
+        ("Something_else", None),
+        (None, None),
+    ],
+)
+def test_minimum_tls_of_security_policies(policy: str | None, oldest: str | None) -> None:
+    assert minimum_tls(policy) == oldest
+
+
+def test_fails_waf_when_no_web_acl_is_associated(aws: None) -> None:
+    results = statuses(Setup(waf=False))
+    assert_only(results, {m.WAF_ASSOCIATED: m.FAIL})
+
+
+class WithoutThrottlingDefaults:
+    """moto fills 1000/2000 into every method setting it creates; API Gateway leaves a stage's ``*/*``
+    setting without throttling keys (or at -1) unless someone set them, so this proxy removes moto's."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        if name != "get_stage":
+            return getattr(self._client, name)
+
+        def get_stage(**kwargs: Any) -> Any:
+            stage = self._client.get_stage(**kwargs)
+            for settings in stage.get("methodSettings", {}).values():
+                settings.pop("throttlingRateLimit", None)
+                settings.pop("throttlingBurstLimit", None)
+            return stage
+
+        return get_stage
+
+
+def test_fails_throttling_when_the_stage_sets_none(aws: None) -> None:
+    from dataclasses import replace
+
+    deployed = deploy(Setup(throttling=None))
+    base = clients()
+    facts = Gatherer(
+        replace(base, apigateway=WithoutThrottlingDefaults(base.apigateway)), deployed.api_id, STAGE
+    ).gather()
+    results = {c.id: c for c in run_aws_checks(facts)}
+    assert_only(results, {m.STAGE_THROTTLING: m.FAIL})
+    assert "no default throttling" in results[m.STAGE_THROTTLING].detail
+
+
+def test_fails_throttling_when_disabled_with_minus_one(aws: None) -> None:
+    results = statuses(Setup(throttling=("-1", "-1")))
+    assert_only(results, {m.STAGE_THROTTLING: m.FAIL})
+    assert "disabled" in results[m.STAGE_THROTTLING].detail
+
+
+def test_fails_access_logs_when_the_stage_writes_none(aws: None) -> None:
+    assert_only(statuses(Setup(access_logs=False)), {m.STAGE_ACCESS_LOGS: m.FAIL})
+
+
+def test_fails_execution_logs_with_data_tracing(aws: None) -> None:
+    results = statuses(Setup(data_trace=True))
+    assert_only(results, {m.STAGE_EXECUTION_LOGS: m.FAIL})
+    assert "*/*" in results[m.STAGE_EXECUTION_LOGS].detail
+
+
+def test_execution_logging_off_is_a_warning(aws: None) -> None:
+    assert_only(statuses(Setup(logging_level="OFF")), {m.STAGE_EXECUTION_LOGS: m.WARN})
+
+
+def test_tracing_off_is_a_warning(aws: None) -> None:
+    assert_only(statuses(Setup(tracing=False)), {m.STAGE_TRACING: m.WARN})
+
+
+OPEN_HEALTH = Setup(extra_methods=(("GET", "/health", "NONE", False),))
+
+
+def test_fails_methods_auth_and_keys_for_an_unlisted_open_method(aws: None) -> None:
+    results = statuses(OPEN_HEALTH)
+    # An open method without a key breaks both promises; OPTIONS methods are never reported.
+    assert_only(results, {m.METHODS_AUTH: m.FAIL, m.METHODS_API_KEYS: m.FAIL})
+    assert "GET /health" in results[m.METHODS_AUTH].detail
+    assert "OPTIONS" not in results[m.METHODS_AUTH].detail
+
+
+def test_fails_methods_auth_listing_every_open_method(aws: None) -> None:
+    setup = Setup(extra_methods=(("GET", "/health", "NONE", True), ("DELETE", "/orders/{id}", "NONE", True)))
+    results = statuses(setup)
+    assert_only(results, {m.METHODS_AUTH: m.FAIL})
+    assert "DELETE /orders/{id}" in results[m.METHODS_AUTH].detail
+    assert "GET /health" in results[m.METHODS_AUTH].detail
+
+
+@pytest.mark.parametrize("public", ["GET /health", "ANY /health"])
+def test_public_routes_are_exempt(aws: None, public: str) -> None:
+    results = statuses(OPEN_HEALTH, public)
+    assert_only(results, {})
+    assert "public (--public): " in results[m.METHODS_AUTH].detail
+
+
+@pytest.mark.parametrize("public", ["GET /health/", "GET /heal", "POST /health", "GET /"])
+def test_fails_public_routes_match_exactly(aws: None, public: str) -> None:
+    results = statuses(OPEN_HEALTH, public)
+    assert_only(results, {m.METHODS_AUTH: m.FAIL, m.METHODS_API_KEYS: m.FAIL})
+    assert "matching no method" in results[m.METHODS_AUTH].detail
+
+
+def test_public_matches_param_segments_as_declared(aws: None) -> None:
+    setup = Setup(extra_methods=(("GET", "/items/{id}", "NONE", False),))
+    assert_only(statuses(setup, "GET /items/{id}"), {})
+
+
+def test_fails_methods_api_keys_for_a_keyless_method(aws: None) -> None:
+    setup = Setup(extra_methods=(("GET", "/reports", "CUSTOM", False),))
+    results = statuses(setup)
+    assert_only(results, {m.METHODS_API_KEYS: m.FAIL})
+    assert "GET /reports" in results[m.METHODS_API_KEYS].detail
+
+
+def test_api_keys_skip_without_usage_plans(aws: None) -> None:
+    setup = Setup(usage_plan=False, extra_methods=(("GET", "/reports", "CUSTOM", False),))
+    assert_only(statuses(setup), {}, skipped=(m.METHODS_API_KEYS,))
+
+
+def test_fails_audit_without_any_trail(aws: None) -> None:
+    results = statuses(Setup(trail=False))
+    assert_only(results, {m.AUDIT_TRAIL: m.FAIL})
+    assert "0 trail(s)" in results[m.AUDIT_TRAIL].detail
+
+
+def test_fails_audit_when_the_trail_is_not_logging(aws: None) -> None:
+    results = statuses(Setup(trail_logging=False))
+    assert_only(results, {m.AUDIT_TRAIL: m.FAIL})
+    assert "orders-audit: not logging" in results[m.AUDIT_TRAIL].detail
+
+
+def test_fails_audit_when_the_trail_skips_management_events(aws: None) -> None:
+    results = statuses(Setup(trail_management_events=False))
+    assert_only(results, {m.AUDIT_TRAIL: m.FAIL})
+    assert "no management events" in results[m.AUDIT_TRAIL].detail
+
+
+# -- denied calls: warn naming the permission ------------------------------------------------------
+
+
+def denied(operation: str) -> dict[str, Any]:
+    return {
+        "service_error_code": "AccessDeniedException",
+        "service_message": f"User is not authorized to perform {operation}",
+        "http_status_code": 403,
+    }
+
+
+def test_a_denied_waf_call_is_a_warning_naming_the_permission(aws: None) -> None:
+    # moto answers GetWebACLForResource; botocore's Stubber stands in to make it deny the call.
+    from botocore.stub import Stubber
+
+    deployed = deploy()
+    verify_clients = clients()
+    with Stubber(verify_clients.wafv2) as stub:
+        stub.add_client_error("get_web_acl_for_resource", **denied("wafv2:GetWebACLForResource"))
+        facts = Gatherer(verify_clients, deployed.api_id, STAGE).gather()
+    results = {c.id: c for c in run_aws_checks(facts)}
+    assert_only(results, {m.WAF_ASSOCIATED: m.WARN})
+    assert "missing permission wafv2:GetWebACLForResource" in results[m.WAF_ASSOCIATED].detail
+
+
+def test_a_denied_cloudtrail_call_is_a_warning_naming_the_permission(aws: None) -> None:
+    from botocore.stub import Stubber
+
+    deployed = deploy()
+    verify_clients = clients()
+    with Stubber(verify_clients.cloudtrail) as stub:
+        stub.add_client_error("describe_trails", **denied("cloudtrail:DescribeTrails"))
+        facts = Gatherer(verify_clients, deployed.api_id, STAGE).gather()
+    results = {c.id: c for c in run_aws_checks(facts)}
+    assert_only(results, {m.AUDIT_TRAIL: m.WARN})
+    assert "cloudtrail:DescribeTrails" in results[m.AUDIT_TRAIL].detail
+
+
+class DenyingClient:
+    """A moto client whose ``operation`` is denied the way IAM denies it."""
+
+    def __init__(self, client: Any, operation: str) -> None:
+        self._client = client
+        self._operation = operation
+
+    def __getattr__(self, name: str) -> Any:
+        if name == self._operation:
+
+            def deny(**_kwargs: Any) -> Any:
+                from botocore.exceptions import ClientError
+
+                raise ClientError(
+                    {"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, name
+                )
+
+            return deny
+        return getattr(self._client, name)
+
+
+@pytest.mark.parametrize(
+    ("operation", "warned", "resource"),
+    [
+        ("get_usage_plans", {m.METHODS_API_KEYS}, "::/usageplans"),
+        ("get_resources", {m.METHODS_AUTH, m.METHODS_API_KEYS}, "/resources"),
+        ("get_domain_names", {m.ENDPOINT_EXECUTE_API_DISABLED, m.DOMAIN_TLS_POLICY}, "::/domainnames"),
+        (
+            "get_stage",
+            {m.STAGE_THROTTLING, m.STAGE_ACCESS_LOGS, m.STAGE_EXECUTION_LOGS, m.STAGE_TRACING},
+            "/stages/prod",
+        ),
+        ("get_rest_api", {m.POLICY_RESOURCE_POLICY, m.ENDPOINT_EXECUTE_API_DISABLED}, "/restapis/"),
+    ],
+)
+def test_denied_api_gateway_reads_are_warnings(
+    aws: None, operation: str, warned: set[str], resource: str
+) -> None:
+    from dataclasses import replace
+
+    deployed = deploy()
+    base = clients()
+    facts = Gatherer(
+        replace(base, apigateway=DenyingClient(base.apigateway, operation)), deployed.api_id, STAGE
+    ).gather()
+    results = {c.id: c for c in run_aws_checks(facts)}
+    assert_only(results, dict.fromkeys(warned, m.WARN))
+    for cid in warned:
+        assert "missing permission apigateway:GET on arn:aws:apigateway:us-east-1::" in results[cid].detail
+        assert resource in results[cid].detail

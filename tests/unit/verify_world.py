@@ -1,0 +1,227 @@
+"""A REST API set up in moto the way ``SecureRestApi`` deploys it, for the ``secure-api verify`` tests;
+every protection can be switched off one at a time. Holds no tests itself."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from secure_api.verify.gather import VerifyClients
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+STAGE = "prod"
+DOMAIN = "api.example.com"
+AUTHORIZER_URI = (
+    f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
+    f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:authorizer/invocations"
+)
+POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "AllowInvoke",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
+            "Action": "execute-api:Invoke",
+            "Resource": "execute-api:/*",
+        },
+        {
+            "Sid": "DenyOutsideAllowedIpRanges",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "execute-api:Invoke",
+            "Resource": "execute-api:/*",
+            "Condition": {"NotIpAddress": {"aws:SourceIp": ["203.0.113.0/24"]}},
+        },
+    ],
+}
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What to deploy; the defaults are what the library deploys, each field turns one thing off."""
+
+    policy: bool = True
+    disable_execute_api: bool = True
+    domain: bool = True
+    security_policy: str = "TLS_1_2"
+    waf: bool = True
+    throttling: tuple[str, str] | None = ("1000", "2000")
+    access_logs: bool = True
+    logging_level: str = "ERROR"
+    data_trace: bool = False
+    tracing: bool = True
+    usage_plan: bool = True
+    trail: bool = True
+    trail_logging: bool = True
+    trail_management_events: bool = True
+    # Extra methods: (method, path, authorization type, api key required)
+    extra_methods: tuple[tuple[str, str, str, bool], ...] = ()
+
+
+@dataclass
+class Deployed:
+    """The ids of what :func:`deploy` created."""
+
+    api_id: str
+    resources: dict[str, str] = field(default_factory=dict)
+    web_acl_arn: str | None = None
+    trail_arn: str | None = None
+
+
+def clients() -> VerifyClients:
+    """Clients of the mocked account."""
+    return VerifyClients(
+        apigateway=boto3.client("apigateway", region_name=REGION),
+        wafv2=boto3.client("wafv2", region_name=REGION),
+        cloudtrail=boto3.client("cloudtrail", region_name=REGION),
+        region=REGION,
+    )
+
+
+def _resource(ag: Any, api_id: str, known: dict[str, str], path: str) -> str:
+    if path in known:
+        return known[path]
+    parent_path, _, part = path.rpartition("/")
+    parent = _resource(ag, api_id, known, parent_path or "/")
+    known[path] = ag.create_resource(restApiId=api_id, parentId=parent, pathPart=part)["id"]
+    return known[path]
+
+
+def deploy(setup: Setup = Setup()) -> Deployed:
+    """Create the API, its stage, domain, usage plan, web ACL and trail in the (mocked) account."""
+    ag = boto3.client("apigateway", region_name=REGION)
+    api_args: dict[str, Any] = {
+        "name": "SecureApiExample-OrdersApi",
+        "endpointConfiguration": {"types": ["REGIONAL"]},
+        "apiKeySource": "HEADER",
+        "disableExecuteApiEndpoint": setup.disable_execute_api,
+    }
+    if setup.policy:
+        api_args["policy"] = json.dumps(POLICY)
+    api_id = ag.create_rest_api(**api_args)["id"]
+    root = ag.get_resources(restApiId=api_id)["items"][0]["id"]
+    deployed = Deployed(api_id=api_id, resources={"/": root})
+    authorizer = ag.create_authorizer(
+        restApiId=api_id,
+        name="Authorizer",
+        type="TOKEN",
+        authorizerUri=AUTHORIZER_URI,
+        identitySource="method.request.header.Authorization",
+        authorizerResultTtlInSeconds=300,
+    )["id"]
+    methods = [
+        ("GET", "/orders", "CUSTOM", True),
+        ("POST", "/orders", "CUSTOM", True),
+        ("OPTIONS", "/orders", "NONE", False),
+        ("GET", "/orders/{id}", "CUSTOM", True),
+        ("OPTIONS", "/orders/{id}", "NONE", False),
+        *setup.extra_methods,
+    ]
+    for http_method, path, auth, key in methods:
+        resource = _resource(ag, api_id, deployed.resources, path)
+        extra = {"authorizerId": authorizer} if auth == "CUSTOM" else {}
+        ag.put_method(
+            restApiId=api_id,
+            resourceId=resource,
+            httpMethod=http_method,
+            authorizationType=auth,
+            apiKeyRequired=key,
+            **extra,
+        )
+        ag.put_integration(restApiId=api_id, resourceId=resource, httpMethod=http_method, type="MOCK")
+    ag.create_deployment(restApiId=api_id, stageName=STAGE)
+    patches = [
+        {"op": "replace", "path": "/*/*/logging/loglevel", "value": setup.logging_level},
+        {"op": "replace", "path": "/*/*/logging/dataTrace", "value": str(setup.data_trace).lower()},
+        {"op": "replace", "path": "/*/*/metrics/enabled", "value": "true"},
+        {"op": "replace", "path": "/tracingEnabled", "value": str(setup.tracing).lower()},
+    ]
+    if setup.throttling:
+        rate, burst = setup.throttling
+        patches += [
+            {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": rate},
+            {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": burst},
+            {"op": "replace", "path": "/~1orders~1{id}/GET/throttling/rateLimit", "value": "100"},
+            {"op": "replace", "path": "/~1orders~1{id}/GET/throttling/burstLimit", "value": "200"},
+        ]
+    if setup.access_logs:
+        patches += [
+            {
+                "op": "replace",
+                "path": "/accessLogSettings/destinationArn",
+                "value": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:orders-access-logs",
+            },
+            {
+                "op": "replace",
+                "path": "/accessLogSettings/format",
+                "value": '{"requestId":"$context.requestId"}',
+            },
+        ]
+    ag.update_stage(restApiId=api_id, stageName=STAGE, patchOperations=patches)
+    if setup.domain:
+        ag.create_domain_name(
+            domainName=DOMAIN,
+            regionalCertificateArn=f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/0000",
+            endpointConfiguration={"types": ["REGIONAL"]},
+            securityPolicy=setup.security_policy,
+        )
+        ag.create_base_path_mapping(domainName=DOMAIN, restApiId=api_id, stage=STAGE)
+    if setup.usage_plan:
+        ag.create_usage_plan(
+            name="orders-gold",
+            apiStages=[{"apiId": api_id, "stage": STAGE}],
+            throttle={"rateLimit": 500, "burstLimit": 1000},
+            quota={"limit": 1000000, "period": "MONTH"},
+            tags={"secure-api:tier": "gold"},
+        )
+    if setup.waf:
+        waf = boto3.client("wafv2", region_name=REGION)
+        acl = waf.create_web_acl(
+            Name="orders-acl",
+            Scope="REGIONAL",
+            DefaultAction={"Allow": {}},
+            VisibilityConfig={
+                "SampledRequestsEnabled": True,
+                "CloudWatchMetricsEnabled": True,
+                "MetricName": "orders",
+            },
+        )["Summary"]
+        arn = f"arn:aws:apigateway:{REGION}::/restapis/{api_id}/stages/{STAGE}"
+        waf.associate_web_acl(WebACLArn=acl["ARN"], ResourceArn=arn)
+        deployed.web_acl_arn = acl["ARN"]
+    if setup.trail:
+        deployed.trail_arn = create_trail(
+            logging=setup.trail_logging, management_events=setup.trail_management_events
+        )
+    return deployed
+
+
+def create_trail(*, name: str = "orders-audit", logging: bool = True, management_events: bool = True) -> str:
+    """A multi-region trail (with its bucket), logging management events unless told otherwise."""
+    s3 = boto3.client("s3", region_name=REGION)
+    bucket = f"{name}-trail-bucket"
+    s3.create_bucket(Bucket=bucket)
+    ct = boto3.client("cloudtrail", region_name=REGION)
+    arn: str = ct.create_trail(
+        Name=name, S3BucketName=bucket, IsMultiRegionTrail=True, EnableLogFileValidation=True
+    )["TrailARN"]
+    ct.put_event_selectors(
+        TrailName=name,
+        EventSelectors=[
+            {
+                "ReadWriteType": "All",
+                "IncludeManagementEvents": management_events,
+                "DataResources": []
+                if management_events
+                else [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
+            }
+        ],
+    )
+    if logging:
+        ct.start_logging(Name=name)
+    return arn
