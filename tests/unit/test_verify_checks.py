@@ -18,8 +18,8 @@ from tests.unit.verify_world import STAGE, Setup, clients, deploy
 aws = support.aws
 
 
-def statuses(setup: Setup = Setup(), *public: str) -> dict[str, m.CheckResult]:
-    deployed = deploy(setup)
+def statuses(setup: Setup | None = None, *public: str) -> dict[str, m.CheckResult]:
+    deployed = deploy(setup or Setup())
     facts = Gatherer(clients(), deployed.api_id, STAGE).gather()
     return {c.id: c for c in run_aws_checks(facts, parse_public(public))}
 
