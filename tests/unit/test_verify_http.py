@@ -86,7 +86,9 @@ def run(
 
 
 def assert_statuses(results: dict[str, m.CheckResult], expected: dict[str, str]) -> None:
-    assert {cid: r.status for cid, r in results.items()} == expected, {cid: r.detail for cid, r in results.items()}
+    assert {cid: r.status for cid, r in results.items()} == expected, {
+        cid: r.detail for cid, r in results.items()
+    }
 
 
 ALL_PASS = dict.fromkeys(m.HTTP_CHECK_IDS, m.PASS)
@@ -172,7 +174,9 @@ def test_execute_api_url_skips_without_a_domain(pki: Pki, disabled_execute_api: 
 
 def test_every_http_check_skips_without_url() -> None:
     results = run_http_checks(observe(VerifyOptions(api_id="a1b2c3d4e5"), facts()))
-    assert [(c.id, c.status, c.detail) for c in results] == [(cid, m.SKIP, "no --url given") for cid in m.HTTP_CHECK_IDS]
+    assert [(c.id, c.status, c.detail) for c in results] == [
+        (cid, m.SKIP, "no --url given") for cid in m.HTTP_CHECK_IDS
+    ]
 
 
 def test_an_unreachable_host_skips_never_passes(disabled_execute_api: str, pki: Pki) -> None:
@@ -193,7 +197,9 @@ def test_an_untrusted_certificate_skips_never_passes(pki: Pki, disabled_execute_
 
 
 def test_routes_unavailable_warn_naming_the_permission(pki: Pki, disabled_execute_api: str) -> None:
-    denied = Unavailable("apigateway:GET on arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/resources", True)
+    denied = Unavailable(
+        "apigateway:GET on arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/resources", True
+    )
     with https_server(pki) as (url, _):
         results = run(pki, url, disabled_execute_api, api=replace(facts(), methods=denied))
     assert results[m.HTTP_UNAUTHENTICATED].status == m.WARN

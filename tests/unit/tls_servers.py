@@ -116,7 +116,7 @@ class Behaviour:
 
 def _handler(behaviour: Behaviour) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
         def _answer(self, status: int, body: str = "", headers: dict[str, str] | None = None) -> None:
@@ -130,7 +130,9 @@ def _handler(behaviour: Behaviour) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(payload)
 
         def _record(self) -> None:
-            behaviour.requests.append((self.command, self.path, {k.lower(): v for k, v in self.headers.items()}))
+            behaviour.requests.append(
+                (self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
+            )
 
         def do_GET(self) -> None:
             self._record()

@@ -164,13 +164,16 @@ def deploy(setup: Setup = Setup()) -> Deployed:
         ]
     ag.update_stage(restApiId=api_id, stageName=STAGE, patchOperations=patches)
     if setup.domain:
+        # A second API in the same test gets a domain of its own.
+        taken = {d["domainName"] for d in ag.get_domain_names()["items"]}
+        domain = DOMAIN if DOMAIN not in taken else f"{api_id}.example.com"
         ag.create_domain_name(
-            domainName=DOMAIN,
+            domainName=domain,
             regionalCertificateArn=f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/0000",
             endpointConfiguration={"types": ["REGIONAL"]},
             securityPolicy=setup.security_policy,
         )
-        ag.create_base_path_mapping(domainName=DOMAIN, restApiId=api_id, stage=STAGE)
+        ag.create_base_path_mapping(domainName=domain, restApiId=api_id, stage=STAGE)
     if setup.usage_plan:
         ag.create_usage_plan(
             name="orders-gold",
@@ -182,7 +185,7 @@ def deploy(setup: Setup = Setup()) -> Deployed:
     if setup.waf:
         waf = boto3.client("wafv2", region_name=REGION)
         acl = waf.create_web_acl(
-            Name="orders-acl",
+            Name=f"orders-acl-{api_id}",
             Scope="REGIONAL",
             DefaultAction={"Allow": {}},
             VisibilityConfig={
@@ -194,7 +197,8 @@ def deploy(setup: Setup = Setup()) -> Deployed:
         arn = f"arn:aws:apigateway:{REGION}::/restapis/{api_id}/stages/{STAGE}"
         waf.associate_web_acl(WebACLArn=acl["ARN"], ResourceArn=arn)
         deployed.web_acl_arn = acl["ARN"]
-    if setup.trail:
+    existing = boto3.client("cloudtrail", region_name=REGION).describe_trails()["trailList"]
+    if setup.trail and not existing:  # one account-wide trail serves every API of a test
         deployed.trail_arn = create_trail(
             logging=setup.trail_logging, management_events=setup.trail_management_events
         )
