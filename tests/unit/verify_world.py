@@ -229,3 +229,197 @@ def create_trail(*, name: str = "orders-audit", logging: bool = True, management
     if logging:
         ct.start_logging(Name=name)
     return arn
+
+
+# -- the example stack, deployed in moto the way its template says --------------------------------------
+
+
+class TemplateDeployment:
+    """Creates, with boto3 in moto, the API Gateway, WAF and CloudTrail resources of a synthesized
+    template with the properties the template gives them (intrinsic functions resolved)."""
+
+    PSEUDO = {
+        "AWS::Region": REGION,
+        "AWS::AccountId": ACCOUNT,
+        "AWS::Partition": "aws",
+        "AWS::URLSuffix": "amazonaws.com",
+        "AWS::StackName": "SecureApiExample",
+    }
+
+    def __init__(self, template: dict[str, Any]) -> None:
+        self.resources: dict[str, Any] = template["Resources"]
+        self.refs: dict[str, str] = {}
+        self.attrs: dict[tuple[str, str], str] = {}
+        self.ag = boto3.client("apigateway", region_name=REGION)
+        self.waf = boto3.client("wafv2", region_name=REGION)
+        self.ct = boto3.client("cloudtrail", region_name=REGION)
+        self.s3 = boto3.client("s3", region_name=REGION)
+
+    def of_type(self, type_: str) -> list[tuple[str, dict[str, Any]]]:
+        return [(lid, r.get("Properties", {})) for lid, r in self.resources.items() if r["Type"] == type_]
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            (fn, arg), *_ = value.items()
+            if fn == "Ref":
+                return self.PSEUDO.get(arg) or self.refs.get(arg) or f"unresolved-{arg}"
+            if fn == "Fn::GetAtt":
+                lid, attr = arg
+                return self.attrs.get((lid, attr)) or f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{lid}"
+            if fn == "Fn::Join":
+                sep, parts = arg
+                return sep.join(str(self.resolve(p)) for p in parts)
+            if fn == "Fn::Select":
+                index, items = arg
+                return self.resolve(items)[int(index)]
+            if fn == "Fn::Split":
+                sep, text = arg
+                return str(self.resolve(text)).split(sep)
+        return {k: self.resolve(v) for k, v in value.items()}
+
+    def deploy(self) -> str:
+        """Deploy; return the REST API id."""
+        (api_lid, api), *_ = self.of_type("AWS::ApiGateway::RestApi")
+        created = self.ag.create_rest_api(
+            name=api["Name"],
+            policy=json.dumps(self.resolve(api["Policy"])),
+            disableExecuteApiEndpoint=bool(api.get("DisableExecuteApiEndpoint")),
+            endpointConfiguration={"types": api["EndpointConfiguration"]["Types"]},
+            apiKeySource=api.get("ApiKeySourceType", "HEADER"),
+        )
+        api_id = created["id"]
+        self.refs[api_lid] = api_id
+        self.attrs[(api_lid, "RootResourceId")] = created["rootResourceId"]
+        for lid, props in self.of_type("AWS::ApiGateway::Authorizer"):
+            self.refs[lid] = self.ag.create_authorizer(
+                restApiId=api_id,
+                name=props["Name"],
+                type=props["Type"],
+                authorizerUri=self.resolve(props["AuthorizerUri"]),
+                identitySource=props["IdentitySource"],
+                authorizerResultTtlInSeconds=props.get("AuthorizerResultTtlInSeconds", 300),
+            )["id"]
+        pending = dict(self.of_type("AWS::ApiGateway::Resource"))
+        while pending:  # parents before children
+            for lid, props in list(pending.items()):
+                parent = self.resolve(props["ParentId"])
+                if parent.startswith("unresolved-"):
+                    continue
+                self.refs[lid] = self.ag.create_resource(
+                    restApiId=api_id, parentId=parent, pathPart=props["PathPart"]
+                )["id"]
+                del pending[lid]
+        for _lid, props in self.of_type("AWS::ApiGateway::Method"):
+            resource = self.resolve(props["ResourceId"])
+            extra = {"authorizerId": self.resolve(props["AuthorizerId"])} if "AuthorizerId" in props else {}
+            if props.get("AuthorizationScopes"):
+                extra["authorizationScopes"] = props["AuthorizationScopes"]
+            self.ag.put_method(
+                restApiId=api_id,
+                resourceId=resource,
+                httpMethod=props["HttpMethod"],
+                authorizationType=props.get("AuthorizationType", "NONE"),
+                apiKeyRequired=bool(props.get("ApiKeyRequired")),
+                **extra,
+            )
+            self.ag.put_integration(
+                restApiId=api_id, resourceId=resource, httpMethod=props["HttpMethod"], type="MOCK"
+            )
+        for lid, props in self.of_type("AWS::ApiGateway::Stage"):
+            self.deploy_stage(api_id, lid, props)
+        for lid, props in self.of_type("AWS::ApiGateway::DomainName"):
+            self.refs[lid] = props["DomainName"]
+            self.ag.create_domain_name(
+                domainName=props["DomainName"],
+                regionalCertificateArn=f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/example",
+                endpointConfiguration={"types": props["EndpointConfiguration"]["Types"]},
+                securityPolicy=props["SecurityPolicy"],
+            )
+        for _lid, props in self.of_type("AWS::ApiGateway::BasePathMapping"):
+            self.ag.create_base_path_mapping(
+                domainName=self.resolve(props["DomainName"]),
+                restApiId=self.resolve(props["RestApiId"]),
+                stage=self.resolve(props["Stage"]),
+                **({"basePath": props["BasePath"]} if props.get("BasePath") else {}),
+            )
+        for _lid, props in self.of_type("AWS::ApiGateway::UsagePlan"):
+            self.ag.create_usage_plan(
+                name=props["UsagePlanName"],
+                apiStages=[
+                    {"apiId": self.resolve(s["ApiId"]), "stage": self.resolve(s["Stage"])}
+                    for s in props["ApiStages"]
+                ],
+                tags={t["Key"]: t["Value"] for t in props.get("Tags", [])},
+            )
+        for lid, props in self.of_type("AWS::WAFv2::WebACL"):
+            acl = self.waf.create_web_acl(
+                Name=props["Name"],
+                Scope=props["Scope"],
+                DefaultAction=props["DefaultAction"],
+                VisibilityConfig=props["VisibilityConfig"],
+            )["Summary"]
+            self.attrs[(lid, "Arn")] = acl["ARN"]
+        for _lid, props in self.of_type("AWS::WAFv2::WebACLAssociation"):
+            self.waf.associate_web_acl(
+                WebACLArn=self.resolve(props["WebACLArn"]), ResourceArn=self.resolve(props["ResourceArn"])
+            )
+        for lid, props in self.of_type("AWS::CloudTrail::Trail"):
+            bucket = f"{props['TrailName'].lower()}-bucket"
+            self.s3.create_bucket(Bucket=bucket)
+            self.ct.create_trail(
+                Name=props["TrailName"],
+                S3BucketName=bucket,
+                IsMultiRegionTrail=bool(props.get("IsMultiRegionTrail")),
+                IncludeGlobalServiceEvents=bool(props.get("IncludeGlobalServiceEvents")),
+                EnableLogFileValidation=bool(props.get("EnableLogFileValidation")),
+            )
+            if props.get("EventSelectors"):
+                self.ct.put_event_selectors(
+                    TrailName=props["TrailName"], EventSelectors=props["EventSelectors"]
+                )
+            if props.get("IsLogging"):
+                self.ct.start_logging(Name=props["TrailName"])
+            self.refs[lid] = props["TrailName"]
+        return api_id
+
+    def deploy_stage(self, api_id: str, lid: str, props: dict[str, Any]) -> None:
+        stage = props["StageName"]
+        self.refs[lid] = stage
+        self.ag.create_deployment(restApiId=api_id, stageName=stage)
+        names = {
+            "ThrottlingRateLimit": "throttling/rateLimit",
+            "ThrottlingBurstLimit": "throttling/burstLimit",
+            "LoggingLevel": "logging/loglevel",
+            "DataTraceEnabled": "logging/dataTrace",
+            "MetricsEnabled": "metrics/enabled",
+        }
+        patches = []
+        for setting in props.get("MethodSettings", []):
+            prefix = f"/{setting['ResourcePath'].lstrip('/')}/{setting['HttpMethod']}"
+            for key, path in names.items():
+                if key in setting:
+                    value = setting[key]
+                    text = str(value).lower() if isinstance(value, bool) else str(value)
+                    patches.append({"op": "replace", "path": f"{prefix}/{path}", "value": text})
+        if "AccessLogSetting" in props:
+            log = self.resolve(props["AccessLogSetting"])
+            patches += [
+                {
+                    "op": "replace",
+                    "path": "/accessLogSettings/destinationArn",
+                    "value": log["DestinationArn"],
+                },
+                {"op": "replace", "path": "/accessLogSettings/format", "value": log["Format"]},
+            ]
+        patches.append(
+            {
+                "op": "replace",
+                "path": "/tracingEnabled",
+                "value": str(bool(props.get("TracingEnabled"))).lower(),
+            }
+        )
+        self.ag.update_stage(restApiId=api_id, stageName=stage, patchOperations=patches)
