@@ -70,13 +70,16 @@ def observe(options: VerifyOptions, facts: ApiFacts) -> HttpObservations:
     context = https_context(options.ca_bundle) if target.scheme == "https" else None
 
     unauthenticated: list[tuple[str, Answer]] | Unavailable
+    unprobed = 0
     if isinstance(facts.methods, Unavailable):
         unauthenticated = facts.methods
         path, requested = "/", "GET"
     else:
+        paths = unauthenticated_targets(facts.methods, options.public)
+        unprobed = max(0, len(paths) - MAX_PROBED_ROUTES)
         unauthenticated = [
             (path, request(target.url(fill(path)), "GET", context=context, timeout=timeout))
-            for path in unauthenticated_targets(facts.methods, options.public)[:MAX_PROBED_ROUTES]
+            for path in paths[:MAX_PROBED_ROUTES]
         ]
         path, requested = preflight_target(facts.methods)
     preflight_route = path
@@ -108,6 +111,7 @@ def observe(options: VerifyOptions, facts: ApiFacts) -> HttpObservations:
         execute_api=execute_api,
         domain_mapped=domain_mapped,
         tls_skip_reason=tls_skip,
+        unprobed_routes=unprobed,
     )
 
 

@@ -19,7 +19,9 @@ PLACEHOLDER = "secure-api-verify"
 FOREIGN_ORIGIN = "https://secure-api-verify.invalid"
 """The preflight's origin: under ``.invalid`` (RFC 2606), so no API can list it."""
 _PARAM_RE = re.compile(r"\{[^}/]+\}")
-_REFUSAL_KINDS = frozenset({"dns", "connect", "tls"})
+# A refused connection or handshake is a refusal; a name that does not resolve is not evidence (execute-api
+# names resolve even when the endpoint is disabled, so it is the local network failing): skip.
+_REFUSAL_KINDS = frozenset({"connect", "tls"})
 _LISTED = 5
 NO_URL = "no --url given"
 
@@ -36,6 +38,8 @@ class HttpObservations:
     execute_api: Answer | None = None
     domain_mapped: bool | Unavailable = False
     tls_skip_reason: str | None = None
+    unprobed_routes: int = 0
+    """Non-public GET routes left out because of the probe limit."""
 
 
 def fill(path: str) -> str:
@@ -103,6 +107,8 @@ def check_unauthenticated(obs: HttpObservations) -> m.CheckResult:
         return m.CheckResult(cid, m.SKIP, f"no route answered (GET {route}: {first.error})")
     shown = ", ".join(f"GET {route} -> {a.status}" for route, a in answered[:_LISTED])
     more = f" and {len(answered) - _LISTED} more" if len(answered) > _LISTED else ""
+    if obs.unprobed_routes:
+        more += f" ({obs.unprobed_routes} more route(s) not probed)"
     return m.CheckResult(
         cid, m.PASS, f"{len(answered)} route(s) refused a request without credentials: {shown}{more}"
     )
@@ -145,7 +151,7 @@ def is_disabled_endpoint_answer(answer: Answer) -> bool:
 
 def check_execute_api_url(obs: HttpObservations) -> m.CheckResult:
     """``http.execute_api_url``: with a custom domain, fails when the execute-api URL answers anything but
-    a refusal (no DNS name, no connection, no TLS, or the disabled endpoint's 403 Forbidden)."""
+    a refusal (connection or TLS handshake refused, or the disabled endpoint's 403 Forbidden)."""
     cid = m.HTTP_EXECUTE_API_URL
     if obs.url is None:
         return m.CheckResult(cid, m.SKIP, NO_URL)
