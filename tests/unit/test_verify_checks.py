@@ -314,3 +314,11 @@ def test_denied_api_gateway_reads_are_warnings(
     for cid in warned:
         assert "missing permission apigateway:GET on arn:aws:apigateway:us-east-1::" in results[cid].detail
         assert resource in results[cid].detail
+
+
+def test_the_resource_policy_is_read_as_api_gateway_escapes_it() -> None:
+    from secure_api.verify.checks import parse_policy
+
+    escaped = '{\\"Version\\":\\"2012-10-17\\",\\"Statement\\":[{\\"Effect\\":\\"Deny\\"}]}'
+    assert parse_policy(escaped) == {"Version": "2012-10-17", "Statement": [{"Effect": "Deny"}]}
+    assert parse_policy("not json") is None
