@@ -7,10 +7,8 @@ it needs, or failed otherwise), so a check can say ``warn`` or ``skip`` instead 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
-
-T = TypeVar("T")
+from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -83,7 +81,6 @@ class ApiFacts:
     usage_plans: Sequence[Mapping[str, Any]] | Unavailable
     web_acl: Mapping[str, Any] | Unavailable | None
     trails: Sequence[Trail] | Unavailable
-    notes: Sequence[str] = field(default_factory=tuple)
 
 
 def partition_of(region: str) -> str:
