@@ -12,7 +12,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
-from constructs import Construct, IConstruct, IValidation
+from constructs import Construct, IConstruct
 
 from secure_api import compliance, defaults
 from secure_api.access import AccessPolicy
@@ -99,7 +99,6 @@ class SecureRestApi(Construct):
         self._routes = RouteTree()
         self._finalized = False
         Aspects.of(self).add(_Finalize(self))
-        self.node.add_validation(_AuthorizerUsed(self))
 
         self.logs_key = logs_key(
             self, "LogsKey", description=f"secure_api {self.node.path}: logs and Lambda env"
@@ -400,6 +399,15 @@ class SecureRestApi(Construct):
             self._placeholder_route()
         self._finalized = True
         if self._bearer is not None:
+            if not self._bearer.route_count:
+                # Raised during synthesis (jsii reports it with this message): before CDK's opaque
+                # "Authorizer must be attached to a RestApi".
+                raise SecureApiConfigError(
+                    "auth",
+                    "BearerAuth(...)",
+                    "at least one route with auth='bearer': every route uses 'iam' or 'none', so the "
+                    "authorizer would be attached to nothing (pass auth=None)",
+                )
             self._bearer.finalize()
 
     def _placeholder_route(self) -> None:
@@ -424,14 +432,6 @@ class SecureRestApi(Construct):
             "secure_api: no route was added: a placeholder ANY / answers 404 until routes are added"
         )
 
-    def _unused_authorizer(self) -> list[str]:
-        if self._bearer is None or self._bearer.route_count or not self.rest_api.methods:
-            return []
-        return [
-            "auth: got BearerAuth(...); expected at least one route with auth='bearer' (every route uses "
-            "'iam' or 'none', so the authorizer would be attached to nothing): pass auth=None"
-        ]
-
     def _warn(self, what: str, why: str) -> None:
         Annotations.of(self).add_warning_v2(
             f"secure-api:{what.split(maxsplit=1)[0]}-disabled", f"secure_api: {what}: {why}"
@@ -452,12 +452,3 @@ class _Finalize:
     def visit(self, node: IConstruct) -> None:
         if node.node.path == self._api.node.path:
             self._api._finalize()
-
-
-@jsii.implements(IValidation)
-class _AuthorizerUsed:
-    def __init__(self, api: SecureRestApi) -> None:
-        self._api = api
-
-    def validate(self) -> list[str]:
-        return self._api._unused_authorizer()
