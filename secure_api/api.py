@@ -337,7 +337,6 @@ class SecureRestApi(Construct):
         (and the permission's construct id) beside it.
         """
         same_stack = Stack.of(fn) is Stack.of(self)
-        scope: Construct = fn if same_stack else self
         permission_id = (
             f"InvokeBy{self.node.id}{_short(self.node.addr)}"
             if same_stack
@@ -348,9 +347,9 @@ class SecureRestApi(Construct):
             principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
             action="lambda:InvokeFunction",
             source_arn=self.rest_api.arn_for_execute_api("*", "/*", "*"),
-            scope=scope,
+            scope=None if same_stack else self,
         )
-        permission = scope.node.try_find_child(permission_id)
+        permission = (fn if same_stack else self).node.try_find_child(permission_id)
         if permission is None:
             # CDK creates no permission on a function it cannot modify (imported from another account,
             # or whose account it cannot tell) and warns on the function; say what to do here too.

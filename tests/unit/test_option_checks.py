@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk.assertions import Template
 
@@ -127,9 +127,9 @@ def test_key_rotation_accepts_whole_hours_within_the_interval() -> None:
     [
         (lambda: UsageTier("g", throttle=100), "UsageTier('g').throttle"),  # type: ignore[arg-type]
         (
-            lambda: UsageTier("g", method_throttles=[("GET /x", Throttle())]),
+            lambda: UsageTier("g", method_throttles=[("GET /x", Throttle())]),  # type: ignore[arg-type]
             "UsageTier('g').method_throttles",
-        ),  # type: ignore[arg-type]
+        ),
         (lambda: Firewall(web_acl_arn=_WEB_ACL, rate_limit_per_ip=100), "Firewall.rate_limit_per_ip"),
         (lambda: Firewall(web_acl_arn=_WEB_ACL, sql_injection=True), "Firewall.sql_injection"),
         (lambda: Firewall(allow_countries="DE"), "Firewall.allow_countries"),
@@ -240,13 +240,13 @@ def api() -> SecureRestApi:
 )
 def test_fails_sibling_path_variables(api: SecureRestApi, path: str, field: str) -> None:
     with pytest.raises(SecureApiConfigError, match=r"^add_route\.path: .*one variable segment per level"):
-        api.add_route("GET", path, inline_function(api, "Sibling"))
+        api.add_route("GET", path, inline_function(Stack.of(api), "Sibling"))
 
 
 def test_same_variable_and_literal_siblings_are_fine(api: SecureRestApi) -> None:
-    api.add_route("GET", "/orders/{id}/items", inline_function(api, "Items"))
-    api.add_route("GET", "/orders/recent", inline_function(api, "Recent"))
-    api.add_route("POST", "/orders/{id}", inline_function(api, "Update"))
+    api.add_route("GET", "/orders/{id}/items", inline_function(Stack.of(api), "Items"))
+    api.add_route("GET", "/orders/recent", inline_function(Stack.of(api), "Recent"))
+    api.add_route("POST", "/orders/{id}", inline_function(Stack.of(api), "Update"))
 
 
 @pytest.mark.parametrize(
@@ -263,7 +263,7 @@ def test_same_variable_and_literal_siblings_are_fine(api: SecureRestApi) -> None
 )
 def test_fails_scopes_the_authorizer_would_reject(api: SecureRestApi, scopes: Any, field: str) -> None:
     with pytest.raises(SecureApiConfigError) as info:
-        api.add_route("GET", "/scoped", inline_function(api, "Scoped"), scopes=scopes)
+        api.add_route("GET", "/scoped", inline_function(Stack.of(api), "Scoped"), scopes=scopes)
     assert str(info.value).startswith(field + ":")
 
 
@@ -277,13 +277,13 @@ def test_fails_scopes_the_authorizer_would_reject(api: SecureRestApi, scopes: An
 def test_fails_route_options_of_the_wrong_type(
     api: SecureRestApi, kwargs: dict[str, Any], field: str
 ) -> None:
-    _fails(field, lambda: api.add_route("GET", "/typed", inline_function(api, "Typed"), **kwargs))
+    _fails(field, lambda: api.add_route("GET", "/typed", inline_function(Stack.of(api), "Typed"), **kwargs))
 
 
 def test_fails_bearer_route_too_long_for_the_authorizers_policy(api: SecureRestApi) -> None:
     path = "/" + "/".join(["segment-of-forty-characters-abcdefghijkl"] * 11)
-    _fails("add_route.path", lambda: api.add_route("GET", path, inline_function(api, "Long")))
-    api.add_route("GET", path, inline_function(api, "LongIam"), auth="iam")
+    _fails("add_route.path", lambda: api.add_route("GET", path, inline_function(Stack.of(api), "Long")))
+    api.add_route("GET", path, inline_function(Stack.of(api), "LongIam"), auth="iam")
 
 
 def test_quota_period_enum_still_checked() -> None:

@@ -27,8 +27,8 @@ from tests.lambdas.conftest import lambda_root
 from tests.unit.helpers import BARE, inline_function, new_stack, resources
 
 lambda_root("authorizer")
-import authorizer_config  # noqa: E402
-import authorizer_policy  # noqa: E402
+import authorizer_config  # type: ignore[import-not-found]  # noqa: E402
+import authorizer_policy  # type: ignore[import-not-found]  # noqa: E402
 
 AUTH = BearerAuth(issuer="https://id.example.com/", audience=["orders"])
 ROUTES = 1000
@@ -76,7 +76,7 @@ def _asset_dir(outdir: Path, stack: cdk.Stack, function: dict[str, Any]) -> Path
     manifest = json.loads((outdir / f"{stack.artifact_id}.assets.json").read_text())
     for asset_hash, asset in manifest["files"].items():
         if key == f"{asset_hash}.zip":
-            return outdir / asset["source"]["path"]
+            return Path(outdir / asset["source"]["path"])
     raise AssertionError(f"no asset for {key}")
 
 
