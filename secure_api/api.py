@@ -394,7 +394,8 @@ class SecureRestApi(Construct):
         write the authorizer's route scopes into its code package."""
         if self._finalized:
             return
-        if not self.rest_api.methods:
+        # Routes are recorded in the route tree whether they become methods or not (a definition body).
+        if not self.rest_api.methods and not len(self._routes):
             self._placeholder_route()
         self._finalized = True
         if self._bearer is not None:
