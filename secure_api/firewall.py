@@ -84,6 +84,11 @@ class ManagedRuleGroup:
             )
         if not isinstance(self.vendor, str) or not _GROUP_NAME.match(self.vendor):
             raise SecureApiConfigError("ManagedRuleGroup.vendor", self.vendor, "a vendor name such as 'AWS'")
+        if len(self.rule_name) > 128:
+            # The WebACL rule and its metric are named '<vendor>-<name>': WAF allows 128 characters.
+            raise SecureApiConfigError(
+                "ManagedRuleGroup.name", self.name, f"a name of at most {127 - len(self.vendor)} characters"
+            )
         if not isinstance(self.count_only, bool):
             raise SecureApiConfigError("ManagedRuleGroup.count_only", self.count_only, "True or False")
         rules = self.excluded_rules
@@ -295,6 +300,11 @@ def _check_web_acl_arn(arn: Any) -> None:
 
 def _ip_ranges(field_: str, values: Sequence[str]) -> tuple[str, ...]:
     ranges = require_cidrs(field_, values)
+    for i, cidr in enumerate(ranges):
+        if not is_token(cidr) and cidr.endswith("/0"):
+            raise SecureApiConfigError(
+                f"{field_}[{i}]", cidr, "a range with a prefix length of at least 1 (WAF IP sets refuse /0)"
+            )
     for family in (":", "."):
         count = sum(1 for r in ranges if family in r)
         if count > defaults.WAF_MAX_IP_SET_ADDRESSES:

@@ -22,6 +22,7 @@ from secure_api import (
     UsageTier,
 )
 from secure_api.errors import SecureApiConfigError
+from secure_api.firewall import ManagedRuleGroup
 from tests.unit.helpers import BARE, inline_function, new_stack, only
 
 ISSUER = "https://login.example.com/"
@@ -133,6 +134,9 @@ def test_key_rotation_accepts_whole_hours_within_the_interval() -> None:
         (lambda: Firewall(web_acl_arn=_WEB_ACL, rate_limit_per_ip=100), "Firewall.rate_limit_per_ip"),
         (lambda: Firewall(web_acl_arn=_WEB_ACL, sql_injection=True), "Firewall.sql_injection"),
         (lambda: Firewall(allow_countries="DE"), "Firewall.allow_countries"),
+        (lambda: Firewall(block_ip_ranges=["0.0.0.0/0"]), "Firewall.block_ip_ranges[0]"),
+        (lambda: ManagedRuleGroup(name="A" * 125, vendor="AWS"), "ManagedRuleGroup.name"),
+        (lambda: Firewall(allow_ip_ranges=["::/0"]), "Firewall.allow_ip_ranges[0]"),
         (lambda: AccessPolicy(allow_vpc_ids=["vpc-0123456789abcdef0"]), "AccessPolicy.allow_vpc_ids"),
         (
             lambda: AccessPolicy(allow_vpc_endpoint_ids=["vpce-0123456789abcdef0"]),
