@@ -15,6 +15,7 @@ import hashlib
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from aws_cdk import (
     ILocalBundling,
     IStableStringProducer,
     Lazy,
+    Stage,
 )
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
@@ -205,22 +207,46 @@ class DeferredCode(lambda_.Code):
             return
         if self._scope is None:
             raise ValueError("DeferredCode.finalize before a function was created with it")
+        digest = asset_hash(
+            self._name, architecture=self._architecture, with_keys=self._with_keys, extra_files=extra_files
+        )
+        source = LAMBDAS_DIR / self._name
+        if extra_files:
+            # The asset's source is the package itself (sources and generated files), so that even a
+            # synth that skips bundling stages a directory holding the generated files.
+            stage = Stage.of(self._scope)
+            outdir = Path(stage.outdir if stage is not None else tempfile.gettempdir())
+            source = _write_package(
+                outdir / f"secure-api-src.{digest[:32]}",
+                _sources(self._name, self._with_keys),
+                extra_files,
+            )
         self.asset = s3_assets.Asset(
             self._scope,
             "Code",
-            path=str(LAMBDAS_DIR / self._name),
+            path=str(source),
             deploy_time=True,
-            asset_hash=asset_hash(
-                self._name,
-                architecture=self._architecture,
-                with_keys=self._with_keys,
-                extra_files=extra_files,
-            ),
+            asset_hash=digest,
             asset_hash_type=AssetHashType.CUSTOM,
             bundling=_bundling(self._name, self._architecture, self._with_keys, extra_files),
         )
         if self._resource is not None:
             self.asset.add_resource_metadata(self._resource, "Code")
+
+
+def _write_package(target: Path, sources: list[tuple[Path, str]], extra_files: Mapping[str, bytes]) -> Path:
+    """Copy ``sources`` and write ``extra_files`` into ``target`` (once: its name carries their hash)."""
+    if target.is_dir():
+        return target
+    staging = target.with_name(target.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    files = [*((relative, source.read_bytes()) for source, relative in sources), *sorted(extra_files.items())]
+    for relative, content in files:
+        path = staging / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    staging.rename(target)
+    return target
 
 
 @jsii.implements(IStableStringProducer)

@@ -225,3 +225,21 @@ def test_route_scopes_are_part_of_the_asset_hash_even_without_bundling() -> None
     # app_context() skips bundling (aws:cdk:bundling-stacks = []): the hash must still change.
     assert _authorizer_code_key(["a"]) != _authorizer_code_key(["b"])
     assert _authorizer_code_key(["a"]) == _authorizer_code_key(["a"])
+
+
+def test_route_scopes_file_is_in_the_staged_package_even_without_bundling(tmp_path: Path) -> None:
+    app = cdk.App(context=app_context(), outdir=str(tmp_path))  # bundling skipped
+    stack = cdk.Stack(app, "Test")
+    api = SecureRestApi(stack, "Api", auth=AUTH, **BARE)
+    api.add_route("GET", "/orders/{id}", inline_function(stack), scopes=["orders:read"])
+    api.add_route("GET", "/health", inline_function(stack, "Health"))
+    app.synth()
+    function = _authorizer(stack, "Api")
+    asset = _asset_dir(tmp_path, stack, function)
+    document = json.loads((asset / function["Environment"]["Variables"]["ROUTE_SCOPES_FILE"]).read_text())
+    assert document == {"GET /health": [], "GET /orders/{id}": ["orders:read"]}
+    config = authorizer_config.load_config(function["Environment"]["Variables"], asset)
+    assert {r.path: r.scopes for r in config.routes} == {
+        "/health": frozenset(),
+        "/orders/{id}": {"orders:read"},
+    }
