@@ -31,7 +31,8 @@ class AccessPolicy:
 
     Defaults: a REGIONAL endpoint open to every network (authentication still applies).
     Every ``allow_*`` list narrows access (an explicit Deny for everyone outside it) and every
-    ``deny_*`` list adds an explicit Deny. ``allow_accounts`` replaces the ``*`` principal of the
+    ``deny_*`` list adds an explicit Deny. ``allow_vpc_ids`` and ``allow_vpc_endpoint_ids`` only exist
+    on a PRIVATE API (on a REGIONAL one they would deny every caller). ``allow_accounts`` replaces the ``*`` principal of the
     Allow statement, so only IAM-signed callers from those accounts get in (use ``auth="iam"``
     routes); ``deny_accounts`` denies principals of those accounts.
 
@@ -69,6 +70,21 @@ class AccessPolicy:
             raise SecureApiConfigError(
                 "AccessPolicy.deny_accounts", sorted(both), "no account that is also in allow_accounts"
             )
+        if not isinstance(self.private_endpoint, bool):
+            raise SecureApiConfigError(
+                "AccessPolicy.private_endpoint", self.private_endpoint, "True or False"
+            )
+        for name in ("allow_vpc_ids", "allow_vpc_endpoint_ids"):
+            if getattr(self, name) and not self.private_endpoint:
+                # aws:SourceVpc / aws:SourceVpce are only present on calls through an interface VPC
+                # endpoint, which reach PRIVATE APIs only: on a REGIONAL API the Deny matches everyone.
+                raise SecureApiConfigError(
+                    f"AccessPolicy.{name}",
+                    list(getattr(self, name)),
+                    "empty on a REGIONAL API (calls to it never come through a VPC endpoint, so every "
+                    "caller would be denied): use AccessPolicy.private(vpc_endpoint_ids=[...], "
+                    "allow_vpc_ids=[...]) for an API reachable only from VPCs, or allow_ip_ranges",
+                )
         if self.private_endpoint and not self.allow_vpc_endpoint_ids:
             raise SecureApiConfigError(
                 "AccessPolicy.allow_vpc_endpoint_ids",

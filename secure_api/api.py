@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Annotations, ArnFormat, Names, Stack
+import jsii
+from aws_cdk import Annotations, ArnFormat, Aspects, IAspect, Names, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from secure_api import compliance, defaults
 from secure_api.access import AccessPolicy
 from secure_api.access_logs import access_log_format
 from secure_api.audit import AuditTrail, apply_audit
-from secure_api.authorizer import BearerAuth, BearerAuthorizer
+from secure_api.authorizer import BearerAuth, BearerAuthorizer, check_scopes
 from secure_api.cors import CorsPolicy
 from secure_api.domain import CustomDomain, apply_domain
 from secure_api.encryption import encrypted_log_group, logs_key, secure_key
@@ -26,10 +26,11 @@ from secure_api.errors import SecureApiConfigError
 from secure_api.firewall import Firewall, apply_firewall
 from secure_api.monitoring import Monitoring, apply_monitoring
 from secure_api.notifications import alarm_topic
-from secure_api.routes import Route
+from secure_api.option_checks import check_api_options
+from secure_api.routes import Route, RouteTree, check_route_arn_length
 from secure_api.stage_settings import StageMethodSettings
 from secure_api.throttling import Throttle
-from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, UsageTiers, check_tiers_and_consumers
+from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, UsageTiers
 
 AUTH_MODES = ("bearer", "iam", "none")
 _DEFAULT_FIREWALL = Firewall()
@@ -66,26 +67,38 @@ class SecureRestApi(Construct):
         create_cloudwatch_role: bool = False,
         description: str | None = None,
     ) -> None:
-        _check_stage_name(stage_name)
-        if consumers and not usage_tiers:
-            raise SecureApiConfigError(
-                "consumers", [c.name for c in consumers], "usage_tiers for them to belong to"
-            )
-        check_tiers_and_consumers(usage_tiers, consumers)
+        usage_tiers, consumers = check_api_options(
+            stage_name=stage_name,
+            options={
+                "access": access,
+                "cors": cors,
+                "domain": domain,
+                "firewall": firewall,
+                "audit": audit,
+                "auth": auth,
+                "throttle": throttle,
+                "key_rotation": key_rotation,
+                "monitoring": monitoring,
+            },
+            usage_tiers=usage_tiers,
+            consumers=consumers,
+            log_retention=log_retention,
+            create_cloudwatch_role=create_cloudwatch_role,
+            description=description,
+        )
         access = access or AccessPolicy()
-        if domain is not None and access.private_endpoint:
-            raise SecureApiConfigError(
-                "domain",
-                domain.domain_name,
-                "None for a PRIVATE API (a REGIONAL custom domain cannot front AccessPolicy.private)",
-            )
         super().__init__(scope, id_)
         self._access = access
         self._cors = cors
         self._auth = auth
         self._throttle = throttle or Throttle()
         self._log_retention = log_retention
+        self._stage_name = stage_name
+        self._consumers = frozenset(c.name for c in consumers)
         self._functions_with_permission: set[str] = set()
+        self._routes = RouteTree()
+        self._finalized = False
+        Aspects.of(self).add(_Finalize(self))
 
         self.logs_key = logs_key(
             self, "LogsKey", description=f"secure_api {self.node.path}: logs and Lambda env"
@@ -215,15 +228,17 @@ class SecureRestApi(Construct):
         ``"iam"`` or ``"none"``; ``api_key_required`` defaults to True once usage tiers exist.
         """
         route = Route.parse(method, path, field="add_route")
+        if self._finalized:
+            raise SecureApiConfigError(
+                "add_route", route.key, "routes added before the app is synthesized (synth has run)"
+            )
         if route.method == "OPTIONS" and self._cors is not None:
             raise SecureApiConfigError(
                 "add_route.method", method, "not OPTIONS: CorsPolicy owns the preflight"
             )
         if auth not in AUTH_MODES:
             raise SecureApiConfigError("add_route.auth", auth, f"one of {', '.join(AUTH_MODES)}")
-        scopes = tuple(scopes)
-        if isinstance(scopes, str) or not all(isinstance(s, str) and s and " " not in s for s in scopes):
-            raise SecureApiConfigError("add_route.scopes", scopes, "a list of scope names without spaces")
+        scopes = check_scopes("add_route.scopes", scopes)
         if scopes and auth != "bearer":
             raise SecureApiConfigError("add_route.scopes", list(scopes), "scopes only with auth='bearer'")
         if auth == "bearer" and self._bearer is None:
@@ -232,9 +247,14 @@ class SecureRestApi(Construct):
                 auth,
                 "auth='iam' or 'none' when the API has no BearerAuth (SecureRestApi(auth=...))",
             )
+        if throttle is not None and not isinstance(throttle, Throttle):
+            raise SecureApiConfigError("add_route.throttle", throttle, "a Throttle or None")
+        if api_key_required is not None and not isinstance(api_key_required, bool):
+            raise SecureApiConfigError("add_route.api_key_required", api_key_required, "True, False or None")
+        if auth == "bearer":
+            check_route_arn_length(route, self._stage_name, field="add_route.path")
+        self._routes.add(route, field="add_route")
         resource = self.rest_api.root.resource_for_path(route.path)
-        if resource.node.try_find_child(route.method) is not None:
-            raise SecureApiConfigError("add_route", route.key, "a route that has not been added already")
 
         acknowledgements: list[str] = []
         if api_key_required is None:
@@ -266,10 +286,18 @@ class SecureRestApi(Construct):
         return method_
 
     def grant_read_key(self, consumer: str, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` (the consumer application's role) read that consumer's key secret only."""
-        if self.usage_tiers is None:
+        """Let ``grantee`` (the consumer application's role) read that consumer's key secret only.
+
+        ``consumer`` must be the name of a declared consumer (``consumers=[Consumer(...)]``).
+        """
+        if self.usage_tiers is None or consumer not in self._consumers:
+            declared = sorted(self._consumers)
             raise SecureApiConfigError(
-                "grant_read_key.consumer", consumer, "a consumer of the API's usage_tiers"
+                "grant_read_key.consumer",
+                consumer,
+                f"the name of a declared consumer ({', '.join(declared)})"
+                if declared
+                else "the name of a declared consumer (this API declares none: consumers=[Consumer(...)])",
             )
         return self.usage_tiers.grant_read_key(consumer, grantee)
 
@@ -294,19 +322,45 @@ class SecureRestApi(Construct):
         )
         if fn.node.addr not in self._functions_with_permission:
             self._functions_with_permission.add(fn.node.addr)
-            permission_id = f"InvokeBy{self.node.id}{_short(self.node.addr)}"
-            fn.add_permission(
-                permission_id,
-                principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
-                action="lambda:InvokeFunction",
-                source_arn=self.rest_api.arn_for_execute_api("*", "/*", "*"),
-            )
-            compliance.acknowledge(fn.node.find_child(permission_id), "permission-source-arn-join")
+            self._invoke_permission(fn)
         return apigw.Integration(
             type=apigw.IntegrationType.AWS_PROXY,
             integration_http_method="POST",
             uri=uri,
         )
+
+    def _invoke_permission(self, fn: lambda_.IFunction) -> None:
+        """One permission per function and API, in the API's stack (as ``LambdaIntegration`` does).
+
+        A permission in the function's stack would reference this API from there: with the function
+        in another stack, that is a dependency cycle. A function of this stack keeps its permission
+        (and the permission's construct id) beside it.
+        """
+        same_stack = Stack.of(fn) is Stack.of(self)
+        permission_id = (
+            f"InvokeBy{self.node.id}{_short(self.node.addr)}"
+            if same_stack
+            else f"Invoke{fn.node.id}{_short(fn.node.addr)}"
+        )
+        fn.add_permission(
+            permission_id,
+            principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            action="lambda:InvokeFunction",
+            source_arn=self.rest_api.arn_for_execute_api("*", "/*", "*"),
+            scope=None if same_stack else self,
+        )
+        permission = (fn if same_stack else self).node.try_find_child(permission_id)
+        if permission is None:
+            # CDK creates no permission on a function it cannot modify (imported from another account,
+            # or whose account it cannot tell) and warns on the function; say what to do here too.
+            Annotations.of(self).add_warning_v2(
+                "secure-api:invoke-permission-skipped",
+                f"secure_api: no invoke permission for API Gateway on the imported function {fn.node.path}: "
+                "import it with Function.from_function_attributes(..., same_environment=True) so the "
+                "construct adds it, or grant apigateway.amazonaws.com lambda:InvokeFunction on it yourself",
+            )
+            return
+        compliance.acknowledge(permission, "permission-source-arn-join")
 
     def _alarm_topic(self, monitoring: Monitoring | None, audit: AuditTrail | None) -> sns.ITopic | None:
         """The user's topic, or a new encrypted one when monitoring or the audit alarms need one."""
@@ -335,6 +389,49 @@ class SecureRestApi(Construct):
             self, audit, rest_api=self.rest_api, topic=self.alarm_topic, retention=retention
         )
 
+    def _finalize(self) -> None:
+        """Once every route is known (at synthesis): give an API without routes a placeholder, then
+        write the authorizer's route scopes into its code package."""
+        if self._finalized:
+            return
+        # Routes are recorded in the route tree whether they become methods or not (a definition body).
+        if not self.rest_api.methods and not len(self._routes):
+            self._placeholder_route()
+        self._finalized = True
+        if self._bearer is not None:
+            if not self._bearer.route_count:
+                # Raised during synthesis (jsii reports it with this message): before CDK's opaque
+                # "Authorizer must be attached to a RestApi".
+                raise SecureApiConfigError(
+                    "auth",
+                    "BearerAuth(...)",
+                    "at least one route with auth='bearer': every route uses 'iam' or 'none', so the "
+                    "authorizer would be attached to nothing (pass auth=None)",
+                )
+            self._bearer.finalize()
+
+    def _placeholder_route(self) -> None:
+        """``ANY /`` answering 404 (a MOCK, behind the API's auth), so an API declared before its routes
+        deploys: API Gateway refuses to deploy a REST API without methods."""
+        integration = apigw.MockIntegration(
+            request_templates={"application/json": '{"statusCode": 404}'},
+            passthrough_behavior=apigw.PassthroughBehavior.NEVER,
+            integration_responses=[
+                apigw.IntegrationResponse(
+                    status_code="404", response_templates={"application/json": '{"message":"Not Found"}'}
+                )
+            ],
+        )
+        method_ = self.add_route(
+            "ANY", "/", integration, auth="bearer" if self._bearer is not None else "iam"
+        )
+        cfn_method = method_.node.default_child
+        assert isinstance(cfn_method, apigw.CfnMethod)
+        cfn_method.method_responses = [apigw.CfnMethod.MethodResponseProperty(status_code="404")]
+        Annotations.of(self).add_info(
+            "secure_api: no route was added: a placeholder ANY / answers 404 until routes are added"
+        )
+
     def _warn(self, what: str, why: str) -> None:
         Annotations.of(self).add_warning_v2(
             f"secure-api:{what.split(maxsplit=1)[0]}-disabled", f"secure_api: {what}: {why}"
@@ -345,6 +442,13 @@ def _short(addr: str) -> str:
     return addr[-8:]
 
 
-def _check_stage_name(stage_name: Any) -> None:
-    if not isinstance(stage_name, str) or not re.fullmatch(r"[A-Za-z0-9_]{1,128}", stage_name):
-        raise SecureApiConfigError("stage_name", stage_name, "1-128 letters, digits or underscores")
+@jsii.implements(IAspect)
+class _Finalize:
+    """Runs ``SecureRestApi._finalize`` once, when the app is synthesized."""
+
+    def __init__(self, api: SecureRestApi) -> None:
+        self._api = api
+
+    def visit(self, node: IConstruct) -> None:
+        if node.node.path == self._api.node.path:
+            self._api._finalize()

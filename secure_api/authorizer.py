@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlparse
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from secure_api import defaults
+from secure_api import bundling, defaults, grammar
 from secure_api.errors import SecureApiConfigError, is_token, require_int
 from secure_api.lambda_function import SecureFunction
 
-ALGORITHMS = ("RS256", "ES256", "PS256", "EdDSA")
+ALGORITHMS = grammar.SUPPORTED_ALGORITHMS
+# What the construct adds to the function's environment besides BearerAuth's own variables.
+_ROUTE_SCOPES_FILE_ENV = {"ROUTE_SCOPES_FILE": grammar.ROUTE_SCOPES_FILE_NAME}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,10 +33,12 @@ class BearerAuth:
     Results are cached by API Gateway for ``cache_ttl`` (default 5 minutes, 0-3600 s); the policy
     never depends on the invoked route, so a cached result is right for every route. ``leeway``
     (default 30 s, at most 60 s) absorbs clock skew. ``api_key_claim`` makes the API's key source
-    AUTHORIZER: the claim's value names the consumer whose API key meters the call.
-    ``audience_claim`` is ``"aud"`` (default) or ``"client_id"`` (Cognito access tokens carry no
-    ``aud``). The JWKS is cached for ``jwks_cache_ttl`` (default 10 minutes, 30 s to 1 day).
-    The function runs on ARM64 with Python 3.12; ``reserved_concurrency`` is optional.
+    AUTHORIZER: the claim's value names the consumer whose API key meters the call (it needs
+    ``usage_tiers``). ``audience_claim`` is ``"aud"`` (default) or ``"client_id"`` (Cognito access
+    tokens carry no ``aud``). The JWKS is cached for ``jwks_cache_ttl`` (default 10 minutes, 30 s to
+    1 day). Durations are whole seconds. The function runs on ARM64 with Python 3.14;
+    ``reserved_concurrency`` is optional. URLs, audiences and claim names are checked with the same
+    grammar (``secure_api.grammar``) the function applies to its environment.
     """
 
     issuer: str
@@ -53,15 +55,29 @@ class BearerAuth:
 
     def __post_init__(self) -> None:
         _require_url("BearerAuth.issuer", self.issuer)
-        if isinstance(self.audience, str) or not self.audience:
-            raise SecureApiConfigError("BearerAuth.audience", self.audience, "a non-empty list of strings")
+        if (
+            isinstance(self.audience, str | bytes)
+            or not isinstance(self.audience, Sequence)
+            or not self.audience
+        ):
+            raise SecureApiConfigError(
+                "BearerAuth.audience", self.audience, "a non-empty list of strings such as ['orders-api']"
+            )
         for i, aud in enumerate(self.audience):
-            if not is_token(aud) and (not isinstance(aud, str) or not aud or "," in aud):
-                raise SecureApiConfigError(f"BearerAuth.audience[{i}]", aud, "a non-empty string without ','")
+            problem = None if is_token(aud) else grammar.audience_problem(aud)
+            if problem is not None:
+                raise SecureApiConfigError(f"BearerAuth.audience[{i}]", aud, problem)
         object.__setattr__(self, "audience", tuple(self.audience))
         if self.jwks_uri is not None:
             _require_url("BearerAuth.jwks_uri", self.jwks_uri)
-        if isinstance(self.algorithms, str) or not self.algorithms:
+        elif not is_token(self.issuer):
+            # The default JWKS URL is derived from the issuer: it must pass the same check.
+            _require_url("BearerAuth.issuer", self.resolved_jwks_uri)
+        if (
+            isinstance(self.algorithms, str | bytes)
+            or not isinstance(self.algorithms, Sequence)
+            or not self.algorithms
+        ):
             raise SecureApiConfigError(
                 "BearerAuth.algorithms", self.algorithms, f"a non-empty list among {ALGORITHMS}"
             )
@@ -72,23 +88,47 @@ class BearerAuth:
                     list(self.algorithms),
                     f"only {', '.join(ALGORITHMS)} ('{alg}' is not)",
                 )
-        object.__setattr__(self, "algorithms", tuple(self.algorithms))
+        object.__setattr__(self, "algorithms", tuple(dict.fromkeys(self.algorithms)))
         _require_seconds("BearerAuth.cache_ttl", self.cache_ttl, 3600)
-        _require_seconds("BearerAuth.leeway", self.leeway, 60)
-        _require_seconds("BearerAuth.jwks_cache_ttl", self.jwks_cache_ttl, 86400, minimum=30)
-        if self.audience_claim not in ("aud", "client_id"):
+        _require_seconds("BearerAuth.leeway", self.leeway, grammar.MAX_LEEWAY_SECONDS)
+        _require_seconds(
+            "BearerAuth.jwks_cache_ttl",
+            self.jwks_cache_ttl,
+            grammar.MAX_JWKS_CACHE_SECONDS,
+            minimum=grammar.MIN_JWKS_CACHE_SECONDS,
+        )
+        if self.audience_claim not in grammar.AUDIENCE_CLAIMS:
             raise SecureApiConfigError(
                 "BearerAuth.audience_claim", self.audience_claim, "'aud' or 'client_id'"
             )
-        if self.api_key_claim is not None and (
-            not isinstance(self.api_key_claim, str) or not self.api_key_claim
-        ):
-            raise SecureApiConfigError("BearerAuth.api_key_claim", self.api_key_claim, "a claim name")
+        if self.api_key_claim is not None and not is_token(self.api_key_claim):
+            problem = grammar.claim_name_problem(self.api_key_claim)
+            if problem is not None:
+                raise SecureApiConfigError("BearerAuth.api_key_claim", self.api_key_claim, problem)
         if self.reserved_concurrency is not None:
             require_int(
                 "BearerAuth.reserved_concurrency", self.reserved_concurrency, minimum=1, maximum=10000
             )
         require_int("BearerAuth.memory_size", self.memory_size, minimum=128, maximum=10240)
+        self._check_environment_size()
+
+    def _check_environment_size(self) -> None:
+        env = {**self.environment(), **_ROUTE_SCOPES_FILE_ENV}
+        if any(is_token(v) for v in env.values()):
+            return
+        size = grammar.environment_size(env)
+        if size > grammar.LAMBDA_ENVIRONMENT_MAX_BYTES:
+            largest = max(
+                (("BearerAuth.audience", env["AUDIENCE"]), ("BearerAuth.issuer", env["ISSUER"]),
+                 ("BearerAuth.jwks_uri", env["JWKS_URI"])),
+                key=lambda item: len(item[1]),
+            )  # fmt: skip
+            raise SecureApiConfigError(
+                largest[0],
+                f"{len(largest[1])} characters",
+                f"a value that keeps the authorizer's environment within Lambda's "
+                f"{grammar.LAMBDA_ENVIRONMENT_MAX_BYTES} bytes (it would take {size})",
+            )
 
     @property
     def resolved_jwks_uri(self) -> str:
@@ -96,7 +136,7 @@ class BearerAuth:
         return self.jwks_uri or self.issuer.rstrip("/") + "/.well-known/jwks.json"
 
     def environment(self) -> dict[str, str]:
-        """The function's configuration (DESIGN.md's authorizer contract), without ``ROUTE_SCOPES``."""
+        """The function's configuration (DESIGN.md's authorizer contract), without the route scopes."""
         env = {
             "JWKS_URI": self.resolved_jwks_uri,
             "ISSUER": self.issuer,
@@ -115,64 +155,44 @@ class BearerAuth:
 def _require_url(field_name: str, value: Any) -> None:
     if is_token(value):
         return
-    parsed = urlparse(value) if isinstance(value, str) else None
-    if parsed is None or not parsed.hostname or parsed.scheme not in ("https", "http"):
-        raise SecureApiConfigError(field_name, value, "an https:// URL")
-    if parsed.scheme == "http" and not _loopback(parsed.hostname):
-        raise SecureApiConfigError(field_name, value, "an https:// URL (plain http only for loopback hosts)")
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    problem = grammar.url_problem(value)
+    if problem is not None:
+        raise SecureApiConfigError(field_name, value, problem)
 
 
 def _require_seconds(field_name: str, value: Any, maximum: int, *, minimum: int = 0) -> None:
-    expected = f"a Duration between {minimum} and {maximum} seconds"
+    expected = f"a Duration of whole seconds between {minimum} and {maximum}"
     if not isinstance(value, Duration):
         raise SecureApiConfigError(field_name, value, expected)
-    seconds = value.to_seconds()
-    if not is_token(seconds) and not minimum <= seconds <= maximum:
-        raise SecureApiConfigError(field_name, f"{seconds:g}s", expected)
+    if is_token(value.to_string()):
+        return
+    seconds = value.to_seconds(integral=False)
+    if seconds != int(seconds) or not minimum <= seconds <= maximum:
+        raise SecureApiConfigError(field_name, value.to_human_string(), expected)
 
 
-class _RouteScopes:
-    """``ROUTE_SCOPES`` of a shared function: every bearer route of every API it serves."""
-
-    def __init__(self, function: lambda_.Function) -> None:
-        self.function = function
-        self.scopes: dict[str, tuple[str, ...]] = {}
-
-    def add(self, route_key: str, scopes: tuple[str, ...]) -> None:
-        known = self.scopes.get(route_key)
-        if known is not None and known != scopes:
-            raise SecureApiConfigError(
-                f"add_route(scopes) for '{route_key}'",
-                list(scopes),
-                f"the scopes {list(known)} already given for this route by another API sharing this BearerAuth",
-            )
-        self.scopes[route_key] = scopes
-        # Unset while no route has scopes: then every valid token is allowed on the whole stage.
-        if any(self.scopes.values()):
-            value = {k: list(v) for k, v in sorted(self.scopes.items())}
-            self.function.add_environment("ROUTE_SCOPES", json.dumps(value, separators=(",", ":")))
-
-
-@dataclass
-class _SharedFunction:
-    function: SecureFunction
-    route_scopes: _RouteScopes
-
-
-_FUNCTIONS: dict[tuple[str, BearerAuth], _SharedFunction] = {}
+def check_scopes(field: str, scopes: Any) -> tuple[str, ...]:
+    """A list of OAuth scope tokens (the grammar the authorizer checks); a bare string is an error."""
+    if isinstance(scopes, str | bytes) or not isinstance(scopes, Sequence | set | frozenset):
+        raise SecureApiConfigError(field, scopes, "a list of scopes such as ['orders:read'], not a string")
+    out: list[str] = []
+    for i, scope in enumerate(scopes):
+        problem = grammar.scope_problem(scope)
+        if problem is not None:
+            raise SecureApiConfigError(f"{field}[{i}]", scope, problem)
+        if scope not in out:
+            out.append(scope)
+    return tuple(out)
 
 
 class BearerAuthorizer:
-    """The function (shared per stack and ``BearerAuth``) and this API's ``TokenAuthorizer``."""
+    """One API's authorizer function and ``TokenAuthorizer``.
+
+    Each API has its own function, so no API's route scopes change another API's decisions. The
+    scopes of the API's bearer routes are written, once every route is known (``finalize``, at
+    synthesis), into the function's code package as ``route_scopes.json`` (``ROUTE_SCOPES_FILE``):
+    they never meet Lambda's 4 KB environment limit, and the file is part of the asset hash.
+    """
 
     def __init__(
         self,
@@ -182,28 +202,25 @@ class BearerAuthorizer:
         key: kms.IKey,
         retention: logs.RetentionDays,
     ) -> None:
-        registry_key = (Stack.of(scope).node.path, auth)
-        shared = _FUNCTIONS.get(registry_key)
-        if shared is None or not _same_app(shared.function, scope):
-            function = SecureFunction(
-                scope,
-                "AuthorizerFunction",
-                code_name="authorizer",
-                description="secure_api: verifies JWT bearer tokens for API Gateway",
-                environment=auth.environment(),
-                key=key,
-                retention=retention,
-                timeout=defaults.AUTHORIZER_TIMEOUT,
-                memory_size=auth.memory_size,
-                reserved_concurrency=auth.reserved_concurrency,
-                # Its only resource-policy statements are the TokenAuthorizers' invoke permissions.
-                acknowledgements=("sync-lambda-no-dlq", "permission-source-arn-join"),
-            )
-            shared = _SharedFunction(function, _RouteScopes(function.function))
-            _FUNCTIONS[registry_key] = shared
-        self.secure_function = shared.function
-        self.function = shared.function.function
-        self._route_scopes = shared.route_scopes
+        self._code = bundling.DeferredCode("authorizer", architecture=lambda_.Architecture.ARM_64)
+        self._route_scopes: dict[str, tuple[str, ...]] = {}
+        self._finalized = False
+        self.secure_function = SecureFunction(
+            scope,
+            "AuthorizerFunction",
+            code_name="authorizer",
+            code=self._code,
+            description="secure_api: verifies JWT bearer tokens for API Gateway",
+            environment=auth.environment(),
+            key=key,
+            retention=retention,
+            timeout=defaults.AUTHORIZER_TIMEOUT,
+            memory_size=auth.memory_size,
+            reserved_concurrency=auth.reserved_concurrency,
+            # Its only resource-policy statement is the TokenAuthorizer's invoke permission.
+            acknowledgements=("sync-lambda-no-dlq", "permission-source-arn-join"),
+        )
+        self.function = self.secure_function.function
         self.authorizer = apigw.TokenAuthorizer(
             scope,
             "Authorizer",
@@ -213,10 +230,39 @@ class BearerAuthorizer:
             results_cache_ttl=auth.cache_ttl,
         )
 
-    def add_route_scopes(self, route_key: str, scopes: tuple[str, ...]) -> None:
-        """Record the scopes a route requires (rendered into ``ROUTE_SCOPES``)."""
-        self._route_scopes.add(route_key, scopes)
+    @property
+    def route_count(self) -> int:
+        """How many bearer routes use this authorizer."""
+        return len(self._route_scopes)
 
+    def add_route_scopes(self, route_key: str, scopes: Sequence[str]) -> None:
+        """Record a bearer route and the scopes it requires (``()`` for none)."""
+        problem = grammar.route_key_problem(route_key)
+        if problem is not None:
+            raise SecureApiConfigError("route", route_key, problem)
+        checked = check_scopes(f"scopes of {route_key!r}", scopes)
+        known = self._route_scopes.get(route_key)
+        if known is not None and known != checked:
+            raise SecureApiConfigError(
+                f"scopes of {route_key!r}", list(checked), f"the scopes {list(known)} already given for it"
+            )
+        if self._finalized:
+            raise SecureApiConfigError("route", route_key, "routes added before the app is synthesized")
+        self._route_scopes[route_key] = checked
 
-def _same_app(construct: Construct, scope: Construct) -> bool:
-    return construct.node.root is scope.node.root
+    def route_scopes(self) -> dict[str, list[str]] | None:
+        """The ``ROUTE_SCOPES`` document: every bearer route and its scopes, or None when no route has
+        scopes (then every valid token is allowed on the whole stage)."""
+        if not any(self._route_scopes.values()):
+            return None
+        return {key: list(scopes) for key, scopes in sorted(self._route_scopes.items())}
+
+    def finalize(self) -> None:
+        """Write the route scopes into the code package and point ``ROUTE_SCOPES_FILE`` at them."""
+        self._finalized = True
+        document = self.route_scopes()
+        extra: dict[str, bytes] = {}
+        if document is not None:
+            extra[grammar.ROUTE_SCOPES_FILE_NAME] = json.dumps(document, separators=(",", ":")).encode()
+            self.function.add_environment("ROUTE_SCOPES_FILE", grammar.ROUTE_SCOPES_FILE_NAME)
+        self._code.finalize(extra)

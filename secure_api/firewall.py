@@ -84,6 +84,11 @@ class ManagedRuleGroup:
             )
         if not isinstance(self.vendor, str) or not _GROUP_NAME.match(self.vendor):
             raise SecureApiConfigError("ManagedRuleGroup.vendor", self.vendor, "a vendor name such as 'AWS'")
+        if len(self.rule_name) > 128:
+            # The WebACL rule and its metric are named '<vendor>-<name>': WAF allows 128 characters.
+            raise SecureApiConfigError(
+                "ManagedRuleGroup.name", self.name, f"a name of at most {127 - len(self.vendor)} characters"
+            )
         if not isinstance(self.count_only, bool):
             raise SecureApiConfigError("ManagedRuleGroup.count_only", self.count_only, "True or False")
         rules = self.excluded_rules
@@ -189,6 +194,36 @@ class Firewall:
         set_(self, "managed_rule_groups", self._managed_rule_groups())
         if self.web_acl_arn is not None:
             _check_web_acl_arn(self.web_acl_arn)
+            self._check_nothing_else_with_existing()
+
+    def _check_nothing_else_with_existing(self) -> None:
+        """With ``web_acl_arn`` no WebACL is created, so every rule option would silently do nothing."""
+        defaults_ = {
+            "sql_injection": False,
+            "anonymous_ip": False,
+            "bot_control": False,
+            "rate_limit_per_ip": defaults.WAF_RATE_LIMIT_PER_IP,
+            "rate_limit_per_api_key": None,
+            "evaluation_window_sec": defaults.WAF_EVALUATION_WINDOW_SEC,
+            "allow_ip_ranges": (),
+            "block_ip_ranges": (),
+            "allow_countries": (),
+            "block_countries": (),
+        }
+        for name, default in defaults_.items():
+            if getattr(self, name) != default:
+                raise SecureApiConfigError(
+                    f"Firewall.{name}",
+                    getattr(self, name),
+                    f"the default ({default!r}) with web_acl_arn: the WebACL is managed elsewhere, "
+                    "so configure its rules there (Firewall.existing(web_acl_arn))",
+                )
+        if tuple(self.rule_groups) not in ((), tuple(defaults.WAF_DEFAULT_RULE_GROUPS)):
+            raise SecureApiConfigError(
+                "Firewall.rule_groups",
+                list(self.rule_groups),
+                "empty with web_acl_arn: the WebACL is managed elsewhere (Firewall.existing(web_acl_arn))",
+            )
 
     def _managed_rule_groups(self) -> tuple[ManagedRuleGroup, ...]:
         if isinstance(self.rule_groups, str):
@@ -265,6 +300,11 @@ def _check_web_acl_arn(arn: Any) -> None:
 
 def _ip_ranges(field_: str, values: Sequence[str]) -> tuple[str, ...]:
     ranges = require_cidrs(field_, values)
+    for i, cidr in enumerate(ranges):
+        if not is_token(cidr) and cidr.endswith("/0"):
+            raise SecureApiConfigError(
+                f"{field_}[{i}]", cidr, "a range with a prefix length of at least 1 (WAF IP sets refuse /0)"
+            )
     for family in (":", "."):
         count = sum(1 for r in ranges if family in r)
         if count > defaults.WAF_MAX_IP_SET_ADDRESSES:
@@ -275,7 +315,7 @@ def _ip_ranges(field_: str, values: Sequence[str]) -> tuple[str, ...]:
 
 
 def _countries(field_: str, values: Sequence[str]) -> tuple[str, ...]:
-    if isinstance(values, str):
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
         raise SecureApiConfigError(field_, values, "a list of ISO 3166-1 alpha-2 country codes such as 'DE'")
     codes = tuple(values)
     for i, code in enumerate(codes):

@@ -35,7 +35,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from secure_api import compliance, defaults
+from secure_api import compliance, defaults, grammar
 from secure_api.errors import SecureApiConfigError, is_token, require_int, require_number
 from secure_api.lambda_function import SecureFunction
 
@@ -47,6 +47,9 @@ _CONSUMER = re.compile(r"^[^,\s]+$")
 # Tags the quarantine may set (secure_api/keys/quarantine.py) and the tags that scope it.
 _QUARANTINE_TAGS = ("secure-api:quarantined", "secure-api:quarantined-at")
 _API_TAG = "secure-api:api"
+# What the construct adds to the key guard's environment: the API id, log group, table and topic
+# names/ARNs (up to 512 + 255 + 256 characters) and the query timeout.
+_KEY_GUARD_CONSTRUCT_ENV_BYTES = 1200
 _CONSUMER_TAG = "secure-api:consumer"
 
 
@@ -213,6 +216,27 @@ class Monitoring:
         require_int("Monitoring.new_prefix_threshold", self.new_prefix_threshold, minimum=1)
         if self.active_hours is not None:
             object.__setattr__(self, "active_hours", _active_hours(self.active_hours))
+        self._check_key_guard_environment_size()
+
+    def _check_key_guard_environment_size(self) -> None:
+        """The key guard's environment must fit Lambda's 4 KB, with room for the names the construct adds."""
+        if not self.key_guard:
+            return
+        size = grammar.environment_size(self.key_guard_environment(window_minutes=60))
+        if size + _KEY_GUARD_CONSTRUCT_ENV_BYTES > grammar.LAMBDA_ENVIRONMENT_MAX_BYTES:
+            exempt = len(",".join(self.quarantine_exempt))
+            hours = len(json.dumps(self.active_hours or {}))
+            name, value = (
+                ("quarantine_exempt", f"{len(self.quarantine_exempt)} names")
+                if exempt >= hours
+                else ("active_hours", f"{len(self.active_hours or {})} consumers")
+            )
+            raise SecureApiConfigError(
+                f"Monitoring.{name}",
+                value,
+                f"fewer entries: the key guard's environment would exceed Lambda's "
+                f"{grammar.LAMBDA_ENVIRONMENT_MAX_BYTES} bytes",
+            )
 
     def key_guard_environment(self, *, window_minutes: int) -> dict[str, str]:
         """The key guard's thresholds as its environment variables (``lambdas/key_guard/key_guard_config.py``)."""

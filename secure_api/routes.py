@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from secure_api import grammar
 from secure_api.errors import SecureApiConfigError
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
@@ -43,7 +44,10 @@ class Route:
         names = [p.strip("{}+") for p in parts if p.startswith("{")]
         if len(names) != len(set(names)):
             raise SecureApiConfigError(f"{field}.path", path, "distinct path parameter names")
-        return cls(method.upper(), "/" + "/".join(parts))
+        route = cls(method.upper(), "/" + "/".join(parts))
+        # Every route the construct declares must also be a key the authorizer accepts.
+        assert grammar.route_key_problem(route.key) is None, route.key
+        return route
 
     @classmethod
     def parse_key(cls, key: str, *, field: str = "route") -> Route:
@@ -68,3 +72,61 @@ class Route:
     def usage_plan_throttle_key(self) -> str:
         """``"/orders/{id}/GET"``: the key of a usage plan's per-method throttle."""
         return f"{self.path}/{self.method}"
+
+
+# The longest partition, region and account parts of an execute-api ARN, and a REST API id.
+_ARN_PREFIX = len("arn:aws-us-gov:execute-api:ap-southeast-5:123456789012:a1b2c3d4e5/")
+# API Gateway limits a resource ARN in an authorizer's policy to 512 characters.
+_MAX_POLICY_RESOURCE = 512
+
+
+def check_route_arn_length(route: Route, stage_name: str, *, field: str) -> None:
+    """A bearer route's ``arn:...:<api>/<stage>/<METHOD>/<path>`` must fit the 512 characters API Gateway
+    allows a resource in an authorizer's policy (path parameters count as ``*``)."""
+    method = "*" if route.method == "ANY" else route.method
+    suffix = "/".join("*" if s.startswith("{") else s for s in route.path.split("/")[1:])
+    length = _ARN_PREFIX + len(stage_name) + 1 + len(method) + 1 + len(suffix)
+    if length > _MAX_POLICY_RESOURCE:
+        raise SecureApiConfigError(
+            field,
+            route.path,
+            f"a shorter path: its execute-api ARN would have {length} characters with stage "
+            f"{stage_name!r}, more than the {_MAX_POLICY_RESOURCE} API Gateway allows in an authorizer's policy",
+        )
+
+
+class RouteTree:
+    """The routes of one API, checked as API Gateway checks its resource tree.
+
+    A resource may have literal children and at most one variable child (``{id}`` or ``{proxy+}``):
+    API Gateway refuses a deployment where ``/orders/{id}`` and ``/orders/{orderId}`` are siblings.
+    """
+
+    def __init__(self) -> None:
+        self._variables: dict[str, str] = {}
+        self._routes: set[Route] = set()
+
+    def add(self, route: Route, *, field: str = "route") -> None:
+        """Record ``route``, or raise naming the sibling variable or the duplicate route."""
+        if route in self._routes:
+            raise SecureApiConfigError(field, route.key, "a route that has not been added already")
+        parent = ""
+        pending: dict[str, str] = {}
+        for part in route.path.split("/")[1:] if route.path != "/" else []:
+            if part.startswith("{"):
+                known = self._variables.get(parent, pending.get(parent))
+                if known is not None and known != part:
+                    raise SecureApiConfigError(
+                        f"{field}.path",
+                        route.path,
+                        f"the path variable {known} already declared at {parent or '/'}/{known} "
+                        f"(API Gateway allows one variable segment per level, so {part} cannot be its "
+                        "sibling: use the same name)",
+                    )
+                pending[parent] = part
+            parent = f"{parent}/{part}"
+        self._variables.update(pending)
+        self._routes.add(route)
+
+    def __len__(self) -> int:
+        return len(self._routes)

@@ -78,7 +78,16 @@ class UsageTier:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not _TIER.match(self.name):
             raise SecureApiConfigError("UsageTier.name", self.name, "1-64 letters, digits, '-' or '_'")
-        field_ = f"UsageTier({self.name!r}).method_throttles"
+        prefix = f"UsageTier({self.name!r})"
+        for name, type_ in (("throttle", Throttle), ("quota", Quota)):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, type_):
+                raise SecureApiConfigError(f"{prefix}.{name}", value, f"a {type_.__name__} or None")
+        if self.description is not None and not isinstance(self.description, str):
+            raise SecureApiConfigError(f"{prefix}.description", self.description, "a string or None")
+        field_ = f"{prefix}.method_throttles"
+        if not isinstance(self.method_throttles, Mapping):
+            raise SecureApiConfigError(field_, self.method_throttles, "a mapping of route key to Throttle")
         routes: dict[Route, Throttle] = {}
         for key, throttle in dict(self.method_throttles).items():
             route = Route.parse_key(key, field=field_)
@@ -120,6 +129,14 @@ def check_tiers_and_consumers(tiers: Sequence[UsageTier], consumers: Sequence[Co
     for name in set(names):
         if names.count(name) > 1:
             raise SecureApiConfigError("usage_tiers", names, f"distinct tier names ({name!r} appears twice)")
+    # Each plan's construct id is the tier's name in PascalCase: 'gold-plus' and 'gold_plus' would collide.
+    ids: dict[str, str] = {}
+    for name in names:
+        other = ids.setdefault(_pascal(name), name)
+        if other != name:
+            raise SecureApiConfigError(
+                "usage_tiers", names, f"tier names that differ in more than '-'/'_' ({other!r} and {name!r})"
+            )
     seen: set[str] = set()
     for consumer in consumers:
         if consumer.name in seen:
@@ -135,18 +152,33 @@ def check_tiers_and_consumers(tiers: Sequence[UsageTier], consumers: Sequence[Co
 
 @dataclass(frozen=True, kw_only=True)
 class KeyRotation:
-    """How consumers' keys are rotated: every ``every_days`` (default 90; 0 turns scheduled rotation
-    off), keeping the previous key valid for ``grace_period`` (default 24 h)."""
+    """How consumers' keys are rotated: every ``every_days`` (default 90, at most 1000; 0 turns
+    scheduled rotation off), keeping the previous key valid for ``grace_period`` (default 24 h; whole
+    hours, at most 720 and at most the rotation interval)."""
 
     every_days: int = defaults.KEY_ROTATION_DAYS
     grace_period: Duration = defaults.KEY_GRACE_PERIOD
 
     def __post_init__(self) -> None:
+        # Secrets Manager rotates every 1-1000 days (AutomaticallyAfterDays); 0 turns rotation off.
         require_int("KeyRotation.every_days", self.every_days, minimum=0, maximum=1000)
-        hours = self.grace_period.to_hours() if isinstance(self.grace_period, Duration) else None
-        if hours is None or (not is_token(hours) and not 0 <= hours <= 24 * 30):
+        expected = "a Duration of whole hours between 0 and 720 (the rotation functions count in hours)"
+        if not isinstance(self.grace_period, Duration):
+            raise SecureApiConfigError("KeyRotation.grace_period", self.grace_period, expected)
+        if is_token(self.grace_period.to_string()):
+            return
+        hours = self.grace_period.to_hours(integral=False)
+        if hours != int(hours) or not 0 <= hours <= 24 * 30:
             raise SecureApiConfigError(
-                "KeyRotation.grace_period", self.grace_period, "a Duration of 0-720 hours"
+                "KeyRotation.grace_period", self.grace_period.to_human_string(), expected
+            )
+        if not is_token(self.every_days) and self.every_days and hours > 24 * self.every_days:
+            # A rotation retires the previous key at once: a grace period longer than the interval
+            # between rotations would silently end early.
+            raise SecureApiConfigError(
+                "KeyRotation.grace_period",
+                self.grace_period.to_human_string(),
+                f"at most every_days ({self.every_days} days): the next rotation retires the previous key",
             )
 
 

@@ -1,28 +1,31 @@
-"""Configuration of the bearer-token authorizer, read once per container from environment variables."""
+"""Configuration of the bearer-token authorizer, read once per container from environment variables.
+
+What the construct also checks (scope tokens, claim names, URLs, route keys) comes from
+``secure_api.grammar``, bundled beside this module, so that synth and run time accept the same values.
+"""
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from pathlib import Path
 
-SUPPORTED_ALGORITHMS = frozenset({"RS256", "PS256", "ES256", "EdDSA"})
+from secure_api import grammar
+
+SUPPORTED_ALGORITHMS = frozenset(grammar.SUPPORTED_ALGORITHMS)
 DEFAULT_ALGORITHMS = ("RS256",)
 DEFAULT_LEEWAY_SECONDS = 30
-MAX_LEEWAY_SECONDS = 60
+MAX_LEEWAY_SECONDS = grammar.MAX_LEEWAY_SECONDS
 DEFAULT_JWKS_CACHE_SECONDS = 600
-MAX_JWKS_CACHE_SECONDS = 86_400
+MAX_JWKS_CACHE_SECONDS = grammar.MAX_JWKS_CACHE_SECONDS
 DEFAULT_AUDIENCE_CLAIM = "aud"
-AUDIENCE_CLAIMS = frozenset({"aud", "client_id"})
-
-HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"})
-_LITERAL_SEGMENT = re.compile(r"[A-Za-z0-9._~!$&'()+,;=:@-]+")
-_PARAMETER_SEGMENT = re.compile(r"\{[A-Za-z0-9._-]+\+?\}")
-_SCOPE = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
-_CLAIM_NAME = re.compile(r"[A-Za-z0-9_:./-]{1,128}")
+AUDIENCE_CLAIMS = frozenset(grammar.AUDIENCE_CLAIMS)
+HTTP_METHODS = frozenset(grammar.HTTP_METHODS)
+CODE_ROOT = Path(__file__).resolve().parent
+"""The function's code package: a relative ``ROUTE_SCOPES_FILE`` is read from here."""
+MAX_ROUTE_SCOPES_FILE_BYTES = 16 * 1024 * 1024
 
 
 class ConfigError(ValueError):
@@ -83,65 +86,79 @@ def _int(environ: Mapping[str, str], name: str, default: int, low: int, high: in
     return value
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def parse_jwks_uri(value: str) -> str:
     """Accept an ``https`` URL, or ``http`` for a loopback host only (local testing)."""
-    try:
-        parts = urlsplit(value)
-        host = parts.hostname or ""
-        _ = parts.port
-    except ValueError as error:
-        raise ConfigError(f"JWKS_URI is not a valid URL: {value!r}") from error
-    if not host or parts.username is not None or parts.password is not None or parts.fragment:
-        raise ConfigError(f"JWKS_URI must be an absolute URL without credentials, got {value!r}")
-    if parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host)):
-        return value
-    raise ConfigError(f"JWKS_URI must use https (http only for loopback hosts), got {value!r}")
+    problem = grammar.url_problem(value)
+    if problem is not None:
+        raise ConfigError(f"JWKS_URI must be {problem}, got {value!r}")
+    return value
 
 
 def parse_route_key(key: str) -> tuple[str, str]:
     """Split ``"GET /orders/{id}"`` into method and path, rejecting anything that would widen a policy."""
-    method, sep, path = key.partition(" ")
-    if not sep or method not in HTTP_METHODS or not path.startswith("/"):
-        raise ConfigError(f"ROUTE_SCOPES key must look like 'GET /orders/{{id}}', got {key!r}")
-    if path != "/":
-        for segment in path.split("/")[1:]:
-            if not (_LITERAL_SEGMENT.fullmatch(segment) or _PARAMETER_SEGMENT.fullmatch(segment)):
-                raise ConfigError(f"ROUTE_SCOPES key {key!r} has an invalid path segment {segment!r}")
+    problem = grammar.route_key_problem(key)
+    if problem is not None:
+        raise ConfigError(f"ROUTE_SCOPES key must be {problem}, got {key!r}")
+    method, _, path = key.partition(" ")
     return method, path
 
 
-def parse_route_scopes(value: str) -> tuple[Route, ...]:
-    """Parse ``ROUTE_SCOPES``: a JSON object of route key -> list of scope strings."""
+def parse_route_scopes(value: str, *, source: str = "ROUTE_SCOPES") -> tuple[Route, ...]:
+    """Parse ``ROUTE_SCOPES`` (or the content of ``ROUTE_SCOPES_FILE``): route key -> list of scopes."""
     try:
         data = json.loads(value)
     except ValueError as error:
-        raise ConfigError("ROUTE_SCOPES must be a JSON object") from error
+        raise ConfigError(f"{source} must be a JSON object") from error
     if not isinstance(data, dict) or not data:
-        raise ConfigError("ROUTE_SCOPES must be a non-empty JSON object")
+        raise ConfigError(f"{source} must be a non-empty JSON object")
     routes: list[Route] = []
     for key, scopes in data.items():
         method, path = parse_route_key(key)
-        if not isinstance(scopes, list) or not all(
-            isinstance(s, str) and _SCOPE.fullmatch(s) for s in scopes
-        ):
-            raise ConfigError(f"ROUTE_SCOPES[{key!r}] must be a list of scope strings")
+        if not isinstance(scopes, list) or not all(grammar.scope_problem(s) is None for s in scopes):
+            raise ConfigError(f"{source}[{key!r}] must be a list of scope strings")
         routes.append(Route(method, path, frozenset(scopes)))
     return tuple(routes)
 
 
-def load_config(environ: Mapping[str, str]) -> AuthorizerConfig:
-    """Validate the environment; raise :class:`ConfigError` naming the first bad variable."""
+def read_route_scopes_file(value: str, code_root: Path = CODE_ROOT) -> tuple[Route, ...]:
+    """Read ``ROUTE_SCOPES_FILE``: a path inside the code package (relative to it) or an absolute path."""
+    path = Path(value)
+    if not path.is_absolute():
+        path = code_root / path
+    try:
+        with path.open("rb") as file:
+            data = file.read(MAX_ROUTE_SCOPES_FILE_BYTES + 1)
+    except OSError as error:
+        raise ConfigError(f"ROUTE_SCOPES_FILE {value!r} cannot be read") from error
+    if len(data) > MAX_ROUTE_SCOPES_FILE_BYTES:
+        raise ConfigError(f"ROUTE_SCOPES_FILE {value!r} is larger than {MAX_ROUTE_SCOPES_FILE_BYTES} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"ROUTE_SCOPES_FILE {value!r} is not UTF-8") from error
+    return parse_route_scopes(text, source="ROUTE_SCOPES_FILE")
+
+
+def load_routes(environ: Mapping[str, str], code_root: Path = CODE_ROOT) -> tuple[Route, ...] | None:
+    """The route scopes from ``ROUTE_SCOPES`` or ``ROUTE_SCOPES_FILE`` (both set is an error), or None."""
+    raw = environ.get("ROUTE_SCOPES", "").strip()
+    file_name = environ.get("ROUTE_SCOPES_FILE", "").strip()
+    if raw and file_name:
+        raise ConfigError("set ROUTE_SCOPES or ROUTE_SCOPES_FILE, not both")
+    if file_name:
+        return read_route_scopes_file(file_name, code_root)
+    return parse_route_scopes(raw) if raw else None
+
+
+def load_config(environ: Mapping[str, str], code_root: Path = CODE_ROOT) -> AuthorizerConfig:
+    """Validate the environment; raise :class:`ConfigError` naming the first bad variable.
+
+    ``code_root`` is the function's code package, where a relative ``ROUTE_SCOPES_FILE`` is found.
+    """
     jwks_uri = parse_jwks_uri(_required(environ, "JWKS_URI"))
     issuer = _required(environ, "ISSUER")
+    if grammar.issuer_problem(issuer) is not None:
+        raise ConfigError(f"ISSUER must be {grammar.issuer_problem(issuer)}, got {issuer!r}")
     audiences = _csv(_required(environ, "AUDIENCE"))
     if not audiences:
         raise ConfigError("AUDIENCE must name at least one audience")
@@ -155,10 +172,9 @@ def load_config(environ: Mapping[str, str]) -> AuthorizerConfig:
     cache_seconds = _int(
         environ, "JWKS_CACHE_SECONDS", DEFAULT_JWKS_CACHE_SECONDS, 30, MAX_JWKS_CACHE_SECONDS
     )
-    raw_routes = environ.get("ROUTE_SCOPES", "").strip()
-    routes = parse_route_scopes(raw_routes) if raw_routes else None
+    routes = load_routes(environ, code_root)
     api_key_claim = environ.get("API_KEY_CLAIM", "").strip() or None
-    if api_key_claim is not None and not _CLAIM_NAME.fullmatch(api_key_claim):
+    if api_key_claim is not None and grammar.claim_name_problem(api_key_claim) is not None:
         raise ConfigError(f"API_KEY_CLAIM must be a claim name, got {api_key_claim!r}")
     audience_claim = environ.get("AUDIENCE_CLAIM", "").strip() or DEFAULT_AUDIENCE_CLAIM
     if audience_claim not in AUDIENCE_CLAIMS:

@@ -1,8 +1,9 @@
 """API Gateway TOKEN authorizer for JWT bearer tokens (entry point ``handler.handler``).
 
 Configured by environment variables (``JWKS_URI``, ``ISSUER``, ``AUDIENCE``, ``ALGORITHMS``,
-``LEEWAY_SECONDS``, ``ROUTE_SCOPES``, ``API_KEY_CLAIM``, ``JWKS_CACHE_SECONDS``, ``AUDIENCE_CLAIM``),
-read once per container. Every failure -- bad token, bad configuration, unreachable JWKS or a bug --
+``LEEWAY_SECONDS``, ``ROUTE_SCOPES`` or ``ROUTE_SCOPES_FILE`` (a JSON file in the code package; both
+set is a configuration error), ``API_KEY_CLAIM``, ``JWKS_CACHE_SECONDS``, ``AUDIENCE_CLAIM``), read once
+per container. Every failure -- bad token, bad configuration, unreachable JWKS or a bug --
 ends in ``Exception("Unauthorized")``, which API Gateway turns into a 401; nothing else is ever raised.
 """
 

@@ -48,7 +48,7 @@ def variants(app: cdk.App) -> cdk.Stack:
             sql_injection=True,
             anonymous_ip=True,
             bot_control=True,
-            rate_limit_per_api_key=1000,
+            # No rate_limit_per_api_key: with api_key_claim clients send no x-api-key header.
             evaluation_window_sec=60,
             allow_ip_ranges=["198.51.100.0/24", "2001:db8:1::/48"],
             block_ip_ranges=["192.0.2.0/24"],

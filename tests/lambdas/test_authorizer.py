@@ -44,6 +44,7 @@ ENV_VARS = (
     "ALGORITHMS",
     "LEEWAY_SECONDS",
     "ROUTE_SCOPES",
+    "ROUTE_SCOPES_FILE",
     "API_KEY_CLAIM",
     "JWKS_CACHE_SECONDS",
     "AUDIENCE_CLAIM",
@@ -828,6 +829,62 @@ def test_no_allowed_route_still_returns_a_deny_policy(make_authz: Callable[..., 
     ]
 
 
+# --- ROUTE_SCOPES_FILE -----------------------------------------------------------------------------
+
+
+def test_route_scopes_file_gives_the_same_policy_as_the_variable(
+    make_authz: Callable[..., Authz], keys: Keys, tmp_path: Any
+) -> None:
+    routes = {"GET /orders/{id}": ["orders:read"], "POST /orders": ["orders:write"], "GET /health": []}
+    path = tmp_path / "route_scopes.json"
+    path.write_text(json.dumps(routes))
+    token = make_token(keys.rsa)
+    from_file = make_authz(ROUTE_SCOPES_FILE=str(path)).allow(token)
+    from_variable = make_authz(ROUTE_SCOPES=json.dumps(routes)).allow(token)
+    assert from_file == from_variable
+    allow, deny = from_file["policyDocument"]["Statement"]
+    assert allow["Resource"] == [f"{API}/prod/GET/orders/*", f"{API}/prod/GET/health"]
+    assert deny["Resource"] == [f"{API}/prod/POST/orders"]
+
+
+def test_relative_route_scopes_file_is_read_from_the_code_package(tmp_path: Any) -> None:
+    import authorizer_config
+
+    (tmp_path / "route_scopes.json").write_text(json.dumps({"GET /a": ["x"]}))
+    env = {"JWKS_URI": "https://idp.example.com/jwks", "ISSUER": ISSUER, "AUDIENCE": AUDIENCE}
+    config = authorizer_config.load_config({**env, "ROUTE_SCOPES_FILE": "route_scopes.json"}, tmp_path)
+    assert config.routes == (authorizer_config.Route("GET", "/a", frozenset({"x"})),)
+    # Without a code root the package's own directory is used: there is no such file there.
+    with pytest.raises(authorizer_config.ConfigError):
+        authorizer_config.load_config({**env, "ROUTE_SCOPES_FILE": "route_scopes.json"})
+
+
+@pytest.mark.parametrize(
+    "content",
+    [None, "{not json", "{}", json.dumps({"GET /x": "x"}), json.dumps({"GET /a": ["tab\tscope"]}), "\xff"],
+)
+def test_bad_route_scopes_file_fails_closed(
+    make_authz: Callable[..., Authz], keys: Keys, tmp_path: Any, content: str | None
+) -> None:
+    path = tmp_path / "route_scopes.json"
+    if content is not None:
+        path.write_bytes(content.encode("latin-1"))
+    authz = make_authz(ROUTE_SCOPES_FILE=str(path))
+    authz.deny_token(make_token(keys.rsa), "invalid_config")
+    assert authz.server.count == 0
+
+
+def test_route_scopes_and_route_scopes_file_together_deny_every_request(
+    make_authz: Callable[..., Authz], keys: Keys, tmp_path: Any
+) -> None:
+    path = tmp_path / "route_scopes.json"
+    path.write_text(json.dumps({"GET /a": []}))
+    authz = make_authz(ROUTE_SCOPES=json.dumps({"GET /a": []}), ROUTE_SCOPES_FILE=str(path))
+    for _ in range(2):
+        authz.deny_token(make_token(keys.rsa), "invalid_config")
+    assert authz.server.count == 0
+
+
 @pytest.mark.parametrize("partition", ["aws-cn", "aws-us-gov"])
 def test_partitions(authz: Authz, keys: Keys, partition: str) -> None:
     region = "cn-north-1" if partition == "aws-cn" else "us-gov-west-1"
@@ -889,6 +946,11 @@ def test_context_holds_scalars_only(authz: Authz, keys: Keys) -> None:
         {"ROUTE_SCOPES": json.dumps({"GET /x": "x"})},
         {"API_KEY_CLAIM": "a b"},
         {"AUDIENCE_CLAIM": "email"},
+        {"JWKS_URI": "https://user:secret@issuer.example.com/jwks.json"},
+        {"JWKS_URI": "https://issuer.example.com:99999/jwks.json"},
+        {"ISSUER": "https://issuer.example.com/ x"},
+        {"ROUTE_SCOPES": json.dumps({"GET /x": ["tab\tscope"]})},
+        {"ROUTE_SCOPES": json.dumps({"GET /x": ["é"]})},
     ],
 )
 def test_config_errors_fail_closed(

@@ -49,7 +49,8 @@ def test_private_api_only_admits_its_vpc_endpoints() -> None:
 
 
 def test_accounts_vpcs_and_denies() -> None:
-    policy = AccessPolicy(
+    policy = AccessPolicy.private(
+        vpc_endpoint_ids=["vpce-0123456789abcdef0"],
         allow_accounts=["111111111111"],
         deny_accounts=["222222222222"],
         allow_vpc_ids=["vpc-0123456789abcdef0"],
@@ -85,6 +86,10 @@ def test_policy_change_redeploys_the_stage() -> None:
         ({"allow_accounts": ["12345"]}, "AccessPolicy.allow_accounts[0]"),
         ({"allow_vpc_ids": ["vpc-xyz"]}, "AccessPolicy.allow_vpc_ids[0]"),
         ({"allow_vpc_endpoint_ids": ["vpc-0123456789abcdef0"]}, "AccessPolicy.allow_vpc_endpoint_ids[0]"),
+        # REGIONAL APIs are never called through a VPC endpoint: these Denies would match everyone.
+        ({"allow_vpc_ids": ["vpc-0123456789abcdef0"]}, "AccessPolicy.allow_vpc_ids"),
+        ({"allow_vpc_endpoint_ids": ["vpce-0123456789abcdef0"]}, "AccessPolicy.allow_vpc_endpoint_ids"),
+        ({"private_endpoint": "yes"}, "AccessPolicy.private_endpoint"),
         (
             {"allow_ip_ranges": ["10.0.0.0/8"], "deny_ip_ranges": ["10.0.0.0/8"]},
             "AccessPolicy.deny_ip_ranges",

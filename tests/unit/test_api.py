@@ -188,7 +188,7 @@ def test_fails_integration_of_wrong_type() -> None:
         api.add_route("GET", "/z", "not an integration", auth="iam")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("name", ["", "has-dash", "x" * 129])
+@pytest.mark.parametrize("name", ["", "has.dot", "has space", "prod/eu", "é", "x" * 129])
 def test_fails_bad_stage_name(name: str) -> None:
     _, stack = new_stack()
     with pytest.raises(SecureApiConfigError, match="stage_name"):

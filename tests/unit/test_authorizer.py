@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from aws_cdk import Duration
@@ -25,14 +26,17 @@ def test_token_authorizer_with_regex_and_cache(example_template: Template) -> No
     assert authorizer["AuthorizerResultTtlInSeconds"] == 300
 
 
-def test_function_contract_environment(example_template: Template) -> None:
+def test_function_contract_environment(example_template: Template, example_stack: Any) -> None:
     env = _authorizer_function(example_template)["Environment"]["Variables"]  # type: ignore[index]
     assert env["JWKS_URI"] == "https://login.example.com/.well-known/jwks.json"
     assert env["ISSUER"] == "https://login.example.com/"
     assert env["AUDIENCE"] == "orders-api"
     assert env["ALGORITHMS"] == "RS256"
     assert env["LEEWAY_SECONDS"] == "30"
-    assert json.loads(env["ROUTE_SCOPES"]) == {
+    # The route scopes are a file in the code package, not an environment variable.
+    assert env["ROUTE_SCOPES_FILE"] == "route_scopes.json"
+    assert "ROUTE_SCOPES" not in env
+    assert example_stack.api._bearer.route_scopes() == {
         "GET /orders": ["orders:read"],
         "GET /orders/{id}": ["orders:read"],
         "POST /orders": ["orders:write"],
@@ -52,7 +56,9 @@ def test_function_is_hardened(example_template: Template) -> None:
     assert "Policies" not in role
 
 
-def test_shared_bearer_auth_one_function_two_authorizers() -> None:
+def test_shared_bearer_auth_gives_each_api_its_own_function() -> None:
+    # One function per API: an API's route scopes live in its own function's package, so they can
+    # never change another API's decisions.
     _, stack = new_stack()
     auth = BearerAuth(issuer="https://id.example.com", audience=["a"])
     for name in ("One", "Two"):
@@ -60,7 +66,7 @@ def test_shared_bearer_auth_one_function_two_authorizers() -> None:
         api.add_route("GET", "/x", inline_function(stack, f"F{name}"))
     template = Template.from_stack(stack)
     authorizer_functions = [k for k in resources(template, "AWS::Lambda::Function") if "Authorizer" in k]
-    assert len(authorizer_functions) == 1
+    assert len(authorizer_functions) == 2
     assert len(resources(template, "AWS::ApiGateway::Authorizer")) == 2
 
 

@@ -40,8 +40,36 @@ def test_asset_hash_covers_shared_key_code() -> None:
     arm = lambda_.Architecture.ARM_64
     with_keys = {rel for _, rel in bundling._sources("authorizer", True)}
     without = {rel for _, rel in bundling._sources("authorizer", False)}
-    assert "secure_api/__init__.py" in with_keys - without
+    assert "secure_api/keys/ops.py" in with_keys - without
+    # Every function gets the grammar it shares with the construct.
+    assert {"secure_api/__init__.py", "secure_api/grammar.py"} <= without
     assert bundling.lambda_code("authorizer", architecture=arm) is not None
+
+
+def test_asset_hash_covers_generated_files() -> None:
+    arm = lambda_.Architecture.ARM_64
+    plain = bundling.asset_hash("authorizer", architecture=arm)
+    one = bundling.asset_hash(
+        "authorizer", architecture=arm, extra_files={"route_scopes.json": b'{"GET /a":["x"]}'}
+    )
+    two = bundling.asset_hash(
+        "authorizer", architecture=arm, extra_files={"route_scopes.json": b'{"GET /a":["y"]}'}
+    )
+    assert len({plain, one, two}) == 3
+
+
+def test_local_bundling_writes_generated_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The key guard has no requirements: no pip run, only the copy and the generated file.
+    bundler = bundling.PipLocalBundling(
+        "key_guard",
+        architecture=lambda_.Architecture.ARM_64,
+        with_keys=False,
+        extra_files={"data/extra.json": b"{}"},
+    )
+    assert bundler.try_bundle(str(tmp_path)) is True
+    assert (tmp_path / "data" / "extra.json").read_bytes() == b"{}"
+    assert (tmp_path / "handler.py").exists()
+    assert (tmp_path / "secure_api" / "grammar.py").exists()
 
 
 def test_runtime_is_latest_python() -> None:

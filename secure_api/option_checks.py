@@ -1,0 +1,150 @@
+"""The checks ``SecureRestApi`` runs on its arguments before any resource exists.
+
+Each option class validates itself in ``__post_init__``; what is checked here is what only the
+combination of options decides: the type of every argument, and settings that together would be
+refused at deploy time, do nothing, or lock every caller out. Pure functions, no resources.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from aws_cdk import aws_logs as logs
+
+from secure_api.access import AccessPolicy
+from secure_api.audit import AuditTrail
+from secure_api.authorizer import BearerAuth
+from secure_api.cors import CorsPolicy
+from secure_api.domain import CustomDomain
+from secure_api.errors import SecureApiConfigError, is_token
+from secure_api.firewall import Firewall
+from secure_api.monitoring import Monitoring
+from secure_api.throttling import Throttle
+from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, check_tiers_and_consumers
+
+# API Gateway: "Stage names can only contain alphanumeric characters, hyphens, and underscores.
+# Maximum length is 128 characters."
+STAGE_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
+# API Gateway's limit on a REST API's description is not documented; CloudFormation passes it through.
+_OPTION_TYPES: tuple[tuple[str, type], ...] = (
+    ("access", AccessPolicy),
+    ("cors", CorsPolicy),
+    ("domain", CustomDomain),
+    ("firewall", Firewall),
+    ("audit", AuditTrail),
+    ("auth", BearerAuth),
+    ("throttle", Throttle),
+    ("key_rotation", KeyRotation),
+    ("monitoring", Monitoring),
+)
+
+
+def check_stage_name(stage_name: Any) -> None:
+    """Exactly what API Gateway accepts: 1-128 letters, digits, '-' or '_'."""
+    if is_token(stage_name):
+        return
+    if not isinstance(stage_name, str) or not STAGE_NAME.fullmatch(stage_name):
+        raise SecureApiConfigError(
+            "stage_name", stage_name, "1-128 letters, digits, hyphens or underscores (e.g. 'prod-eu')"
+        )
+
+
+def check_api_options(
+    *,
+    stage_name: Any,
+    options: dict[str, Any],
+    usage_tiers: Any,
+    consumers: Any,
+    log_retention: Any,
+    create_cloudwatch_role: Any,
+    description: Any,
+) -> tuple[tuple[UsageTier, ...], tuple[Consumer, ...]]:
+    """Check every argument of ``SecureRestApi`` and their combinations; return tiers and consumers as tuples.
+
+    ``options`` maps the option-object arguments (``access``, ``cors``, ``auth``, ...) to their values.
+    """
+    check_stage_name(stage_name)
+    for name, type_ in _OPTION_TYPES:
+        value = options.get(name)
+        if value is not None and not isinstance(value, type_):
+            raise SecureApiConfigError(name, value, f"a {type_.__name__} or None")
+    tiers = _sequence_of("usage_tiers", usage_tiers, UsageTier)
+    consumer_list = _sequence_of("consumers", consumers, Consumer)
+    if not isinstance(log_retention, logs.RetentionDays):
+        raise SecureApiConfigError("log_retention", log_retention, "an aws_logs.RetentionDays")
+    if not isinstance(create_cloudwatch_role, bool):
+        raise SecureApiConfigError("create_cloudwatch_role", create_cloudwatch_role, "True or False")
+    if description is not None and not is_token(description) and not isinstance(description, str):
+        raise SecureApiConfigError("description", description, "a string or None")
+
+    if consumer_list and not tiers:
+        raise SecureApiConfigError(
+            "consumers", [c.name for c in consumer_list], "usage_tiers for them to belong to"
+        )
+    check_tiers_and_consumers(tiers, consumer_list)
+    access: AccessPolicy | None = options.get("access")
+    domain: CustomDomain | None = options.get("domain")
+    if domain is not None and access is not None and access.private_endpoint:
+        raise SecureApiConfigError(
+            "domain",
+            domain.domain_name,
+            "None for a PRIVATE API (a REGIONAL custom domain cannot front AccessPolicy.private)",
+        )
+    auth: BearerAuth | None = options.get("auth")
+    firewall: Firewall | None = options.get("firewall")
+    if options.get("key_rotation") is not None and not tiers:
+        raise SecureApiConfigError(
+            "key_rotation",
+            options["key_rotation"],
+            "None without usage_tiers (there are no consumers' keys to rotate)",
+        )
+    if auth is not None and auth.api_key_claim and not tiers:
+        raise SecureApiConfigError(
+            "BearerAuth.api_key_claim",
+            auth.api_key_claim,
+            "None without usage_tiers: the authorizer would find no consumer key and deny every request "
+            "(declare usage_tiers and consumers, or drop api_key_claim)",
+        )
+    if (
+        firewall is not None
+        and firewall.rate_limit_per_api_key is not None
+        and auth is not None
+        and auth.api_key_claim
+    ):
+        raise SecureApiConfigError(
+            "Firewall.rate_limit_per_api_key",
+            firewall.rate_limit_per_api_key,
+            "None when BearerAuth.api_key_claim takes the API key from the authorizer (clients send no "
+            "x-api-key header, so the rule would count nothing): meter keys with the usage tiers' "
+            "throttle and quota, and callers with Firewall.rate_limit_per_ip",
+        )
+    monitoring: Monitoring | None = options.get("monitoring")
+    if monitoring is not None:
+        _check_monitored_consumers(monitoring, consumer_list)
+    return tiers, consumer_list
+
+
+def _sequence_of(field: str, values: Any, type_: type) -> tuple[Any, ...]:
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
+        raise SecureApiConfigError(field, values, f"a list of {type_.__name__}")
+    for i, value in enumerate(values):
+        if not isinstance(value, type_):
+            raise SecureApiConfigError(f"{field}[{i}]", value, f"a {type_.__name__}")
+    return tuple(values)
+
+
+def _check_monitored_consumers(monitoring: Monitoring, consumers: Sequence[Consumer]) -> None:
+    declared = {c.name for c in consumers}
+    hint = (
+        f"names of declared consumers ({sorted(declared)})"
+        if declared
+        else "names of consumers declared with consumers=[Consumer(...)] (none are declared)"
+    )
+    for i, name in enumerate(monitoring.quarantine_exempt):
+        if name not in declared:
+            raise SecureApiConfigError(f"Monitoring.quarantine_exempt[{i}]", name, hint)
+    for name in monitoring.active_hours or {}:
+        if name not in declared:
+            raise SecureApiConfigError("Monitoring.active_hours", name, hint)
