@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+from collections.abc import Callable
 from typing import Any
 
 from secure_api.keys import ops, provision
@@ -32,6 +34,8 @@ PHASE = "SecureApiKeysPhase"
 REMOVED = "SecureApiKeysRemoved"
 DEFAULT_WORK_SECONDS = 300.0
 SAFETY_SECONDS = 60.0
+CLOCK: Callable[[], float] = time.monotonic
+"""The clock a slice's budget runs on (tests replace it)."""
 
 
 def physical_id(rest_api_id: str) -> str:
@@ -163,7 +167,7 @@ def is_complete(event: dict[str, Any], context: Any) -> dict[str, Any]:
         tasks,
         progress,
         store=store,
-        budget=provision.Budget(_work_seconds(context)),
+        budget=provision.Budget(_work_seconds(context), clock=CLOCK),
         rotation_lambda_arn=rotation_arn,
         rotation_days=rotation_days,
     )
