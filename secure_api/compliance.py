@@ -167,13 +167,21 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
     "provider-waiter": Acknowledgement(
         (
             "AwsSolutions::AwsSolutions-SF1",
-            "AwsSolutions::AwsSolutions-SF2",
-            "Serverless::Serverless-StepFunctionStateMachineXray",
             "AwsSolutions::AwsSolutions-IAM5[Resource::<{waiter_targets}.Arn>:*]",
+            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            *_nag("IAMNoInlinePolicy", ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")),
         ),
-        "CDK's waiter state machine of the API key provisioner only calls isComplete until the work is done "
-        "(its input is the custom resource event, with no key value); every call is logged by the provisioner "
-        "and the framework functions, whose errors trip KeyProvisionerErrorsAlarm and KeyProviderErrorsAlarm.",
+        "CDK's waiter state machine of the API key provisioner only calls the isComplete and onTimeout "
+        "framework functions (any version, <arn>:*) until the work is done; CDK grants that and Step "
+        "Functions' log delivery (whose APIs take no resource) in an inline policy of the role it creates, "
+        "the only one no option replaces. It logs errors without execution data (the input is the custom "
+        "resource event) and is traced.",
+    ),
+    "provider-waiter-log-delivery": Acknowledgement(
+        ("CKV_AWS_111",),
+        "The write actions without a resource in CDK's waiter role are Step Functions' log delivery APIs "
+        "(logs:CreateLogDelivery and friends) and X-Ray trace submission, which have no resource-level "
+        "permissions; everything else in that policy names the two framework functions it invokes.",
     ),
     "key-guard-logs-query-results": Acknowledgement(
         ("AwsSolutions::AwsSolutions-IAM5[Resource::*]",),

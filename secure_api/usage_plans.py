@@ -28,6 +28,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct, IValidation
 
@@ -398,9 +399,24 @@ class UsageTiers(Construct):
             framework_complete_and_timeout_role=waiter_role.without_policy_updates(),
             provider_function_env_encryption=key,
             log_group=log_group,
+            disable_waiter_state_machine_logging=False,
+            waiter_state_machine_log_options=cr.LogOptions(
+                destination=encrypted_log_group(self, "KeyProviderWaiterLogs", key=key, retention=retention),
+                level=sfn.LogLevel.ERROR,
+                include_execution_data=False,
+            ),
         )
         waiter = provider.node.find_child("waiter-state-machine")
         assert isinstance(waiter, cr.WaiterStateMachine)
+        machine = waiter.node.default_child
+        assert isinstance(machine, sfn.CfnStateMachine)
+        machine.tracing_configuration = sfn.CfnStateMachine.TracingConfigurationProperty(enabled=True)
+        waiter_machine_role = waiter.node.find_child("Role")
+        assert isinstance(waiter_machine_role, iam.Role)
+        waiter_machine_role.add_to_principal_policy(
+            # X-Ray trace submission has no resource-level permissions.
+            iam.PolicyStatement(actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"])
+        )
         # The onEvent framework function starts the waiter (CDK cannot add this to a role without policy updates).
         policy.add_statements(
             iam.PolicyStatement(actions=["states:StartExecution"], resources=[waiter.state_machine_arn])
@@ -410,7 +426,15 @@ class UsageTiers(Construct):
         for name in ("framework-onEvent", "framework-isComplete", "framework-onTimeout"):
             framework = provider.node.find_child(name)
             compliance.acknowledge(framework, "provider-framework", "lambda-outside-vpc", "role-dependency")
-        compliance.acknowledge(waiter, "provider-waiter")
+        compliance.acknowledge(
+            waiter,
+            "provider-waiter",
+            waiter_targets=[_framework_function(provider, n) for n in ("isComplete", "onTimeout")],
+        )
+        compliance.acknowledge(machine, "role-dependency")
+        waiter_policy_resource = waiter_machine_role.node.find_child("DefaultPolicy").node.default_child
+        assert isinstance(waiter_policy_resource, iam.CfnPolicy)
+        compliance.acknowledge(waiter_policy_resource, "provider-waiter-log-delivery")
         self._errors_alarm(
             "KeyProviderErrorsAlarm",
             cloudwatch.MathExpression(
