@@ -118,7 +118,9 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
         "run trips KeyRotationErrorsAlarm.",
     ),
     "key-functions-read-keys": Acknowledgement(
-        ("AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]",),
+        (
+            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]",
+        ),
         "API key ids are generated at run time. Updating and deleting keys (PATCH, DELETE /apikeys/*) is "
         "limited to keys tagged secure-api:api=<this API> (aws:ResourceTag). Still broad: reading (GET "
         "/apikeys, /apikeys/*) covers every key of the account and region, values included, because a list "

@@ -290,9 +290,7 @@ class UsageTiers(Construct):
                 # Where one slice of the work tells the next where to resume (a cursor and counts).
                 actions=["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"],
                 resources=[
-                    stack.format_arn(
-                        service="ssm", resource="parameter", resource_name=parameter.lstrip("/")
-                    )
+                    stack.format_arn(service="ssm", resource="parameter", resource_name=parameter.lstrip("/"))
                 ],
             ),
         )
@@ -366,7 +364,8 @@ class UsageTiers(Construct):
                         actions=["lambda:InvokeFunction"], resources=[fn.function_arn, f"{fn.function_arn}:*"]
                     ),
                     iam.PolicyStatement(
-                        actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+                        actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                        resources=[log_group.log_group_arn],
                     ),
                     iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]),
                 ],
@@ -415,7 +414,9 @@ class UsageTiers(Construct):
         assert isinstance(waiter_machine_role, iam.Role)
         waiter_machine_role.add_to_principal_policy(
             # X-Ray trace submission has no resource-level permissions.
-            iam.PolicyStatement(actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"])
+            iam.PolicyStatement(
+                actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]
+            )
         )
         # The onEvent framework function starts the waiter (CDK cannot add this to a role without policy updates).
         policy.add_statements(
@@ -560,10 +561,16 @@ def key_statements(
             resources=[gw("/apikeys"), gw("/apikeys/*"), gw("/usageplans")],
         ),
         iam.PolicyStatement(
-            sid="CreateThisApisKeys", actions=["apigateway:POST"], resources=[gw("/apikeys")], conditions=new_key_tags
+            sid="CreateThisApisKeys",
+            actions=["apigateway:POST"],
+            resources=[gw("/apikeys")],
+            conditions=new_key_tags,
         ),
         iam.PolicyStatement(
-            sid="TagThisApisNewKeys", actions=["apigateway:PUT"], resources=[key_tags_arn], conditions=new_key_tags
+            sid="TagThisApisNewKeys",
+            actions=["apigateway:PUT"],
+            resources=[key_tags_arn],
+            conditions=new_key_tags,
         ),
         iam.PolicyStatement(
             sid="ChangeThisApisKeys",
@@ -572,7 +579,9 @@ def key_statements(
             conditions={"StringEquals": {f"aws:ResourceTag/{TAG_API}": rest_api_id}},
         ),
         iam.PolicyStatement(
-            sid="AttachToThisApisPlans", actions=["apigateway:POST"], resources=[f"{p}/keys" for p in plan_paths]
+            sid="AttachToThisApisPlans",
+            actions=["apigateway:POST"],
+            resources=[f"{p}/keys" for p in plan_paths],
         ),
         iam.PolicyStatement(
             sid="DetachFromThisApisPlans",

@@ -122,7 +122,12 @@ def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
         else physical_id(rest_api_id)
     )
     # The waiter state machine's input is limited to 256 KB: pass the dropped names, not the old list.
-    return {"PhysicalResourceId": pid, PHASE: "isComplete", REMOVED: removed_names(event), "OldResourceProperties": {}}
+    return {
+        "PhysicalResourceId": pid,
+        PHASE: "isComplete",
+        REMOVED: removed_names(event),
+        "OldResourceProperties": {},
+    }
 
 
 def _work_seconds(context: Any) -> float:

@@ -286,7 +286,11 @@ def run_slice(
             pool.shutdown(wait=True)
         store.save(progress)
     log.info(
-        "slice %d: %d of %d tasks done in %.1f s", progress.slices, progress.next, progress.total, budget.elapsed()
+        "slice %d: %d of %d tasks done in %.1f s",
+        progress.slices,
+        progress.next,
+        progress.total,
+        budget.elapsed(),
     )
     return progress
 

@@ -167,7 +167,11 @@ def test_fails_on_an_unknown_tier(world: World, secrets: RecordingSecrets, handl
 
 def _consumers(n: int) -> list[dict[str, str]]:
     return [
-        {"name": f"app-{i:03d}", "tier": "gold" if i % 3 else "silver", "enabled": "false" if i == 4 else "true"}
+        {
+            "name": f"app-{i:03d}",
+            "tier": "gold" if i % 3 else "silver",
+            "enabled": "false" if i == 4 else "true",
+        }
         for i in range(n)
     ]
 
@@ -186,13 +190,18 @@ def test_work_is_split_across_invocations_and_resumes(
         if c["enabled"] == "true":
             assert_converged(world, c["name"], c["tier"], allow_previous=False)
     assert len(secrets.rotations) == 24
-    progress = json.loads(world_ssm(world).get_parameter(Name=f"/secure-api/{world.api_id}/key-provisioner")[
-        "Parameter"
-    ]["Value"])
+    progress = json.loads(
+        world_ssm(world).get_parameter(Name=f"/secure-api/{world.api_id}/key-provisioner")["Parameter"][
+            "Value"
+        ]
+    )
     assert progress["next"] == progress["total"] == 24 and progress["slices"] == calls
     assert "app-" not in json.dumps(progress), "the progress record holds a cursor and counts, no names"
 
-    delete = event(world, "Delete", consumers) | {"RequestId": "delete-1", "PhysicalResourceId": result["PhysicalResourceId"]}
+    delete = event(world, "Delete", consumers) | {
+        "RequestId": "delete-1",
+        "PhysicalResourceId": result["PhysicalResourceId"],
+    }
     _, delete_calls = drive(handler, delete)
     assert delete_calls > 2
     assert all(world.keys(c["name"]) == {} for c in consumers)
@@ -217,7 +226,13 @@ def test_a_slice_killed_at_any_call_resumes_and_converges(world: World, crash_af
     key_ops = world.ops(clients, tier_plans={t: [p] for t, p in world.plans.items()})
     with pytest.raises(support.Crash):
         provision.run_slice(
-            key_ops, tasks, progress, store=store, budget=provision.Budget(1e9), workers=1, checkpoint_seconds=0
+            key_ops,
+            tasks,
+            progress,
+            store=store,
+            budget=provision.Budget(1e9),
+            workers=1,
+            checkpoint_seconds=0,
         )
     saved = store.load()
     assert saved is not None and saved.next < len(tasks)
@@ -257,7 +272,10 @@ def test_a_killed_process_loses_at_most_the_work_since_the_last_checkpoint(world
 
 
 def test_the_waiter_event_stays_small(world: World, handler: Any) -> None:
-    many = [{"name": f"consumer-{i:05d}-{i * 7919 % 100003:05d}", "tier": "gold", "enabled": "true"} for i in range(10_000)]
+    many = [
+        {"name": f"consumer-{i:05d}-{i * 7919 % 100003:05d}", "tier": "gold", "enabled": "true"}
+        for i in range(10_000)
+    ]
     packed = provision.encode_consumers([[c["name"], c["tier"], c["enabled"]] for c in many])
     old = event(world, "Create", [])["ResourceProperties"] | {"ConsumersGzip": packed, "Consumers": []}
     update = event(world, "Update", many[:9_990]) | {"OldResourceProperties": old, "PhysicalResourceId": "p"}

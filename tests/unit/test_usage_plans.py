@@ -273,11 +273,10 @@ def test_key_functions_change_only_this_apis_keys_and_plans(
                 assert conditions == {"StringEquals": {"aws:ResourceTag/secure-api:api": api_ref}}, statement
         if "apigateway:PUT" in writes:
             assert "%2Fapikeys%2F*" in text, "PUT only on the tags of API keys"
-        if "/usageplans" in text:
-            if writes:
-                # Writes to usage plans name this API's plans (no wildcard plan id, no other plan).
-                assert all(any(p in json.dumps(r) for p in plan_ids) for r in _listed(statement["Resource"]))
-                assert set(writes) <= {"apigateway:POST", "apigateway:DELETE"}
+        if "/usageplans" in text and writes:
+            # Writes to usage plans name this API's plans (no wildcard plan id, no other plan).
+            assert all(any(p in json.dumps(r) for p in plan_ids) for r in _listed(statement["Resource"]))
+            assert set(writes) <= {"apigateway:POST", "apigateway:DELETE"}
     reads = [s for s in _key_policy(template, function) if _listed(s["Action"]) == ["apigateway:GET"]]
     assert len(reads) == 1 and "Condition" not in reads[0]
 
@@ -336,7 +335,10 @@ def test_acknowledgement_reasons_name_their_function(full: Template) -> None:
     (provisioner_reason,) = skips(provisioner)
     assert "rotation" in rotation_reason and "API Gateway" not in rotation_reason
     assert "provisioner" in provisioner_reason and "API Gateway" not in provisioner_reason
-    for reason, alarm in ((rotation_reason, "KeyRotationErrorsAlarm"), (provisioner_reason, "KeyProvisionerErrorsAlarm")):
+    for reason, alarm in (
+        (rotation_reason, "KeyRotationErrorsAlarm"),
+        (provisioner_reason, "KeyProvisionerErrorsAlarm"),
+    ):
         assert alarm in reason and any(alarm in a for a in alarms)
 
 
