@@ -123,8 +123,9 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
         ),
         "API key ids are generated at run time. Updating and deleting keys (PATCH, DELETE /apikeys/*) is "
         "limited to keys tagged secure-api:api=<this API> (aws:ResourceTag). Still broad: reading (GET "
-        "/apikeys, /apikeys/*) covers every key of the account and region, values included, because a list "
-        "has no tags to condition on and a read of a key that is gone must answer NotFound for a re-run to converge.",
+        "/apikeys, /apikeys/*, /usageplans) covers every key and plan of the account and region, key values "
+        "included, because a list has no tags to condition on and a read of a key that is gone must answer "
+        "NotFound for a re-run to converge.",
     ),
     "key-functions-tag-new-keys": Acknowledgement(
         (
