@@ -294,3 +294,19 @@ def test_the_waiter_event_stays_small(world: World, handler: Any) -> None:
 def test_fails_on_a_corrupt_consumers_gzip(handler: Any) -> None:
     with pytest.raises(Exception, match="ConsumersGzip"):
         handler.parse_consumers({"ConsumersGzip": "not base64!"})
+
+
+def test_a_slice_stops_well_before_the_function_times_out(
+    handler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Context:
+        def __init__(self, remaining_ms: int) -> None:
+            self.remaining_ms = remaining_ms
+
+        def get_remaining_time_in_millis(self) -> int:
+            return self.remaining_ms
+
+    monkeypatch.setenv("WORK_SECONDS", "300")
+    assert handler._work_seconds(Context(600_000)) == 300
+    # Less time left than the budget: stop a safety margin before the timeout.
+    assert handler._work_seconds(Context(200_000)) == 200 - handler.SAFETY_SECONDS
