@@ -32,6 +32,7 @@ log.setLevel(logging.INFO)
 PHASE = "SecureApiKeysPhase"
 """Field of onEvent's result (merged into every isComplete event by the provider framework)."""
 REMOVED = "SecureApiKeysRemoved"
+REMOVED_INLINE_MAX = 500
 DEFAULT_WORK_SECONDS = 300.0
 SAFETY_SECONDS = 60.0
 CLOCK: Callable[[], float] = time.monotonic
@@ -121,13 +122,13 @@ def on_event(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if request == "Delete"
         else physical_id(rest_api_id)
     )
-    # The waiter state machine's input is limited to 256 KB: pass the dropped names, not the old list.
-    return {
-        "PhysicalResourceId": pid,
-        PHASE: "isComplete",
-        REMOVED: removed_names(event),
-        "OldResourceProperties": {},
-    }
+    # The waiter state machine's input is limited to 256 KB: pass the dropped names (packed when many),
+    # not the old list.
+    removed = removed_names(event)
+    packed: list[str] | str = removed
+    if len(removed) > REMOVED_INLINE_MAX:
+        packed = provision.encode_consumers([[name, "", ""] for name in removed])
+    return {"PhysicalResourceId": pid, PHASE: "isComplete", REMOVED: packed, "OldResourceProperties": {}}
 
 
 def _work_seconds(context: Any) -> float:
@@ -153,7 +154,12 @@ def is_complete(event: dict[str, Any], context: Any) -> dict[str, Any]:
     props: dict[str, Any] = event.get("ResourceProperties") or {}
     rest_api_id = _rest_api_id(props)
     consumers = parse_consumers(props)
-    removed = [str(n) for n in event.get(REMOVED) or []]
+    raw = event.get(REMOVED) or []
+    removed = (
+        [item[0] for item in provision.decode_consumers(raw)]
+        if isinstance(raw, str)
+        else [str(n) for n in raw]
+    )
     tasks = provision.plan_tasks(request, consumers, removed)
     rotation_arn = str(props.get("RotationLambdaArn") or "")
     rotation_days = _int(props, "RotationDays", 0)

@@ -290,6 +290,12 @@ def test_the_waiter_event_stays_small(world: World, handler: Any) -> None:
     assert result[handler.REMOVED] == sorted(c["name"] for c in many[9_990:])
     assert len(handler.parse_consumers(update["ResourceProperties"])) == 9_990
 
+    # Dropping almost every consumer: the removed names travel packed too.
+    shrink = event(world, "Update", many[:10]) | {"OldResourceProperties": old, "PhysicalResourceId": "p"}
+    result = handler.on_event(shrink, None)
+    assert len(json.dumps({**shrink, **result}).encode()) < 256 * 1024
+    assert isinstance(result[handler.REMOVED], str)
+
 
 def test_fails_on_a_corrupt_consumers_gzip(handler: Any) -> None:
     with pytest.raises(Exception, match="ConsumersGzip"):
@@ -310,3 +316,21 @@ def test_a_slice_stops_well_before_the_function_times_out(
     assert handler._work_seconds(Context(600_000)) == 300
     # Less time left than the budget: stop a safety margin before the timeout.
     assert handler._work_seconds(Context(200_000)) == 200 - handler.SAFETY_SECONDS
+
+
+def test_packed_removed_names_are_removed(
+    world: World, secrets: RecordingSecrets, handler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(handler, "REMOVED_INLINE_MAX", 0)
+    consumers = _consumers(3)
+    create = event(world, "Create", consumers)
+    result, _ = drive(handler, create)
+    update = event(world, "Update", consumers[:1]) | {
+        "RequestId": "shrink",
+        "PhysicalResourceId": result["PhysicalResourceId"],
+        "OldResourceProperties": create["ResourceProperties"],
+    }
+    assert isinstance(handler.on_event(update, None)[handler.REMOVED], str)
+    result, _ = drive(handler, update)
+    assert result["Data"]["Removed"] == 2
+    assert world.keys(consumers[1]["name"]) == {} and world.keys(consumers[2]["name"]) == {}
