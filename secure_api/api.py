@@ -186,6 +186,7 @@ class SecureRestApi(Construct):
                 rotation=key_rotation or KeyRotation(),
                 logs_key=self.logs_key,
                 retention=log_retention,
+                alarm_topic=self.alarm_topic,
             )
             self.usage_plans = dict(self.usage_tiers.plans)
             if self._bearer is not None and auth is not None and auth.api_key_claim:

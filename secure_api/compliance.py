@@ -87,28 +87,68 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
         "The permission is scoped to this API with a SourceArn built by Fn::Join from the API's id; the "
         "rule only recognises literal strings or bare Refs, so it cannot see that the permission is not public.",
     ),
-    "idempotent-scheduled-no-dlq": Acknowledgement(
+    "rotation-no-dlq": Acknowledgement(
         (*_nag("LambdaDLQ", ("Serverless", "NIST.800.53.R5", "HIPAA.Security")), "CKV_AWS_116"),
-        "Invoked by Secrets Manager (synchronously) and by an hourly schedule whose job is idempotent: a "
-        "failed run is retried by EventBridge and redone by the next hour's run; errors raise alarms.",
+        "The key rotation/expiry function is invoked synchronously by Secrets Manager (which retries a "
+        "failed rotation step) and by an hourly schedule whose expiry job is idempotent (EventBridge retries "
+        "it, the next hour redoes what is left); every failure trips its KeyRotationErrorsAlarm.",
+    ),
+    "rotation-invoke-permissions": Acknowledgement(
+        ("cdk-validator-cfnguard::lambda_function_public_access_prohibited_check",),
+        "The key rotation/expiry function may be invoked only by Secrets Manager on behalf of this account "
+        "(SourceAccount) and by this API's expiry schedule (SourceArn of the rule, a GetAtt the rule cannot "
+        "read); neither permission is public.",
+    ),
+    "provisioner-no-dlq": Acknowledgement(
+        (*_nag("LambdaDLQ", ("Serverless", "NIST.800.53.R5", "HIPAA.Security")), "CKV_AWS_116"),
+        "The API key provisioner is invoked synchronously by CDK's provider framework (onEvent, then the "
+        "waiter's isComplete): a dead-letter queue only receives failed asynchronous invocations; a failed "
+        "slice is retried by the waiter, resumes from its saved progress, and trips KeyProvisionerErrorsAlarm.",
+    ),
+    "key-functions-no-reserved-concurrency": Acknowledgement(
+        (*_nag("LambdaConcurrency", ("NIST.800.53.R5", "HIPAA.Security")), "CKV_AWS_115"),
+        "The key provisioner runs one slice at a time during deployments and the rotation/expiry function "
+        "once per rotation step or hourly run, so neither can crowd out other functions; reserving "
+        "concurrency fails to deploy in accounts with the minimum concurrency quota.",
     ),
     "idempotent-schedule-no-dlq": Acknowledgement(
         ("Serverless::Serverless-EventBusDLQ",),
         "The hourly expiry job is idempotent: EventBridge retries a failed invocation and the next hour's "
-        "run redoes whatever is left, so a dead-letter queue would hold nothing worth replaying.",
+        "run redoes whatever is left, so a dead-letter queue would hold nothing worth replaying; a failed "
+        "run trips KeyRotationErrorsAlarm.",
     ),
-    "key-operations-wildcards": Acknowledgement(
-        tuple(
-            f"AwsSolutions::AwsSolutions-IAM5[Resource::{r}]"
-            for r in (
-                "arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*",
-                "arn:<AWS::Partition>:apigateway:<AWS::Region>::/tags/*",
-                "arn:<AWS::Partition>:apigateway:<AWS::Region>::/usageplans/<{plan}>/keys/*",
-                _API_SECRETS,
-            )
+    "key-functions-read-keys": Acknowledgement(
+        (
+            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]",
         ),
-        "API key ids are generated at run time, so key operations need /apikeys/* (and /tags/* to tag them); "
-        "usage-plan paths name this API's plans, and secrets are limited to the secure-api/<restApiId>/ prefix.",
+        "API key ids are generated at run time. Updating and deleting keys (PATCH, DELETE /apikeys/*) is "
+        "limited to keys tagged secure-api:api=<this API> (aws:ResourceTag). Still broad: reading (GET "
+        "/apikeys, /apikeys/*, /usageplans) covers every key and plan of the account and region, key values "
+        "included, because a list has no tags to condition on and a read of a key that is gone must answer "
+        "NotFound for a re-run to converge.",
+    ),
+    "key-functions-tag-new-keys": Acknowledgement(
+        (
+            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/tags/"
+            "arn%3A<AWS::Partition>%3Aapigateway%3A<AWS::Region>%3A%3A%2Fapikeys%2F*]",
+        ),
+        "Creating a tagged key also authorizes PUT on the new key's tags ARN (URL-encoded): only API keys, "
+        "only the tag keys secure-api:api and secure-api:consumer, only secure-api:api=<this API> "
+        "(aws:RequestTag, aws:TagKeys). Still broad: IAM has no aws:ResourceTag for tags, so the function "
+        "could put this API's tag on an existing key of another API.",
+    ),
+    "key-functions-plan-keys": Acknowledgement(
+        (
+            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::"
+            "/usageplans/<{plan}>/keys/*]",
+        ),
+        "Detaching a key (DELETE /usageplans/<plan>/keys/<keyId>) names a key id generated at run time; the "
+        "plans are this API's own usage plans, and attaching (POST .../keys) names them without a wildcard.",
+    ),
+    "key-functions-secrets": Acknowledgement(
+        (f"AwsSolutions::AwsSolutions-IAM5[Resource::{_API_SECRETS}]",),
+        "Secrets are named secure-api/<restApiId>/<consumer> at run time (with Secrets Manager's random "
+        "suffix), so the key functions get this API's prefix and no other secret.",
     ),
     "provider-invoke-versions": Acknowledgement(
         ("AwsSolutions::AwsSolutions-IAM5[Resource::<{function}.Arn>:*]",),
@@ -123,8 +163,28 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
             "CKV_AWS_116",
             "CKV_AWS_115",
         ),
-        "CDK's custom-resource provider framework function: it runs only during deployments, CloudFormation "
-        "retries and reports its failures, and CDK owns its memory and tracing settings.",
+        "CDK's provider framework functions of the API key provisioner (onEvent, isComplete, onTimeout): they "
+        "run only during deployments, a failure is reported to CloudFormation and trips KeyProviderErrorsAlarm, "
+        "and CDK owns their memory and tracing settings.",
+    ),
+    "provider-waiter": Acknowledgement(
+        (
+            "AwsSolutions::AwsSolutions-SF1",
+            "AwsSolutions::AwsSolutions-IAM5[Resource::<{waiter_targets}.Arn>:*]",
+            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            *_nag("IAMNoInlinePolicy", ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")),
+        ),
+        "CDK's waiter state machine of the API key provisioner only calls the isComplete and onTimeout "
+        "framework functions (any version, <arn>:*) until the work is done; CDK grants that and Step "
+        "Functions' log delivery (whose APIs take no resource) in an inline policy of the role it creates, "
+        "the only one no option replaces. It logs errors without execution data (the input is the custom "
+        "resource event) and is traced.",
+    ),
+    "provider-waiter-log-delivery": Acknowledgement(
+        ("CKV_AWS_111",),
+        "The write actions without a resource in CDK's waiter role are Step Functions' log delivery APIs "
+        "(logs:CreateLogDelivery and friends) and X-Ray trace submission, which have no resource-level "
+        "permissions; everything else in that policy names the two framework functions it invokes.",
     ),
     "key-guard-logs-query-results": Acknowledgement(
         ("AwsSolutions::AwsSolutions-IAM5[Resource::*]",),

@@ -130,5 +130,15 @@ KEY_ROTATION_DAYS = 90
 KEY_GRACE_PERIOD = Duration.hours(24)
 KEY_EXPIRY_SCHEDULE = Duration.hours(1)
 KEY_SECRET_PREFIX = "secure-api"  # noqa: S105 (a name prefix, not a secret)
-KEY_PROVISIONER_TIMEOUT = Duration.minutes(14)
+KEY_PROVISIONER_TIMEOUT = Duration.minutes(10)  # one slice of the provisioner's work
+KEY_PROVISIONER_WORK_SECONDS = 300  # a slice starts no new batch after this; well under the timeout
+KEY_PROVISIONER_QUERY_INTERVAL = Duration.seconds(15)  # the provider framework's isComplete polling
+# CloudFormation gives a custom resource at most one hour (ServiceTimeout 3600 s); the waiter gives up
+# just before that so that the failure says "Operation timed out" instead of a bare timeout.
+KEY_PROVISIONER_TOTAL_TIMEOUT = Duration.minutes(58)
+# Declared consumers beyond this many bytes of JSON go into the ConsumersGzip property: the waiter state
+# machine's input (the custom resource event) is limited to 256 KB.
+KEY_CONSUMERS_INLINE_MAX_BYTES = 32 * 1024
+KEY_ROTATION_ALARM_PERIOD = Duration.hours(1)  # rotations are rare and expiry runs hourly
+KEY_PROVISIONER_ALARM_PERIOD = Duration.minutes(5)
 KEY_ROTATION_TIMEOUT = Duration.minutes(5)

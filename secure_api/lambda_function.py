@@ -42,6 +42,7 @@ class SecureFunction(Construct):
         code: lambda_.Code | None = None,
         handler: str = "handler.handler",
         acknowledgements: Sequence[str] = (),
+        concurrency_acknowledgement: str = "lambda-no-reserved-concurrency",
     ) -> None:
         super().__init__(scope, id_)
         self.log_group = encrypted_log_group(self, "Logs", key=key, retention=retention)
@@ -93,7 +94,7 @@ class SecureFunction(Construct):
         compliance.acknowledge(self.policy, "xray-wildcard")
         compliance.acknowledge(self.function, "lambda-outside-vpc", "role-dependency", *acknowledgements)
         if reserved_concurrency is None:
-            compliance.acknowledge(self.function, "lambda-no-reserved-concurrency")
+            compliance.acknowledge(self.function, concurrency_acknowledgement)
 
     def add_to_policy(self, *statements: iam.PolicyStatement) -> None:
         """Grant the function more permissions (in its managed policy)."""

@@ -2,7 +2,9 @@
 
 Key values never appear in a template: one custom resource (``KeyProvisioner``) creates every
 consumer's key inside a Lambda function and stores the value in Secrets Manager at
-``secure-api/<restApiId>/<consumer>`` under a customer-managed KMS key. The rotation function
+``secure-api/<restApiId>/<consumer>`` under a customer-managed KMS key, in slices that CDK's provider
+framework polls (``isComplete``) so that any number of consumers fits CloudFormation's hour rather than
+one Lambda invocation (``secure_api.keys.provision``). The rotation function
 implements the Secrets Manager rotation protocol and, hourly, expires previous keys whose grace
 period has passed. Both run the operations of ``secure_api.keys``, the same code as the
 ``secure-api keys`` command.
@@ -10,6 +12,7 @@ period has passed. Both run the operations of ``secure_api.keys``, the same code
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
@@ -18,17 +21,24 @@ from typing import TYPE_CHECKING
 import jsii
 from aws_cdk import ArnFormat, CustomResource, Duration, Stack, Tags
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import custom_resources as cr
 from constructs import Construct, IValidation
 
 from secure_api import compliance, defaults
 from secure_api.encryption import encrypted_log_group, secure_key
 from secure_api.errors import SecureApiConfigError, is_token, require_int
+from secure_api.keys.model import TAG_API, TAG_CONSUMER
+from secure_api.keys.provision import encode_consumers, progress_parameter
 from secure_api.lambda_function import SecureFunction
 from secure_api.routes import Route
 from secure_api.throttling import Throttle
@@ -196,9 +206,11 @@ class UsageTiers(Construct):
         rotation: KeyRotation,
         logs_key: kms.IKey,
         retention: logs.RetentionDays,
+        alarm_topic: sns.ITopic | None = None,
     ) -> None:
         super().__init__(scope, id_)
         self._api = api
+        self._alarm_topic = alarm_topic
         self.plans: dict[str, apigw.UsagePlan] = {}
         self._tiers = {t.name: t for t in tiers}
         self._routes_seen: set[str] = set()
@@ -243,14 +255,25 @@ class UsageTiers(Construct):
             key=logs_key,
             retention=retention,
             timeout=defaults.KEY_ROTATION_TIMEOUT,
-            acknowledgements=("idempotent-scheduled-no-dlq", "permission-source-arn-join"),
+            acknowledgements=("rotation-no-dlq", "rotation-invoke-permissions"),
+            concurrency_acknowledgement="key-functions-no-reserved-concurrency",
         )
-        self.rotation_function.add_to_policy(*_key_statements(stack, secrets_arn, self.keys_key, self.plans))
+        self.rotation_function.add_to_policy(
+            *key_statements(stack, rest_api_id, secrets_arn, self.keys_key, self.plans)
+        )
         compliance.acknowledge(
             self.rotation_function.policy,
-            "key-operations-wildcards",
+            *_KEY_POLICY_ACKNOWLEDGEMENTS,
             plan=list(self.plans.values()),
             api=api.rest_api,
+        )
+        self.rotation_alarm = self._errors_alarm(
+            "KeyRotationErrorsAlarm",
+            self.rotation_function.function.metric_errors(
+                statistic="Sum", period=defaults.KEY_ROTATION_ALARM_PERIOD
+            ),
+            "the key rotation/expiry function failed (a rotation step, or the hourly expiry that disables "
+            "keys past their grace period)",
         )
         self.rotation_function.function.add_permission(
             "SecretsManagerInvoke",
@@ -273,32 +296,51 @@ class UsageTiers(Construct):
         )
         compliance.acknowledge(schedule, "idempotent-schedule-no-dlq")
 
+        parameter = progress_parameter(rest_api_id)
         self.provisioner_function = SecureFunction(
             self,
             "KeyProvisionerFunction",
             code_name="key_provisioner",
-            handler="handler.on_event",
             with_keys=True,
             description="secure_api: creates, updates and deletes consumers' API keys at deploy time",
-            environment={},
+            environment={
+                "WORK_SECONDS": str(defaults.KEY_PROVISIONER_WORK_SECONDS),
+                "PROGRESS_PARAMETER": parameter,
+            },
             key=logs_key,
             retention=retention,
             timeout=defaults.KEY_PROVISIONER_TIMEOUT,
-            acknowledgements=("sync-lambda-no-dlq",),
+            acknowledgements=("provisioner-no-dlq",),
+            concurrency_acknowledgement="key-functions-no-reserved-concurrency",
         )
         self.provisioner_function.add_to_policy(
-            *_key_statements(stack, secrets_arn, self.keys_key, self.plans, provisioner=True),
+            *key_statements(stack, rest_api_id, secrets_arn, self.keys_key, self.plans, provisioner=True),
             iam.PolicyStatement(
                 # Secrets Manager checks that whoever configures rotation may invoke the rotation function.
                 actions=["lambda:InvokeFunction"],
                 resources=[self.rotation_function.function.function_arn],
             ),
+            iam.PolicyStatement(
+                # Where one slice of the work tells the next where to resume (a cursor and counts).
+                actions=["ssm:GetParameter", "ssm:PutParameter", "ssm:DeleteParameter"],
+                resources=[
+                    stack.format_arn(service="ssm", resource="parameter", resource_name=parameter.lstrip("/"))
+                ],
+            ),
         )
         compliance.acknowledge(
             self.provisioner_function.policy,
-            "key-operations-wildcards",
+            *_KEY_POLICY_ACKNOWLEDGEMENTS,
             plan=list(self.plans.values()),
             api=api.rest_api,
+        )
+        self.provisioner_alarm = self._errors_alarm(
+            "KeyProvisionerErrorsAlarm",
+            self.provisioner_function.function.metric_errors(
+                statistic="Sum", period=defaults.KEY_PROVISIONER_ALARM_PERIOD
+            ),
+            "the API key provisioner failed during a deployment (the provider framework retries it "
+            "until CloudFormation's one-hour limit)",
         )
         provider = self._provider(logs_key, retention)
         self.provisioner = CustomResource(
@@ -310,10 +352,7 @@ class UsageTiers(Construct):
                 "RestApiId": rest_api_id,
                 "StageName": api.stage.stage_name,
                 "UsagePlans": {name: plan.usage_plan_id for name, plan in self.plans.items()},
-                "Consumers": [
-                    {"name": c.name, "tier": c.tier, "enabled": "true" if c.enabled else "false"}
-                    for c in consumers
-                ],
+                **consumers_property(consumers),
                 "KmsKeyId": self.keys_key.key_arn,
                 "RotationLambdaArn": self.rotation_function.function.function_arn,
                 "RotationDays": str(rotation.every_days),
@@ -321,41 +360,131 @@ class UsageTiers(Construct):
             },
         )
 
+    def _errors_alarm(self, id_: str, metric: cloudwatch.IMetric, what: str) -> cloudwatch.Alarm:
+        """An alarm on any error of one of the library's key functions, notifying the alarm topic."""
+        alarm = cloudwatch.Alarm(
+            self,
+            id_,
+            metric=metric,
+            threshold=0,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=f"secure_api {self._api.node.path}: {what}",
+        )
+        if self._alarm_topic is not None:
+            action = cw_actions.SnsAction(self._alarm_topic)
+            alarm.add_alarm_action(action)
+            alarm.add_ok_action(action)
+        return alarm
+
     def _provider(self, key: kms.IKey, retention: logs.RetentionDays) -> cr.Provider:
-        """CDK's provider framework, with a role whose only policy is customer-managed and least-privilege."""
+        """CDK's provider framework, with roles whose only policies are customer-managed and least-privilege.
+
+        onEvent and isComplete/onTimeout get one role each: onEvent starts the waiter state machine, which
+        refers to the isComplete function, so one shared role would be a dependency cycle.
+        """
         log_group = encrypted_log_group(self, "KeyProviderLogs", key=key, retention=retention)
         fn = self.provisioner_function.function
-        policy = iam.ManagedPolicy(
-            self,
-            "KeyProviderPolicy",
-            description="secure_api: CDK provider framework for the API key provisioner",
-            statements=[
-                iam.PolicyStatement(
-                    actions=["lambda:InvokeFunction"], resources=[fn.function_arn, f"{fn.function_arn}:*"]
-                ),
-                iam.PolicyStatement(
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
-                ),
-                iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]),
-            ],
-        )
+
+        def framework_policy(id_: str, what: str) -> iam.ManagedPolicy:
+            return iam.ManagedPolicy(
+                self,
+                id_,
+                description=f"secure_api: CDK provider framework ({what}) for the API key provisioner",
+                statements=[
+                    iam.PolicyStatement(
+                        actions=["lambda:InvokeFunction"], resources=[fn.function_arn, f"{fn.function_arn}:*"]
+                    ),
+                    iam.PolicyStatement(
+                        actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                        resources=[log_group.log_group_arn],
+                    ),
+                    iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]),
+                ],
+            )
+
+        policy = framework_policy("KeyProviderPolicy", "onEvent")
         role = iam.Role(
             self,
             "KeyProviderRole",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             managed_policies=[policy],
         )
+        waiter_policy = framework_policy("KeyProviderWaiterPolicy", "isComplete and onTimeout")
+        waiter_role = iam.Role(
+            self,
+            "KeyProviderWaiterRole",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            managed_policies=[waiter_policy],
+        )
         provider = cr.Provider(
             self,
             "KeyProvider",
             on_event_handler=fn,
+            # The same function answers isComplete: each call does one slice of the work and resumes
+            # where the last one stopped, so the work may take longer than one Lambda invocation.
+            is_complete_handler=fn,
+            query_interval=defaults.KEY_PROVISIONER_QUERY_INTERVAL,
+            total_timeout=defaults.KEY_PROVISIONER_TOTAL_TIMEOUT,
             framework_on_event_role=role.without_policy_updates(),
+            framework_complete_and_timeout_role=waiter_role.without_policy_updates(),
             provider_function_env_encryption=key,
             log_group=log_group,
+            disable_waiter_state_machine_logging=False,
+            waiter_state_machine_log_options=cr.LogOptions(
+                destination=encrypted_log_group(self, "KeyProviderWaiterLogs", key=key, retention=retention),
+                level=sfn.LogLevel.ERROR,
+                include_execution_data=False,
+            ),
+        )
+        waiter = provider.node.find_child("waiter-state-machine")
+        assert isinstance(waiter, cr.WaiterStateMachine)
+        machine = waiter.node.default_child
+        assert isinstance(machine, sfn.CfnStateMachine)
+        machine.tracing_configuration = sfn.CfnStateMachine.TracingConfigurationProperty(enabled=True)
+        waiter_machine_role = waiter.node.find_child("Role")
+        assert isinstance(waiter_machine_role, iam.Role)
+        waiter_machine_role.add_to_principal_policy(
+            # X-Ray trace submission has no resource-level permissions.
+            iam.PolicyStatement(
+                actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]
+            )
+        )
+        # The onEvent framework function starts the waiter (CDK cannot add this to a role without policy updates).
+        policy.add_statements(
+            iam.PolicyStatement(actions=["states:StartExecution"], resources=[waiter.state_machine_arn])
         )
         compliance.acknowledge(policy, "provider-invoke-versions", function=fn)
-        framework = provider.node.find_child("framework-onEvent")
-        compliance.acknowledge(framework, "provider-framework", "lambda-outside-vpc", "role-dependency")
+        compliance.acknowledge(waiter_policy, "provider-invoke-versions", function=fn)
+        for name in ("framework-onEvent", "framework-isComplete", "framework-onTimeout"):
+            framework = provider.node.find_child(name)
+            compliance.acknowledge(framework, "provider-framework", "lambda-outside-vpc", "role-dependency")
+        compliance.acknowledge(
+            waiter,
+            "provider-waiter",
+            waiter_targets=[_framework_function(provider, n) for n in ("isComplete", "onTimeout")],
+        )
+        compliance.acknowledge(machine, "role-dependency")
+        waiter_policy_resource = waiter_machine_role.node.find_child("DefaultPolicy").node.default_child
+        assert isinstance(waiter_policy_resource, iam.CfnPolicy)
+        compliance.acknowledge(waiter_policy_resource, "provider-waiter-log-delivery")
+        self._errors_alarm(
+            "KeyProviderErrorsAlarm",
+            cloudwatch.MathExpression(
+                expression="FILL(onEvent, 0) + FILL(isComplete, 0) + FILL(onTimeout, 0)",
+                using_metrics={
+                    name: _framework_function(provider, name).metric_errors(
+                        statistic="Sum", period=defaults.KEY_PROVISIONER_ALARM_PERIOD
+                    )
+                    for name in ("onEvent", "isComplete", "onTimeout")
+                },
+                period=defaults.KEY_PROVISIONER_ALARM_PERIOD,
+                label="Provider framework errors",
+            ),
+            "CDK's provider framework failed to run the API key provisioner (or timed out waiting for it)",
+        )
         return provider
 
     def on_route(self, route: Route, method: apigw.Method) -> None:
@@ -408,18 +537,42 @@ class _MethodThrottlesExist:
         return self._tiers.unknown_method_throttles()
 
 
-def _key_statements(
+_KEY_POLICY_ACKNOWLEDGEMENTS = (
+    "key-functions-read-keys",
+    "key-functions-tag-new-keys",
+    "key-functions-plan-keys",
+    "key-functions-secrets",
+)
+
+
+def key_statements(
     stack: Stack,
+    rest_api_id: str,
     secrets_arn: str,
     keys_key: kms.IKey,
     plans: Mapping[str, apigw.UsagePlan],
     *,
     provisioner: bool = False,
 ) -> list[iam.PolicyStatement]:
+    """What the key functions may do: this API's keys (by tag), this API's plans, this API's secrets.
+
+    API Gateway authorizes ``CreateApiKey`` with tags as ``POST /apikeys`` (``aws:RequestTag``,
+    ``aws:TagKeys``) plus ``PUT`` on the new key's URL-encoded tags ARN (``aws:RequestTag``,
+    ``aws:TagKeys``; no ``aws:ResourceTag``); ``UpdateApiKey`` and ``DeleteApiKey`` as ``PATCH``/``DELETE``
+    on ``/apikeys/<id>`` (``aws:ResourceTag``); usage plan keys as ``POST /usageplans/<id>/keys`` and
+    ``DELETE /usageplans/<id>/keys/<keyId>`` (IAM Service Authorization Reference, API Gateway Management).
+    """
+
     def gw(path: str) -> str:
         return f"arn:{stack.partition}:apigateway:{stack.region}::{path}"
 
     plan_paths = [gw(f"/usageplans/{p.usage_plan_id}") for p in plans.values()]
+    new_key_tags = {
+        "StringEquals": {f"aws:RequestTag/{TAG_API}": rest_api_id},
+        "ForAllValues:StringEquals": {"aws:TagKeys": [TAG_API, TAG_CONSUMER]},
+    }
+    # IAM matches the tags resource on the tagged resource's ARN, URL-encoded.
+    key_tags_arn = gw(f"/tags/arn%3A{stack.partition}%3Aapigateway%3A{stack.region}%3A%3A%2Fapikeys%2F*")
     secret_actions = [
         "secretsmanager:DescribeSecret",
         "secretsmanager:GetSecretValue",
@@ -430,36 +583,71 @@ def _key_statements(
         secret_actions += [
             "secretsmanager:CreateSecret",
             "secretsmanager:DeleteSecret",
+            "secretsmanager:RestoreSecret",
             "secretsmanager:TagResource",
             "secretsmanager:RotateSecret",
             "secretsmanager:CancelRotateSecret",
         ]
     return [
         iam.PolicyStatement(
-            actions=[
-                "apigateway:GET",
-                "apigateway:POST",
-                "apigateway:PATCH",
-                "apigateway:DELETE",
-                "apigateway:PUT",
-            ],
-            resources=[
-                gw("/apikeys"),
-                gw("/apikeys/*"),
-                gw("/usageplans"),
-                *plan_paths,
-                *[f"{p}/keys" for p in plan_paths],
-                *[f"{p}/keys/*" for p in plan_paths],
-                gw("/tags/*"),
-            ],
+            sid="ReadKeysAndPlans",
+            actions=["apigateway:GET"],
+            resources=[gw("/apikeys"), gw("/apikeys/*"), gw("/usageplans")],
         ),
-        iam.PolicyStatement(actions=secret_actions, resources=[secrets_arn]),
         iam.PolicyStatement(
+            sid="CreateThisApisKeys",
+            actions=["apigateway:POST"],
+            resources=[gw("/apikeys")],
+            conditions=new_key_tags,
+        ),
+        iam.PolicyStatement(
+            sid="TagThisApisNewKeys",
+            actions=["apigateway:PUT"],
+            resources=[key_tags_arn],
+            conditions=new_key_tags,
+        ),
+        iam.PolicyStatement(
+            sid="ChangeThisApisKeys",
+            actions=["apigateway:PATCH", "apigateway:DELETE"],
+            resources=[gw("/apikeys/*")],
+            conditions={"StringEquals": {f"aws:ResourceTag/{TAG_API}": rest_api_id}},
+        ),
+        iam.PolicyStatement(
+            sid="AttachToThisApisPlans",
+            actions=["apigateway:POST"],
+            resources=[f"{p}/keys" for p in plan_paths],
+        ),
+        iam.PolicyStatement(
+            sid="DetachFromThisApisPlans",
+            actions=["apigateway:DELETE"],
+            resources=[f"{p}/keys/*" for p in plan_paths],
+        ),
+        iam.PolicyStatement(sid="ThisApisKeySecrets", actions=secret_actions, resources=[secrets_arn]),
+        iam.PolicyStatement(
+            sid="KeySecretsKey",
             actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
             resources=[keys_key.key_arn],
             conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{stack.region}.amazonaws.com"}},
         ),
     ]
+
+
+def consumers_property(consumers: Sequence[Consumer]) -> dict[str, object]:
+    """The provisioner's ``Consumers`` property, or ``ConsumersGzip`` once the list is long.
+
+    The custom resource event is the input of the provider framework's waiter state machine, which
+    Step Functions limits to 256 KB; 10,000 consumers as JSON objects would exceed it.
+    """
+    items = [{"name": c.name, "tier": c.tier, "enabled": "true" if c.enabled else "false"} for c in consumers]
+    if len(json.dumps(items)) <= defaults.KEY_CONSUMERS_INLINE_MAX_BYTES:
+        return {"Consumers": items}
+    return {"ConsumersGzip": encode_consumers([[i["name"], i["tier"], i["enabled"]] for i in items])}
+
+
+def _framework_function(provider: cr.Provider, name: str) -> lambda_.Function:
+    fn = provider.node.find_child(f"framework-{name}")
+    assert isinstance(fn, lambda_.Function)
+    return fn
 
 
 def _throttle_settings(throttle: Throttle | None) -> apigw.ThrottleSettings | None:

@@ -67,6 +67,8 @@ UPDATED = "updated"
 UNCHANGED = "unchanged"
 REVOKED = "revoked"
 
+ACCESS_DENIED = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedException"})
+
 
 @dataclass(frozen=True)
 class Clients:
@@ -285,29 +287,55 @@ class KeyOps:
                 try:
                     self._ag("delete_usage_plan_key", usagePlanId=plan_id, keyId=key_id)
                 except ClientError as exc:
+                    if error_code(exc) in ACCESS_DENIED and not self._is_own_plan(plan_id):
+                        # The key functions may only edit this API's plans; deleting the key below
+                        # takes it out of a plan someone else attached it to.
+                        log.warning("key %s stays in usage plan %s of another API", key_id, plan_id)
+                        continue
                     _ignore(exc, "NotFoundException")
 
-    def _set_enabled(self, key_id: str, enabled: bool) -> bool:
+    def _is_own_plan(self, plan_id: str) -> bool:
+        return any(plan_id in ids for ids in self.tier_plans().values())
+
+    def _key_exists(self, key_id: str) -> bool:
+        """Whether the key exists: the key functions may read any key (a read names no tags)."""
         try:
-            self._ag(
-                "update_api_key",
-                apiKey=key_id,
-                patchOperations=[{"op": "replace", "path": "/enabled", "value": str(enabled).lower()}],
-            )
+            self._ag("get_api_key", apiKey=key_id, includeValue=False)
             return True
         except ClientError as exc:
             _ignore(exc, "NotFoundException")
             return False
+
+    def _on_key(self, method: str, key_id: str, **kwargs: Any) -> bool:
+        """Update or delete one key; False when the key does not exist (any more).
+
+        The key functions may change only keys tagged with this API (``aws:ResourceTag``), and IAM
+        evaluates that condition before API Gateway looks the key up: a key that no longer exists
+        answers AccessDenied, not NotFound. A re-run after a crash meets such keys, so AccessDenied on a
+        key that is gone counts as NotFound; on a key that exists it is raised.
+        """
+        try:
+            self._ag(method, apiKey=key_id, **kwargs)
+            return True
+        except ClientError as exc:
+            if error_code(exc) in ACCESS_DENIED and not self._key_exists(key_id):
+                return False
+            _ignore(exc, "NotFoundException")
+            return False
+
+    def _set_enabled(self, key_id: str, enabled: bool) -> bool:
+        return self._on_key(
+            "update_api_key",
+            key_id,
+            patchOperations=[{"op": "replace", "path": "/enabled", "value": str(enabled).lower()}],
+        )
 
     def _delete_key(self, key_id: str, *, disable_first: bool = False) -> None:
         """Take a key out of service: (disable ->) detach from every plan -> delete. Idempotent."""
         if disable_first and not self._set_enabled(key_id, False):
             return
         self._detach_all(key_id)
-        try:
-            self._ag("delete_api_key", apiKey=key_id)
-        except ClientError as exc:
-            _ignore(exc, "NotFoundException")
+        self._on_key("delete_api_key", key_id)
         log.info("deleted API key %s", key_id)
 
     def _create_key(self, consumer: str, *, enabled: bool) -> tuple[ApiKeyInfo, str]:
@@ -972,6 +1000,19 @@ class KeyOps:
             return True
         return False
 
+    def converge_consumer(
+        self, spec: ConsumerSpec, inventory: Inventory, *, rotation_lambda_arn: str, rotation_days: int
+    ) -> tuple[str, bool]:
+        """Converge one declared consumer (key, plans, secret, rotation); return (outcome, rotation set)."""
+        previous_info = inventory.secrets.get(spec.name)
+        outcome, _ = self.ensure(
+            spec.name, spec.tier, enabled=spec.enabled, reissue_revoked=False, inventory=inventory
+        )
+        if outcome == REVOKED:
+            return outcome, False
+        info = None if previous_info is None or previous_info.deleted else previous_info
+        return outcome, self.configure_rotation(spec.name, info, rotation_lambda_arn, rotation_days)
+
     def converge(
         self,
         consumers: Sequence[ConsumerSpec],
@@ -982,24 +1023,31 @@ class KeyOps:
     ) -> dict[str, int]:
         """The provisioner: make the API's consumers exactly ``consumers``; return counts only."""
         inventory = self.inventory()
-        counts = {"consumers": len(consumers), CREATED: 0, UPDATED: 0, UNCHANGED: 0, REVOKED: 0, "removed": 0}
-        counts["rotationConfigured"] = 0
+        counts = new_counts(len(consumers))
         for spec in consumers:
-            previous_info = inventory.secrets.get(spec.name)
-            outcome, _ = self.ensure(
-                spec.name, spec.tier, enabled=spec.enabled, reissue_revoked=False, inventory=inventory
+            outcome, configured = self.converge_consumer(
+                spec, inventory, rotation_lambda_arn=rotation_lambda_arn, rotation_days=rotation_days
             )
             counts[outcome] += 1
-            if outcome == REVOKED:
-                continue
-            info = None if previous_info is None or previous_info.deleted else previous_info
-            if self.configure_rotation(spec.name, info, rotation_lambda_arn, rotation_days):
-                counts["rotationConfigured"] += 1
+            counts["rotationConfigured"] += int(configured)
         keep = {spec.name for spec in consumers}
         for name in sorted(set(removed) - keep):
             if self.remove(name, inventory):
                 counts["removed"] += 1
         return counts
+
+
+def new_counts(consumers: int) -> dict[str, int]:
+    """The counters the provisioner reports (counts only, never names or values)."""
+    return {
+        "consumers": consumers,
+        CREATED: 0,
+        UPDATED: 0,
+        UNCHANGED: 0,
+        REVOKED: 0,
+        "removed": 0,
+        "rotationConfigured": 0,
+    }
 
 
 def rotation_step(

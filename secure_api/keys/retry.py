@@ -9,6 +9,7 @@ The clock and the sleep are injectable so tests and benchmarks can run the limit
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -59,9 +60,16 @@ class RateLimiter:
         self._sleep = sleep
         self._tokens = rate.burst
         self._last = clock()
+        # Workers of one provisioner slice share the bucket; the lock is held while sleeping so that
+        # tokens are handed out one at a time, in order.
+        self._lock = threading.Lock()
 
     def acquire(self) -> float:
-        """Take one token, sleeping as needed; return the seconds slept."""
+        """Take one token, sleeping as needed; return the seconds slept. Thread-safe."""
+        with self._lock:
+            return self._acquire()
+
+    def _acquire(self) -> float:
         now = self._clock()
         self._tokens = min(self.rate.burst, self._tokens + (now - self._last) * self.rate.per_second)
         self._last = now
@@ -102,19 +110,22 @@ class AwsCaller:
     calls: dict[str, int] = field(default_factory=dict)
     slept: float = 0.0
     _limiters: dict[tuple[str, str], RateLimiter] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def _limiter(self, service: str, operation: str) -> RateLimiter | None:
         key = (service, operation) if (service, operation) in self.rates else (service, "*")
         rate = self.rates.get(key)
         if rate is None:
             return None
-        limiter = self._limiters.get(key)
-        if limiter is None:
-            limiter = self._limiters[key] = RateLimiter(rate, clock=self.clock, sleep=self._sleep)
+        with self._lock:
+            limiter = self._limiters.get(key)
+            if limiter is None:
+                limiter = self._limiters[key] = RateLimiter(rate, clock=self.clock, sleep=self._sleep)
         return limiter
 
     def _sleep(self, seconds: float) -> None:
-        self.slept += seconds
+        with self._lock:
+            self.slept += seconds
         self.sleep(seconds)
 
     def call(self, client: Any, method: str, **kwargs: Any) -> Any:
@@ -125,7 +136,8 @@ class AwsCaller:
         for attempt in range(1, self.max_attempts + 1):
             if limiter is not None:
                 limiter.acquire()
-            self.calls[operation] = self.calls.get(operation, 0) + 1
+            with self._lock:
+                self.calls[operation] = self.calls.get(operation, 0) + 1
             try:
                 return getattr(client, method)(**kwargs)
             except ClientError as exc:

@@ -79,3 +79,62 @@ def test_scheduled_expire(world: World, handler: Any, monkeypatch: pytest.Monkey
     assert previous not in world.keys("a")
     monkeypatch.setenv("REST_API_ID", world.api_id)
     assert handler.handler({"action": "expire"}, None)["expired"] == 0
+
+
+class TagScopedApiGateway:
+    """API Gateway as IAM scopes the key functions: PATCH/DELETE of a key not tagged with this API, or of
+    a key that no longer exists, answers AccessDenied (IAM evaluates aws:ResourceTag before the lookup)."""
+
+    def __init__(self, client: Any, rest_api_id: str) -> None:
+        self._client = client
+        self._api = rest_api_id
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def _guard(self, key_id: str) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            tags = self._client.get_api_key(apiKey=key_id).get("tags") or {}
+        except ClientError:
+            tags = {}
+        if tags.get("secure-api:api") != self._api:
+            raise ClientError(
+                {"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, "UpdateApiKey"
+            )
+
+    def update_api_key(self, **kwargs: Any) -> Any:
+        self._guard(kwargs["apiKey"])
+        return self._client.update_api_key(**kwargs)
+
+    def delete_api_key(self, **kwargs: Any) -> Any:
+        self._guard(kwargs["apiKey"])
+        return self._client.delete_api_key(**kwargs)
+
+
+def test_expiry_converges_when_the_previous_key_is_already_gone(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that deleted the previous key and died before clearing the record: the next run meets
+    AccessDenied (not NotFound) for the gone key under the tag-scoped policy, and still converges."""
+    world.ops().create("a", "gold")
+    world.ops().rotate("a", grace_hours=0)
+    previous = world.record("a")["previousApiKeyId"]
+    world.ag.delete_usage_plan_key(usagePlanId=world.plans["gold"], keyId=previous)
+    world.ag.delete_api_key(apiKey=previous)
+    scoped = ops.Clients(TagScopedApiGateway(world.ag, world.api_id), world.sm)
+    monkeypatch.setattr(ops, "make_clients", lambda **_kw: scoped)
+    handler = load_handler("key_rotation")
+    result = handler.handler({"action": "expire", "restApiId": world.api_id}, None)
+    assert result["expired"] == 1
+    assert world.record("a")["previousApiKeyId"] is None
+    assert_converged(world, "a", "gold", allow_previous=False)
+
+
+def test_fails_to_touch_a_key_of_another_api(world: World) -> None:
+    other = world.ag.create_api_key(name="x", enabled=True, tags={"secure-api:api": "otherapi"})["id"]
+    key_ops = world.ops(ops.Clients(TagScopedApiGateway(world.ag, world.api_id), world.sm))
+    with pytest.raises(Exception, match="AccessDenied"):
+        key_ops._set_enabled(other, False)
+    assert world.ag.get_api_key(apiKey=other)["enabled"] is True

@@ -224,3 +224,145 @@ def test_fails_method_throttle_for_a_route_never_added() -> None:
     api.add_route("GET", "/x", inline_function(stack), auth="iam")
     with pytest.raises(Exception, match=r"UsageTier\('g'\).method_throttles: got 'GET /nope'"):
         app.synth()
+
+
+# --------------------------------------------------------------------------------------------------
+# least privilege of the key functions, their alarms, the provisioner's async completion
+# --------------------------------------------------------------------------------------------------
+
+
+def _key_policy(template: Template, name: str) -> list[dict[str, object]]:
+    policies = resources(template, "AWS::IAM::ManagedPolicy")
+    document = next(p for k, p in policies.items() if name in k)["Properties"]["PolicyDocument"]
+    return list(document["Statement"])
+
+
+def _listed(value: object) -> list[object]:
+    return value if isinstance(value, list) else [value]
+
+
+def _api_ref(template: Template) -> dict[str, str]:
+    (api_id,) = resources(template, "AWS::ApiGateway::RestApi")
+    return {"Ref": api_id}
+
+
+@pytest.mark.parametrize("function", ["KeyRotation", "KeyProvisionerFunction"])
+def test_key_functions_change_only_this_apis_keys_and_plans(
+    tiered: tuple[cdk.Stack, SecureRestApi, Template], function: str
+) -> None:
+    _, _, template = tiered
+    api_ref = _api_ref(template)
+    plan_ids = set(resources(template, "AWS::ApiGateway::UsagePlan"))
+    for statement in _key_policy(template, function):
+        actions = [str(a) for a in _listed(statement["Action"])]
+        gateway = [a for a in actions if a.startswith("apigateway:")]
+        if not gateway:
+            continue
+        text = json.dumps(statement["Resource"])
+        conditions = statement.get("Condition") or {}
+        writes = [a for a in gateway if a != "apigateway:GET"]
+        assert "/tags/*" not in text, "tagging any API Gateway resource"
+        if writes and "/apikeys" in text:
+            if "apigateway:POST" in writes or "apigateway:PUT" in writes:
+                # Creation (and tagging on creation) only with this API's tag and our two tag keys.
+                assert conditions["StringEquals"] == {"aws:RequestTag/secure-api:api": api_ref}, statement
+                assert conditions["ForAllValues:StringEquals"] == {
+                    "aws:TagKeys": ["secure-api:api", "secure-api:consumer"]
+                }
+            else:
+                assert conditions == {"StringEquals": {"aws:ResourceTag/secure-api:api": api_ref}}, statement
+        if "apigateway:PUT" in writes:
+            assert "%2Fapikeys%2F*" in text, "PUT only on the tags of API keys"
+        if "/usageplans" in text and writes:
+            # Writes to usage plans name this API's plans (no wildcard plan id, no other plan).
+            assert all(any(p in json.dumps(r) for p in plan_ids) for r in _listed(statement["Resource"]))
+            assert set(writes) <= {"apigateway:POST", "apigateway:DELETE"}
+    reads = [s for s in _key_policy(template, function) if _listed(s["Action"]) == ["apigateway:GET"]]
+    assert len(reads) == 1 and "Condition" not in reads[0]
+
+
+def test_key_functions_ack_says_what_stays_broad() -> None:
+    from secure_api.compliance import ACKNOWLEDGEMENTS
+
+    assert "key-operations-wildcards" not in ACKNOWLEDGEMENTS
+    for name in ("key-functions-read-keys", "key-functions-tag-new-keys"):
+        assert "Still broad" in ACKNOWLEDGEMENTS[name].reason
+
+
+def _every_alarm_text(template: Template) -> str:
+    return json.dumps(resources(template, "AWS::CloudWatch::Alarm"))
+
+
+@pytest.fixture(scope="module")
+def full() -> Template:
+    _, stack = new_stack()
+    api = SecureRestApi(
+        stack,
+        "Api",
+        auth=BearerAuth(issuer="https://id.example.com/", audience=["orders"]),
+        usage_tiers=TIERS,
+        consumers=CONSUMERS,
+    )
+    api.add_route("GET", "/orders/{id}", inline_function(stack))
+    return Template.from_stack(stack)
+
+
+def test_every_function_the_library_deploys_has_an_alarm(full: Template) -> None:
+    """Authorizer, key guard, key rotation/expiry, provisioner and CDK's provider framework functions."""
+    alarms = _every_alarm_text(full)
+    functions = [k for k in resources(full, "AWS::Lambda::Function") if not k.startswith("Backend")]
+    assert len(functions) >= 7
+    missing = [k for k in functions if f'"Ref": "{k}"' not in alarms]
+    assert missing == []
+    (topic,) = resources(full, "AWS::SNS::Topic")
+    for alarm_id in ("KeyRotationErrorsAlarm", "KeyProvisionerErrorsAlarm", "KeyProviderErrorsAlarm"):
+        alarm = next(a for k, a in resources(full, "AWS::CloudWatch::Alarm").items() if alarm_id in k)
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic}]
+
+
+def test_acknowledgement_reasons_name_their_function(full: Template) -> None:
+    functions = resources(full, "AWS::Lambda::Function")
+    rotation = next(f for k, f in functions.items() if "KeyRotation" in k)
+    provisioner = next(f for k, f in functions.items() if "KeyProvisionerFunction" in k)
+    alarms = set(resources(full, "AWS::CloudWatch::Alarm"))
+
+    def skips(function: dict[str, object]) -> list[str]:
+        metadata = function.get("Metadata") or {}
+        assert isinstance(metadata, dict)
+        return [s["comment"] for s in metadata["checkov"]["skip"] if s["id"] == "CKV_AWS_116"]
+
+    (rotation_reason,) = skips(rotation)
+    (provisioner_reason,) = skips(provisioner)
+    assert "rotation" in rotation_reason and "API Gateway" not in rotation_reason
+    assert "provisioner" in provisioner_reason and "API Gateway" not in provisioner_reason
+    for reason, alarm in (
+        (rotation_reason, "KeyRotationErrorsAlarm"),
+        (provisioner_reason, "KeyProvisionerErrorsAlarm"),
+    ):
+        assert alarm in reason and any(alarm in a for a in alarms)
+
+
+def test_provisioner_completes_asynchronously_within_cloudformations_hour(full: Template) -> None:
+    functions = resources(full, "AWS::Lambda::Function")
+    provisioner = next(f for k, f in functions.items() if "KeyProvisionerFunction" in k)["Properties"]
+    work = int(provisioner["Environment"]["Variables"]["WORK_SECONDS"])
+    assert provisioner["Timeout"] <= 600 and work <= provisioner["Timeout"] / 2
+    assert provisioner["Handler"] == "handler.handler"
+    (machine,) = resources(full, "AWS::StepFunctions::StateMachine").values()
+    definition = json.dumps(machine["Properties"]["DefinitionString"])
+    interval = int(re.search(r'IntervalSeconds\\\\?":\s*(\d+)', definition).group(1))  # type: ignore[union-attr]
+    attempts = int(re.search(r'MaxAttempts\\\\?":\s*(\d+)', definition).group(1))  # type: ignore[union-attr]
+    assert 0 < interval * attempts <= 3600
+    assert any("framework-isComplete" in k or "frameworkisComplete" in k for k in functions)
+
+
+def test_many_consumers_are_packed_for_the_waiter() -> None:
+    from secure_api.keys.provision import decode_consumers
+
+    many = [Consumer(f"partner-{i:05d}", tier="gold" if i % 2 else "silver") for i in range(10_000)]
+    stack, _ = _tiered_stack(many)
+    props = next(iter(resources(Template.from_stack(stack), "Custom::SecureApiKeys").values()))["Properties"]
+    assert "Consumers" not in props
+    assert len(props["ConsumersGzip"]) < 100 * 1024
+    decoded = decode_consumers(props["ConsumersGzip"])
+    assert decoded[0] == ["partner-00000", "silver", "true"] and len(decoded) == 10_000
