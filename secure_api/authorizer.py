@@ -181,6 +181,7 @@ class BearerAuthorizer:
         *,
         key: kms.IKey,
         retention: logs.RetentionDays,
+        token_authorizer: bool = True,
     ) -> None:
         registry_key = (Stack.of(scope).node.path, auth)
         shared = _FUNCTIONS.get(registry_key)
@@ -204,14 +205,17 @@ class BearerAuthorizer:
         self.secure_function = shared.function
         self.function = shared.function.function
         self._route_scopes = shared.route_scopes
-        self.authorizer = apigw.TokenAuthorizer(
-            scope,
-            "Authorizer",
-            handler=self.function,
-            identity_source=apigw.IdentitySource.header("Authorization"),
-            validation_regex=defaults.BEARER_TOKEN_REGEX,
-            results_cache_ttl=auth.cache_ttl,
-        )
+        # A body-defined API (SecureRestApi.from_openapi) declares its authorizer in the body instead.
+        self.authorizer: apigw.TokenAuthorizer | None = None
+        if token_authorizer:
+            self.authorizer = apigw.TokenAuthorizer(
+                scope,
+                "Authorizer",
+                handler=self.function,
+                identity_source=apigw.IdentitySource.header("Authorization"),
+                validation_regex=defaults.BEARER_TOKEN_REGEX,
+                results_cache_ttl=auth.cache_ttl,
+            )
 
     def add_route_scopes(self, route_key: str, scopes: tuple[str, ...]) -> None:
         """Record the scopes a route requires (rendered into ``ROUTE_SCOPES``)."""
