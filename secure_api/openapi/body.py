@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jsii
-from aws_cdk import App, ArnFormat, Aspects, Fn, IAspect, Stack
+from aws_cdk import App, ArnFormat, Aspects, Fn, IAspect, Stack, Token
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -113,6 +113,7 @@ class OpenApiBody:
                 ),
             )
             compliance.acknowledge(bearer.function.node.find_child(permission_id), "permission-source-arn-join")
+        compliance.acknowledge(api.rest_api, "openapi-body-validator")
         Aspects.of(api).add(_Render(self))
 
     def add_route(
@@ -222,8 +223,7 @@ class OpenApiBody:
         """Put the rendered body into the template (inline or as an included S3 asset)."""
         document = self.render(api)
         self.document = document
-        stack = Stack.of(api)
-        resolved = stack.resolve(document)
+        resolved = _resolve(Stack.of(api), document, {})
         text = json.dumps(resolved, separators=(",", ":"), sort_keys=True)
         size = len(text.encode())
         if size > defaults.OPENAPI_MAX_DEFINITION_BYTES:
@@ -256,6 +256,25 @@ class OpenApiBody:
                 "bytes": size,
             },
         )
+
+
+def _resolve(stack: Stack, value: Any, cache: dict[str, Any]) -> Any:
+    """``stack.resolve`` leaf by leaf: a body is mostly plain data with a few distinct tokens, and
+    resolving it whole would marshal megabytes through jsii."""
+    if isinstance(value, str):
+        # CDK encodes string tokens as "${Token[...]}": a cheap test first, jsii only for candidates.
+        if "${Token[" not in value or not Token.is_unresolved(value):
+            return value
+        if value not in cache:
+            cache[value] = stack.resolve(value)
+        return cache[value]
+    if isinstance(value, Mapping):
+        return {k: _resolve(stack, v, cache) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_resolve(stack, v, cache) for v in value]
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    return stack.resolve(value)
 
 
 @jsii.implements(IAspect)
