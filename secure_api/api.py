@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -239,6 +240,10 @@ class SecureRestApi(Construct):
         """
         from secure_api.openapi.body import prepare
 
+        allowed = set(inspect.signature(cls.__init__).parameters) - {"self", "scope", "id_", "_openapi"}
+        unknown = sorted(set(options) - allowed)
+        if unknown:
+            raise TypeError(f"from_openapi() got unexpected keyword arguments {unknown}")
         body, _, operations, throttled = prepare(
             document, integrations=integrations, throttles=throttles, options=options
         )

@@ -31,7 +31,7 @@ from secure_api import compliance, defaults
 from secure_api.cors import CorsPolicy
 from secure_api.errors import SecureApiConfigError
 from secure_api.openapi.document import Document, Operation, Parameter, load, parse
-from secure_api.openapi.parameters import required_parameters
+from secure_api.openapi.parameters import required_parameters, route_parameter_names
 from secure_api.openapi.render import BodyRoute, Preflight, render
 from secure_api.openapi.schema import to_draft4
 from secure_api.openapi.security import RouteSecurity, route_security
@@ -145,8 +145,10 @@ class OpenApiBody:
         params = required_parameters(required_params, route, field="add_route.required_parameters")
         extra = []
         for key in params:
-            _, location, name = key.split(".", 2)
+            _, _, location, name = key.split(".", 3)
             extra.append(Parameter(location, name, True))
+        declared = {p.name for p in (*parameters, *extra) if p.location == "path"}
+        extra += [Parameter("path", n, True) for n in route_parameter_names(route) if n not in declared]
         if extra:
             known = {(p.location, p.name) for p in extra}
             parameters = (*(p for p in parameters if (p.location, p.name) not in known), *extra)
