@@ -128,7 +128,7 @@ class SecureRestApi(Construct):
             ),
         )
         # A document-defined API (from_openapi) carries its routes in the REST API's OpenAPI body.
-        self.rest_api: apigw.RestApi | apigw.SpecRestApi = (
+        self.rest_api: apigw.RestApiBase = (
             apigw.RestApi(self, "Api", **rest_api_props)
             if _openapi is None
             else _openapi.create_rest_api(self, "Api", **rest_api_props)
@@ -144,7 +144,7 @@ class SecureRestApi(Construct):
             self.rest_api.add_request_validator(
                 "RequestValidator", validate_request_body=True, validate_request_parameters=True
             )
-            if _openapi is None
+            if isinstance(self.rest_api, apigw.RestApi)
             else None
         )
 
@@ -160,7 +160,7 @@ class SecureRestApi(Construct):
         else:
             self._warn("auth", "no BearerAuth: routes need auth='iam' or an explicit auth='none'")
 
-        if cors is not None and _openapi is None:
+        if cors is not None and isinstance(self.rest_api, apigw.RestApi):
             cors.add_gateway_responses(self.rest_api)
 
         self.url: str = self.rest_api.url
@@ -371,7 +371,11 @@ class SecureRestApi(Construct):
             schema = to_draft4(request_schema, "add_route.request_schema")
             name = route.method.title() + re.sub(r"[^A-Za-z0-9]", "", route.path.title()) + "Model"
             model = apigw.CfnModel(
-                self, name, rest_api_id=self.rest_api.rest_api_id, content_type="application/json", schema=schema
+                self,
+                name,
+                rest_api_id=self.rest_api.rest_api_id,
+                content_type="application/json",
+                schema=schema,
             )
             options["request_models"] = {
                 "application/json": apigw.Model.from_model_name(self, f"{name}Ref", model.ref)

@@ -133,8 +133,9 @@ KEY_SECRET_PREFIX = "secure-api"  # noqa: S105 (a name prefix, not a secret)
 KEY_PROVISIONER_TIMEOUT = Duration.minutes(14)
 KEY_ROTATION_TIMEOUT = Duration.minutes(5)
 
-# OpenAPI bodies (SecureRestApi.from_openapi): up to this size the body is inline in the template
-# (whose limit is 1 MB with everything else in it); above it, an S3 asset included with AWS::Include.
-OPENAPI_INLINE_MAX_BYTES = 300_000
+# OpenAPI bodies (SecureRestApi.from_openapi): up to this size (compact JSON) the body is inline in the
+# template, whose limit is 1 MB with everything else in it and which CDK writes indented (a body takes
+# about 1.7 times its compact size there); above it, an S3 asset included with AWS::Include.
+OPENAPI_INLINE_MAX_BYTES = 150_000
 # API Gateway imports definitions of at most 6 MB.
 OPENAPI_MAX_DEFINITION_BYTES = 6 * 1024 * 1024

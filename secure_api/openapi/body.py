@@ -112,7 +112,9 @@ class OpenApiBody:
                     resource_name="authorizers/*",
                 ),
             )
-            compliance.acknowledge(bearer.function.node.find_child(permission_id), "permission-source-arn-join")
+            compliance.acknowledge(
+                bearer.function.node.find_child(permission_id), "permission-source-arn-join"
+            )
         compliance.acknowledge(api.rest_api, "openapi-body-validator")
         Aspects.of(api).add(_Render(self))
 
@@ -153,7 +155,9 @@ class OpenApiBody:
             known = {(p.location, p.name) for p in extra}
             parameters = (*(p for p in parameters if (p.location, p.name) not in known), *extra)
         if request_schema is not None:
-            name = self.unique_model_name(route.method.title() + "".join(_pascal(p) for p in route.path.split("/")))
+            name = self.unique_model_name(
+                route.method.title() + "".join(_pascal(p) for p in route.path.split("/"))
+            )
             self.models[name] = to_draft4(request_schema, "add_route.request_schema", refs=_no_refs)
             models = {"application/json": name}
             body_required = True
@@ -183,13 +187,17 @@ class OpenApiBody:
         return name
 
     # -- integrations ----------------------------------------------------------------------------
-    def integration(self, api: SecureRestApi, integration: apigw.Integration | lambda_.IFunction) -> dict[str, Any]:
+    def integration(
+        self, api: SecureRestApi, integration: apigw.Integration | lambda_.IFunction
+    ) -> dict[str, Any]:
         """``x-amazon-apigateway-integration`` for a function (one permission per function per API,
         by ``SecureRestApi``'s own code) or an ``apigw.Integration``."""
         key = integration.node.addr if isinstance(integration, Construct) else f"id-{id(integration)}"
         cached = self._integrations.get(key)
         if cached is None:
-            bound = integration if isinstance(integration, apigw.Integration) else api._integration(integration)
+            bound = (
+                integration if isinstance(integration, apigw.Integration) else api._integration(integration)
+            )
             cached = self._integrations[key] = _integration_extension(bound.bind(self._scratch_method()))
         return cached
 
@@ -386,7 +394,9 @@ def _pascal(segment: str) -> str:
 def _no_refs(ref: str, location: str) -> str:
     # Inside an OpenAPI body, '#/...' would be read against the document, not the schema.
     raise SecureApiConfigError(
-        f"{location}.$ref", ref, "a schema without $ref on a document-defined API (declare shared schemas in the document)"
+        f"{location}.$ref",
+        ref,
+        "a schema without $ref on a document-defined API (declare shared schemas in the document)",
     )
 
 
@@ -402,7 +412,9 @@ def prepare(
     offenders: list[str] = []
     doc = parse(load(document), offenders)
     if not isinstance(integrations, Mapping):
-        raise SecureApiConfigError("integrations", integrations, "a dict operationId -> function or Integration")
+        raise SecureApiConfigError(
+            "integrations", integrations, "a dict operationId -> function or Integration"
+        )
     by_id = {op.operation_id: op for op in doc.operations}
     for op_id, integration in integrations.items():
         if op_id not in by_id:
@@ -414,7 +426,9 @@ def prepare(
         elif not isinstance(integration, apigw.Integration) and not (
             hasattr(integration, "function_arn") and hasattr(integration, "add_permission")
         ):
-            offenders.append(f"integrations[{op_id!r}]: expected an aws_lambda.IFunction or an apigw.Integration")
+            offenders.append(
+                f"integrations[{op_id!r}]: expected an aws_lambda.IFunction or an apigw.Integration"
+            )
     has_bearer = options.get("auth") is not None
     cors = options.get("cors") is not None
     body = OpenApiBody(title=doc.title, version=doc.version)
@@ -438,10 +452,14 @@ def prepare(
         body._pending[op.route] = (op, models)
         secured.append((op, security))
     routes_throttled: dict[Route, Throttle] = {}
-    routes = {op.route.key: op.route for op in doc.operations} | {op.operation_id: op.route for op in doc.operations}
+    routes = {op.route.key: op.route for op in doc.operations} | {
+        op.operation_id: op.route for op in doc.operations
+    }
     for key, throttle in (throttles or {}).items():
         if key not in routes:
-            offenders.append(f"throttles[{key!r}]: neither a route key ('GET /path') nor an operationId of the document")
+            offenders.append(
+                f"throttles[{key!r}]: neither a route key ('GET /path') nor an operationId of the document"
+            )
         elif not isinstance(throttle, Throttle):
             offenders.append(f"throttles[{key!r}]: expected a Throttle")
         else:

@@ -43,12 +43,20 @@ def check_body(
         for n, v in body.get("x-amazon-apigateway-request-validators", {}).items()
         if v.get("validateRequestBody") is True and v.get("validateRequestParameters") is True
     }
+    context: dict[str, Any] = {
+        "authorizers": authorizers,
+        "iam": iam,
+        "keys": keys,
+        "validators": validators,
+        "public": public,
+        "key_exempt": key_exempt,
+        "tiers": tiers,
+    }
     for path, item in body.get("paths", {}).items():
         if "$ref" in item:
             problems.append(f"{path}: path item is a $ref")
         if "x-amazon-apigateway-any-method" in item:
-            _operation(problems, f"ANY {path}", item["x-amazon-apigateway-any-method"], authorizers, iam, keys,
-                       validators, public, key_exempt, tiers)  # fmt: skip
+            _operation(problems, f"ANY {path}", item["x-amazon-apigateway-any-method"], **context)
         for method in OPERATION_METHODS:
             op = item.get(method)
             if op is None:
@@ -59,7 +67,7 @@ def check_body(
                 if op.get("security") != [] or "x-amazon-apigateway-auth" in op:
                     problems.append(f"{key}: CORS preflight must answer without auth or key")
                 continue
-            _operation(problems, key, op, authorizers, iam, keys, validators, public, key_exempt, tiers)
+            _operation(problems, key, op, **context)
         if cors and "options" not in item:
             problems.append(f"OPTIONS {path}: no CORS preflight")
     return problems
@@ -79,6 +87,7 @@ def _operation(
     problems: list[str],
     key: str,
     op: Mapping[str, Any],
+    *,
     authorizers: set[str],
     iam: set[str],
     keys: set[str],

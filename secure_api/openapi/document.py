@@ -108,18 +108,26 @@ def parse(raw: dict[str, Any], offenders: list[str]) -> Document:
     """Read every operation; append one line per refused construct to ``offenders``."""
     version = raw.get("openapi")
     if not isinstance(version, str) or not version.startswith("3.0."):
-        raise SecureApiConfigError("document.openapi", version, "an OpenAPI 3.0.x document ('3.0.0' to '3.0.4')")
+        raise SecureApiConfigError(
+            "document.openapi", version, "an OpenAPI 3.0.x document ('3.0.0' to '3.0.4')"
+        )
     paths = raw.get("paths")
     if not isinstance(paths, Mapping):
         raise SecureApiConfigError("document.paths", paths, "an object of path items")
     for key in raw:
         if isinstance(key, str) and key.startswith(AWS_EXTENSION):
             offenders.append(f"{key}: refused (the library renders API Gateway's extensions itself)")
-    schemes = raw.get("components", {}).get("securitySchemes", {}) if isinstance(raw.get("components"), Mapping) else {}
+    schemes = (
+        raw.get("components", {}).get("securitySchemes", {})
+        if isinstance(raw.get("components"), Mapping)
+        else {}
+    )
     for name, scheme in (schemes or {}).items():
         for key in scheme if isinstance(scheme, Mapping) else ():
             if isinstance(key, str) and key.startswith(AWS_EXTENSION):
-                offenders.append(f"components.securitySchemes.{name}.{key}: refused (the library's authorizer is used)")
+                offenders.append(
+                    f"components.securitySchemes.{name}.{key}: refused (the library's authorizer is used)"
+                )
     global_security = raw.get("security")
     operations: list[Operation] = []
     seen_ids: dict[str, str] = {}
@@ -129,13 +137,17 @@ def parse(raw: dict[str, Any], offenders: list[str]) -> Document:
             offenders.append(f"{where}: expected a path item object")
             continue
         if "$ref" in item:
-            offenders.append(f"{where}.$ref: refused (write the path item in place: a reference could bring in operations unchecked)")
+            offenders.append(
+                f"{where}.$ref: refused (write the path item in place: a reference could bring in operations unchecked)"
+            )
             continue
         for key in item:
             if key in _PATH_ITEM_FIELDS or (key.startswith("x-") and not key.startswith(AWS_EXTENSION)):
                 continue
             if key.startswith(AWS_EXTENSION):
-                offenders.append(f"{where}.{key}: refused (operations are declared one method at a time; the library renders API Gateway's extensions)")
+                offenders.append(
+                    f"{where}.{key}: refused (operations are declared one method at a time; the library renders API Gateway's extensions)"
+                )
             elif key == "trace":
                 offenders.append(f"{where}.trace: refused (API Gateway has no TRACE method)")
             else:
@@ -151,7 +163,9 @@ def parse(raw: dict[str, Any], offenders: list[str]) -> Document:
                 continue
             for key in operation:
                 if isinstance(key, str) and key.startswith(AWS_EXTENSION):
-                    offenders.append(f"{op_where}.{key}: refused (the library renders auth, integration and validation itself)")
+                    offenders.append(
+                        f"{op_where}.{key}: refused (the library renders auth, integration and validation itself)"
+                    )
             op_id = operation.get("operationId")
             if not isinstance(op_id, str) or not op_id:
                 offenders.append(f"{op_where}: no operationId (integrations are keyed by operationId)")
@@ -166,14 +180,18 @@ def parse(raw: dict[str, Any], offenders: list[str]) -> Document:
                 offenders.append(str(error))
                 continue
             own = _parameters(raw, operation.get("parameters", []), op_where, offenders)
-            merged = {(p.location, p.name.lower() if p.location == "header" else p.name): p for p in (*shared, *own)}
+            merged = {
+                (p.location, p.name.lower() if p.location == "header" else p.name): p for p in (*shared, *own)
+            }
             security = operation.get("security", global_security)
             if security is not None and not _is_requirement_list(security):
                 offenders.append(f"{op_where}.security: expected a list of security requirement objects")
                 continue
             body, body_required = _request_body(raw, operation.get("requestBody"), op_where, offenders)
             responses = operation.get("responses", {})
-            codes = tuple(str(c) for c in responses if str(c).isdigit()) if isinstance(responses, Mapping) else ()
+            codes = (
+                tuple(str(c) for c in responses if str(c).isdigit()) if isinstance(responses, Mapping) else ()
+            )
             operations.append(
                 Operation(
                     route=route,
@@ -196,11 +214,13 @@ def resolve(raw: Mapping[str, Any], value: Any, where: str, offenders: list[str]
             return value
         ref = value["$ref"]
         if not isinstance(ref, str) or not ref.startswith("#/components/"):
-            offenders.append(f"{where}.$ref: {ref!r} refused (only references inside the document, '#/components/...')")
+            offenders.append(
+                f"{where}.$ref: {ref!r} refused (only references inside the document, '#/components/...')"
+            )
             return None
         target: Any = raw
-        for part in ref[2:].split("/"):
-            part = part.replace("~1", "/").replace("~0", "~")
+        for token in ref[2:].split("/"):
+            part = token.replace("~1", "/").replace("~0", "~")
             target = target.get(part) if isinstance(target, Mapping) else None
         if target is None:
             offenders.append(f"{where}.$ref: {ref!r} does not exist in the document")
@@ -213,7 +233,10 @@ def resolve(raw: Mapping[str, Any], value: Any, where: str, offenders: list[str]
 def _is_requirement_list(value: Any) -> bool:
     return isinstance(value, list) and all(
         isinstance(req, Mapping)
-        and all(isinstance(k, str) and isinstance(v, list) and all(isinstance(s, str) for s in v) for k, v in req.items())
+        and all(
+            isinstance(k, str) and isinstance(v, list) and all(isinstance(s, str) for s in v)
+            for k, v in req.items()
+        )
         for req in value
     )
 
@@ -238,7 +261,11 @@ def _parameters(raw: Mapping[str, Any], values: Any, where: str, offenders: list
         if location not in OPENAPI_LOCATIONS:
             offenders.append(f"{where}.parameters[{i}].in: {location!r} is not path, query, header or cookie")
             continue
-        out.append(Parameter(OPENAPI_LOCATIONS[location], param["name"], bool(param.get("required", location == "path"))))
+        out.append(
+            Parameter(
+                OPENAPI_LOCATIONS[location], param["name"], bool(param.get("required", location == "path"))
+            )
+        )
     return out
 
 
@@ -255,7 +282,8 @@ def _request_body(
         offenders.append(f"{where}.requestBody.content: expected an object of media types")
         return {}, False
     schemas = {
-        str(ct): media.get("schema", {}) if isinstance(media, Mapping) else {} for ct, media in content.items()
+        str(ct): media.get("schema", {}) if isinstance(media, Mapping) else {}
+        for ct, media in content.items()
     }
     return schemas, bool(body.get("required", False))
 

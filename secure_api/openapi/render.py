@@ -62,7 +62,9 @@ def render(
     paths: dict[str, dict[str, Any]] = {}
     for route in sorted(routes, key=lambda r: (r.route.path, r.route.method)):
         item = paths.setdefault(route.route.path, {})
-        method = "x-amazon-apigateway-any-method" if route.route.method == "ANY" else route.route.method.lower()
+        method = (
+            "x-amazon-apigateway-any-method" if route.route.method == "ANY" else route.route.method.lower()
+        )
         item[method] = _operation(route)
     if preflight is not None:
         for item in paths.values():
@@ -121,7 +123,9 @@ def _operation(route: BodyRoute) -> dict[str, Any]:
     if route.models:
         op["requestBody"] = {
             "required": route.body_required,
-            "content": {ct: {"schema": {"$ref": f"#/components/schemas/{m}"}} for ct, m in route.models.items()},
+            "content": {
+                ct: {"schema": {"$ref": f"#/components/schemas/{m}"}} for ct, m in route.models.items()
+            },
         }
     op["responses"] = {code: {"description": code} for code in route.responses} or {
         "200": {"description": "200"}
@@ -149,7 +153,9 @@ def _preflight(preflight: Preflight) -> dict[str, Any]:
         "responses": {
             "default": {
                 "statusCode": "204",
-                "responseParameters": {f"method.response.header.{h}": v for h, v in preflight.headers.items()},
+                "responseParameters": {
+                    f"method.response.header.{h}": v for h, v in preflight.headers.items()
+                },
             }
         },
     }

@@ -42,7 +42,11 @@ def scheme_kind(scheme: Any) -> str | None:
         return "bearer"
     if kind == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
         return "bearer"
-    if kind == "apiKey" and scheme.get("in") == "header" and str(scheme.get("name", "")).lower() == API_KEY_HEADER:
+    if (
+        kind == "apiKey"
+        and scheme.get("in") == "header"
+        and str(scheme.get("name", "")).lower() == API_KEY_HEADER
+    ):
         return "key"
     return None
 
@@ -66,7 +70,9 @@ def _why(scheme: Any) -> str:
             "'x-api-key' header"
         )
     if kind == "http":
-        return f"HTTP '{scheme.get('scheme')}' authentication: only 'bearer' is enforced (by the JWT authorizer)"
+        return (
+            f"HTTP '{scheme.get('scheme')}' authentication: only 'bearer' is enforced (by the JWT authorizer)"
+        )
     if kind == "mutualTLS":
         return "mutual TLS: configure it on the custom domain, not per operation"
     return f"a scheme of type {kind!r}"
@@ -81,7 +87,7 @@ def route_security(
     """The auth for one operation, or ``None`` (and a line in ``offenders``) when it cannot be enforced."""
     if requirement is None:
         return RouteSecurity("bearer")
-    if requirement == [] or requirement == [{}]:
+    if requirement in ([], [{}]):
         return RouteSecurity("none", api_key_required=False, public=True)
     postures = []
     for alternative in requirement:
@@ -103,7 +109,9 @@ def _alternative(
     alternative: dict[str, list[str]], schemes: Mapping[str, Any], where: str, offenders: list[str]
 ) -> RouteSecurity | None:
     if not alternative:
-        offenders.append(f"{where}.security: an empty requirement '{{}}' beside others (optional auth) refused")
+        offenders.append(
+            f"{where}.security: an empty requirement '{{}}' beside others (optional auth) refused"
+        )
         return None
     bearer = False
     key = False

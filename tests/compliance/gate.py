@@ -115,7 +115,11 @@ def openapi_bodies(template: dict[str, Any], outdir: Path) -> dict[str, dict[str
     """Logical id -> OpenAPI body of every REST API with one (an included S3 asset read from cdk.out)."""
     bodies = {}
     for logical_id, resource in template["Resources"].items():
-        body = resource.get("Properties", {}).get("Body") if resource["Type"] == "AWS::ApiGateway::RestApi" else None
+        body = (
+            resource.get("Properties", {}).get("Body")
+            if resource["Type"] == "AWS::ApiGateway::RestApi"
+            else None
+        )
         if body is None:
             continue
         include = body.get("Fn::Transform")

@@ -8,7 +8,15 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Annotations, Match, Template
 
-from secure_api import BearerAuth, Consumer, CorsPolicy, SecureApiConfigError, SecureRestApi, Throttle, UsageTier
+from secure_api import (
+    BearerAuth,
+    Consumer,
+    CorsPolicy,
+    SecureApiConfigError,
+    SecureRestApi,
+    Throttle,
+    UsageTier,
+)
 from secure_api.openapi.body import METADATA_KEY
 from secure_api.openapi.check import check_body
 from secure_api.openapi.document import load
@@ -39,7 +47,9 @@ def petstore() -> tuple[Template, SecureRestApi]:
     backend = inline_function(stack)
     other = inline_function(stack, "Other")
     document = load(PETSTORE)
-    document["paths"]["/health"] = {"get": {"operationId": "health", "security": [], "responses": {"200": {"description": "ok"}}}}
+    document["paths"]["/health"] = {
+        "get": {"operationId": "health", "security": [], "responses": {"200": {"description": "ok"}}}
+    }
     api = SecureRestApi.from_openapi(
         stack,
         "Pets",
@@ -48,7 +58,9 @@ def petstore() -> tuple[Template, SecureRestApi]:
         throttles={"createPets": Throttle(rate_limit=10, burst_limit=20)},
         auth=AUTH,
         cors=CorsPolicy(["https://app.example.com"]),
-        usage_tiers=[UsageTier("gold", method_throttles={"GET /pets": Throttle(rate_limit=5, burst_limit=10)})],
+        usage_tiers=[
+            UsageTier("gold", method_throttles={"GET /pets": Throttle(rate_limit=5, burst_limit=10)})
+        ],
         consumers=[Consumer("app", tier="gold")],
     )
     api.add_route(
@@ -115,7 +127,9 @@ def test_bodies_are_validated(petstore: tuple[Template, SecureRestApi]) -> None:
         "validateRequestParameters": True,
     }
     put = body["paths"]["/pets/{petId}"]["put"]
-    assert {"name": "X-Tenant", "in": "header", "required": True, "schema": {"type": "string"}} in put["parameters"]
+    assert {"name": "X-Tenant", "in": "header", "required": True, "schema": {"type": "string"}} in put[
+        "parameters"
+    ]
     assert models["PutPetsPetid"]["properties"]["note"] == {"type": ["string", "null"]}
 
 
@@ -127,12 +141,14 @@ def test_cors_preflights_and_gateway_responses_in_the_body(petstore: tuple[Templ
         assert item["options"]["x-amazon-apigateway-integration"]["type"] == "mock"
     responses = body["x-amazon-apigateway-gateway-responses"]
     assert "UNAUTHORIZED" in responses and "WAF_FILTERED" in responses
-    assert responses["UNAUTHORIZED"]["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == (
-        "'https://app.example.com'"
-    )
+    assert responses["UNAUTHORIZED"]["responseParameters"][
+        "gatewayresponse.header.Access-Control-Allow-Origin"
+    ] == ("'https://app.example.com'")
 
 
-def test_the_library_check_passes_and_catches_a_tampered_body(petstore: tuple[Template, SecureRestApi]) -> None:
+def test_the_library_check_passes_and_catches_a_tampered_body(
+    petstore: tuple[Template, SecureRestApi],
+) -> None:
     template, _ = petstore
     body, meta = body_of(template)
     assert check_body(body, public=meta["public"], key_exempt=meta["keyExempt"], tiers=True, cors=True) == []
@@ -140,7 +156,9 @@ def test_the_library_check_passes_and_catches_a_tampered_body(petstore: tuple[Te
     tampered["paths"]["/pets"]["get"]["security"] = []
     del tampered["paths"]["/pets"]["post"]["x-amazon-apigateway-request-validator"]
     tampered["paths"]["/pets/{petId}"]["options"]["security"] = [{BEARER_SCHEME: []}]
-    problems = check_body(tampered, public=meta["public"], key_exempt=meta["keyExempt"], tiers=True, cors=True)
+    problems = check_body(
+        tampered, public=meta["public"], key_exempt=meta["keyExempt"], tiers=True, cors=True
+    )
     assert any(p.startswith("GET /pets: neither the authorizer") for p in problems)
     assert any(p.startswith("GET /pets: no API key") for p in problems)
     assert any(p.startswith("POST /pets: not validated") for p in problems)
@@ -150,9 +168,12 @@ def test_the_library_check_passes_and_catches_a_tampered_body(petstore: tuple[Te
 def test_stage_and_usage_plan_throttles(petstore: tuple[Template, SecureRestApi]) -> None:
     template, _ = petstore
     settings = only(template, "AWS::ApiGateway::Stage")["Properties"]["MethodSettings"]
-    assert {"HttpMethod": "POST", "ResourcePath": "/~1pets", "ThrottlingRateLimit": 10, "ThrottlingBurstLimit": 20}.items() <= next(
-        s for s in settings if s["ResourcePath"] == "/~1pets"
-    ).items()
+    assert {
+        "HttpMethod": "POST",
+        "ResourcePath": "/~1pets",
+        "ThrottlingRateLimit": 10,
+        "ThrottlingBurstLimit": 20,
+    }.items() <= next(s for s in settings if s["ResourcePath"] == "/~1pets").items()
     plan = only(template, "AWS::ApiGateway::UsagePlan")["Properties"]
     assert plan["ApiStages"][0]["Throttle"]["/pets/GET"] == {"RateLimit": 5, "BurstLimit": 10}
 
@@ -167,7 +188,10 @@ def test_rest_api_imported_in_overwrite_mode(petstore: tuple[Template, SecureRes
 
 def test_authorizer_may_be_invoked_by_the_body_authorizer(petstore: tuple[Template, SecureRestApi]) -> None:
     template, _ = petstore
-    arns = [json.dumps(p["Properties"].get("SourceArn")) for p in resources(template, "AWS::Lambda::Permission").values()]
+    arns = [
+        json.dumps(p["Properties"].get("SourceArn"))
+        for p in resources(template, "AWS::Lambda::Permission").values()
+    ]
     assert any("/authorizers/*" in a for a in arns)
 
 
@@ -211,7 +235,9 @@ def imperative() -> Template:
     _, stack = new_stack()
     api = SecureRestApi(stack, "Api", auth=AUTH, **BARE)
     backend = inline_function(stack)
-    api.add_route("POST", "/orders", backend, request_schema=SCHEMA, required_parameters=["querystring.dryRun"])
+    api.add_route(
+        "POST", "/orders", backend, request_schema=SCHEMA, required_parameters=["querystring.dryRun"]
+    )
     api.add_route("GET", "/orders/{id}", backend, required_parameters=["path.id", "header.X-Tenant"])
     api.add_route("GET", "/orders", backend)
     return Template.from_stack(stack)
@@ -233,7 +259,9 @@ def test_add_route_request_schema_becomes_a_model(imperative: Template) -> None:
 def test_add_route_required_parameters(imperative: Template) -> None:
     gets = [m["Properties"] for m in resources(imperative, "AWS::ApiGateway::Method").values()
             if m["Properties"]["HttpMethod"] == "GET"]  # fmt: skip
-    assert {"method.request.path.id": True, "method.request.header.X-Tenant": True} in [g.get("RequestParameters") for g in gets]
+    assert {"method.request.path.id": True, "method.request.header.X-Tenant": True} in [
+        g.get("RequestParameters") for g in gets
+    ]
     assert all("RequestValidatorId" in g for g in gets)
 
 

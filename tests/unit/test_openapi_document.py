@@ -29,7 +29,10 @@ FN = _Function()
 BEARER = {"auth": object()}
 SCHEMES = {
     "oauth": {"type": "oauth2", "flows": {}},
-    "oidc": {"type": "openIdConnect", "openIdConnectUrl": "https://login.example.com/.well-known/openid-configuration"},
+    "oidc": {
+        "type": "openIdConnect",
+        "openIdConnectUrl": "https://login.example.com/.well-known/openid-configuration",
+    },
     "jwt": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
     "key": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
     "queryKey": {"type": "apiKey", "in": "query", "name": "api_key"},
@@ -51,9 +54,16 @@ def op(op_id: str, **extra: Any) -> dict[str, Any]:
     return {"operationId": op_id, "responses": {"200": {"description": "ok"}}, **extra}
 
 
-def offenders(document: dict[str, Any], integrations: dict[str, Any] | None = None, **options: Any) -> list[str]:
+def offenders(
+    document: dict[str, Any], integrations: dict[str, Any] | None = None, **options: Any
+) -> list[str]:
     """Every offender ``prepare`` lists (none: an empty list)."""
-    ids = [o["operationId"] for item in document["paths"].values() for o in item.values() if isinstance(o, dict) and "operationId" in o]
+    ids = [
+        o["operationId"]
+        for item in document["paths"].values()
+        for o in item.values()
+        if isinstance(o, dict) and "operationId" in o
+    ]
     try:
         prepare(document, integrations=integrations if integrations is not None else dict.fromkeys(ids, FN),
                 throttles=options.pop("throttles", None), options={**BEARER, **options})  # fmt: skip
@@ -93,7 +103,8 @@ def test_fails_on_other_openapi_versions(version: Any) -> None:
 
 
 def test_petstore_operations() -> None:
-    parsed = parse(load(PETSTORE), problems := [])
+    problems: list[str] = []
+    parsed = parse(load(PETSTORE), problems)
     assert problems == []
     assert [(o.route.key, o.operation_id) for o in parsed.operations] == [
         ("GET /pets", "listPets"),
@@ -110,7 +121,10 @@ def test_petstore_operations() -> None:
     [
         (None, RouteSecurity("bearer")),
         ([], RouteSecurity("none", api_key_required=False, public=True)),
-        ([{"oauth": ["orders:read", "orders:write"]}], RouteSecurity("bearer", ("orders:read", "orders:write"))),
+        (
+            [{"oauth": ["orders:read", "orders:write"]}],
+            RouteSecurity("bearer", ("orders:read", "orders:write")),
+        ),
         ([{"oidc": ["openid"]}], RouteSecurity("bearer", ("openid",))),
         ([{"jwt": []}], RouteSecurity("bearer")),
         ([{"oauth": ["a"], "key": []}], RouteSecurity("bearer", ("a",), True)),
@@ -189,7 +203,9 @@ def test_fails_on_bad_integrations_and_throttles() -> None:
 
     _, stack = new_stack()
     lambda_integration = apigw.LambdaIntegration(inline_function(stack))
-    assert any("pass the function itself" in o for o in offenders(document, {"a": lambda_integration, "b": FN}))
+    assert any(
+        "pass the function itself" in o for o in offenders(document, {"a": lambda_integration, "b": FN})
+    )
 
 
 def test_fails_on_missing_and_duplicate_operation_ids() -> None:
@@ -201,15 +217,28 @@ def test_fails_on_missing_and_duplicate_operation_ids() -> None:
 
 def test_fails_on_unconvertible_request_bodies_naming_the_schema() -> None:
     document = doc(
-        {"/a": {"post": op("a", requestBody={"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Bad"}}}})}},
+        {
+            "/a": {
+                "post": op(
+                    "a",
+                    requestBody={
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Bad"}}}
+                    },
+                )
+            }
+        },
     )
-    document["components"]["schemas"] = {"Bad": {"type": "object", "properties": {"v": {"if": {"type": "string"}}}}}
+    document["components"]["schemas"] = {
+        "Bad": {"type": "object", "properties": {"v": {"if": {"type": "string"}}}}
+    }
     found = offenders(document)
     assert len(found) == 1 and "components.schemas.Bad.properties.v.if" in found[0]
 
 
 def test_fails_on_sibling_variables_and_bad_paths() -> None:
-    document = doc({"/u/{id}": {"get": op("a")}, "/u/{name}/x": {"get": op("b")}, "/c/{a}...{b}": {"get": op("c")}})
+    document = doc(
+        {"/u/{id}": {"get": op("a")}, "/u/{name}/x": {"get": op("b")}, "/c/{a}...{b}": {"get": op("c")}}
+    )
     found = offenders(document)
     assert any("sibling variable segments ['{id}', '{name}']" in o for o in found)
     assert any("{a}...{b}" in o for o in found)
@@ -217,21 +246,38 @@ def test_fails_on_sibling_variables_and_bad_paths() -> None:
 
 # -- adversarial documents ----------------------------------------------------------------------------
 SMUGGLERS = {
-    "auth NONE on an operation": lambda d: d["paths"]["/a"]["get"].update({"x-amazon-apigateway-auth": {"type": "NONE"}}),
+    "auth NONE on an operation": lambda d: d["paths"]["/a"]["get"].update(
+        {"x-amazon-apigateway-auth": {"type": "NONE"}}
+    ),
     "own integration": lambda d: d["paths"]["/a"]["get"].update(
         {"x-amazon-apigateway-integration": {"type": "http_proxy", "uri": "https://evil.example.com"}}
     ),
-    "validator off": lambda d: d["paths"]["/a"]["get"].update({"x-amazon-apigateway-request-validator": "none"}),
-    "any-method": lambda d: d["paths"]["/a"].update({"x-amazon-apigateway-any-method": op("any", security=[])}),
+    "validator off": lambda d: d["paths"]["/a"]["get"].update(
+        {"x-amazon-apigateway-request-validator": "none"}
+    ),
+    "any-method": lambda d: d["paths"]["/a"].update(
+        {"x-amazon-apigateway-any-method": op("any", security=[])}
+    ),
     "path-level $ref": lambda d: d["paths"].update({"/b": {"$ref": "#/components/pathItems/Open"}}),
     "resource policy": lambda d: d.update({"x-amazon-apigateway-policy": {"Statement": []}}),
-    "endpoint configuration": lambda d: d.update({"x-amazon-apigateway-endpoint-configuration": {"disableExecuteApiEndpoint": False}}),
+    "endpoint configuration": lambda d: d.update(
+        {"x-amazon-apigateway-endpoint-configuration": {"disableExecuteApiEndpoint": False}}
+    ),
     "key source": lambda d: d.update({"x-amazon-apigateway-api-key-source": "AUTHORIZER"}),
     "gateway responses": lambda d: d.update({"x-amazon-apigateway-gateway-responses": {}}),
     "own authorizer": lambda d: d["components"]["securitySchemes"].update(
-        {"evil": {"type": "apiKey", "name": "Authorization", "in": "header", "x-amazon-apigateway-authorizer": {"type": "token"}}}
+        {
+            "evil": {
+                "type": "apiKey",
+                "name": "Authorization",
+                "in": "header",
+                "x-amazon-apigateway-authorizer": {"type": "token"},
+            }
+        }
     ),
-    "external parameter $ref": lambda d: d["paths"]["/a"]["get"].update({"parameters": [{"$ref": "https://evil.example.com/p.json"}]}),
+    "external parameter $ref": lambda d: d["paths"]["/a"]["get"].update(
+        {"parameters": [{"$ref": "https://evil.example.com/p.json"}]}
+    ),
     "trace method": lambda d: d["paths"]["/a"].update({"trace": op("t")}),
 }
 
@@ -252,5 +298,7 @@ def test_options_operation_refused_with_cors_and_secured_without() -> None:
     assert found == ["OPTIONS /a (preflight): an OPTIONS operation refused (CorsPolicy owns the preflight)"]
     # Without CORS an OPTIONS operation is an operation like any other: its requirement applies.
     document["paths"]["/a"]["options"] = op("preflight")
-    _, _, secured, _ = prepare(document, integrations={"preflight": FN, "a": FN}, throttles=None, options=BEARER)
+    _, _, secured, _ = prepare(
+        document, integrations={"preflight": FN, "a": FN}, throttles=None, options=BEARER
+    )
     assert [s.auth for _, s in secured] == ["bearer", "bearer"]

@@ -14,7 +14,13 @@ from secure_api.routes import Route
 
 def test_top_level_is_draft4_and_annotations_dropped() -> None:
     out = to_draft4(
-        {"type": "object", "description": "d", "example": {}, "x-internal": 1, "properties": {"a": {"type": "string", "readOnly": True}}},
+        {
+            "type": "object",
+            "description": "d",
+            "example": {},
+            "x-internal": 1,
+            "properties": {"a": {"type": "string", "readOnly": True}},
+        },
         "s",
     )
     assert out == {"$schema": DRAFT4, "type": "object", "properties": {"a": {"type": "string"}}}
@@ -24,9 +30,18 @@ def test_top_level_is_draft4_and_annotations_dropped() -> None:
     ("schema", "expected"),
     [
         ({"type": "string", "nullable": True}, {"type": ["string", "null"]}),
-        ({"type": "string", "enum": ["a"], "nullable": True}, {"type": ["string", "null"], "enum": ["a", None]}),
-        ({"$ref": "#/definitions/X", "nullable": True}, {"anyOf": [{"type": "null"}, {"$ref": "#/definitions/X"}]}),
-        ({"oneOf": [{"type": "string"}], "nullable": True}, {"anyOf": [{"type": "null"}, {"oneOf": [{"type": "string"}]}]}),
+        (
+            {"type": "string", "enum": ["a"], "nullable": True},
+            {"type": ["string", "null"], "enum": ["a", None]},
+        ),
+        (
+            {"$ref": "#/definitions/X", "nullable": True},
+            {"anyOf": [{"type": "null"}, {"$ref": "#/definitions/X"}]},
+        ),
+        (
+            {"oneOf": [{"type": "string"}], "nullable": True},
+            {"anyOf": [{"type": "null"}, {"oneOf": [{"type": "string"}]}]},
+        ),
         ({"type": "integer", "nullable": False}, {"type": "integer"}),
     ],
 )
@@ -73,7 +88,10 @@ def test_nested_schemas_are_converted() -> None:
     ("schema", "where"),
     [
         ({"if": {"type": "string"}, "then": {"minLength": 1}}, "s.if"),
-        ({"type": "object", "properties": {"a": {"contains": {"type": "string"}}}}, "s.properties.a.contains"),
+        (
+            {"type": "object", "properties": {"a": {"contains": {"type": "string"}}}},
+            "s.properties.a.contains",
+        ),
         ({"propertyNames": {"pattern": "^a"}}, "s.propertyNames"),
         ({"prefixItems": [{"type": "string"}]}, "s.prefixItems"),
         ({"unevaluatedProperties": False}, "s.unevaluatedProperties"),
@@ -104,7 +122,15 @@ def test_required_parameters() -> None:
 
 @pytest.mark.parametrize(
     "values",
-    [["query.limit"], ["querystring."], ["limit"], ["path.order"], ["header.a b"], "querystring.limit", ["header.A", "header.A"]],
+    [
+        ["query.limit"],
+        ["querystring."],
+        ["limit"],
+        ["path.order"],
+        ["header.a b"],
+        "querystring.limit",
+        ["header.A", "header.A"],
+    ],
 )
 def test_fails_on_bad_required_parameters(values: Any) -> None:
     with pytest.raises(SecureApiConfigError) as error:
