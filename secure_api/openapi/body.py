@@ -74,6 +74,7 @@ class OpenApiBody:
         self._scratch: tuple[apigw.RestApi, list[int]] | None = None
         self._api: SecureRestApi | None = None
         self._component_names: dict[str, str] = {}
+        self.foreign_functions: list[str] = []
 
     # -- building the API ------------------------------------------------------------------------
     def create_rest_api(self, scope: Construct, id_: str, *, api_key_source_type: apigw.ApiKeySourceType,
@@ -195,6 +196,8 @@ class OpenApiBody:
         key = integration.node.addr if isinstance(integration, Construct) else f"id-{id(integration)}"
         cached = self._integrations.get(key)
         if cached is None:
+            if isinstance(integration, Construct) and Stack.of(integration) is not Stack.of(api):
+                self.foreign_functions.append(integration.node.path)
             bound = (
                 integration if isinstance(integration, apigw.Integration) else api._integration(integration)
             )
@@ -247,6 +250,14 @@ class OpenApiBody:
             self.storage = "inline"
             cfn.body = document
         else:
+            if self.foreign_functions:
+                # An included file is not a template property: CDK cannot export what it references.
+                raise SecureApiConfigError(
+                    f"{api.node.path} integrations",
+                    self.foreign_functions,
+                    f"functions of the API's own stack (or imported ones) once the body exceeds "
+                    f"{defaults.OPENAPI_INLINE_MAX_BYTES} bytes and is stored in S3",
+                )
             self.storage = "s3"
             folder = Path(tempfile.mkdtemp(prefix="secure-api-openapi-"))
             (folder / "openapi.json").write_text(text)

@@ -279,3 +279,29 @@ def test_fails_on_bad_validation_arguments(kwargs: dict[str, Any], field: str) -
     with pytest.raises(SecureApiConfigError) as error:
         api.add_route("POST", "/orders/{id}", inline_function(stack), **kwargs)
     assert error.value.field == field
+
+
+def _cross_stack_app() -> Any:
+    import aws_cdk as cdk
+
+    from tests.cdk_context import app_context
+
+    app = cdk.App(context=app_context())
+    backend_stack = cdk.Stack(app, "Backend")
+    api_stack = cdk.Stack(app, "Front")
+    backend = inline_function(backend_stack)
+    SecureRestApi.from_openapi(api_stack, "Api", load(PETSTORE), integrations=dict.fromkeys(
+        ["listPets", "createPets", "showPetById"], backend), auth=AUTH, **BARE)  # fmt: skip
+    return app, api_stack
+
+
+def test_fails_on_functions_of_other_stacks_in_an_s3_body(monkeypatch: pytest.MonkeyPatch) -> None:
+    from secure_api import defaults
+
+    monkeypatch.setattr(defaults, "OPENAPI_INLINE_MAX_BYTES", 100)
+    app, _ = _cross_stack_app()
+    # Raised while the app synthesizes (the body's size is known then), through jsii: a RuntimeError.
+    with pytest.raises(
+        RuntimeError, match=r"Front/Api integrations: got \['Backend/Backend'\]; expected functions"
+    ):
+        app.synth()
