@@ -75,6 +75,7 @@ class OpenApiBody:
         self._api: SecureRestApi | None = None
         self._component_names: dict[str, str] = {}
         self.foreign_functions: list[str] = []
+        self._lambda_uris: set[str] = set()
 
     # -- building the API ------------------------------------------------------------------------
     def create_rest_api(self, scope: Construct, id_: str, *, api_key_source_type: apigw.ApiKeySourceType,
@@ -201,8 +202,32 @@ class OpenApiBody:
             bound = (
                 integration if isinstance(integration, apigw.Integration) else api._integration(integration)
             )
-            cached = self._integrations[key] = _integration_extension(bound.bind(self._scratch_method()))
+            config = bound.bind(self._scratch_method())
+            cached = self._integrations[key] = _integration_extension(config)
+            if isinstance(integration, apigw.LambdaIntegration) and config.uri:
+                self._lambda_permission(api, config.uri)
         return cached
+
+    def _lambda_permission(self, api: SecureRestApi, uri: str) -> None:
+        """The invoke permission of a function given as ``apigw.LambdaIntegration``, one per function.
+
+        LambdaIntegration grants per method, on the Method it binds to; a body has no Method, and the
+        function is only known through the integration's URI, from which the function's ARN is cut.
+        """
+        key = json.dumps(Stack.of(api).resolve(uri), sort_keys=True)
+        if key in self._lambda_uris:
+            return
+        self._lambda_uris.add(key)
+        function_arn = Fn.select(0, Fn.split("/invocations", Fn.select(1, Fn.split("/functions/", uri))))
+        permission = lambda_.CfnPermission(
+            api,
+            f"LambdaIntegrationPermission{len(self._lambda_uris)}",
+            action="lambda:InvokeFunction",
+            function_name=function_arn,
+            principal="apigateway.amazonaws.com",
+            source_arn=api.rest_api.arn_for_execute_api("*", "/*", "*"),
+        )
+        compliance.acknowledge(permission, "permission-source-arn-join")
 
     def _scratch_method(self) -> apigw.Method:
         # Integration.bind() needs a Method; a detached one in a throwaway app adds nothing to ours.
@@ -430,10 +455,6 @@ def prepare(
     for op_id, integration in integrations.items():
         if op_id not in by_id:
             offenders.append(f"integrations[{op_id!r}]: no operation of the document has this operationId")
-        elif isinstance(integration, apigw.LambdaIntegration):
-            offenders.append(
-                f"integrations[{op_id!r}]: pass the function itself (the library adds one permission per function)"
-            )
         elif not isinstance(integration, apigw.Integration) and not (
             hasattr(integration, "function_arn") and hasattr(integration, "add_permission")
         ):

@@ -305,3 +305,52 @@ def test_fails_on_functions_of_other_stacks_in_an_s3_body(monkeypatch: pytest.Mo
         RuntimeError, match=r"Front/Api integrations: got \['Backend/Backend'\]; expected functions"
     ):
         app.synth()
+
+
+def test_integrations_other_than_functions() -> None:
+    from aws_cdk import Duration
+    from aws_cdk import aws_apigateway as apigw
+
+    _, stack = new_stack()
+    backend = inline_function(stack)
+    http = apigw.HttpIntegration(
+        "https://backend.example.com/pets",
+        http_method="GET",
+        options=apigw.IntegrationOptions(
+            timeout=Duration.seconds(5), request_parameters={"integration.request.header.X-From": "'api'"}
+        ),
+    )
+    mock = apigw.MockIntegration(
+        request_templates={"application/json": '{"statusCode": 200}'},
+        integration_responses=[apigw.IntegrationResponse(status_code="200")],
+    )
+    other = inline_function(stack, "Other")
+    document = load(PETSTORE)
+    document["paths"]["/other"] = {
+        "get": {"operationId": "other", "responses": {}},
+        "put": {"operationId": "other2", "responses": {}},
+    }
+    integrations: dict[str, Any] = {
+        "listPets": http,
+        "createPets": mock,
+        "showPetById": backend,
+        "other": apigw.LambdaIntegration(other),
+        "other2": apigw.LambdaIntegration(other),
+    }
+    SecureRestApi.from_openapi(stack, "Api", document, integrations=integrations, auth=AUTH, **BARE)
+    template = Template.from_stack(stack)
+    permissions = [p["Properties"] for p in resources(template, "AWS::Lambda::Permission").values()]
+    # LambdaIntegration: one permission per function, cut from the integration's URI.
+    assert len([p for p in permissions if "Other" in json.dumps(p["FunctionName"])]) == 1
+    body, _ = body_of(template)
+    assert body["paths"]["/other"]["put"]["x-amazon-apigateway-integration"]["type"] == "aws_proxy"
+    assert body["paths"]["/pets"]["get"]["x-amazon-apigateway-integration"] == {
+        "type": "http_proxy",
+        "httpMethod": "GET",
+        "uri": "https://backend.example.com/pets",
+        "requestParameters": {"integration.request.header.X-From": "'api'"},
+        "timeoutInMillis": 5000,
+    }
+    post = body["paths"]["/pets"]["post"]["x-amazon-apigateway-integration"]
+    assert post["type"] == "mock" and post["responses"] == {"default": {"statusCode": "200"}}
+    assert body["paths"]["/pets/{petId}"]["get"]["x-amazon-apigateway-integration"]["type"] == "aws_proxy"
