@@ -51,15 +51,6 @@ def scheme_kind(scheme: Any) -> str | None:
     return None
 
 
-def unenforceable_schemes(schemes: Mapping[str, Any]) -> dict[str, str]:
-    """Scheme name -> why the library cannot enforce it."""
-    out = {}
-    for name, scheme in schemes.items():
-        if scheme_kind(scheme) is None:
-            out[name] = _why(scheme)
-    return out
-
-
 def _why(scheme: Any) -> str:
     if not isinstance(scheme, Mapping):
         return "not a security scheme object"
