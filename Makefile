@@ -50,6 +50,7 @@ bench: setup
 	$(BIN)/python bench/key_guard.py
 	$(BIN)/python bench/key_guard_accuracy.py
 	$(BIN)/python bench/monitoring_cost.py
+	$(BIN)/python bench/openapi_scale.py
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
-"""The example app: ``make synth`` (or ``npx cdk synth``) writes cdk.out/SecureApiExample.template.json."""
+"""The example app: ``make synth`` (or ``npx cdk synth``) writes cdk.out/SecureApiExample.template.json
+and, for the same API declared from an OpenAPI document, cdk.out/SecureApiOpenApiExample.template.json."""
 
 from __future__ import annotations
 
 import aws_cdk as cdk
 
+from example.openapi_stack import OpenApiExampleStack
 from example.stack import ExampleStack
 
 app = cdk.App()
 ExampleStack(app, "SecureApiExample", description="secure_api example: an orders REST API")
+OpenApiExampleStack(
+    app, "SecureApiOpenApiExample", description="secure_api example: the orders API from an OpenAPI document"
+)
 app.synth()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import inspect
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import jsii
 from aws_cdk import Annotations, ArnFormat, Aspects, IAspect, Names, Stack
@@ -31,6 +34,9 @@ from secure_api.routes import Route, RouteTree, check_route_arn_length
 from secure_api.stage_settings import StageMethodSettings
 from secure_api.throttling import Throttle
 from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, UsageTiers
+
+if TYPE_CHECKING:
+    from secure_api.openapi.body import OpenApiBody
 
 AUTH_MODES = ("bearer", "iam", "none")
 _DEFAULT_FIREWALL = Firewall()
@@ -66,6 +72,7 @@ class SecureRestApi(Construct):
         log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
         create_cloudwatch_role: bool = False,
         description: str | None = None,
+        _openapi: OpenApiBody | None = None,
     ) -> None:
         usage_tiers, consumers = check_api_options(
             stage_name=stage_name,
@@ -96,6 +103,7 @@ class SecureRestApi(Construct):
         self._stage_name = stage_name
         self._consumers = frozenset(c.name for c in consumers)
         self._functions_with_permission: set[str] = set()
+        self._openapi = _openapi
         self._routes = RouteTree()
         self._finalized = False
         Aspects.of(self).add(_Finalize(self))
@@ -106,9 +114,7 @@ class SecureRestApi(Construct):
         self.access_log_group = encrypted_log_group(
             self, "AccessLogs", key=self.logs_key, retention=log_retention
         )
-        self.rest_api = apigw.RestApi(
-            self,
-            "Api",
+        rest_api_props: dict[str, Any] = dict(
             # Unique per API: the stage's CloudWatch metrics are keyed by the API's name.
             rest_api_name=Names.unique_resource_name(self, max_length=128, separator="-"),
             description=description or f"secure_api REST API {self.node.path}",
@@ -135,26 +141,40 @@ class SecureRestApi(Construct):
                 access_log_format=access_log_format(),
             ),
         )
+        # A document-defined API (from_openapi) carries its routes in the REST API's OpenAPI body.
+        self.rest_api: apigw.RestApiBase = (
+            apigw.RestApi(self, "Api", **rest_api_props)
+            if _openapi is None
+            else _openapi.create_rest_api(self, "Api", **rest_api_props)
+        )
         if self.rest_api.latest_deployment is not None:
             self.rest_api.latest_deployment.add_to_logical_id({"accessPolicy": self._access.fingerprint()})
         self.stage: apigw.Stage = self.rest_api.deployment_stage
         self._method_settings = StageMethodSettings(self.stage)
         compliance.acknowledge(self.stage, "stage-cache-off", "stage-client-certificate")
-        self.request_validator = self.rest_api.add_request_validator(
-            "RequestValidator", validate_request_body=True, validate_request_parameters=True
+        # A body-defined API declares its validator, authorizer and gateway responses in the body: the
+        # body is imported in overwrite mode, which would delete them were they separate resources.
+        self.request_validator: apigw.RequestValidator | None = (
+            self.rest_api.add_request_validator(
+                "RequestValidator", validate_request_body=True, validate_request_parameters=True
+            )
+            if isinstance(self.rest_api, apigw.RestApi)
+            else None
         )
 
         self.authorizer: apigw.TokenAuthorizer | None = None
         self.authorizer_function: lambda_.IFunction | None = None
         self._bearer: BearerAuthorizer | None = None
         if auth is not None:
-            self._bearer = BearerAuthorizer(self, auth, key=self.logs_key, retention=log_retention)
+            self._bearer = BearerAuthorizer(
+                self, auth, key=self.logs_key, retention=log_retention, token_authorizer=_openapi is None
+            )
             self.authorizer = self._bearer.authorizer
             self.authorizer_function = self._bearer.function
         else:
             self._warn("auth", "no BearerAuth: routes need auth='iam' or an explicit auth='none'")
 
-        if cors is not None:
+        if cors is not None and isinstance(self.rest_api, apigw.RestApi):
             cors.add_gateway_responses(self.rest_api)
 
         self.url: str = self.rest_api.url
@@ -209,6 +229,51 @@ class SecureRestApi(Construct):
             )
         else:
             self._warn("monitoring", "monitoring=None: no alarms, dashboard or key guard")
+        if _openapi is not None:
+            _openapi.attach(self)
+
+    @classmethod
+    def from_openapi(
+        cls,
+        scope: Construct,
+        id_: str,
+        document: str | Path | Mapping[str, Any],
+        *,
+        integrations: Mapping[str, apigw.Integration | lambda_.IFunction],
+        throttles: Mapping[str, Throttle] | None = None,
+        **options: Any,
+    ) -> SecureRestApi:
+        """The same secure API, its routes read from an OpenAPI 3.0 document (a YAML/JSON path or a dict).
+
+        ``integrations`` maps each ``operationId`` to a Lambda function or an ``apigw.Integration``;
+        ``throttles`` maps route keys (``"GET /orders"``) or operationIds to stage throttles; ``options``
+        are exactly ``SecureRestApi``'s. Security requirements decide each operation's auth (see the
+        README); request bodies become draft-4 models and required parameters required request
+        parameters, all validated. Routes cost no CloudFormation resources: they live in the API's
+        OpenAPI body, and ``add_route`` on the returned API writes into it too. Everything the library
+        cannot secure is refused at once, listing every offender.
+        """
+        from secure_api.openapi.body import prepare
+
+        allowed = set(inspect.signature(cls.__init__).parameters) - {"self", "scope", "id_", "_openapi"}
+        unknown = sorted(set(options) - allowed)
+        if unknown:
+            raise TypeError(f"from_openapi() got unexpected keyword arguments {unknown}")
+        body, _, operations, throttled = prepare(
+            document, integrations=integrations, throttles=throttles, options=options
+        )
+        api = cls(scope, id_, _openapi=body, **options)
+        for operation, security in operations:
+            api.add_route(
+                operation.route.method,
+                operation.route.path,
+                integrations[operation.operation_id],
+                throttle=throttled.get(operation.route),
+                scopes=security.scopes,
+                auth=security.auth,
+                api_key_required=security.api_key_required,
+            )
+        return api
 
     def add_route(
         self,
@@ -220,13 +285,19 @@ class SecureRestApi(Construct):
         scopes: Sequence[str] = (),
         api_key_required: bool | None = None,
         auth: str = "bearer",
-    ) -> apigw.Method:
+        request_schema: Mapping[str, Any] | None = None,
+        required_parameters: Sequence[str] = (),
+    ) -> apigw.Method | None:
         """Add ``method`` on ``path`` (its resources are created as needed) and return the ``Method``.
 
         ``integration`` is any ``apigw.Integration`` or a Lambda function (a proxy integration with one
         invoke permission per function per API). ``throttle`` overrides the stage limits for this
         route; ``scopes`` are OAuth scopes the bearer token must hold; ``auth`` is ``"bearer"``,
         ``"iam"`` or ``"none"``; ``api_key_required`` defaults to True once usage tiers exist.
+        ``request_schema`` (a JSON schema; OpenAPI 3.0 spellings such as ``nullable`` are converted
+        to draft 4) validates JSON bodies; ``required_parameters`` (``"querystring.limit"``,
+        ``"header.X-Tenant"``, ``"path.id"``) must be present. On an API built by ``from_openapi``
+        the route is written into the OpenAPI body and ``None`` is returned (there is no Method).
         """
         route = Route.parse(method, path, field="add_route")
         if self._finalized:
@@ -255,11 +326,28 @@ class SecureRestApi(Construct):
         if auth == "bearer":
             check_route_arn_length(route, self._stage_name, field="add_route.path")
         self._routes.add(route, field="add_route")
+        if api_key_required is None:
+            api_key_required = self.usage_tiers is not None
+        if self._openapi is not None:
+            if auth == "bearer":
+                assert self._bearer is not None
+                self._bearer.add_route_scopes(route.key, scopes)
+            elif auth == "none":
+                self._warn(f"route {route.key}", "auth='none': anyone the resource policy admits can call it")
+            self._openapi.add_route(
+                self,
+                route,
+                integration,
+                auth=auth,
+                api_key_required=bool(api_key_required),
+                request_schema=request_schema,
+                required_params=required_parameters,
+            )
+            self._route_settings(route, throttle, None)
+            return None
         resource = self.rest_api.root.resource_for_path(route.path)
 
         acknowledgements: list[str] = []
-        if api_key_required is None:
-            api_key_required = self.usage_tiers is not None
         options: dict[str, Any] = {
             "api_key_required": bool(api_key_required),
             "request_validator": self.request_validator,
@@ -276,15 +364,45 @@ class SecureRestApi(Construct):
             options["authorization_type"] = apigw.AuthorizationType.NONE
             self._warn(f"route {route.key}", "auth='none': anyone the resource policy admits can call it")
 
+        options.update(self._request_validation(route, request_schema, required_parameters))
         method_ = resource.add_method(route.method, self._integration(integration), **options)
         compliance.acknowledge(method_, *acknowledgements)
         if self._cors is not None and resource.node.try_find_child("OPTIONS") is None:
             self._cors.add_preflight(resource)
+        self._route_settings(route, throttle, method_)
+        return method_
+
+    def _route_settings(self, route: Route, throttle: Throttle | None, method: apigw.Method | None) -> None:
         if throttle is not None:
             self._method_settings.throttle(route, throttle)
         if self.usage_tiers is not None:
-            self.usage_tiers.on_route(route, method_)
-        return method_
+            self.usage_tiers.on_route(route, method)
+
+    def _request_validation(
+        self, route: Route, request_schema: Mapping[str, Any] | None, required_parameters: Sequence[str]
+    ) -> dict[str, Any]:
+        """``add_method`` options for a route's request model and required parameters."""
+        from secure_api.openapi.parameters import required_parameters as parse_parameters
+        from secure_api.openapi.schema import to_draft4
+
+        options: dict[str, Any] = {}
+        params = parse_parameters(required_parameters, route, field="add_route.required_parameters")
+        if params:
+            options["request_parameters"] = params
+        if request_schema is not None:
+            schema = to_draft4(request_schema, "add_route.request_schema")
+            name = route.method.title() + re.sub(r"[^A-Za-z0-9]", "", route.path.title()) + "Model"
+            model = apigw.CfnModel(
+                self,
+                name,
+                rest_api_id=self.rest_api.rest_api_id,
+                content_type="application/json",
+                schema=schema,
+            )
+            options["request_models"] = {
+                "application/json": apigw.Model.from_model_name(self, f"{name}Ref", model.ref)
+            }
+        return options
 
     def grant_read_key(self, consumer: str, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` (the consumer application's role) read that consumer's key secret only.
@@ -396,7 +514,9 @@ class SecureRestApi(Construct):
         if self._finalized:
             return
         # Routes are recorded in the route tree whether they become methods or not (a definition body).
-        if not self.rest_api.methods and not len(self._routes):
+        # Methods added through the rest_api escape hatch count too.
+        methods = self.rest_api.methods if isinstance(self.rest_api, apigw.RestApi) else ()
+        if not methods and not len(self._routes):
             self._placeholder_route()
         self._finalized = True
         if self._bearer is not None:
@@ -426,6 +546,8 @@ class SecureRestApi(Construct):
         method_ = self.add_route(
             "ANY", "/", integration, auth="bearer" if self._bearer is not None else "iam"
         )
+        if method_ is None:
+            return
         cfn_method = method_.node.default_child
         assert isinstance(cfn_method, apigw.CfnMethod)
         cfn_method.method_responses = [apigw.CfnMethod.MethodResponseProperty(status_code="404")]

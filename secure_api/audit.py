@@ -190,7 +190,7 @@ def apply_audit(
     scope: Construct,
     audit: AuditTrail,
     *,
-    rest_api: apigw.RestApi,
+    rest_api: apigw.RestApiBase,
     topic: sns.ITopic,
     retention: logs.RetentionDays,
 ) -> tuple[cloudtrail.Trail | None, logs.ILogGroup | None]:

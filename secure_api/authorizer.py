@@ -201,6 +201,7 @@ class BearerAuthorizer:
         *,
         key: kms.IKey,
         retention: logs.RetentionDays,
+        token_authorizer: bool = True,
     ) -> None:
         self._code = bundling.DeferredCode("authorizer", architecture=lambda_.Architecture.ARM_64)
         self._route_scopes: dict[str, tuple[str, ...]] = {}
@@ -221,14 +222,17 @@ class BearerAuthorizer:
             acknowledgements=("sync-lambda-no-dlq", "permission-source-arn-join"),
         )
         self.function = self.secure_function.function
-        self.authorizer = apigw.TokenAuthorizer(
-            scope,
-            "Authorizer",
-            handler=self.function,
-            identity_source=apigw.IdentitySource.header("Authorization"),
-            validation_regex=defaults.BEARER_TOKEN_REGEX,
-            results_cache_ttl=auth.cache_ttl,
-        )
+        # A body-defined API (SecureRestApi.from_openapi) declares its authorizer in the body instead.
+        self.authorizer: apigw.TokenAuthorizer | None = None
+        if token_authorizer:
+            self.authorizer = apigw.TokenAuthorizer(
+                scope,
+                "Authorizer",
+                handler=self.function,
+                identity_source=apigw.IdentitySource.header("Authorization"),
+                validation_regex=defaults.BEARER_TOKEN_REGEX,
+                results_cache_ttl=auth.cache_ttl,
+            )
 
     @property
     def route_count(self) -> int:

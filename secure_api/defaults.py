@@ -142,3 +142,10 @@ KEY_CONSUMERS_INLINE_MAX_BYTES = 32 * 1024
 KEY_ROTATION_ALARM_PERIOD = Duration.hours(1)  # rotations are rare and expiry runs hourly
 KEY_PROVISIONER_ALARM_PERIOD = Duration.minutes(5)
 KEY_ROTATION_TIMEOUT = Duration.minutes(5)
+
+# OpenAPI bodies (SecureRestApi.from_openapi): up to this size (compact JSON) the body is inline in the
+# template, whose limit is 1 MB with everything else in it and which CDK writes indented (a body takes
+# about 1.7 times its compact size there); above it, an S3 asset included with AWS::Include.
+OPENAPI_INLINE_MAX_BYTES = 150_000
+# API Gateway imports definitions of at most 6 MB.
+OPENAPI_MAX_DEFINITION_BYTES = 6 * 1024 * 1024

@@ -174,7 +174,7 @@ def _parse_s3_uri(uri: Any) -> tuple[str, str]:
 
 
 def apply_domain(
-    scope: Construct, domain: CustomDomain, *, rest_api: apigw.RestApi, stage: apigw.Stage
+    scope: Construct, domain: CustomDomain, *, rest_api: apigw.RestApiBase, stage: apigw.Stage
 ) -> apigw.DomainName:
     """Create (under ``scope``) the REGIONAL ``DomainName`` mapped to ``stage`` of ``rest_api``, the
     ``BasePathMapping`` (``ApiMapping`` for a multi-level base path), and, when a hosted zone is

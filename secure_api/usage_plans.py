@@ -487,7 +487,7 @@ class UsageTiers(Construct):
         )
         return provider
 
-    def on_route(self, route: Route, method: apigw.Method) -> None:
+    def on_route(self, route: Route, method: apigw.Method | None) -> None:
         """Write the per-method throttles of every tier that names ``route``."""
         self._routes_seen.add(route.key)
         for name, tier in self._tiers.items():

@@ -5,11 +5,13 @@ from __future__ import annotations
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
 
+from example.openapi_stack import OpenApiExampleStack
 from example.stack import ExampleStack, orders_function
 from secure_api import (
     AuditTrail,
     BearerAuth,
     Consumer,
+    CorsPolicy,
     CustomDomain,
     Firewall,
     Monitoring,
@@ -17,6 +19,7 @@ from secure_api import (
     UsageTier,
 )
 from secure_api.firewall import ManagedRuleGroup
+from tests.fixtures.openapi_documents import github_hostable, operation_ids
 
 
 def example(app: cdk.App) -> cdk.Stack:
@@ -66,4 +69,28 @@ def variants(app: cdk.App) -> cdk.Stack:
     return stack
 
 
-STACKS = {"example": example, "variants": variants}
+def openapi(app: cdk.App) -> cdk.Stack:
+    """The example app's second stack: the orders API from an OpenAPI document."""
+    return OpenApiExampleStack(app, "SecureApiOpenApiExample")
+
+
+def github(app: cdk.App) -> cdk.Stack:
+    """A real published document with 1,200 operations (GitHub's REST API), every protection on."""
+    stack = cdk.Stack(app, "SecureApiGitHub")
+    document, _ = github_hostable()
+    backend = orders_function(stack)
+    SecureRestApi.from_openapi(
+        stack,
+        "GitHubApi",
+        document,
+        integrations=dict.fromkeys(operation_ids(document), backend),
+        cors=CorsPolicy(["https://app.example.com"]),
+        auth=BearerAuth(issuer="https://login.example.com/", audience=["github"]),
+        usage_tiers=[UsageTier("standard")],
+        consumers=[Consumer("ci", tier="standard")],
+        monitoring=Monitoring(alarm_email="oncall@example.com"),
+    )
+    return stack
+
+
+STACKS = {"example": example, "variants": variants, "openapi": openapi, "github": github}

@@ -1,7 +1,8 @@
 """Runs every compliance checker on a stack and counts findings before and after acknowledgement.
 
 cdk-nag (five packs) and cfn-guard run as CDK validation plugins during synth; checkov and cfn-lint
-run on the synthesized template. ``secure_api.compliance`` holds every acknowledgement.
+run on the synthesized template; the library's own check runs on every operation of every OpenAPI
+body (which the other checkers cannot see). ``secure_api.compliance`` holds every acknowledgement.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 import aws_cdk as cdk
 
 from secure_api.compliance import IGNORE_ACKNOWLEDGEMENTS, validation_plugins
+from secure_api.openapi.body import METADATA_KEY
+from secure_api.openapi.check import check_body
 from tests.cdk_context import app_context
 
 BIN = Path(sys.executable).parent
@@ -36,8 +39,8 @@ class Findings:
         return sum(len(v) for v in self.by_checker.values())
 
 
-def synth(build: StackBuilder, *, acknowledge: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Synthesize with the validation plugins; return the template and the plugin reports."""
+def synth(build: StackBuilder, *, acknowledge: bool) -> tuple[dict[str, Any], list[dict[str, Any]], Path]:
+    """Synthesize with the validation plugins; return the template, the plugin reports and cdk.out."""
     outdir = tempfile.mkdtemp(prefix="secure-api-compliance-")
     extra = {} if acknowledge else {IGNORE_ACKNOWLEDGEMENTS: True}
     app = cdk.App(context=app_context(**extra), outdir=outdir)
@@ -51,7 +54,7 @@ def synth(build: StackBuilder, *, acknowledge: bool) -> tuple[dict[str, Any], li
     report_file = Path(outdir) / "validation-report.json"
     reports = json.loads(report_file.read_text())["pluginReports"] if report_file.exists() else []
     template = json.loads((Path(outdir) / f"{stack.artifact_id}.template.json").read_text())
-    return template, reports
+    return template, reports, Path(outdir)
 
 
 def plugin_findings(reports: list[dict[str, Any]]) -> dict[str, list[str]]:
@@ -100,8 +103,44 @@ def cfn_lint_findings(template: dict[str, Any]) -> list[str]:
 
 def run_all(build: StackBuilder, *, acknowledge: bool = True) -> Findings:
     """Every checker on the stack ``build`` makes."""
-    template, reports = synth(build, acknowledge=acknowledge)
+    template, reports, outdir = synth(build, acknowledge=acknowledge)
     findings = Findings(plugin_findings(reports), template)
+    findings.by_checker["secure-api-openapi"] = openapi_findings(template, outdir)
     findings.by_checker["checkov"] = checkov_findings(template)
     findings.by_checker["cfn-lint"] = cfn_lint_findings(template)
     return findings
+
+
+def openapi_bodies(template: dict[str, Any], outdir: Path) -> dict[str, dict[str, Any]]:
+    """Logical id -> OpenAPI body of every REST API with one (an included S3 asset read from cdk.out)."""
+    bodies = {}
+    for logical_id, resource in template["Resources"].items():
+        body = (
+            resource.get("Properties", {}).get("Body")
+            if resource["Type"] == "AWS::ApiGateway::RestApi"
+            else None
+        )
+        if body is None:
+            continue
+        include = body.get("Fn::Transform")
+        if include is not None:
+            location = json.dumps(include["Parameters"]["Location"])
+            asset = location.rsplit("/", 1)[1].split('"')[0]
+            body = json.loads((outdir / f"asset.{asset}").read_text())
+        bodies[logical_id] = body
+    return bodies
+
+
+def openapi_findings(template: dict[str, Any], outdir: Path) -> list[str]:
+    """``secure_api.openapi.check`` on every body, with the exemptions the construct declared."""
+    out = []
+    for logical_id, body in openapi_bodies(template, outdir).items():
+        meta = template["Resources"][logical_id].get("Metadata", {}).get(METADATA_KEY)
+        if meta is None:
+            out.append(f"body without the library's metadata @ {logical_id}")
+            continue
+        problems = check_body(
+            body, public=meta["public"], key_exempt=meta["keyExempt"], tiers=meta["tiers"], cors=meta["cors"]
+        )
+        out += [f"{p} @ {logical_id}" for p in problems]
+    return out

@@ -20,3 +20,12 @@ def normalise(template: dict[str, Any]) -> dict[str, Any]:
 
 def test_example_template(example_template: Template, snapshot: SnapshotAssertion) -> None:
     assert normalise(example_template.to_json()) == snapshot
+
+
+def test_openapi_example_template(make_app: Any, snapshot: SnapshotAssertion) -> None:
+    """The example app's second stack (the orders API from an OpenAPI document)."""
+    from example.openapi_stack import OpenApiExampleStack
+
+    app = make_app()
+    stack = OpenApiExampleStack(app, "SecureApiOpenApiExample")
+    assert normalise(Template.from_stack(stack).to_json()) == snapshot

@@ -1,0 +1,543 @@
+"""A ``SecureRestApi`` whose routes live in the REST API's OpenAPI body (no per-route resources).
+
+``SecureRestApi.from_openapi`` builds one from a document; ``add_route`` on it writes into the same
+body. The body is rendered once the app synthesizes (an aspect), carried inline as ``Body`` when
+small, else stored as an S3 asset and included with ``Fn::Transform AWS::Include`` (which, unlike
+``BodyS3Location``, resolves the intrinsic functions the body holds: function ARNs, region). The
+REST API is imported in ``overwrite`` mode so that an operation removed from the document is removed
+from the API; everything inside the API (authorizer, validator, models, gateway responses) is
+therefore in the body too. The deployment's logical id hashes the body: any change redeploys the stage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jsii
+from aws_cdk import App, ArnFormat, Aspects, Fn, IAspect, Stack, Token
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3_assets as s3_assets
+from constructs import Construct, IConstruct
+
+from secure_api import compliance, defaults
+from secure_api.cors import CorsPolicy
+from secure_api.errors import SecureApiConfigError
+from secure_api.openapi.document import Document, Operation, Parameter, load, parse
+from secure_api.openapi.parameters import required_parameters, route_parameter_names
+from secure_api.openapi.render import BodyRoute, Preflight, render
+from secure_api.openapi.schema import to_draft4
+from secure_api.openapi.security import RouteSecurity, route_security
+from secure_api.routes import Route
+from secure_api.throttling import Throttle
+
+if TYPE_CHECKING:
+    from secure_api.api import SecureRestApi
+
+METADATA_KEY = "secure-api:openapi"
+_JSON = re.compile(r"^application/(?:[\w.+-]+\+)?json(?:\s*;.*)?$", re.IGNORECASE)
+
+
+class OpenApiDocumentError(SecureApiConfigError):
+    """A document the library cannot secure; ``offenders`` lists every problem, one line each."""
+
+    def __init__(self, offenders: list[str]) -> None:
+        self.offenders = offenders
+        super().__init__(
+            "from_openapi(document)",
+            offenders,
+            f"a document the library can secure ({len(offenders)} offender(s) listed)",
+        )
+
+
+class OpenApiBody:
+    """The routes, models and exemptions of a body-defined API, and its rendering."""
+
+    def __init__(self, *, title: str = "secure_api", version: str = "1") -> None:
+        self.title = title
+        self.version = version
+        self.routes: dict[Route, BodyRoute] = {}
+        self.models: dict[str, Any] = {}
+        self.public: set[str] = set()
+        self.key_exempt: set[str] = set()
+        self.document: dict[str, Any] | None = None
+        self.storage: str | None = None
+        self._pending: dict[Route, tuple[Operation, dict[str, str]]] = {}
+        self._integrations: dict[str, dict[str, Any]] = {}
+        self._scratch: tuple[apigw.RestApi, list[int]] | None = None
+        self._api: SecureRestApi | None = None
+        self._component_names: dict[str, str] = {}
+        self.foreign_functions: list[str] = []
+        self._lambda_uris: set[str] = set()
+
+    # -- building the API ------------------------------------------------------------------------
+    def create_rest_api(self, scope: Construct, id_: str, *, api_key_source_type: apigw.ApiKeySourceType,
+                        **props: Any) -> apigw.SpecRestApi:  # fmt: skip
+        """The REST API, its body filled in when the app synthesizes."""
+        endpoint: apigw.EndpointConfiguration | None = props.get("endpoint_configuration")
+        types = ",".join(t.value for t in endpoint.types) if endpoint is not None else "REGIONAL"
+        rest_api = apigw.SpecRestApi(
+            scope,
+            id_,
+            api_definition=apigw.ApiDefinition.from_inline(
+                {"openapi": "3.0.1", "info": {"title": self.title, "version": self.version}, "paths": {}}
+            ),
+            mode=apigw.RestApiMode.OVERWRITE,
+            # On import API Gateway reads the endpoint type from this parameter, not from the property.
+            parameters={"endpointConfigurationTypes": types},
+            **props,
+        )
+        cfn: apigw.CfnRestApi = rest_api.node.default_child  # type: ignore[assignment]
+        cfn.api_key_source_type = api_key_source_type.value
+        return rest_api
+
+    def attach(self, api: SecureRestApi) -> None:
+        """Called at the end of ``SecureRestApi.__init__``: authorizer permission and rendering hook."""
+        self._api = api
+        bearer = api._bearer
+        if bearer is not None:
+            permission_id = f"AuthorizerInvokeBy{api.node.id}{api.node.addr[-8:]}"
+            bearer.function.add_permission(
+                permission_id,
+                principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
+                action="lambda:InvokeFunction",
+                source_arn=Stack.of(api).format_arn(
+                    service="execute-api",
+                    resource=api.rest_api.rest_api_id,
+                    resource_name="authorizers/*",
+                ),
+            )
+            compliance.acknowledge(
+                bearer.function.node.find_child(permission_id), "permission-source-arn-join"
+            )
+        compliance.acknowledge(api.rest_api, "openapi-body-validator")
+        Aspects.of(api).add(_Render(self))
+
+    def add_route(
+        self,
+        api: SecureRestApi,
+        route: Route,
+        integration: apigw.Integration | lambda_.IFunction,
+        *,
+        auth: str,
+        api_key_required: bool,
+        request_schema: Mapping[str, Any] | None,
+        required_params: Sequence[str],
+    ) -> None:
+        """Record one route (``SecureRestApi.add_route`` has validated it)."""
+        if route in self.routes:
+            raise SecureApiConfigError("add_route", route.key, "a route that has not been added already")
+        pending = self._pending.pop(route, None)
+        parameters: tuple[Parameter, ...] = ()
+        models: dict[str, str] = {}
+        operation_id = None
+        body_required = False
+        responses: tuple[str, ...] = ()
+        if pending is not None:
+            operation, models = pending
+            parameters = operation.parameters
+            operation_id = operation.operation_id
+            body_required = operation.body_required
+            responses = operation.responses
+        params = required_parameters(required_params, route, field="add_route.required_parameters")
+        extra = []
+        for key in params:
+            _, _, location, name = key.split(".", 3)
+            extra.append(Parameter(location, name, True))
+        declared = {p.name for p in (*parameters, *extra) if p.location == "path"}
+        extra += [Parameter("path", n, True) for n in route_parameter_names(route) if n not in declared]
+        if extra:
+            known = {(p.location, p.name) for p in extra}
+            parameters = (*(p for p in parameters if (p.location, p.name) not in known), *extra)
+        if request_schema is not None:
+            name = self.unique_model_name(
+                route.method.title() + "".join(_pascal(p) for p in route.path.split("/"))
+            )
+            self.models[name] = to_draft4(request_schema, "add_route.request_schema", refs=_no_refs)
+            models = {"application/json": name}
+            body_required = True
+        self.routes[route] = BodyRoute(
+            route=route,
+            auth=auth,
+            api_key_required=api_key_required,
+            integration=self.integration(api, integration),
+            operation_id=operation_id,
+            parameters=parameters,
+            models=models,
+            body_required=body_required,
+            responses=responses,
+        )
+        if auth == "none":
+            self.public.add(route.key)
+        if not api_key_required:
+            self.key_exempt.add(route.key)
+
+    def unique_model_name(self, base: str) -> str:
+        """An alphanumeric model name not used yet (API Gateway's rule for model names)."""
+        base = re.sub(r"[^A-Za-z0-9]", "", base) or "Model"
+        name, n = base, 1
+        while name in self.models:
+            n += 1
+            name = f"{base}{n}"
+        return name
+
+    # -- integrations ----------------------------------------------------------------------------
+    def integration(
+        self, api: SecureRestApi, integration: apigw.Integration | lambda_.IFunction
+    ) -> dict[str, Any]:
+        """``x-amazon-apigateway-integration`` for a function (one permission per function per API,
+        by ``SecureRestApi``'s own code) or an ``apigw.Integration``."""
+        key = integration.node.addr if isinstance(integration, Construct) else f"id-{id(integration)}"
+        cached = self._integrations.get(key)
+        if cached is None:
+            if isinstance(integration, Construct) and Stack.of(integration) is not Stack.of(api):
+                self.foreign_functions.append(integration.node.path)
+            bound = (
+                integration if isinstance(integration, apigw.Integration) else api._integration(integration)
+            )
+            config = bound.bind(self._scratch_method())
+            cached = self._integrations[key] = _integration_extension(config)
+            if isinstance(integration, apigw.LambdaIntegration) and config.uri:
+                self._lambda_permission(api, config.uri)
+        return cached
+
+    def _lambda_permission(self, api: SecureRestApi, uri: str) -> None:
+        """The invoke permission of a function given as ``apigw.LambdaIntegration``, one per function.
+
+        LambdaIntegration grants per method, on the Method it binds to; a body has no Method, and the
+        function is only known through the integration's URI, from which the function's ARN is cut.
+        """
+        key = json.dumps(Stack.of(api).resolve(uri), sort_keys=True)
+        if key in self._lambda_uris:
+            return
+        self._lambda_uris.add(key)
+        function_arn = Fn.select(0, Fn.split("/invocations", Fn.select(1, Fn.split("/functions/", uri))))
+        permission = lambda_.CfnPermission(
+            api,
+            f"LambdaIntegrationPermission{len(self._lambda_uris)}",
+            action="lambda:InvokeFunction",
+            function_name=function_arn,
+            principal="apigateway.amazonaws.com",
+            source_arn=api.rest_api.arn_for_execute_api("*", "/*", "*"),
+        )
+        compliance.acknowledge(permission, "permission-source-arn-join")
+
+    def _scratch_method(self) -> apigw.Method:
+        # Integration.bind() needs a Method; a detached one in a throwaway app adds nothing to ours.
+        if self._scratch is None:
+            stack = Stack(App(), "Scratch")
+            self._scratch = (apigw.RestApi(stack, "Api"), [0])
+        rest_api, counter = self._scratch
+        counter[0] += 1
+        return apigw.Method(rest_api, f"M{counter[0]}", http_method="GET", resource=rest_api.root)
+
+    # -- rendering -------------------------------------------------------------------------------
+    def render(self, api: SecureRestApi) -> dict[str, Any]:
+        """The body (CDK tokens unresolved)."""
+        cors: CorsPolicy | None = api._cors
+        gateway_responses = {}
+        if cors is not None:
+            headers = cors.gateway_response_headers()
+            gateway_responses = {name: headers for name in defaults.CORS_GATEWAY_RESPONSES}
+        return render(
+            title=self.title,
+            version=self.version,
+            routes=list(self.routes.values()),
+            models=self.models,
+            authorizer=_authorizer(api),
+            api_key_source=str(api.rest_api.node.default_child.api_key_source_type),  # type: ignore[union-attr]
+            preflight=preflight(cors) if cors is not None else None,
+            gateway_responses=gateway_responses,
+        )
+
+    def finalize(self, api: SecureRestApi) -> None:
+        """Put the rendered body into the template (inline or as an included S3 asset)."""
+        document = self.render(api)
+        self.document = document
+        resolved = _resolve(Stack.of(api), document, {})
+        text = json.dumps(resolved, separators=(",", ":"), sort_keys=True)
+        size = len(text.encode())
+        if size > defaults.OPENAPI_MAX_DEFINITION_BYTES:
+            raise SecureApiConfigError(
+                f"{api.node.path} OpenAPI body",
+                f"{size} bytes",
+                f"at most {defaults.OPENAPI_MAX_DEFINITION_BYTES} bytes (API Gateway's import limit)",
+            )
+        cfn: apigw.CfnRestApi = api.rest_api.node.default_child  # type: ignore[assignment]
+        if size <= defaults.OPENAPI_INLINE_MAX_BYTES:
+            self.storage = "inline"
+            cfn.body = document
+        else:
+            if self.foreign_functions:
+                # An included file is not a template property: CDK cannot export what it references.
+                raise SecureApiConfigError(
+                    f"{api.node.path} integrations",
+                    self.foreign_functions,
+                    f"functions of the API's own stack (or imported ones) once the body exceeds "
+                    f"{defaults.OPENAPI_INLINE_MAX_BYTES} bytes and is stored in S3",
+                )
+            self.storage = "s3"
+            folder = Path(tempfile.mkdtemp(prefix="secure-api-openapi-"))
+            (folder / "openapi.json").write_text(text)
+            asset = s3_assets.Asset(api, "OpenApiDefinition", path=str(folder / "openapi.json"))
+            cfn.body = Fn.transform("AWS::Include", {"Location": asset.s3_object_url})
+        if api.rest_api.latest_deployment is not None:
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            api.rest_api.latest_deployment.add_to_logical_id({"openapi": digest})
+        cfn.add_metadata(
+            METADATA_KEY,
+            {
+                "public": sorted(self.public),
+                "keyExempt": sorted(self.key_exempt),
+                "tiers": api.usage_tiers is not None,
+                "cors": api._cors is not None,
+                "storage": self.storage,
+                "bytes": size,
+            },
+        )
+
+
+def _resolve(stack: Stack, value: Any, cache: dict[str, Any]) -> Any:
+    """``stack.resolve`` leaf by leaf: a body is mostly plain data with a few distinct tokens, and
+    resolving it whole would marshal megabytes through jsii."""
+    if isinstance(value, str):
+        # CDK encodes string tokens as "${Token[...]}": a cheap test first, jsii only for candidates.
+        if "${Token[" not in value or not Token.is_unresolved(value):
+            return value
+        if value not in cache:
+            cache[value] = stack.resolve(value)
+        return cache[value]
+    if isinstance(value, Mapping):
+        return {k: _resolve(stack, v, cache) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_resolve(stack, v, cache) for v in value]
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    return stack.resolve(value)
+
+
+@jsii.implements(IAspect)
+class _Render:
+    def __init__(self, body: OpenApiBody) -> None:
+        self._body = body
+        self._done = False
+
+    def visit(self, node: IConstruct) -> None:
+        api = self._body._api
+        if not self._done and node is api and api is not None:
+            self._done = True
+            self._body.finalize(api)
+
+
+def _authorizer(api: SecureRestApi) -> dict[str, Any] | None:
+    bearer, auth = api._bearer, api._auth
+    if bearer is None or auth is None:
+        return None
+    uri = Stack.of(api).format_arn(
+        service="apigateway",
+        account="lambda",
+        resource="path/2015-03-31/functions",
+        resource_name=f"{bearer.function.function_arn}/invocations",
+        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+    )
+    return {
+        "type": "token",
+        "authorizerUri": uri,
+        "identitySource": "method.request.header.Authorization",
+        "identityValidationExpression": defaults.BEARER_TOKEN_REGEX,
+        "authorizerResultTtlInSeconds": int(auth.cache_ttl.to_seconds()),
+    }
+
+
+def preflight(cors: CorsPolicy) -> Preflight:
+    """The preflight answer ``CorsPolicy.add_preflight`` gives, for a body-defined API."""
+    headers = {
+        "Access-Control-Allow-Headers": "'" + ",".join(cors.allow_headers) + "'",
+        "Access-Control-Allow-Methods": "'" + ",".join(cors.allow_methods) + "'",
+        "Access-Control-Max-Age": f"'{int(cors.max_age.to_seconds())}'",
+    }
+    origins: Sequence[str] = ()
+    if len(cors.allow_origins) == 1:
+        headers["Access-Control-Allow-Origin"] = f"'{cors.allow_origins[0]}'"
+    else:
+        origins = cors.allow_origins
+    if cors.allow_origins != ("*",):
+        headers["Vary"] = "'Origin'"
+    if cors.allow_credentials:
+        headers["Access-Control-Allow-Credentials"] = "'true'"
+    if cors.expose_headers:
+        headers["Access-Control-Expose-Headers"] = "'" + ",".join(cors.expose_headers) + "'"
+    return Preflight(headers=headers, origins=origins)
+
+
+def _integration_extension(config: apigw.IntegrationConfig) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": config.type.value.lower()}
+    if config.integration_http_method:
+        out["httpMethod"] = config.integration_http_method
+    if config.uri:
+        out["uri"] = config.uri
+    options = config.options
+    if options is None:
+        return out
+    if options.credentials_role is not None:
+        out["credentials"] = options.credentials_role.role_arn
+    elif options.credentials_passthrough:
+        out["credentials"] = "arn:aws:iam::*:user/*"
+    if options.passthrough_behavior is not None:
+        out["passthroughBehavior"] = options.passthrough_behavior.value.lower()
+    if options.request_parameters:
+        out["requestParameters"] = dict(options.request_parameters)
+    if options.request_templates:
+        out["requestTemplates"] = dict(options.request_templates)
+    if options.timeout is not None:
+        out["timeoutInMillis"] = int(options.timeout.to_milliseconds())
+    if options.content_handling is not None:
+        out["contentHandling"] = options.content_handling.value
+    if options.connection_type is not None and options.connection_type.value == "VPC_LINK":
+        out["connectionType"] = "VPC_LINK"
+        if options.vpc_link is not None:
+            out["connectionId"] = options.vpc_link.vpc_link_id
+    if options.cache_key_parameters:
+        out["cacheKeyParameters"] = list(options.cache_key_parameters)
+    if options.cache_namespace:
+        out["cacheNamespace"] = options.cache_namespace
+    if options.integration_responses:
+        responses = {}
+        for response in options.integration_responses:
+            entry: dict[str, Any] = {"statusCode": response.status_code}
+            if response.response_parameters:
+                entry["responseParameters"] = dict(response.response_parameters)
+            if response.response_templates:
+                entry["responseTemplates"] = dict(response.response_templates)
+            if response.content_handling is not None:
+                entry["contentHandling"] = response.content_handling.value
+            responses[response.selection_pattern or "default"] = entry
+        out["responses"] = responses
+    return out
+
+
+def _pascal(segment: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", segment.title())
+
+
+def _no_refs(ref: str, location: str) -> str:
+    # Inside an OpenAPI body, '#/...' would be read against the document, not the schema.
+    raise SecureApiConfigError(
+        f"{location}.$ref",
+        ref,
+        "a schema without $ref on a document-defined API (declare shared schemas in the document)",
+    )
+
+
+# -- from_openapi ---------------------------------------------------------------------------------
+def prepare(
+    document: str | Path | Mapping[str, Any],
+    *,
+    integrations: Mapping[str, Any],
+    throttles: Mapping[str, Throttle] | None,
+    options: Mapping[str, Any],
+) -> tuple[OpenApiBody, Document, list[tuple[Operation, RouteSecurity]], dict[Route, Throttle]]:
+    """Check the whole document and its companions before any resource exists; every offender at once."""
+    offenders: list[str] = []
+    doc = parse(load(document), offenders)
+    if not isinstance(integrations, Mapping):
+        raise SecureApiConfigError(
+            "integrations", integrations, "a dict operationId -> function or Integration"
+        )
+    by_id = {op.operation_id: op for op in doc.operations}
+    for op_id, integration in integrations.items():
+        if op_id not in by_id:
+            offenders.append(f"integrations[{op_id!r}]: no operation of the document has this operationId")
+        elif not isinstance(integration, apigw.Integration) and not (
+            hasattr(integration, "function_arn") and hasattr(integration, "add_permission")
+        ):
+            offenders.append(
+                f"integrations[{op_id!r}]: expected an aws_lambda.IFunction or an apigw.Integration"
+            )
+    has_bearer = options.get("auth") is not None
+    cors = options.get("cors") is not None
+    body = OpenApiBody(title=doc.title, version=doc.version)
+    secured: list[tuple[Operation, RouteSecurity]] = []
+    for op in doc.operations:
+        where = f"{op.route.key} ({op.operation_id})"
+        if op.operation_id not in integrations:
+            offenders.append(f"{where}: no integration (integrations[{op.operation_id!r}] is missing)")
+        if op.route.method == "OPTIONS" and cors:
+            offenders.append(f"{where}: an OPTIONS operation refused (CorsPolicy owns the preflight)")
+            continue
+        security = route_security(op.security, doc.security_schemes, where, offenders)
+        if security is None:
+            continue
+        if security.auth == "bearer" and not has_bearer:
+            offenders.append(f"{where}: needs the bearer authorizer: pass auth=BearerAuth(...)")
+            continue
+        models = _operation_models(body, doc, op, where, offenders)
+        if models is None:
+            continue
+        body._pending[op.route] = (op, models)
+        secured.append((op, security))
+    routes_throttled: dict[Route, Throttle] = {}
+    routes = {op.route.key: op.route for op in doc.operations} | {
+        op.operation_id: op.route for op in doc.operations
+    }
+    for key, throttle in (throttles or {}).items():
+        if key not in routes:
+            offenders.append(
+                f"throttles[{key!r}]: neither a route key ('GET /path') nor an operationId of the document"
+            )
+        elif not isinstance(throttle, Throttle):
+            offenders.append(f"throttles[{key!r}]: expected a Throttle")
+        else:
+            routes_throttled[routes[key]] = throttle
+    if offenders:
+        raise OpenApiDocumentError(offenders)
+    return body, doc, secured, routes_throttled
+
+
+def _operation_models(
+    body: OpenApiBody, doc: Document, op: Operation, where: str, offenders: list[str]
+) -> dict[str, str] | None:
+    models: dict[str, str] = {}
+    for content_type, schema in op.body.items():
+        if not _JSON.match(content_type) or not schema:
+            continue
+        try:
+            name = _component_model(body, doc, schema, f"{where} requestBody {content_type}", op.operation_id)
+        except SecureApiConfigError as error:
+            offenders.append(str(error))
+            return None
+        models[content_type] = name
+    return models
+
+
+def _component_model(body: OpenApiBody, doc: Document, schema: Any, location: str, op_id: str) -> str:
+    """The model name for a request body schema; referenced components become models of their own."""
+    names = body._component_names
+
+    def component(ref: str, where: str) -> str:
+        prefix = "#/components/schemas/"
+        if not ref.startswith(prefix):
+            raise SecureApiConfigError(f"{where}.$ref", ref, "a reference to '#/components/schemas/<name>'")
+        original = ref[len(prefix) :].replace("~1", "/").replace("~0", "~")
+        if original not in doc.schemas:
+            raise SecureApiConfigError(f"{where}.$ref", ref, "a schema that exists in components.schemas")
+        if original not in names:
+            names[original] = body.unique_model_name(original)
+            body.models[names[original]] = {}  # reserve the name; recursion stops here
+            body.models[names[original]] = to_draft4(
+                doc.schemas[original], f"components.schemas.{original}", refs=component
+            )
+        return f"#/components/schemas/{names[original]}"
+
+    if isinstance(schema, Mapping) and set(schema) == {"$ref"}:
+        return component(str(schema["$ref"]), location).rsplit("/", 1)[1]
+    name = body.unique_model_name(f"{op_id}Request")
+    body.models[name] = to_draft4(schema, location, refs=component)
+    return name
