@@ -125,6 +125,7 @@ class SecureRestApi(Construct):
         if self.rest_api.latest_deployment is not None:
             self.rest_api.latest_deployment.add_to_logical_id({"accessPolicy": self._access.fingerprint()})
         self.stage: apigw.Stage = self.rest_api.deployment_stage
+        _log_to_group_arn(self.stage, self.access_log_group)
         self._method_settings = StageMethodSettings(self.stage)
         compliance.acknowledge(self.stage, "stage-cache-off", "stage-client-certificate")
         self.request_validator = self.rest_api.add_request_validator(
@@ -138,6 +139,7 @@ class SecureRestApi(Construct):
             self._bearer = BearerAuthorizer(self, auth, key=self.logs_key, retention=log_retention)
             self.authorizer = self._bearer.authorizer
             self.authorizer_function = self._bearer.function
+            _redeploy_on_change(self.rest_api, self.authorizer)
         else:
             self._warn("auth", "no BearerAuth: routes need auth='iam' or an explicit auth='none'")
 
@@ -339,6 +341,43 @@ class SecureRestApi(Construct):
         Annotations.of(self).add_warning_v2(
             f"secure-api:{what.split(maxsplit=1)[0]}-disabled", f"secure_api: {what}: {why}"
         )
+
+
+def _log_to_group_arn(stage: apigw.Stage, log_group: logs.ILogGroup) -> None:
+    """The access-log destination as the log group's ARN without CDK's trailing ``:*``, whatever the
+    app's ``@aws-cdk/aws-apigateway:logGroupDestinationArnWithoutWildcard`` flag says."""
+    cfn_stage = stage.node.default_child
+    assert isinstance(cfn_stage, apigw.CfnStage)
+    cfn_stage.add_property_override(
+        "AccessLogSetting.DestinationArn",
+        Stack.of(stage).format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=log_group.log_group_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        ),
+    )
+
+
+def _redeploy_on_change(rest_api: apigw.RestApi, authorizer: apigw.TokenAuthorizer) -> None:
+    """A changed authorizer takes effect only with a new deployment: make the deployment's logical id
+    depend on the authorizer's settings, whatever the app's
+    ``@aws-cdk/aws-apigateway:authorizerChangeDeploymentLogicalId`` flag says."""
+    deployment = rest_api.latest_deployment
+    cfn_authorizer = authorizer.node.default_child
+    if deployment is None or not isinstance(cfn_authorizer, apigw.CfnAuthorizer):
+        return
+    deployment.add_to_logical_id(
+        {
+            "bearerAuthorizer": {
+                "identitySource": cfn_authorizer.identity_source,
+                "identityValidationExpression": cfn_authorizer.identity_validation_expression,
+                "resultTtl": cfn_authorizer.authorizer_result_ttl_in_seconds,
+                "uri": cfn_authorizer.authorizer_uri,
+            }
+        }
+    )
+    deployment.node.add_dependency(authorizer)
 
 
 def _short(addr: str) -> str:

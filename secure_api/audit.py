@@ -316,8 +316,6 @@ def _trail(
         encryption=s3.BucketEncryption.KMS,
         encryption_key=key,
         bucket_key_enabled=True,
-        server_access_logs_bucket=access_logs,
-        server_access_logs_prefix="trail-bucket/",
         object_lock_default_retention=(
             s3.ObjectLockRetention.governance(Duration.days(audit.object_lock_days))
             if audit.object_lock_days is not None
@@ -333,6 +331,7 @@ def _trail(
             )
         ],
     )
+    _deliver_server_access_logs(bucket, to=access_logs, prefix="trail-bucket/")
     compliance.acknowledge(bucket, "audit-bucket-no-replication")
     log_group = encrypted_log_group(scope, "TrailLogs", key=key, retention=retention)
     trail = cloudtrail.Trail(
@@ -402,6 +401,31 @@ def _hardened_bucket(scope: Construct, id_: str, **props: Any) -> s3.Bucket:
         event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(event_bridge_enabled=True)
     )
     return bucket
+
+
+def _deliver_server_access_logs(bucket: s3.Bucket, *, to: s3.Bucket, prefix: str) -> None:
+    """S3 server access logs of ``bucket`` into ``to`` under ``prefix``, admitted by a bucket policy.
+
+    Written out rather than through ``Bucket(server_access_logs_bucket=...)``: without the app's
+    ``@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy`` flag CDK would grant the delivery with the
+    LogDeliveryWrite ACL instead, which a bucket with ACLs disabled (BucketOwnerEnforced) rejects.
+    """
+    cfn_bucket = bucket.node.default_child
+    assert isinstance(cfn_bucket, s3.CfnBucket)
+    cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+        destination_bucket_name=to.bucket_name, log_file_prefix=prefix
+    )
+    to.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+            actions=["s3:PutObject"],
+            resources=[to.arn_for_objects(f"{prefix}*")],
+            conditions={
+                "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
+                "StringEquals": {"aws:SourceAccount": Stack.of(bucket).account},
+            },
+        )
+    )
 
 
 def _admit_cloudtrail(key: kms.Key, *, trail_arn: str, account: str, partition: str) -> None:
