@@ -19,6 +19,7 @@ from secure_api.access import AccessPolicy
 from secure_api.access_logs import access_log_format
 from secure_api.audit import AuditTrail, apply_audit
 from secure_api.authorizer import BearerAuth, BearerAuthorizer
+from secure_api.cloudwatch_role import apply_cloudwatch_role
 from secure_api.cors import CorsPolicy
 from secure_api.domain import CustomDomain, apply_domain
 from secure_api.encryption import encrypted_log_group, logs_key, secure_key
@@ -83,6 +84,7 @@ class SecureRestApi(Construct):
         self._access = access
         self._cors = cors
         self._auth = auth
+        self._audit = audit
         self._throttle = throttle or Throttle()
         self._log_retention = log_retention
         self._functions_with_permission: set[str] = set()
@@ -101,7 +103,8 @@ class SecureRestApi(Construct):
             description=description or f"secure_api REST API {self.node.path}",
             endpoint_configuration=self._access.endpoint_configuration(self),
             policy=self._access.policy_document(),
-            cloud_watch_role=create_cloudwatch_role,
+            # CDK's role would carry the AWS managed AmazonAPIGatewayPushToCloudWatchLogs policy.
+            cloud_watch_role=False,
             # Behind a custom domain the execute-api URL would bypass its TLS policy (and mTLS).
             disable_execute_api_endpoint=domain is not None,
             api_key_source_type=(
@@ -125,6 +128,8 @@ class SecureRestApi(Construct):
         if self.rest_api.latest_deployment is not None:
             self.rest_api.latest_deployment.add_to_logical_id({"accessPolicy": self._access.fingerprint()})
         self.stage: apigw.Stage = self.rest_api.deployment_stage
+        if create_cloudwatch_role:
+            apply_cloudwatch_role(self.rest_api)
         _log_to_group_arn(self.stage, self.access_log_group)
         self._method_settings = StageMethodSettings(self.stage)
         compliance.acknowledge(self.stage, "stage-cache-off", "stage-client-certificate")
@@ -252,6 +257,7 @@ class SecureRestApi(Construct):
             options["authorization_type"] = apigw.AuthorizationType.CUSTOM
             self._bearer.add_route_scopes(route.key, scopes)
         elif auth == "iam":
+            acknowledgements.append("iam-route-not-cognito")
             options["authorization_type"] = apigw.AuthorizationType.IAM
         else:
             options["authorization_type"] = apigw.AuthorizationType.NONE
@@ -333,9 +339,31 @@ class SecureRestApi(Construct):
             )
             return
         assert self.alarm_topic is not None
+        owner = self._trail_owner(audit)
         self.trail, self.audit_log_group = apply_audit(
-            self, audit, rest_api=self.rest_api, topic=self.alarm_topic, retention=retention
+            self,
+            audit,
+            rest_api=self.rest_api,
+            topic=self.alarm_topic,
+            retention=retention,
+            shared_log_group=owner.audit_log_group if owner is not None else None,
         )
+        if owner is not None:
+            self.trail = owner.trail
+
+    def _trail_owner(self, audit: AuditTrail) -> SecureRestApi | None:
+        """The API declared earlier in this stack whose trail this one shares (equal settings)."""
+        if not (audit.create_trail and audit.shared):
+            return None
+        for construct in Stack.of(self).node.find_all():
+            if (
+                isinstance(construct, SecureRestApi)
+                and construct is not self
+                and construct._audit == audit
+                and construct.trail is not None
+            ):
+                return construct
+        return None
 
     def _warn(self, what: str, why: str) -> None:
         Annotations.of(self).add_warning_v2(

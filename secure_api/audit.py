@@ -108,6 +108,12 @@ class AuditTrail:
     ``AuditTrail.existing(log_group_name)`` creates no trail, for accounts whose organization trail
     already records every region; given the CloudWatch log group that trail delivers to (in this
     account and region), the alarms are created on it.
+
+    APIs in the same stack with equal ``AuditTrail`` settings share one trail (``shared``, default
+    True): the first such API creates it, the others put their alarms on its log group (a second
+    multi-region trail would bill a second copy of the management events, and an account allows five
+    trails per region). ``shared=False`` gives an API a trail of its own. APIs in other stacks share a
+    trail with ``AuditTrail.existing(log_group_name)``, given the first API's ``audit_log_group``.
     """
 
     multi_region: bool = True
@@ -118,9 +124,10 @@ class AuditTrail:
     log_retention: logs.RetentionDays | None = None
     create_trail: bool = True
     log_group_name: str | None = None
+    shared: bool = True
 
     def __post_init__(self) -> None:
-        for flag in ("multi_region", "include_global_service_events", "create_trail"):
+        for flag in ("multi_region", "include_global_service_events", "create_trail", "shared"):
             if not isinstance(getattr(self, flag), bool):
                 raise SecureApiConfigError(f"AuditTrail.{flag}", getattr(self, flag), "True or False")
         if self.transition_after_days is not None:
@@ -193,15 +200,19 @@ def apply_audit(
     rest_api: apigw.RestApi,
     topic: sns.ITopic,
     retention: logs.RetentionDays,
+    shared_log_group: logs.ILogGroup | None = None,
 ) -> tuple[cloudtrail.Trail | None, logs.ILogGroup | None]:
     """Create (under ``scope``) the trail ``Trail`` with its key (``TrailKey``), buckets
     (``TrailBucket``, ``TrailAccessLogsBucket``) and log group (``TrailLogs``), then a metric filter
     and an alarm per event group (``Audit<Group>Filter``, ``Audit<Group>Alarm``) on its log group.
-    For ``AuditTrail.existing(...)`` only the filters and alarms, and only with a log group.
-    Returns the trail (None for an existing one) and the log group the alarms watch (None without)."""
+    For ``AuditTrail.existing(...)`` only the filters and alarms, and only with a log group; with
+    ``shared_log_group`` (the log group of another API's trail in this stack), the alarms on it.
+    Returns the trail (None for an existing or shared one) and the log group the alarms watch (None without)."""
     trail: cloudtrail.Trail | None = None
     log_group: logs.ILogGroup
-    if audit.create_trail:
+    if shared_log_group is not None:
+        log_group = shared_log_group
+    elif audit.create_trail:
         trail, log_group = _trail(scope, audit, retention=audit.log_retention or retention)
     elif audit.log_group_name is not None:
         log_group = logs.LogGroup.from_log_group_name(scope, "TrailLogGroup", audit.log_group_name)

@@ -29,7 +29,7 @@ from constructs import Construct, IValidation
 from secure_api import compliance, defaults
 from secure_api.encryption import encrypted_log_group, secure_key
 from secure_api.errors import SecureApiConfigError, is_token, require_int
-from secure_api.lambda_function import SecureFunction
+from secure_api.lambda_function import SecureFunction, trace_functions, tracing_statement
 from secure_api.routes import Route
 from secure_api.throttling import Throttle
 
@@ -305,6 +305,7 @@ class UsageTiers(Construct):
                     actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
                 ),
                 iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]),
+                tracing_statement(),
             ],
         )
         role = iam.Role(
@@ -321,7 +322,8 @@ class UsageTiers(Construct):
             provider_function_env_encryption=key,
             log_group=log_group,
         )
-        compliance.acknowledge(policy, "provider-invoke-versions", function=fn)
+        compliance.acknowledge(policy, "provider-invoke-versions", "xray-wildcard", function=fn)
+        trace_functions(provider)
         framework = provider.node.find_child("framework-onEvent")
         compliance.acknowledge(framework, "provider-framework", "lambda-outside-vpc", "role-dependency")
         return provider
