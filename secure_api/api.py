@@ -84,7 +84,8 @@ class SecureRestApi(Construct):
         self._access = access
         self._cors = cors
         self._auth = auth
-        self._audit = audit
+        # APIs of one stack whose trails would be identical share one (see AuditTrail.shared).
+        self._trail_settings = (audit, (audit.log_retention or log_retention) if audit else None)
         self._throttle = throttle or Throttle()
         self._log_retention = log_retention
         self._functions_with_permission: set[str] = set()
@@ -359,7 +360,7 @@ class SecureRestApi(Construct):
             if (
                 isinstance(construct, SecureRestApi)
                 and construct is not self
-                and construct._audit == audit
+                and construct._trail_settings == self._trail_settings
                 and construct.trail is not None
             ):
                 return construct

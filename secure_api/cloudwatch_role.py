@@ -12,12 +12,13 @@ from secure_api import compliance
 
 def apply_cloudwatch_role(rest_api: apigw.RestApi) -> apigw.CfnAccount:
     """Create (under ``rest_api``, with the construct ids CDK's ``cloud_watch_role=True`` uses) the role
-    ``CloudWatchRole`` and the account setting ``Account`` that points API Gateway at it. Both are kept
-    on stack deletion (and its policy), as CDK does: other APIs of the account and region log through the role.
+    ``CloudWatchRole`` and the account setting ``Account`` that points API Gateway at it. Role, policy
+    and setting are kept on stack deletion, as CDK keeps its own: other APIs of the account and region
+    log through the role.
 
-    The role trusts API Gateway, and its one policy
-    (``CloudWatchPolicy``) holds the actions of the AWS managed policy, limited to this account's and
-    region's log groups (``logs:DescribeLogGroups`` has no resource-level permission)."""
+    The role trusts API Gateway; its one policy (``CloudWatchPolicy``) holds the actions of the AWS
+    managed policy, limited to this account's and region's log groups (``logs:DescribeLogGroups`` has
+    no resource-level permission)."""
     stack = Stack.of(rest_api)
     log_groups = stack.format_arn(
         service="logs", resource="log-group", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME

@@ -115,7 +115,9 @@ def test_opt_in_cloudwatch_role() -> None:
     policy = resources(template, "AWS::IAM::ManagedPolicy")[policy_ref["Ref"]]
     assert {role["DeletionPolicy"], account["DeletionPolicy"], policy["DeletionPolicy"]} == {"Retain"}
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    actions = {
+        a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
     assert {"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups"} <= actions
     stage = only(template, "AWS::ApiGateway::Stage")
     assert account_id in stage["DependsOn"]

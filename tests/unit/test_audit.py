@@ -342,12 +342,12 @@ def test_existing_trail_without_log_group_creates_nothing(
 # --- several APIs in one stack ---------------------------------------------------------------------
 
 
-def _two_apis(first: AuditTrail, second: AuditTrail) -> tuple[Template, Any, Any]:
+def _two_apis(first: AuditTrail, second: AuditTrail, **second_options: Any) -> tuple[Template, Any, Any]:
     from secure_api import SecureRestApi
 
     _, stack = new_stack()
     one = SecureRestApi(stack, "OrdersApi", audit=first, firewall=None, monitoring=None)
-    two = SecureRestApi(stack, "BillingApi", audit=second, firewall=None, monitoring=None)
+    two = SecureRestApi(stack, "BillingApi", audit=second, firewall=None, monitoring=None, **second_options)
     backend = inline_function(stack)
     one.add_route("GET", "/orders", backend, auth="iam")
     two.add_route("GET", "/invoices", backend, auth="iam")
@@ -383,6 +383,12 @@ def test_apis_in_one_stack_share_one_trail(shared: tuple[Template, Any, Any]) ->
 )
 def test_own_trail_when_not_shared_or_settings_differ(second: AuditTrail) -> None:
     template, _, _ = _two_apis(AuditTrail(), second)
+    assert len(resources(template, "AWS::CloudTrail::Trail")) == 2
+
+
+def test_own_trail_when_the_trail_logs_would_be_kept_longer() -> None:
+    # The trail's log group takes the API's log_retention unless AuditTrail.log_retention is set.
+    template, _, _ = _two_apis(AuditTrail(), AuditTrail(), log_retention=logs.RetentionDays.TWO_YEARS)
     assert len(resources(template, "AWS::CloudTrail::Trail")) == 2
 
 
