@@ -22,6 +22,7 @@ from secure_api.access import AccessPolicy
 from secure_api.access_logs import access_log_format
 from secure_api.audit import AuditTrail, apply_audit
 from secure_api.authorizer import BearerAuth, BearerAuthorizer, check_scopes
+from secure_api.cloudwatch_role import apply_cloudwatch_role
 from secure_api.cors import CorsPolicy
 from secure_api.domain import CustomDomain, apply_domain
 from secure_api.encryption import encrypted_log_group, logs_key, secure_key
@@ -98,6 +99,8 @@ class SecureRestApi(Construct):
         self._access = access
         self._cors = cors
         self._auth = auth
+        # APIs of one stack whose trails would be identical share one (see AuditTrail.shared).
+        self._trail_settings = (audit, (audit.log_retention or log_retention) if audit else None)
         self._throttle = throttle or Throttle()
         self._log_retention = log_retention
         self._stage_name = stage_name
@@ -120,7 +123,8 @@ class SecureRestApi(Construct):
             description=description or f"secure_api REST API {self.node.path}",
             endpoint_configuration=self._access.endpoint_configuration(self),
             policy=self._access.policy_document(),
-            cloud_watch_role=create_cloudwatch_role,
+            # CDK's role would carry the AWS managed AmazonAPIGatewayPushToCloudWatchLogs policy.
+            cloud_watch_role=False,
             # Behind a custom domain the execute-api URL would bypass its TLS policy (and mTLS).
             disable_execute_api_endpoint=domain is not None,
             api_key_source_type=(
@@ -150,6 +154,9 @@ class SecureRestApi(Construct):
         if self.rest_api.latest_deployment is not None:
             self.rest_api.latest_deployment.add_to_logical_id({"accessPolicy": self._access.fingerprint()})
         self.stage: apigw.Stage = self.rest_api.deployment_stage
+        if create_cloudwatch_role:
+            apply_cloudwatch_role(self.rest_api)
+        _log_to_group_arn(self.stage, self.access_log_group)
         self._method_settings = StageMethodSettings(self.stage)
         compliance.acknowledge(self.stage, "stage-cache-off", "stage-client-certificate")
         # A body-defined API declares its validator, authorizer and gateway responses in the body: the
@@ -171,6 +178,8 @@ class SecureRestApi(Construct):
             )
             self.authorizer = self._bearer.authorizer
             self.authorizer_function = self._bearer.function
+            if self.authorizer is not None:
+                _redeploy_on_change(self.rest_api, self.authorizer)
         else:
             self._warn("auth", "no BearerAuth: routes need auth='iam' or an explicit auth='none'")
 
@@ -359,6 +368,7 @@ class SecureRestApi(Construct):
             options["authorization_type"] = apigw.AuthorizationType.CUSTOM
             self._bearer.add_route_scopes(route.key, scopes)
         elif auth == "iam":
+            acknowledgements.append("iam-route-not-cognito")
             options["authorization_type"] = apigw.AuthorizationType.IAM
         else:
             options["authorization_type"] = apigw.AuthorizationType.NONE
@@ -504,9 +514,31 @@ class SecureRestApi(Construct):
             )
             return
         assert self.alarm_topic is not None
+        owner = self._trail_owner(audit)
         self.trail, self.audit_log_group = apply_audit(
-            self, audit, rest_api=self.rest_api, topic=self.alarm_topic, retention=retention
+            self,
+            audit,
+            rest_api=self.rest_api,
+            topic=self.alarm_topic,
+            retention=retention,
+            shared_log_group=owner.audit_log_group if owner is not None else None,
         )
+        if owner is not None:
+            self.trail = owner.trail
+
+    def _trail_owner(self, audit: AuditTrail) -> SecureRestApi | None:
+        """The API declared earlier in this stack whose trail this one shares (equal settings)."""
+        if not (audit.create_trail and audit.shared):
+            return None
+        for construct in Stack.of(self).node.find_all():
+            if (
+                isinstance(construct, SecureRestApi)
+                and construct is not self
+                and construct._trail_settings == self._trail_settings
+                and construct.trail is not None
+            ):
+                return construct
+        return None
 
     def _finalize(self) -> None:
         """Once every route is known (at synthesis): give an API without routes a placeholder, then
@@ -559,6 +591,43 @@ class SecureRestApi(Construct):
         Annotations.of(self).add_warning_v2(
             f"secure-api:{what.split(maxsplit=1)[0]}-disabled", f"secure_api: {what}: {why}"
         )
+
+
+def _log_to_group_arn(stage: apigw.Stage, log_group: logs.ILogGroup) -> None:
+    """The access-log destination as the log group's ARN without CDK's trailing ``:*``, whatever the
+    app's ``@aws-cdk/aws-apigateway:logGroupDestinationArnWithoutWildcard`` flag says."""
+    cfn_stage = stage.node.default_child
+    assert isinstance(cfn_stage, apigw.CfnStage)
+    cfn_stage.add_property_override(
+        "AccessLogSetting.DestinationArn",
+        Stack.of(stage).format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=log_group.log_group_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        ),
+    )
+
+
+def _redeploy_on_change(rest_api: apigw.RestApiBase, authorizer: apigw.TokenAuthorizer) -> None:
+    """A changed authorizer takes effect only with a new deployment: make the deployment's logical id
+    depend on the authorizer's settings, whatever the app's
+    ``@aws-cdk/aws-apigateway:authorizerChangeDeploymentLogicalId`` flag says."""
+    deployment = rest_api.latest_deployment
+    cfn_authorizer = authorizer.node.default_child
+    if deployment is None or not isinstance(cfn_authorizer, apigw.CfnAuthorizer):
+        return
+    deployment.add_to_logical_id(
+        {
+            "bearerAuthorizer": {
+                "identitySource": cfn_authorizer.identity_source,
+                "identityValidationExpression": cfn_authorizer.identity_validation_expression,
+                "resultTtl": cfn_authorizer.authorizer_result_ttl_in_seconds,
+                "uri": cfn_authorizer.authorizer_uri,
+            }
+        }
+    )
+    deployment.node.add_dependency(authorizer)
 
 
 def _short(addr: str) -> str:

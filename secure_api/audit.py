@@ -108,6 +108,12 @@ class AuditTrail:
     ``AuditTrail.existing(log_group_name)`` creates no trail, for accounts whose organization trail
     already records every region; given the CloudWatch log group that trail delivers to (in this
     account and region), the alarms are created on it.
+
+    APIs in the same stack with equal ``AuditTrail`` settings share one trail (``shared``, default
+    True): the first such API creates it, the others put their alarms on its log group (a second
+    multi-region trail would bill a second copy of the management events, and an account allows five
+    trails per region). ``shared=False`` gives an API a trail of its own. APIs in other stacks share a
+    trail with ``AuditTrail.existing(log_group_name)``, given the first API's ``audit_log_group``.
     """
 
     multi_region: bool = True
@@ -118,9 +124,10 @@ class AuditTrail:
     log_retention: logs.RetentionDays | None = None
     create_trail: bool = True
     log_group_name: str | None = None
+    shared: bool = True
 
     def __post_init__(self) -> None:
-        for flag in ("multi_region", "include_global_service_events", "create_trail"):
+        for flag in ("multi_region", "include_global_service_events", "create_trail", "shared"):
             if not isinstance(getattr(self, flag), bool):
                 raise SecureApiConfigError(f"AuditTrail.{flag}", getattr(self, flag), "True or False")
         if self.transition_after_days is not None:
@@ -193,15 +200,19 @@ def apply_audit(
     rest_api: apigw.RestApiBase,
     topic: sns.ITopic,
     retention: logs.RetentionDays,
+    shared_log_group: logs.ILogGroup | None = None,
 ) -> tuple[cloudtrail.Trail | None, logs.ILogGroup | None]:
     """Create (under ``scope``) the trail ``Trail`` with its key (``TrailKey``), buckets
     (``TrailBucket``, ``TrailAccessLogsBucket``) and log group (``TrailLogs``), then a metric filter
     and an alarm per event group (``Audit<Group>Filter``, ``Audit<Group>Alarm``) on its log group.
-    For ``AuditTrail.existing(...)`` only the filters and alarms, and only with a log group.
-    Returns the trail (None for an existing one) and the log group the alarms watch (None without)."""
+    For ``AuditTrail.existing(...)`` only the filters and alarms, and only with a log group; with
+    ``shared_log_group`` (the log group of another API's trail in this stack), the alarms on it.
+    Returns the trail (None for an existing or shared one) and the log group the alarms watch (None without)."""
     trail: cloudtrail.Trail | None = None
     log_group: logs.ILogGroup
-    if audit.create_trail:
+    if shared_log_group is not None:
+        log_group = shared_log_group
+    elif audit.create_trail:
         trail, log_group = _trail(scope, audit, retention=audit.log_retention or retention)
     elif audit.log_group_name is not None:
         log_group = logs.LogGroup.from_log_group_name(scope, "TrailLogGroup", audit.log_group_name)
@@ -316,8 +327,6 @@ def _trail(
         encryption=s3.BucketEncryption.KMS,
         encryption_key=key,
         bucket_key_enabled=True,
-        server_access_logs_bucket=access_logs,
-        server_access_logs_prefix="trail-bucket/",
         object_lock_default_retention=(
             s3.ObjectLockRetention.governance(Duration.days(audit.object_lock_days))
             if audit.object_lock_days is not None
@@ -333,6 +342,7 @@ def _trail(
             )
         ],
     )
+    _deliver_server_access_logs(bucket, to=access_logs, prefix="trail-bucket/")
     compliance.acknowledge(bucket, "audit-bucket-no-replication")
     log_group = encrypted_log_group(scope, "TrailLogs", key=key, retention=retention)
     trail = cloudtrail.Trail(
@@ -402,6 +412,31 @@ def _hardened_bucket(scope: Construct, id_: str, **props: Any) -> s3.Bucket:
         event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(event_bridge_enabled=True)
     )
     return bucket
+
+
+def _deliver_server_access_logs(bucket: s3.Bucket, *, to: s3.Bucket, prefix: str) -> None:
+    """S3 server access logs of ``bucket`` into ``to`` under ``prefix``, admitted by a bucket policy.
+
+    Written out rather than through ``Bucket(server_access_logs_bucket=...)``: without the app's
+    ``@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy`` flag CDK would grant the delivery with the
+    LogDeliveryWrite ACL instead, which a bucket with ACLs disabled (BucketOwnerEnforced) rejects.
+    """
+    cfn_bucket = bucket.node.default_child
+    assert isinstance(cfn_bucket, s3.CfnBucket)
+    cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+        destination_bucket_name=to.bucket_name, log_file_prefix=prefix
+    )
+    to.add_to_resource_policy(
+        iam.PolicyStatement(
+            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+            actions=["s3:PutObject"],
+            resources=[to.arn_for_objects(f"{prefix}*")],
+            conditions={
+                "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
+                "StringEquals": {"aws:SourceAccount": Stack.of(bucket).account},
+            },
+        )
+    )
 
 
 def _admit_cloudtrail(key: kms.Key, *, trail_arn: str, account: str, partition: str) -> None:

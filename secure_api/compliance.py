@@ -32,10 +32,14 @@ def _nag(rule: str, packs: Iterable[str] = NAG_PACKS) -> tuple[str, ...]:
     return tuple(f"{pack}::{pack}-{rule}" for pack in packs)
 
 
+# Rules that name resources are written with placeholders, filled in per construct as cdk-nag prints
+# the values: ``{partition}``, ``{region}`` and ``{account}`` from the construct's stack (``<AWS::Region>``
+# in an env-agnostic stack, ``eu-west-1`` in one with an explicit env, ``aws`` with partition
+# literals), and ``{api}``, ``{plan}``, ... with the logical ids of the constructs given for them.
+
 # The consumers' key secrets of one API, as cdk-nag prints the resource (``{api}``: the RestApi).
 _API_SECRETS = (
-    "arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:"
-    f"{defaults.KEY_SECRET_PREFIX}/<{{api}}>/*"
+    f"arn:{{partition}}:secretsmanager:{{region}}:{{account}}:secret:{defaults.KEY_SECRET_PREFIX}/<{{api}}>/*"
 )
 
 ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
@@ -43,6 +47,20 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
         ("AwsSolutions::AwsSolutions-COG4",),
         "Methods use the library's Lambda TOKEN authorizer, which verifies JWTs from any OIDC issuer "
         "(Cognito included) with pinned algorithms, exact iss/aud and a route-independent cached policy.",
+    ),
+    "iam-route-not-cognito": Acknowledgement(
+        ("AwsSolutions::AwsSolutions-COG4",),
+        "The route is declared with auth='iam': API Gateway verifies the caller's SigV4 signature and the "
+        "caller's IAM policy, which is the authorization AWS workloads use; a Cognito authorizer would not apply.",
+    ),
+    "cloudwatch-role-log-groups": Acknowledgement(
+        (
+            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:{partition}:logs:{region}:{account}:log-group:*]",
+            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+        ),
+        "API Gateway's CloudWatch role is account-wide: every REST API of the account and region writes its "
+        "execution and access logs through it, to log groups API Gateway names at run time, so it may write to "
+        "this account's and region's log groups; logs:DescribeLogGroups has no resource-level permission.",
     ),
     "xray-wildcard": Acknowledgement(
         ("AwsSolutions::AwsSolutions-IAM5[Resource::*]",),
@@ -124,9 +142,7 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
         "run trips KeyRotationErrorsAlarm.",
     ),
     "key-functions-read-keys": Acknowledgement(
-        (
-            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]",
-        ),
+        ("AwsSolutions::AwsSolutions-IAM5[Resource::arn:{partition}:apigateway:{region}::/apikeys/*]",),
         "API key ids are generated at run time. Updating and deleting keys (PATCH, DELETE /apikeys/*) is "
         "limited to keys tagged secure-api:api=<this API> (aws:ResourceTag). Still broad: reading (GET "
         "/apikeys, /apikeys/*, /usageplans) covers every key and plan of the account and region, key values "
@@ -135,8 +151,8 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
     ),
     "key-functions-tag-new-keys": Acknowledgement(
         (
-            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/tags/"
-            "arn%3A<AWS::Partition>%3Aapigateway%3A<AWS::Region>%3A%3A%2Fapikeys%2F*]",
+            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:{partition}:apigateway:{region}::/tags/"
+            "arn%3A{partition}%3Aapigateway%3A{region}%3A%3A%2Fapikeys%2F*]",
         ),
         "Creating a tagged key also authorizes PUT on the new key's tags ARN (URL-encoded): only API keys, "
         "only the tag keys secure-api:api and secure-api:consumer, only secure-api:api=<this API> "
@@ -145,7 +161,7 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
     ),
     "key-functions-plan-keys": Acknowledgement(
         (
-            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::"
+            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:{partition}:apigateway:{region}::"
             "/usageplans/<{plan}>/keys/*]",
         ),
         "Detaching a key (DELETE /usageplans/<plan>/keys/<keyId>) names a key id generated at run time; the "
@@ -165,13 +181,12 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
             *_nag("LambdaDLQ", ("Serverless", "NIST.800.53.R5", "HIPAA.Security")),
             *_nag("LambdaConcurrency", ("NIST.800.53.R5", "HIPAA.Security")),
             "Serverless::Serverless-LambdaDefaultMemorySize",
-            "Serverless::Serverless-LambdaTracing",
             "CKV_AWS_116",
             "CKV_AWS_115",
         ),
         "CDK's provider framework functions of the API key provisioner (onEvent, isComplete, onTimeout): they "
         "run only during deployments, a failure is reported to CloudFormation and trips KeyProviderErrorsAlarm, "
-        "and CDK owns their memory and tracing settings.",
+        "and CDK owns their memory setting (they are traced with X-Ray).",
     ),
     "provider-waiter": Acknowledgement(
         (
@@ -199,8 +214,8 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
     ),
     "key-guard-api-key-ids": Acknowledgement(
         (
-            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]",
-            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/tags/*]",
+            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:{partition}:apigateway:{region}::/apikeys/*]",
+            "AwsSolutions::AwsSolutions-IAM5[Resource::arn:{partition}:apigateway:{region}::/tags/*]",
         ),
         "API keys are created at run time, so the key guard cannot name their ids: it may read any key, disable "
         "only keys tagged secure-api:api=<this API> (aws:ResourceTag) and set only the quarantine tags (aws:TagKeys).",
@@ -263,13 +278,24 @@ def acknowledge(scope: IConstruct, *names: str, **resources: IConstruct | Sequen
     """Acknowledge the named findings on ``scope`` (cdk-nag and cfn-guard: the constructs under it too;
     checkov and cfn-lint: its CloudFormation resource).
 
+    Placeholders in a rule are filled in as cdk-nag prints the values, so that the acknowledgement
+    matches in env-agnostic and env-specific stacks alike: ``{partition}``, ``{region}``,
+    ``{account}`` from ``scope``'s stack, and any other ``{name}`` with the logical ids of the
+    constructs given as ``name=...``.
+
     With the context key ``secure-api:compliance:ignoreAcknowledgements`` set, nothing is acknowledged:
     the compliance report uses that to count every finding before acknowledgement. Rules that name
     resources (``{plan}``) are expanded with the logical ids of the constructs given for them.
     """
     if scope.node.try_get_context(IGNORE_ACKNOWLEDGEMENTS):
         return
-    ids = {key: _logical_ids(value) for key, value in resources.items()}
+    stack = Stack.of(scope)
+    ids = {
+        "partition": [nag_text(stack, stack.partition)],
+        "region": [nag_text(stack, stack.region)],
+        "account": [nag_text(stack, stack.account)],
+        **{key: _logical_ids(value) for key, value in resources.items()},
+    }
     for name in names:
         ack = ACKNOWLEDGEMENTS[name]
         for rule in _expand(ack.rules, ids):
@@ -279,6 +305,27 @@ def acknowledge(scope: IConstruct, *names: str, **resources: IConstruct | Sequen
                 _add_to_metadata(scope, "cfn-lint", "config", rule.removeprefix("cfn-lint::"))
             else:
                 Validations.of(scope).acknowledge(Acknowledgment(id=rule, reason=ack.reason))
+
+
+def nag_text(stack: Stack, value: Any) -> str:
+    """``value`` as cdk-nag prints it in a finding: resolved, references as ``<LogicalId>``,
+    ``<LogicalId.Attribute>`` or ``<AWS::Region>``, joins joined (cdk-nag's ``flattenCfnReference``)."""
+    return _flatten(stack.resolve(value))
+
+
+def _flatten(node: Any) -> str:
+    if isinstance(node, str):
+        return node.replace("${", "<").replace("}", ">")
+    if isinstance(node, dict):
+        if "Ref" in node:
+            return f"<{_flatten(node['Ref'])}>"
+        if "Fn::GetAtt" in node:
+            resource, attribute = node["Fn::GetAtt"]
+            return f"<{_flatten(resource)}.{_flatten(attribute)}>"
+        if "Fn::Join" in node:
+            delimiter, items = node["Fn::Join"]
+            return str(delimiter).join(_flatten(item) for item in items)
+    return str(node)
 
 
 def _logical_ids(value: IConstruct | Sequence[IConstruct]) -> list[str]:

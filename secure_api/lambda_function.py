@@ -56,10 +56,7 @@ class SecureFunction(Construct):
                     # The log group's ARN attribute already ends in ":*", which covers its streams.
                     resources=[self.log_group.log_group_arn],
                 ),
-                # X-Ray trace submission has no resource-level permissions.
-                iam.PolicyStatement(
-                    actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]
-                ),
+                tracing_statement(),
                 iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]),
             ],
         )
@@ -100,3 +97,17 @@ class SecureFunction(Construct):
         """Grant the function more permissions (in its managed policy)."""
         for statement in statements:
             self.policy.add_statements(statement)
+
+
+def tracing_statement() -> iam.PolicyStatement:
+    """What an actively traced function's role needs: X-Ray trace submission (which has no
+    resource-level permissions, hence ``*``: acknowledge ``xray-wildcard`` on the policy)."""
+    return iam.PolicyStatement(actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"])
+
+
+def trace_functions(scope: Construct) -> None:
+    """Turn on active X-Ray tracing for every function under ``scope`` that CDK builds without the
+    option (the custom-resource provider framework's); their roles need ``tracing_statement()``."""
+    for construct in scope.node.find_all():
+        if isinstance(construct, lambda_.CfnFunction):
+            construct.tracing_config = lambda_.CfnFunction.TracingConfigProperty(mode="Active")

@@ -39,7 +39,7 @@ from secure_api.encryption import encrypted_log_group, secure_key
 from secure_api.errors import SecureApiConfigError, is_token, require_int
 from secure_api.keys.model import TAG_API, TAG_CONSUMER
 from secure_api.keys.provision import encode_consumers, progress_parameter
-from secure_api.lambda_function import SecureFunction
+from secure_api.lambda_function import SecureFunction, trace_functions, tracing_statement
 from secure_api.routes import Route
 from secure_api.throttling import Throttle
 
@@ -402,6 +402,7 @@ class UsageTiers(Construct):
                         resources=[log_group.log_group_arn],
                     ),
                     iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]),
+                    tracing_statement(),
                 ],
             )
 
@@ -456,8 +457,9 @@ class UsageTiers(Construct):
         policy.add_statements(
             iam.PolicyStatement(actions=["states:StartExecution"], resources=[waiter.state_machine_arn])
         )
-        compliance.acknowledge(policy, "provider-invoke-versions", function=fn)
-        compliance.acknowledge(waiter_policy, "provider-invoke-versions", function=fn)
+        compliance.acknowledge(policy, "provider-invoke-versions", "xray-wildcard", function=fn)
+        compliance.acknowledge(waiter_policy, "provider-invoke-versions", "xray-wildcard", function=fn)
+        trace_functions(provider)
         for name in ("framework-onEvent", "framework-isComplete", "framework-onTimeout"):
             framework = provider.node.find_child(name)
             compliance.acknowledge(framework, "provider-framework", "lambda-outside-vpc", "role-dependency")

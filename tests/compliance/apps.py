@@ -1,13 +1,23 @@
-"""The stacks the compliance gate checks."""
+"""The stacks the compliance gate checks, and the apps it builds them in.
+
+Each builder makes one stack in an app, under the id it is given and, for the env-specific runs, with
+an explicit account and region (cdk-nag then prints literal ARNs, which acknowledgements must match).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 
 from example.openapi_stack import OpenApiExampleStack
 from example.stack import ExampleStack, orders_function
 from secure_api import (
+    AccessPolicy,
     AuditTrail,
     BearerAuth,
     Consumer,
@@ -21,16 +31,25 @@ from secure_api import (
 from secure_api.firewall import ManagedRuleGroup
 from tests.fixtures.openapi_documents import github_hostable, operation_ids
 
+ENV = cdk.Environment(account="123456789012", region="eu-west-1")
+"""The account and region of the env-specific stacks."""
 
-def example(app: cdk.App) -> cdk.Stack:
+StackBuilder = Callable[[cdk.App, str, "cdk.Environment | None"], cdk.Stack]
+
+
+def example(
+    app: cdk.App, stack_id: str = "SecureApiExample", env: cdk.Environment | None = None
+) -> cdk.Stack:
     """The example app's stack, exactly as ``make synth`` builds it."""
-    return ExampleStack(app, "SecureApiExample")
+    return ExampleStack(app, stack_id, env=env)
 
 
-def variants(app: cdk.App) -> cdk.Stack:
+def variants(
+    app: cdk.App, stack_id: str = "SecureApiVariants", env: cdk.Environment | None = None
+) -> cdk.Stack:
     """The branches the example does not take: an imported certificate with a TLS 1.3 policy and a
     multi-level base path, an organization trail, every optional WAF rule, keys from the authorizer, auto-quarantine."""
-    stack = cdk.Stack(app, "SecureApiVariants")
+    stack = cdk.Stack(app, stack_id, env=env)
     api = SecureRestApi(
         stack,
         "VariantsApi",
@@ -69,14 +88,16 @@ def variants(app: cdk.App) -> cdk.Stack:
     return stack
 
 
-def openapi(app: cdk.App) -> cdk.Stack:
+def openapi(
+    app: cdk.App, stack_id: str = "SecureApiOpenApiExample", env: cdk.Environment | None = None
+) -> cdk.Stack:
     """The example app's second stack: the orders API from an OpenAPI document."""
-    return OpenApiExampleStack(app, "SecureApiOpenApiExample")
+    return OpenApiExampleStack(app, stack_id, env=env)
 
 
-def github(app: cdk.App) -> cdk.Stack:
+def github(app: cdk.App, stack_id: str = "SecureApiGitHub", env: cdk.Environment | None = None) -> cdk.Stack:
     """A real published document with 1,200 operations (GitHub's REST API), every protection on."""
-    stack = cdk.Stack(app, "SecureApiGitHub")
+    stack = cdk.Stack(app, stack_id, env=env)
     document, _ = github_hostable()
     backend = orders_function(stack)
     SecureRestApi.from_openapi(
@@ -93,4 +114,121 @@ def github(app: cdk.App) -> cdk.Stack:
     return stack
 
 
-STACKS = {"example": example, "variants": variants, "openapi": openapi, "github": github}
+_AUTH = BearerAuth(issuer="https://login.example.com/", audience=["orders-api"])
+
+
+def iam_routes(app: cdk.App, stack_id: str, env: cdk.Environment | None = None) -> cdk.Stack:
+    """A default API (no option given) whose routes use IAM authorization."""
+    stack = cdk.Stack(app, stack_id, env=env)
+    api = SecureRestApi(stack, "Api")
+    # The warning that the API has no BearerAuth is the point of this configuration.
+    cdk.Annotations.of(api).acknowledge_warning("secure-api:auth-disabled", "IAM-only API")
+    backend = orders_function(stack)
+    api.add_route("GET", "/orders", backend, auth="iam")
+    api.add_route("POST", "/orders", backend, auth="iam")
+    return stack
+
+
+def private(app: cdk.App, stack_id: str, env: cdk.Environment | None = None) -> cdk.Stack:
+    """A PRIVATE API reachable through one VPC endpoint."""
+    stack = cdk.Stack(app, stack_id, env=env)
+    api = SecureRestApi(
+        stack, "Api", access=AccessPolicy.private(vpc_endpoint_ids=["vpce-0123456789abcdef0"]), auth=_AUTH
+    )
+    api.add_route("GET", "/orders", orders_function(stack), scopes=["orders:read"])
+    return stack
+
+
+def shared_bearer(app: cdk.App, stack_id: str, env: cdk.Environment | None = None) -> cdk.Stack:
+    """Two default APIs in one stack sharing one ``BearerAuth`` (and, by default, one trail)."""
+    stack = cdk.Stack(app, stack_id, env=env)
+    backend = orders_function(stack)
+    orders = SecureRestApi(stack, "OrdersApi", auth=_AUTH)
+    orders.add_route("GET", "/orders/{id}", backend, scopes=["orders:read"])
+    billing = SecureRestApi(stack, "BillingApi", auth=_AUTH)
+    billing.add_route("GET", "/invoices/{id}", backend)
+    return stack
+
+
+def cloudwatch_role(app: cdk.App, stack_id: str, env: cdk.Environment | None = None) -> cdk.Stack:
+    """An API that also creates the account's API Gateway CloudWatch role."""
+    stack = cdk.Stack(app, stack_id, env=env)
+    api = SecureRestApi(stack, "Api", auth=_AUTH, create_cloudwatch_role=True)
+    api.add_route("GET", "/orders", orders_function(stack))
+    return stack
+
+
+def hundred_routes(app: cdk.App, stack_id: str, env: cdk.Environment | None = None) -> cdk.Stack:
+    """An API with 100 routes: GET and POST on 50 paths, half of them scoped."""
+    stack = cdk.Stack(app, stack_id, env=env)
+    api = SecureRestApi(stack, "Api", auth=_AUTH)
+    backend = orders_function(stack)
+    for i in range(50):
+        api.add_route("GET", f"/collection{i}", backend, scopes=[f"c{i}:read"] if i % 2 else [])
+        api.add_route("POST", f"/collection{i}", backend, scopes=[f"c{i}:write"] if i % 2 else [])
+    return stack
+
+
+def insecure(app: cdk.App, stack_id: str, env: cdk.Environment | None = None) -> cdk.Stack:
+    """Plain CDK resources every checker finds something in: proof that the checkers run."""
+    stack = cdk.Stack(app, stack_id, env=env)
+    s3.Bucket(stack, "Bucket")
+    lambda_.Function(
+        stack,
+        "Function",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
+    )
+    return stack
+
+
+STACKS: dict[str, StackBuilder] = {"example": example, "variants": variants, "openapi": openapi}
+"""The stacks ``make compliance`` reports on and the README describes."""
+
+CONFIGURATIONS: dict[str, StackBuilder] = {
+    "iam-routes": iam_routes,
+    "private": private,
+    "shared-bearer": shared_bearer,
+    "cloudwatch-role": cloudwatch_role,
+    "hundred-routes": hundred_routes,
+    "github": github,
+}
+"""Configurations the example does not cover, each in its own stack."""
+
+BUILDERS: dict[str, StackBuilder] = {**STACKS, **CONFIGURATIONS, "insecure": insecure}
+
+
+@dataclass(frozen=True)
+class GateStack:
+    """One stack of a gate app: the builder's name and whether the stack has an explicit env."""
+
+    builder: str
+    env_specific: bool = False
+
+    @property
+    def stack_id(self) -> str:
+        """The stack's id (unique in its app)."""
+        words = "".join(word.title() for word in self.builder.split("-"))
+        return f"Gate{words}{'Eu' if self.env_specific else ''}"
+
+    def build(self, app: cdk.App) -> cdk.Stack:
+        """The stack, in ``app``."""
+        return BUILDERS[self.builder](app, self.stack_id, ENV if self.env_specific else None)
+
+
+_EVERY = (
+    *(GateStack(name) for name in (*STACKS, *CONFIGURATIONS)),
+    GateStack("example", True),
+    GateStack("variants", True),
+)
+GATE: dict[str, tuple[GateStack, ...]] = {
+    # The repository's flags: every configuration, env-agnostic, and the two main stacks env-specific.
+    "cdk.json": _EVERY,
+    # What `cdk init` writes (today the same flags as cdk.json: the gate then reuses that synthesis).
+    "cdk-init": _EVERY,
+    # A user's app without flags: the two main stacks, and the example env-specific (without partition
+    # literals, cdk-nag then prints <AWS::Partition> next to a literal region and account).
+    "none": (GateStack("example"), GateStack("variants"), GateStack("example", True)),
+}
+"""Per feature-flag set (``tests.cdk_context.FLAG_SETS``): the stacks built together in one app."""

@@ -1,17 +1,22 @@
-"""Runs every compliance checker on a stack and counts findings before and after acknowledgement.
+"""Runs every compliance checker on the stacks of an app and counts findings before and after
+acknowledgement.
 
 cdk-nag (five packs) and cfn-guard run as CDK validation plugins during synth; checkov and cfn-lint
-run on the synthesized template; the library's own check runs on every operation of every OpenAPI
-body (which the other checkers cannot see). ``secure_api.compliance`` holds every acknowledgement.
+run on the synthesized templates, all of an app's templates in one run each; the library's own check
+runs on every operation of every OpenAPI body (which the other checkers cannot see).
+``secure_api.compliance`` holds every acknowledgement. An app is built once per feature-flag context
+and stack list: flag sets with the same context (``cdk.json`` and ``cdk init``'s, today) share one
+synthesis.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,9 +27,9 @@ from secure_api.compliance import IGNORE_ACKNOWLEDGEMENTS, validation_plugins
 from secure_api.openapi.body import METADATA_KEY
 from secure_api.openapi.check import check_body
 from tests.cdk_context import app_context
+from tests.compliance.apps import GateStack
 
 BIN = Path(sys.executable).parent
-StackBuilder = Callable[[cdk.App], cdk.Stack]
 
 
 @dataclass
@@ -33,19 +38,23 @@ class Findings:
 
     by_checker: dict[str, list[str]] = field(default_factory=dict)
     template: dict[str, Any] = field(default_factory=dict, repr=False)
+    stack: cdk.Stack | None = field(default=None, repr=False)
 
     def total(self) -> int:
         """Number of findings over all checkers."""
         return sum(len(v) for v in self.by_checker.values())
 
 
-def synth(build: StackBuilder, *, acknowledge: bool) -> tuple[dict[str, Any], list[dict[str, Any]], Path]:
-    """Synthesize with the validation plugins; return the template, the plugin reports and cdk.out."""
+def synth(
+    context: dict[str, Any], stacks: Sequence[GateStack], *, acknowledge: bool
+) -> tuple[dict[str, tuple[cdk.Stack, dict[str, Any]]], list[dict[str, Any]], Path]:
+    """Synthesize ``stacks`` in one app with ``context`` (feature flags included) and the validation
+    plugins; return ``stack id -> (stack, template)``, the plugin reports and cdk.out."""
     outdir = tempfile.mkdtemp(prefix="secure-api-compliance-")
     extra = {} if acknowledge else {IGNORE_ACKNOWLEDGEMENTS: True}
-    app = cdk.App(context=app_context(**extra), outdir=outdir)
+    app = cdk.App(context={**context, **extra}, outdir=outdir)
     cdk.Validations.of(app).add_plugins(*validation_plugins())
-    stack = build(app)
+    built = [gate_stack.build(app) for gate_stack in stacks]
     try:
         app.synth()
     except Exception as error:  # the plugins raise when anything is unacknowledged
@@ -53,62 +62,87 @@ def synth(build: StackBuilder, *, acknowledge: bool) -> tuple[dict[str, Any], li
             raise
     report_file = Path(outdir) / "validation-report.json"
     reports = json.loads(report_file.read_text())["pluginReports"] if report_file.exists() else []
-    template = json.loads((Path(outdir) / f"{stack.artifact_id}.template.json").read_text())
-    return template, reports, Path(outdir)
+    templates = {
+        stack.stack_name: (stack, json.loads((Path(outdir) / stack.template_file).read_text()))
+        for stack in built
+    }
+    return templates, reports, Path(outdir)
 
 
-def plugin_findings(reports: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """``pack -> ["rule @ construct path", ...]`` from the CDK validation report."""
+def plugin_findings(reports: list[dict[str, Any]], stack_id: str) -> dict[str, list[str]]:
+    """``pack -> ["rule @ construct path", ...]`` of one stack from the CDK validation report."""
     out: dict[str, list[str]] = {}
     for report in reports:
         out[report["pluginName"]] = [
             f"{v['ruleName']} @ {c.get('constructPath', '?')}"
             for v in report["violations"]
             for c in v["violatingConstructs"]
+            if c.get("constructPath", "").split("/")[0] in (stack_id, "?", "")
         ]
     return out
 
 
-def checkov_findings(template: dict[str, Any]) -> list[str]:
-    """checkov (offline) on the template; skips come from the resources' ``checkov`` metadata."""
+def checkov_findings(templates: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """checkov (offline) on every template at once; skips come from the resources' ``checkov`` metadata.
+    Returns ``stack id -> ["check @ resource", ...]``."""
+    out: dict[str, list[str]] = {stack_id: [] for stack_id in templates}
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "template.json"
-        path.write_text(json.dumps(template))
+        for stack_id, template in templates.items():
+            (Path(tmp) / f"{stack_id}.template.json").write_text(json.dumps(template))
         proc = subprocess.run(
-            [str(BIN / "checkov"), "-f", str(path), "--framework", "cloudformation", "--skip-download",
+            [str(BIN / "checkov"), "-d", tmp, "--framework", "cloudformation", "--skip-download",
              "-o", "json", "--quiet"],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
     data = json.loads(proc.stdout)
-    results = (data[0] if isinstance(data, list) else data).get("results", {})
-    return [f"{f['check_id']} @ {f['resource']}" for f in results.get("failed_checks", [])]
+    for report in data if isinstance(data, list) else [data]:
+        for failed in report.get("results", {}).get("failed_checks", []):
+            stack_id = Path(failed["file_path"]).name.removesuffix(".template.json")
+            out[stack_id].append(f"{failed['check_id']} @ {failed['resource']}")
+    return out
 
 
-def cfn_lint_findings(template: dict[str, Any]) -> list[str]:
-    """cfn-lint on the template (offline); ignores come from the resources' ``cfn-lint`` metadata."""
+def cfn_lint_findings(templates: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """cfn-lint (offline) on every template at once; ignores come from the resources' ``cfn-lint``
+    metadata. Returns ``stack id -> ["rule @ path", ...]``."""
+    out: dict[str, list[str]] = {stack_id: [] for stack_id in templates}
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "template.json"
-        path.write_text(json.dumps(template))
+        paths = []
+        for stack_id, template in templates.items():
+            path = Path(tmp) / f"{stack_id}.template.json"
+            path.write_text(json.dumps(template))
+            paths.append(str(path))
         proc = subprocess.run(
-            [str(BIN / "cfn-lint"), "--format", "json", str(path)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    return [
-        f"{m['Rule']['Id']} @ {'/'.join(map(str, m['Location']['Path']))}"
-        for m in json.loads(proc.stdout or "[]")
-    ]
+            [str(BIN / "cfn-lint"), "--format", "json", *paths],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+    for match in json.loads(proc.stdout or "[]"):
+        stack_id = Path(match["Filename"]).name.removesuffix(".template.json")
+        out[stack_id].append(f"{match['Rule']['Id']} @ {'/'.join(map(str, match['Location']['Path']))}")
+    return out
 
 
-def run_all(build: StackBuilder, *, acknowledge: bool = True) -> Findings:
-    """Every checker on the stack ``build`` makes."""
-    template, reports, outdir = synth(build, acknowledge=acknowledge)
-    findings = Findings(plugin_findings(reports), template)
-    findings.by_checker["secure-api-openapi"] = openapi_findings(template, outdir)
-    findings.by_checker["checkov"] = checkov_findings(template)
-    findings.by_checker["cfn-lint"] = cfn_lint_findings(template)
-    return findings
+def run_app(flags: str, stacks: Sequence[GateStack], *, acknowledge: bool = True) -> dict[str, Findings]:
+    """Every checker on the stacks of one app under ``flags``: ``stack id -> Findings``. Built once
+    per context, stack list and ``acknowledge`` (cached for the session)."""
+    context = json.dumps(app_context(flags=flags), sort_keys=True)
+    return _run_app(context, tuple(stacks), acknowledge)
+
+
+@functools.cache
+def _run_app(context: str, stacks: tuple[GateStack, ...], acknowledge: bool) -> dict[str, Findings]:
+    built, reports, outdir = synth(json.loads(context), stacks, acknowledge=acknowledge)
+    templates = {stack_id: template for stack_id, (_, template) in built.items()}
+    checkov = checkov_findings(templates)
+    cfn_lint = cfn_lint_findings(templates)
+    out: dict[str, Findings] = {}
+    for stack_id, (stack, template) in built.items():
+        findings = Findings(plugin_findings(reports, stack_id), template, stack)
+        findings.by_checker["secure-api-openapi"] = openapi_findings(template, outdir)
+        findings.by_checker["checkov"] = checkov[stack_id]
+        findings.by_checker["cfn-lint"] = cfn_lint[stack_id]
+        out[stack_id] = findings
+    return out
 
 
 def openapi_bodies(template: dict[str, Any], outdir: Path) -> dict[str, dict[str, Any]]:

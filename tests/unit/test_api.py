@@ -106,7 +106,21 @@ def test_no_cloudwatch_role_by_default(example_template: Template) -> None:
 
 def test_opt_in_cloudwatch_role() -> None:
     stack, _ = api_stack(create_cloudwatch_role=True)
-    assert resources(Template.from_stack(stack), "AWS::ApiGateway::Account")
+    template = Template.from_stack(stack)
+    account_id, account = next(iter(resources(template, "AWS::ApiGateway::Account").items()))
+    role_id = account["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]
+    role = resources(template, "AWS::IAM::Role")[role_id]
+    # A customer-managed policy, not AWS's AmazonAPIGatewayPushToCloudWatchLogs; kept on stack deletion.
+    (policy_ref,) = role["Properties"]["ManagedPolicyArns"]
+    policy = resources(template, "AWS::IAM::ManagedPolicy")[policy_ref["Ref"]]
+    assert {role["DeletionPolicy"], account["DeletionPolicy"], policy["DeletionPolicy"]} == {"Retain"}
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    actions = {
+        a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    assert {"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups"} <= actions
+    stage = only(template, "AWS::ApiGateway::Stage")
+    assert account_id in stage["DependsOn"]
 
 
 def test_one_invoke_permission_per_function(example_template: Template) -> None:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from aws_cdk import Stack
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
@@ -14,7 +15,7 @@ from secure_api.audit import AUDIT_EVENT_GROUPS, AuditTrail, apply_audit
 from secure_api.encryption import secure_key
 from secure_api.errors import SecureApiConfigError
 from secure_api.notifications import alarm_topic
-from tests.unit.helpers import bare_api_stack, only, resources
+from tests.unit.helpers import bare_api_stack, inline_function, new_stack, only, resources
 
 
 def _apply(audit: AuditTrail) -> tuple[Template, Any]:
@@ -338,6 +339,59 @@ def test_existing_trail_without_log_group_creates_nothing(
     assert not resources(template, "AWS::CloudWatch::Alarm")
 
 
+# --- several APIs in one stack ---------------------------------------------------------------------
+
+
+def _two_apis(first: AuditTrail, second: AuditTrail, **second_options: Any) -> tuple[Template, Any, Any]:
+    from secure_api import SecureRestApi
+
+    _, stack = new_stack()
+    one = SecureRestApi(stack, "OrdersApi", audit=first, firewall=None, monitoring=None)
+    two = SecureRestApi(stack, "BillingApi", audit=second, firewall=None, monitoring=None, **second_options)
+    backend = inline_function(stack)
+    one.add_route("GET", "/orders", backend, auth="iam")
+    two.add_route("GET", "/invoices", backend, auth="iam")
+    return Template.from_stack(stack), one, two
+
+
+@pytest.fixture(scope="module")
+def shared() -> tuple[Template, Any, Any]:
+    return _two_apis(AuditTrail(), AuditTrail())
+
+
+def test_apis_in_one_stack_share_one_trail(shared: tuple[Template, Any, Any]) -> None:
+    template, orders, billing = shared
+    only(template, "AWS::CloudTrail::Trail")
+    assert len(resources(template, "AWS::S3::Bucket")) == 2
+    assert billing.trail is orders.trail and billing.audit_log_group is orders.audit_log_group
+    # Each API keeps its own alarms, all on the one trail log group.
+    filters = resources(template, "AWS::Logs::MetricFilter").values()
+    assert len(filters) == 2 * len(AUDIT_EVENT_GROUPS)
+    assert {json.dumps(f["Properties"]["LogGroupName"]) for f in filters} == {
+        json.dumps(Stack.of(orders).resolve(orders.audit_log_group.log_group_name))
+    }
+    api_changes = [
+        f for f in filters if f["Properties"]["MetricTransformations"][0]["MetricName"] == "ApiChanges"
+    ]
+    assert len({json.dumps(f["Properties"]["FilterPattern"]) for f in api_changes}) == 2
+
+
+@pytest.mark.parametrize(
+    "second",
+    [AuditTrail(shared=False), AuditTrail(expire_after_days=3653)],
+    ids=["not-shared", "other-settings"],
+)
+def test_own_trail_when_not_shared_or_settings_differ(second: AuditTrail) -> None:
+    template, _, _ = _two_apis(AuditTrail(), second)
+    assert len(resources(template, "AWS::CloudTrail::Trail")) == 2
+
+
+def test_own_trail_when_the_trail_logs_would_be_kept_longer() -> None:
+    # The trail's log group takes the API's log_retention unless AuditTrail.log_retention is set.
+    template, _, _ = _two_apis(AuditTrail(), AuditTrail(), log_retention=logs.RetentionDays.TWO_YEARS)
+    assert len(resources(template, "AWS::CloudTrail::Trail")) == 2
+
+
 # --- validation ------------------------------------------------------------------------------------
 
 
@@ -354,6 +408,7 @@ def test_existing_trail_without_log_group_creates_nothing(
         ({"include_global_service_events": 1}, "AuditTrail.include_global_service_events"),
         ({"log_retention": 30}, "AuditTrail.log_retention"),
         ({"log_group_name": "trail-logs"}, "AuditTrail.log_group_name"),
+        ({"shared": "yes"}, "AuditTrail.shared"),
     ],
 )
 def test_fails_bad_options(kwargs: dict[str, Any], field: str) -> None:
