@@ -9,21 +9,38 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 LINT_PATHS := secure_api lambdas tests bench app.py
 LAMBDA_DIRS := $(wildcard lambdas/*/)
 
-.PHONY: setup synth test lint typecheck unit compliance bench clean
+.PHONY: setup setup-runtime synth test lint typecheck unit compliance bench dist clean
 
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+
+# Everything `make test` needs: the runtime below plus the test, lint, type-check and compliance tools.
 setup: $(VENV)/.stamp-installed node_modules/.stamp-installed
 
-$(VENV)/.stamp-installed: requirements.txt requirements-dev.txt pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+# Only what `make synth` needs: the library's runtime requirements and the pinned CDK CLI.
+setup-runtime: $(VENV)/.stamp-runtime node_modules/.stamp-installed
+
+$(VENV)/.stamp-runtime: requirements.txt pyproject.toml
+	@echo "==> [1/3] Python venv $(VENV) and the runtime requirements (aws-cdk-lib, constructs, boto3)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(PIP) install --progress-bar on -r requirements.txt
+	@echo "==> [2/3] the secure_api library itself (editable)"
+	@$(PIP) install --quiet --no-deps --no-build-isolation -e .
+	@$(BIN)/python -c "import secure_api"
+	touch $@
+
+$(VENV)/.stamp-installed: $(VENV)/.stamp-runtime requirements-dev.txt
+	@echo "==> Python dev tools (pytest, moto, ruff, mypy, cdk-nag, checkov, cfn-lint, ...)"
+	@$(PIP) install --quiet -r requirements-dev.txt
+	@$(BIN)/python -c "import pytest, moto, cdk_nag"
 	touch $@
 
 node_modules/.stamp-installed: package.json package-lock.json
+	@echo "==> [3/3] the pinned AWS CDK CLI (npm ci)"
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-synth: setup
+synth: setup-runtime
+	@echo "==> npx cdk synth"
 	npx cdk synth --quiet
 	@ls cdk.out/*.template.json
 
@@ -51,5 +68,12 @@ bench: setup
 	$(BIN)/python bench/key_guard_accuracy.py
 	$(BIN)/python bench/monitoring_cost.py
 
+# A wheel and an sdist in dist/ (the wheel carries the Lambda code under secure_api/_lambdas/).
+dist: setup-runtime
+	rm -rf dist build *.egg-info
+	$(PIP) wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
+	$(BIN)/python -c "import setuptools.build_meta as b; b.build_sdist('dist')" >/dev/null
+	@ls dist
+
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache dist build

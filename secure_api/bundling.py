@@ -4,6 +4,8 @@ Each function's code root is ``lambdas/<name>/``. ``pip install --platform manyl
 --implementation cp --python-version X.Y --only-binary=:all: --target`` installs its
 ``requirements.txt`` for the runtime's exact Python version and architecture, then the sources are
 copied beside it. Functions that run the API key operations also get ``secure_api/keys/``.
+pip runs with the user's own configuration (``pip.conf``, ``PIP_INDEX_URL``, ``PIP_EXTRA_INDEX_URL``,
+``PIP_FIND_LINKS``, proxies), so a mirror configured for pip is used here too.
 CDK's standard ``aws:cdk:bundling-stacks`` context (``[]``) skips bundling, e.g. in fast tests.
 """
 
@@ -69,21 +71,52 @@ class PipLocalBundling:
         out = Path(output_dir)
         requirements = LAMBDAS_DIR / self.name / "requirements.txt"
         if requirements.exists() and _has_requirements(requirements):
-            subprocess.run(  # noqa: S603 - fixed argument list, no shell
+            platform = f"manylinux2014_{self.arch}"
+            proc = subprocess.run(  # noqa: S603 - fixed argument list, no shell
                 [
                     sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                     "--no-compile",
                     "--requirement", str(requirements), "--target", str(out),
-                    "--platform", f"manylinux2014_{self.arch}", "--implementation", "cp",
+                    "--platform", platform, "--implementation", "cp",
                     "--python-version", defaults.LAMBDA_PYTHON_VERSION, "--only-binary=:all:",
                 ],
-                check=True,
+                capture_output=True, text=True, check=False,
             )  # fmt: skip
+            if proc.returncode != 0:
+                raise BundlingError(
+                    bundling_error_message(self.name, requirements, platform, proc.stderr or proc.stdout)
+                )
         for source, relative in _sources(self.name, self.with_keys):
             target = out / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
         return True
+
+
+class BundlingError(RuntimeError):
+    """pip could not install a function's requirements for its Lambda platform."""
+
+
+def bundling_error_message(name: str, requirements: Path, platform: str, pip_output: str) -> str:
+    """What failed (packages, platform, Python version) and the two ways out, then pip's last lines."""
+    packages = ", ".join(_requirement_lines(requirements)) or str(requirements)
+    tail = "\n".join(f"    {line}" for line in pip_output.strip().splitlines()[-6:])
+    return (
+        f"secure_api could not bundle the Lambda function {name!r}: pip found no {packages} wheel for "
+        f"{platform}, CPython {defaults.LAMBDA_PYTHON_VERSION} (binary wheels only) on the package "
+        "index your pip configuration names (pip.conf, PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, "
+        "PIP_FIND_LINKS), or could not reach that index.\n"
+        "Either: (1) make an index or mirror that serves that wheel reachable (e.g. "
+        "PIP_INDEX_URL=https://<your mirror>/simple), or (2) skip bundling where nothing is deployed "
+        "(tests, a synth in CI): `cdk synth -c aws:cdk:bundling-stacks=[]`, or "
+        'cdk.App(context={"aws:cdk:bundling-stacks": []}).\n'
+        f"pip said:\n{tail}"
+    )
+
+
+def _requirement_lines(path: Path) -> list[str]:
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line]
 
 
 def _has_requirements(path: Path) -> bool:

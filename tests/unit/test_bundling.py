@@ -46,3 +46,24 @@ def test_asset_hash_covers_shared_key_code() -> None:
 
 def test_runtime_is_latest_python() -> None:
     assert bundling.runtime().name == "python3.14"
+
+
+def test_fails_with_a_message_naming_package_platform_and_ways_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An index nothing listens on (loopback, discard port), no other configuration: pip fails at once.
+    for name in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL", "PIP_CONSTRAINT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
+    local = bundling.PipLocalBundling("authorizer", architecture=lambda_.Architecture.ARM_64, with_keys=False)
+    with pytest.raises(bundling.BundlingError) as caught:
+        local.try_bundle(str(tmp_path))
+    message = str(caught.value)
+    assert "'authorizer'" in message
+    assert "cryptography==" in message
+    assert "manylinux2014_aarch64" in message and "CPython 3.14" in message
+    assert "PIP_INDEX_URL" in message and "aws:cdk:bundling-stacks" in message
+    assert "pip said:" in message
