@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
@@ -19,8 +19,9 @@ _ORIGIN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:\d{1,5}
 class CorsPolicy:
     """Which browser origins may call the API.
 
-    ``allow_origins`` is positional: ``CorsPolicy(["https://app.example.com"])``. Origins are exact
-    ``scheme://host[:port]`` values (no path, no trailing slash) or ``"*"`` alone. ``"*"`` together
+    ``allow_origins`` may be positional (``CorsPolicy(["https://app.example.com"])``) or a keyword;
+    every other option is keyword-only. Origins are exact ``scheme://host[:port]`` values (no path, no
+    trailing slash), or the wildcard alone: ``CorsPolicy("*")`` or ``CorsPolicy(["*"])``. ``"*"`` together
     with ``allow_credentials=True`` is rejected (browsers refuse it, and it would expose every
     caller's credentials to any site). Preflight ``OPTIONS`` methods never require auth or a key.
     Defaults: methods GET, POST, PUT, PATCH, DELETE, HEAD; headers Content-Type, Authorization,
@@ -28,6 +29,7 @@ class CorsPolicy:
     """
 
     allow_origins: Sequence[str]
+    _: KW_ONLY
     allow_methods: Sequence[str] = defaults.CORS_ALLOW_METHODS
     allow_headers: Sequence[str] = defaults.CORS_ALLOW_HEADERS
     expose_headers: Sequence[str] = ()
@@ -36,6 +38,8 @@ class CorsPolicy:
 
     def __post_init__(self) -> None:
         origins = self.allow_origins
+        if origins == "*":
+            origins = ("*",)
         if isinstance(origins, str) or not origins:
             raise SecureApiConfigError(
                 "CorsPolicy.allow_origins", origins, "a non-empty list such as ['https://app.example.com']"

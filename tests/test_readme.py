@@ -6,6 +6,10 @@ The harness (documented in the README's Development section) gives each block on
 - ``handler``: a ``aws_lambda.Function`` in that stack;
 - the imports ``from aws_cdk import Duration, aws_apigateway as apigw`` and ``from secure_api import *``.
 
+A block that makes its own ``cdk.App()`` (the Install section's first app) gets what ``cdk synth`` would
+give it in a user's project whose tests skip bundling: ``cdk.json``'s context with
+``aws:cdk:bundling-stacks=[]``, and an output directory that is removed afterwards.
+
 Each block is executed on its own, then every block's stack is synthesized in one app, which runs
 CDK's and the library's validations (an API without a route, a method throttle on an unknown route).
 """
@@ -79,7 +83,16 @@ def test_fence_parser_finds_blocks_and_their_lines() -> None:
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.name for b in BLOCKS])
-def test_block_runs(block: Block, readme_app: cdk.App) -> None:
+def test_block_runs(
+    block: Block, readme_app: cdk.App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_app = cdk.App
+
+    def app(**kwargs: Any) -> cdk.App:
+        context = {**app_context(), **(kwargs.pop("context", None) or {})}
+        return real_app(context=context, outdir=str(tmp_path), **kwargs)
+
+    monkeypatch.setattr(cdk, "App", app)
     namespace = harness(readme_app, block)
     exec(compile(block.code, block.name, "exec"), namespace)
 
