@@ -24,7 +24,7 @@ $(VENV)/.stamp-runtime: requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(PIP) install --progress-bar on -r requirements.txt
 	@echo "==> [2/3] the secure_api library itself (editable)"
-	@$(PIP) install --quiet --no-deps --no-build-isolation -e .
+	@$(PIP) install --quiet --no-deps -e .
 	@$(BIN)/python -c "import secure_api"
 	touch $@
 

@@ -38,19 +38,19 @@ class Findings:
 
 def synth(build: StackBuilder, *, acknowledge: bool) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Synthesize with the validation plugins; return the template and the plugin reports."""
-    outdir = tempfile.mkdtemp(prefix="secure-api-compliance-")
-    extra = {} if acknowledge else {IGNORE_ACKNOWLEDGEMENTS: True}
-    app = cdk.App(context=app_context(**extra), outdir=outdir)
-    cdk.Validations.of(app).add_plugins(*validation_plugins())
-    stack = build(app)
-    try:
-        app.synth()
-    except Exception as error:  # the plugins raise when anything is unacknowledged
-        if "Validation failed" not in str(error) and "ValidationFailed" not in str(error):
-            raise
-    report_file = Path(outdir) / "validation-report.json"
-    reports = json.loads(report_file.read_text())["pluginReports"] if report_file.exists() else []
-    template = json.loads((Path(outdir) / f"{stack.artifact_id}.template.json").read_text())
+    with tempfile.TemporaryDirectory(prefix="secure-api-compliance-") as outdir:
+        extra = {} if acknowledge else {IGNORE_ACKNOWLEDGEMENTS: True}
+        app = cdk.App(context=app_context(**extra), outdir=outdir)
+        cdk.Validations.of(app).add_plugins(*validation_plugins())
+        stack = build(app)
+        try:
+            app.synth()
+        except Exception as error:  # the plugins raise when anything is unacknowledged
+            if "Validation failed" not in str(error) and "ValidationFailed" not in str(error):
+                raise
+        report_file = Path(outdir) / "validation-report.json"
+        reports = json.loads(report_file.read_text())["pluginReports"] if report_file.exists() else []
+        template = json.loads((Path(outdir) / f"{stack.artifact_id}.template.json").read_text())
     return template, reports
 
 

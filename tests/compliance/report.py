@@ -1,28 +1,87 @@
-"""``make compliance``: a table of findings per checker, before and after acknowledgement."""
+"""``make compliance``: a table of findings per checker, before and after acknowledgement.
+
+The screen gets the tables (and any finding left unacknowledged) and one line naming the full report
+file, which holds every finding, what acknowledged it, and the checkers' own output.
+"""
 
 from __future__ import annotations
 
+import io
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
 
 from tests.compliance.apps import STACKS
-from tests.compliance.gate import run_all
+from tests.compliance.gate import Findings, run_all
+
+REPORT = Path(__file__).resolve().parents[2] / "cdk.out" / "compliance-report.txt"
+
+
+@contextmanager
+def _captured(log: IO[bytes]) -> Iterator[None]:
+    """Send this process's stdout and stderr (and the CDK validation report that jsii relays from Node
+    on a background thread) to ``log``."""
+    saved = sys.stdout, sys.stderr
+    wrapper = io.TextIOWrapper(log, encoding="utf-8", write_through=True)
+    sys.stdout = sys.stderr = wrapper
+    try:
+        yield
+    finally:
+        time.sleep(0.5)  # let jsii's stderr relay thread write what Node printed last
+        sys.stdout, sys.stderr = saved
+        wrapper.flush()
+        wrapper.detach()  # ``log`` stays open for the caller
+
+
+def table(name: str, raw: Findings, left: Findings) -> list[str]:
+    """The lines of one stack's table: checker, findings, acknowledged, left."""
+    lines = [f"{name} stack", f"{'checker':<26}{'findings':>10}{'acknowledged':>14}{'left':>6}"]
+    for checker in sorted(set(raw.by_checker) | set(left.by_checker)):
+        found = len(raw.by_checker.get(checker, []))
+        remaining = len(left.by_checker.get(checker, []))
+        lines.append(f"{checker:<26}{found:>10}{found - remaining:>14}{remaining:>6}")
+        lines += [f"    unacknowledged: {finding}" for finding in left.by_checker.get(checker, [])]
+    return lines
+
+
+def details(name: str, raw: Findings, left: Findings) -> list[str]:
+    """Every finding of one stack, marked acknowledged or left."""
+    lines = [f"== {name} stack: every finding =="]
+    for checker in sorted(raw.by_checker):
+        remaining = set(left.by_checker.get(checker, []))
+        lines.append(f"-- {checker}")
+        lines += [
+            f"   {'LEFT' if finding in remaining else 'acknowledged'}: {finding}"
+            for finding in sorted(raw.by_checker[checker])
+        ]
+    return lines
 
 
 def main() -> int:
-    """Print checker, findings, acknowledged, left; exit 1 when anything is left unacknowledged."""
+    """Print the tables and the report's path; exit 1 when anything is left unacknowledged."""
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    screen: list[str] = []
     left_total = 0
-    for name, build in STACKS.items():
-        raw = run_all(build, acknowledge=False)
-        left = run_all(build, acknowledge=True)
-        print(f"\n{name} stack")
-        print(f"{'checker':<26}{'findings':>10}{'acknowledged':>14}{'left':>6}")
-        for checker in sorted(set(raw.by_checker) | set(left.by_checker)):
-            found = len(raw.by_checker.get(checker, []))
-            remaining = len(left.by_checker.get(checker, []))
-            print(f"{checker:<26}{found:>10}{found - remaining:>14}{remaining:>6}")
-            for finding in left.by_checker.get(checker, []):
-                print(f"    unacknowledged: {finding}")
-        left_total += left.total()
+    with REPORT.open("wb") as log:
+        log.write(b"Checkers' own output (CDK validation report, before and after acknowledgement):\n\n")
+        with _captured(log):
+            results = [(name, run_all(build, acknowledge=False), run_all(build, acknowledge=True))
+                       for name, build in STACKS.items()]  # fmt: skip
+        body: list[str] = []
+        for name, raw, left in results:
+            screen += ["", *table(name, raw, left)]
+            body += ["", *details(name, raw, left)]
+            left_total += left.total()
+        log.write("\n".join([*screen, *body, ""]).encode())
+    try:
+        shown = REPORT.relative_to(Path.cwd())
+    except ValueError:
+        shown = REPORT
+    screen += ["", f"Full report (every finding, its acknowledgement, the checkers' output): {shown}"]
+    print("\n".join(screen))
     return 1 if left_total else 0
 
 
