@@ -220,7 +220,10 @@ def per_million_requests(template: dict[str, Any]) -> dict[str, float]:
         * p["lambda_arm64_per_gb_second"],
         "access_logs_ingestion": log_gb * p["logs_ingestion_per_gb"],
         "waf_logs": 1e6 * float(a["waf_log_bytes_per_request"]) / 1e9 * p["vended_logs_per_gb"],  # type: ignore[arg-type]
-        "xray_traces": 1e6 * float(a["xray_traces_recorded_share"]) / 1e6 * p["xray_per_million_traces_recorded"],  # type: ignore[arg-type]
+        "xray_traces": 1e6
+        * float(a["xray_traces_recorded_share"])
+        / 1e6
+        * p["xray_per_million_traces_recorded"],  # type: ignore[arg-type]
         "contributor_insights_events": float(a["contributor_insights_events_per_request"])  # type: ignore[arg-type]
         * p["contributor_insights_per_million_events"],
         "key_guard_logs_insights": log_gb
@@ -251,9 +254,7 @@ def main() -> None:
             },
         },
         "per_consumer_monthly_usd": consumer,
-        "consumers_monthly_usd": {
-            str(n): round(n * consumer["total"], 2) for n in (1, 100, 1_000, 10_000)
-        },
+        "consumers_monthly_usd": {str(n): round(n * consumer["total"], 2) for n in (1, 100, 1_000, 10_000)},
         "per_million_requests_usd": per_million_requests(stacks["example"]),
     }
     out = ROOT / "bench" / "results" / "default_cost.json"

@@ -69,7 +69,12 @@ def run_once(name: str) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="secure-api-synth-bench-") as outdir:
         start = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-c", code, outdir], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+            [sys.executable, "-c", code, outdir],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         wall = time.perf_counter() - start
     phases: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -316,7 +316,7 @@ def _trail(
         encryption=s3.BucketEncryption.KMS,
         encryption_key=key,
         bucket_key_enabled=True,
-        server_access_logs_bucket=access_logs,
+        server_access_logs_bucket=_log_delivery_target(scope, access_logs),
         server_access_logs_prefix="trail-bucket/",
         object_lock_default_retention=(
             s3.ObjectLockRetention.governance(Duration.days(audit.object_lock_days))
@@ -333,6 +333,7 @@ def _trail(
             )
         ],
     )
+    _admit_log_delivery(access_logs, bucket, "trail-bucket/")
     compliance.acknowledge(bucket, "audit-bucket-no-replication")
     log_group = encrypted_log_group(scope, "TrailLogs", key=key, retention=retention)
     trail = cloudtrail.Trail(
@@ -376,6 +377,34 @@ def _logs_role(scope: Construct, log_group: logs.ILogGroup, *, trail_arn: str) -
             "cloudtrail.amazonaws.com", conditions={"StringEquals": {"aws:SourceArn": trail_arn}}
         ),
         managed_policies=[policy],
+    )
+
+
+def _log_delivery_target(scope: Construct, target: s3.Bucket) -> s3.IBucket:
+    """``target`` as a server-access-log destination that CDK leaves as it is (see ``_admit_log_delivery``)."""
+    return s3.Bucket.from_bucket_attributes(
+        scope, "TrailAccessLogsTarget", bucket_arn=target.bucket_arn, bucket_name=target.bucket_name
+    )
+
+
+def _admit_log_delivery(target: s3.Bucket, source: s3.IBucket, prefix: str) -> None:
+    """Admit S3 server access logs of ``source`` into ``target`` by bucket policy, whatever the app's flags.
+
+    It is what ``@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy`` does; without the flag CDK would put
+    the LogDeliveryWrite ACL on ``target``, which an ACLs-disabled bucket refuses, and synth would fail in
+    an app with no feature flags set.
+    """
+    target.add_to_resource_policy(
+        iam.PolicyStatement(
+            effect=iam.Effect.ALLOW,
+            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+            actions=["s3:PutObject"],
+            resources=[target.arn_for_objects(f"{prefix}*")],
+            conditions={
+                "ArnLike": {"aws:SourceArn": source.bucket_arn},
+                "StringEquals": {"aws:SourceAccount": Stack.of(target).account},
+            },
+        )
     )
 
 

@@ -48,14 +48,18 @@ def test_wheel_in_a_fresh_venv_synthesizes_the_readme_app(tmp_path: Path) -> Non
         copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy2
         copy(ROOT / name, source / name)
     dist = tmp_path / "dist"
-    _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(dist), "."], source)
+    _run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(dist), "."], source
+    )
     wheel = next(dist.glob("cdk_secure_rest_api-*-py3-none-any.whl"))
 
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", str(venv)], tmp_path)
     python = venv / "bin" / "python"
     # A real install: the wheel and its dependencies from the user's package index (pip's cache helps).
-    _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel)], tmp_path)
+    _run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel)], tmp_path
+    )
 
     app = tmp_path / "my-app"
     app.mkdir()
