@@ -6,7 +6,9 @@ Each function's code root is ``lambdas/<name>/``. ``pip install --platform manyl
 copied beside it. Functions that run the API key operations also get ``secure_api/keys/``.
 pip runs with the user's own configuration (``pip.conf``, ``PIP_INDEX_URL``, ``PIP_EXTRA_INDEX_URL``,
 ``PIP_FIND_LINKS``, proxies), so a mirror configured for pip is used here too.
-CDK's standard ``aws:cdk:bundling-stacks`` context (``[]``) skips bundling, e.g. in fast tests.
+CDK's standard ``aws:cdk:bundling-stacks`` context (``[]``) skips bundling, e.g. in fast tests; the CDK
+CLI refuses ``aws:`` keys, so ``cdk synth -c secure-api:skipBundling=true`` does the same from the command
+line (the sources are staged without their requirements; the asset hash, and so the template, is the same).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
+from constructs import IConstruct
 
 from secure_api import defaults
 
@@ -83,9 +86,14 @@ class PipLocalBundling:
                 capture_output=True, text=True, check=False,
             )  # fmt: skip
             if proc.returncode != 0:
-                raise BundlingError(
-                    bundling_error_message(self.name, requirements, platform, proc.stderr or proc.stdout)
-                )
+                output = proc.stderr or proc.stdout
+                if "No module named pip" in output:
+                    raise BundlingError(
+                        f"secure_api could not bundle the Lambda function {self.name!r}: the Python that runs "
+                        f"your app ({sys.executable}) has no pip; install it there (python -m ensurepip), or "
+                        f"skip bundling where nothing is deployed: `cdk synth -c {defaults.SKIP_BUNDLING_CONTEXT}=true`."
+                    )
+                raise BundlingError(bundling_error_message(self.name, requirements, platform, output))
         for source, relative in _sources(self.name, self.with_keys):
             target = out / relative
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -108,7 +116,7 @@ def bundling_error_message(name: str, requirements: Path, platform: str, pip_out
         "PIP_FIND_LINKS), or could not reach that index.\n"
         "Either: (1) make an index or mirror that serves that wheel reachable (e.g. "
         "PIP_INDEX_URL=https://<your mirror>/simple), or (2) skip bundling where nothing is deployed "
-        "(tests, a synth in CI): `cdk synth -c aws:cdk:bundling-stacks=[]`, or "
+        f"(a synth in CI, tests): `cdk synth -c {defaults.SKIP_BUNDLING_CONTEXT}=true`, or in a test "
         'cdk.App(context={"aws:cdk:bundling-stacks": []}).\n'
         f"pip said:\n{tail}"
     )
@@ -123,7 +131,15 @@ def _has_requirements(path: Path) -> bool:
     return any(line.strip() and not line.strip().startswith("#") for line in path.read_text().splitlines())
 
 
-def lambda_code(name: str, *, architecture: lambda_.Architecture, with_keys: bool = False) -> lambda_.Code:
+def skip_bundling(scope: IConstruct) -> bool:
+    """Whether the app's context asks to skip pip (``secure-api:skipBundling`` true)."""
+    value = scope.node.try_get_context(defaults.SKIP_BUNDLING_CONTEXT)
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def lambda_code(
+    name: str, *, architecture: lambda_.Architecture, with_keys: bool = False, bundle: bool = True
+) -> lambda_.Code:
     """The asset of ``lambdas/<name>``, bundled without Docker.
 
     The asset hash covers every input (sources, shared key code, requirements, target platform), so
@@ -133,6 +149,10 @@ def lambda_code(name: str, *, architecture: lambda_.Architecture, with_keys: boo
     digest.update(f"{defaults.LAMBDA_PYTHON_VERSION}|{architecture.name}|{with_keys}".encode())
     for source, relative in _sources(name, with_keys):
         digest.update(relative.encode() + b"\0" + source.read_bytes() + b"\0")
+    if not bundle:
+        return lambda_.Code.from_asset(
+            str(LAMBDAS_DIR / name), asset_hash=digest.hexdigest(), asset_hash_type=AssetHashType.CUSTOM
+        )
     return lambda_.Code.from_asset(
         str(LAMBDAS_DIR / name),
         asset_hash=digest.hexdigest(),

@@ -53,20 +53,22 @@ def test_wheel_in_a_fresh_venv_synthesizes_the_readme_app(tmp_path: Path) -> Non
     )
     wheel = next(dist.glob("cdk_secure_rest_api-*-py3-none-any.whl"))
 
+    # A fresh, isolated venv and a real install: the wheel and its dependencies resolved from the
+    # package index (pip's cache helps). Measured on the 2-CPU build machine: 82 s with pip inside the
+    # venv compiling every module to bytecode, 21 s with this pip driving the venv (--python) and
+    # --no-compile; neither changes what is installed.
     venv = tmp_path / "venv"
-    _run([sys.executable, "-m", "venv", str(venv)], tmp_path)
+    _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], tmp_path)
     python = venv / "bin" / "python"
-    # A real install: the wheel and its dependencies from the user's package index (pip's cache helps).
-    _run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(wheel)], tmp_path
-    )
+    pip = [sys.executable, "-m", "pip", "--python", str(python), "--disable-pip-version-check"]
+    _run([*pip, "install", "--quiet", "--no-compile", str(wheel)], tmp_path)
 
     app = tmp_path / "my-app"
     app.mkdir()
     (app / "app.py").write_text(first_app())
-    (app / "cdk.json").write_text(
-        json.dumps({"app": f"{python} app.py", "context": {"aws:cdk:bundling-stacks": []}})
-    )
+    # As the README says: cdk.json names the app only ("aws:" keys are reserved there); bundling is
+    # skipped with the library's context key on the command line, as a user's CI synth would.
+    (app / "cdk.json").write_text(json.dumps({"app": f"{python} app.py"}))
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
     installed = _run([str(python), "-c", "import secure_api; print(secure_api.__file__)"], app, env)
@@ -74,7 +76,7 @@ def test_wheel_in_a_fresh_venv_synthesizes_the_readme_app(tmp_path: Path) -> Non
     version = _run([str(venv / "bin" / "secure-api"), "--version"], app, env)
     assert version.startswith("secure-api ")
 
-    _run([str(CDK_CLI), "synth", "--quiet"], app, env)
+    _run([str(CDK_CLI), "synth", "--quiet", "-c", "secure-api:skipBundling=true"], app, env)
     template = json.loads((app / "cdk.out" / "OrdersStack.template.json").read_text())
     assert {"OrdersApiRestApiId", "OrdersApiUrl", "OrdersApiStageName"} <= set(template["Outputs"])
     types = {r["Type"] for r in template["Resources"].values()}

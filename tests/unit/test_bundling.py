@@ -65,5 +65,31 @@ def test_fails_with_a_message_naming_package_platform_and_ways_out(
     assert "'authorizer'" in message
     assert "cryptography==" in message
     assert "manylinux2014_aarch64" in message and "CPython 3.14" in message
-    assert "PIP_INDEX_URL" in message and "aws:cdk:bundling-stacks" in message
+    assert "PIP_INDEX_URL" in message and "secure-api:skipBundling=true" in message
     assert "pip said:" in message
+
+
+def test_skip_bundling_context_key_stages_sources_without_pip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from secure_api import BearerAuth, SecureRestApi
+
+    # pip would fail at once if it ran: the context key must keep it from running.
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    app = cdk.App(
+        context=app_context(bundle=True, **{"secure-api:skipBundling": "true"}), outdir=str(tmp_path)
+    )
+    stack = cdk.Stack(app, "Skip")
+    SecureRestApi(
+        stack, "Api", auth=BearerAuth(issuer="https://login.example.com/", audience=["a"]), **_BARE
+    ).add_route("GET", "/x", lambda_.Function(
+        stack, "Fn", runtime=lambda_.Runtime.PYTHON_3_13, handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(e, c):\n    return {}\n"),
+    ))  # fmt: skip
+    app.synth()
+    staged = [p for p in tmp_path.glob("asset.*") if (p / "handler.py").exists()]
+    assert staged and not any((p / "cryptography").exists() for p in staged)
+
+
+_BARE = {"firewall": None, "audit": None, "monitoring": None}
