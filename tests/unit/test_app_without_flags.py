@@ -30,3 +30,12 @@ def test_defaults_synthesize_without_feature_flags() -> None:
         for s in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
     assert any(s.get("Principal") == {"Service": "logging.s3.amazonaws.com"} for s in statements)
+
+
+def test_no_warning_about_the_access_log_policy(example_stack: object) -> None:
+    from aws_cdk.assertions import Annotations, Match
+
+    warnings = Annotations.from_stack(example_stack).find_warning(
+        "*", Match.string_like_regexp("logging permissions")
+    )  # type: ignore[arg-type]
+    assert warnings == []
