@@ -22,9 +22,9 @@ setup-runtime: $(VENV)/.stamp-runtime node_modules/.stamp-installed
 $(VENV)/.stamp-runtime: requirements.txt pyproject.toml
 	@echo "==> [1/3] Python venv $(VENV) and the runtime requirements (aws-cdk-lib, constructs, boto3)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(PIP) install --progress-bar on -r requirements.txt
+	@$(PIP) install --no-compile -r requirements.txt
 	@echo "==> [2/3] the secure_api library itself (editable)"
-	@$(PIP) install --quiet --no-deps -e .
+	@$(PIP) install --quiet --no-compile --no-deps -e .
 	@$(BIN)/python -c "import secure_api"
 	touch $@
 
