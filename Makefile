@@ -19,28 +19,29 @@ setup: $(VENV)/.stamp-installed node_modules/.stamp-installed
 # Only what `make synth` needs: the library's runtime requirements and the pinned CDK CLI.
 setup-runtime: $(VENV)/.stamp-runtime node_modules/.stamp-installed
 
+# The venv is created without pip and pip is installed into it by the outer pip, without bytecode
+# pre-compilation: ensurepip alone takes longer than the rest of this step. app.py imports secure_api
+# from the checkout, so synth needs no install of the library itself.
 $(VENV)/.stamp-runtime: requirements.txt pyproject.toml
-	@echo "==> [1/3] Python venv $(VENV) and the runtime requirements (aws-cdk-lib, constructs, boto3)"
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(PIP) install --no-compile -r requirements.txt
-	@echo "==> [2/3] the secure_api library itself (editable)"
-	@$(PIP) install --quiet --no-compile --no-deps -e .
-	@$(BIN)/python -c "import secure_api"
+	@echo "==> [1/3] Python venv $(VENV) with the runtime requirements only (aws-cdk-lib, constructs, boto3)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	@$(PYTHON) -m pip --python $(BIN)/python --disable-pip-version-check install --no-compile pip -r requirements.txt
 	touch $@
 
 $(VENV)/.stamp-installed: $(VENV)/.stamp-runtime requirements-dev.txt
-	@echo "==> Python dev tools (pytest, moto, ruff, mypy, cdk-nag, checkov, cfn-lint, ...)"
+	@echo "==> Python dev tools (pytest, moto, ruff, mypy, cdk-nag, checkov, cfn-lint, ...) and secure_api (editable)"
 	@$(PIP) install --quiet -r requirements-dev.txt
-	@$(BIN)/python -c "import pytest, moto, cdk_nag"
+	@$(PIP) install --quiet --no-deps -e .
+	@$(BIN)/python -c "import pytest, moto, cdk_nag, secure_api"
 	touch $@
 
 node_modules/.stamp-installed: package.json package-lock.json
-	@echo "==> [3/3] the pinned AWS CDK CLI (npm ci)"
+	@echo "==> [2/3] the pinned AWS CDK CLI (npm ci)"
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 synth: setup-runtime
-	@echo "==> npx cdk synth"
+	@echo "==> [3/3] npx cdk synth (bundles the Lambda functions with pip on the first run)"
 	npx cdk synth --quiet
 	@ls cdk.out/*.template.json
 
@@ -68,11 +69,14 @@ bench: setup
 	$(BIN)/python bench/key_guard_accuracy.py
 	$(BIN)/python bench/monitoring_cost.py
 
-# A wheel and an sdist in dist/ (the wheel carries the Lambda code under secure_api/_lambdas/).
+# A wheel and an sdist in dist/ (the wheel carries the Lambda code under secure_api/_lambdas/). The
+# sdist is built by setuptools from pyproject.toml's build requirements, installed aside (not in .venv).
 dist: setup-runtime
 	rm -rf dist build *.egg-info
-	$(PIP) wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
-	$(BIN)/python -c "import setuptools.build_meta as b; b.build_sdist('dist')" >/dev/null
+	$(PIP) wheel --quiet --no-deps --wheel-dir dist .
+	@tools=$$(mktemp -d) && $(PIP) install --quiet --target $$tools "setuptools>=68" wheel \
+	  && PYTHONPATH=$$tools $(BIN)/python -c "import setuptools.build_meta as b; b.build_sdist('dist')" >/dev/null; \
+	  status=$$?; rm -rf $$tools build *.egg-info; exit $$status
 	@ls dist
 
 clean:
