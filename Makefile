@@ -1,6 +1,8 @@
 # The two commands of the README: `make synth` and `make test`. Both set everything up on a fresh
 # machine (Python 3.11+, Node 20+; no AWS account, no Docker).
 PYTHON ?= python3
+# The interpreter that creates the venv, resolved before .venv/bin is put first on PATH.
+HOST_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 VENV := .venv
 BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -24,8 +26,8 @@ setup-runtime: $(VENV)/.stamp-runtime node_modules/.stamp-installed
 # from the checkout, so synth needs no install of the library itself.
 $(VENV)/.stamp-runtime: requirements.txt pyproject.toml
 	@echo "==> [1/3] Python venv $(VENV) with the runtime requirements only (aws-cdk-lib, constructs, boto3)"
-	@test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
-	@$(PYTHON) -m pip --python $(BIN)/python --disable-pip-version-check install --no-compile pip -r requirements.txt
+	@test -x $(BIN)/python || $(HOST_PYTHON) -m venv --without-pip $(VENV)
+	@$(HOST_PYTHON) -m pip --python $(BIN)/python --disable-pip-version-check install --no-compile pip -r requirements.txt
 	touch $@
 
 $(VENV)/.stamp-installed: $(VENV)/.stamp-runtime requirements-dev.txt
