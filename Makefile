@@ -70,6 +70,9 @@ bench: setup
 	$(BIN)/python bench/key_guard.py
 	$(BIN)/python bench/key_guard_accuracy.py
 	$(BIN)/python bench/monitoring_cost.py
+	$(BIN)/python bench/default_cost.py
+	$(BIN)/python bench/synth.py --profile
+	$(BIN)/python bench/first_synth.py
 
 # A wheel and an sdist in dist/ (the wheel carries the Lambda code under secure_api/_lambdas/). The
 # sdist is built by setuptools from pyproject.toml's build requirements, installed aside (not in .venv).
