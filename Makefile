@@ -1,6 +1,8 @@
 # The two commands of the README: `make synth` and `make test`. Both set everything up on a fresh
 # machine (Python 3.11+, Node 20+; no AWS account, no Docker).
 PYTHON ?= python3
+# The interpreter that creates the venv, resolved before .venv/bin is put first on PATH.
+HOST_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 VENV := .venv
 BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -9,21 +11,39 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 LINT_PATHS := secure_api lambdas tests bench app.py
 LAMBDA_DIRS := $(wildcard lambdas/*/)
 
-.PHONY: setup synth test lint typecheck unit compliance bench clean
+.PHONY: setup setup-runtime synth test lint typecheck unit compliance bench dist clean
 
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+
+# Everything `make test` needs: the runtime below plus the test, lint, type-check and compliance tools.
 setup: $(VENV)/.stamp-installed node_modules/.stamp-installed
 
-$(VENV)/.stamp-installed: requirements.txt requirements-dev.txt pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+# Only what `make synth` needs: the library's runtime requirements and the pinned CDK CLI.
+setup-runtime: $(VENV)/.stamp-runtime node_modules/.stamp-installed
+
+# The venv is created without pip and pip is installed into it by the outer pip, without bytecode
+# pre-compilation: ensurepip alone takes longer than the rest of this step. app.py imports secure_api
+# from the checkout, so synth needs no install of the library itself.
+$(VENV)/.stamp-runtime: requirements.txt pyproject.toml
+	@echo "==> [1/3] Python venv $(VENV) with the runtime requirements only (aws-cdk-lib, constructs, boto3)"
+	@test -x $(BIN)/python || $(HOST_PYTHON) -m venv --without-pip $(VENV)
+	@$(HOST_PYTHON) -m pip --python $(BIN)/python --disable-pip-version-check install --no-compile pip -r requirements.txt
+	touch $@
+
+$(VENV)/.stamp-installed: $(VENV)/.stamp-runtime requirements-dev.txt
+	@echo "==> Python dev tools (pytest, moto, ruff, mypy, cdk-nag, checkov, cfn-lint, ...) and secure_api (editable)"
+	@$(PIP) install --quiet -r requirements-dev.txt
+	@$(PIP) install --quiet --no-deps -e .
+	@$(BIN)/python -c "import pytest, moto, cdk_nag, secure_api"
 	touch $@
 
 node_modules/.stamp-installed: package.json package-lock.json
+	@echo "==> [2/3] the pinned AWS CDK CLI (npm ci)"
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-synth: setup
+synth: setup-runtime
+	@echo "==> [3/3] npx cdk synth (bundles the Lambda functions with pip on the first run)"
 	npx cdk synth --quiet
 	@ls cdk.out/*.template.json
 
@@ -51,6 +71,19 @@ bench: setup
 	$(BIN)/python bench/key_guard_accuracy.py
 	$(BIN)/python bench/monitoring_cost.py
 	$(BIN)/python bench/openapi_scale.py
+	$(BIN)/python bench/default_cost.py
+	$(BIN)/python bench/synth.py --profile
+	$(BIN)/python bench/first_synth.py
+
+# A wheel and an sdist in dist/ (the wheel carries the Lambda code under secure_api/_lambdas/). The
+# sdist is built by setuptools from pyproject.toml's build requirements, installed aside (not in .venv).
+dist: setup-runtime
+	rm -rf dist build *.egg-info
+	$(PIP) wheel --quiet --no-deps --wheel-dir dist .
+	@tools=$$(mktemp -d) && $(PIP) install --quiet --target $$tools "setuptools>=68" wheel \
+	  && PYTHONPATH=$$tools $(BIN)/python -c "import setuptools.build_meta as b; b.build_sdist('dist')" >/dev/null; \
+	  status=$$?; rm -rf $$tools build *.egg-info; exit $$status
+	@ls dist
 
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache dist build

@@ -9,6 +9,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+__version__ = "0.1.0"
+"""The library's version, defined here only (``pyproject.toml`` reads it; ``secure-api --version`` prints it)."""
+
 if TYPE_CHECKING:
     from secure_api.access import AccessPolicy
     from secure_api.api import SecureRestApi

@@ -31,6 +31,7 @@ from secure_api.firewall import Firewall, apply_firewall
 from secure_api.monitoring import Monitoring, apply_monitoring
 from secure_api.notifications import alarm_topic
 from secure_api.option_checks import check_api_options
+from secure_api.outputs import add_outputs
 from secure_api.routes import Route, RouteTree, check_route_arn_length
 from secure_api.stage_settings import StageMethodSettings
 from secure_api.throttling import Throttle
@@ -50,7 +51,8 @@ class SecureRestApi(Construct):
 
     Escape hatches: ``rest_api``, ``stage``, ``authorizer``, ``authorizer_function``, ``web_acl``,
     ``trail``, ``audit_log_group``, ``domain_name``, ``usage_plans``, ``access_log_group``,
-    ``alarm_topic``, ``dashboard``, ``url``.
+    ``alarm_topic``, ``dashboard``, ``url``; ``outputs`` maps each stack output's name
+    (``secure_api.keys.stack_outputs``) to its ``CfnOutput``.
     """
 
     def __init__(
@@ -230,6 +232,14 @@ class SecureRestApi(Construct):
                 compliance.acknowledge(
                     self._bearer.secure_function.policy, "authorizer-key-secrets", api=self.rest_api
                 )
+        self.outputs = add_outputs(
+            self,
+            rest_api=self.rest_api,
+            stage=self.stage,
+            url=self.url,
+            execute_api_disabled=domain is not None,
+            keys_key=self.usage_tiers.keys_key if self.usage_tiers is not None else None,
+        )
         self.dashboard: Any = None
         if monitoring is not None:
             assert self.alarm_topic is not None

@@ -7,6 +7,10 @@ copied beside it, with ``secure_api/grammar.py`` (the grammar the construct and 
 Functions that run the API key operations also get ``secure_api/keys/``. Generated files (the
 authorizer's route scopes) are written into the package too, and are part of its asset hash.
 CDK's standard ``aws:cdk:bundling-stacks`` context (``[]``) skips bundling, e.g. in fast tests.
+pip runs with the user's own configuration (``pip.conf``, ``PIP_INDEX_URL``, ``PIP_EXTRA_INDEX_URL``,
+``PIP_FIND_LINKS``, proxies), so a mirror configured for pip is used here too. The CDK CLI refuses
+``aws:`` keys, so ``cdk synth -c secure-api:skipBundling=true`` skips bundling from the command line
+(the sources are staged without their requirements; the asset hash, and so the template, is the same).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from aws_cdk import (
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from secure_api import defaults
 
@@ -94,16 +98,26 @@ class PipLocalBundling:
         out = Path(output_dir)
         requirements = LAMBDAS_DIR / self.name / "requirements.txt"
         if requirements.exists() and _has_requirements(requirements):
-            subprocess.run(  # noqa: S603 - fixed argument list, no shell
+            platform = f"manylinux2014_{self.arch}"
+            proc = subprocess.run(  # noqa: S603 - fixed argument list, no shell
                 [
                     sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                     "--no-compile",
                     "--requirement", str(requirements), "--target", str(out),
-                    "--platform", f"manylinux2014_{self.arch}", "--implementation", "cp",
+                    "--platform", platform, "--implementation", "cp",
                     "--python-version", defaults.LAMBDA_PYTHON_VERSION, "--only-binary=:all:",
                 ],
-                check=True,
+                capture_output=True, text=True, check=False,
             )  # fmt: skip
+            if proc.returncode != 0:
+                output = proc.stderr or proc.stdout
+                if "No module named pip" in output:
+                    raise BundlingError(
+                        f"secure_api could not bundle the Lambda function {self.name!r}: the Python that runs "
+                        f"your app ({sys.executable}) has no pip; install it there (python -m ensurepip), or "
+                        f"skip bundling where nothing is deployed: `cdk synth -c {defaults.SKIP_BUNDLING_CONTEXT}=true`."
+                    )
+                raise BundlingError(bundling_error_message(self.name, requirements, platform, output))
         for source, relative in _sources(self.name, self.with_keys):
             target = out / relative
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -115,8 +129,40 @@ class PipLocalBundling:
         return True
 
 
+class BundlingError(RuntimeError):
+    """pip could not install a function's requirements for its Lambda platform."""
+
+
+def bundling_error_message(name: str, requirements: Path, platform: str, pip_output: str) -> str:
+    """What failed (packages, platform, Python version) and the two ways out, then pip's last lines."""
+    packages = ", ".join(_requirement_lines(requirements)) or str(requirements)
+    tail = "\n".join(f"    {line}" for line in pip_output.strip().splitlines()[-6:])
+    return (
+        f"secure_api could not bundle the Lambda function {name!r}: pip found no {packages} wheel for "
+        f"{platform}, CPython {defaults.LAMBDA_PYTHON_VERSION} (binary wheels only) on the package "
+        "index your pip configuration names (pip.conf, PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, "
+        "PIP_FIND_LINKS), or could not reach that index.\n"
+        "Either: (1) make an index or mirror that serves that wheel reachable (e.g. "
+        "PIP_INDEX_URL=https://<your mirror>/simple), or (2) skip bundling where nothing is deployed "
+        f"(a synth in CI, tests): `cdk synth -c {defaults.SKIP_BUNDLING_CONTEXT}=true`, or in a test "
+        'cdk.App(context={"aws:cdk:bundling-stacks": []}).\n'
+        f"pip said:\n{tail}"
+    )
+
+
+def _requirement_lines(path: Path) -> list[str]:
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line]
+
+
 def _has_requirements(path: Path) -> bool:
     return any(line.strip() and not line.strip().startswith("#") for line in path.read_text().splitlines())
+
+
+def skip_bundling(scope: IConstruct) -> bool:
+    """Whether the app's context asks to skip pip (``secure-api:skipBundling`` true)."""
+    value = scope.node.try_get_context(defaults.SKIP_BUNDLING_CONTEXT)
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
 def asset_hash(
@@ -155,9 +201,10 @@ def lambda_code(
     architecture: lambda_.Architecture,
     with_keys: bool = False,
     extra_files: Mapping[str, bytes] | None = None,
+    bundle: bool = True,
 ) -> lambda_.Code:
     """The asset of ``lambdas/<name>``, bundled without Docker, with ``extra_files`` (path inside the
-    package -> content) written into it.
+    package -> content) written into it; ``bundle=False`` stages the sources without running pip.
 
     The asset hash covers every input (see ``asset_hash``), so a change to any of them redeploys the
     function, whether or not bundling runs.
@@ -166,7 +213,7 @@ def lambda_code(
         str(LAMBDAS_DIR / name),
         asset_hash=asset_hash(name, architecture=architecture, with_keys=with_keys, extra_files=extra_files),
         asset_hash_type=AssetHashType.CUSTOM,
-        bundling=_bundling(name, architecture, with_keys, extra_files),
+        bundling=_bundling(name, architecture, with_keys, extra_files) if bundle else None,
     )
 
 
@@ -228,7 +275,11 @@ class DeferredCode(lambda_.Code):
             deploy_time=True,
             asset_hash=digest,
             asset_hash_type=AssetHashType.CUSTOM,
-            bundling=_bundling(self._name, self._architecture, self._with_keys, extra_files),
+            bundling=(
+                None
+                if skip_bundling(self._scope)
+                else _bundling(self._name, self._architecture, self._with_keys, extra_files)
+            ),
         )
         if self._resource is not None:
             self.asset.add_resource_metadata(self._resource, "Code")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 from aws_cdk import Duration
@@ -24,9 +24,10 @@ _DEFAULT_PORTS = {"https": 443, "http": 80}
 class CorsPolicy:
     """Which browser origins may call the API.
 
-    ``allow_origins`` is positional: ``CorsPolicy(["https://app.example.com"])``. Origins are exact
-    ``scheme://host[:port]`` values as browsers send them (lower-case host, no default port, no path,
-    no trailing slash, no wildcard subdomain) or ``"*"`` alone. Every list is a list, never a string;
+    ``allow_origins`` may be positional (``CorsPolicy(["https://app.example.com"])``) or a keyword;
+    every other option is keyword-only. Origins are exact ``scheme://host[:port]`` values as browsers
+    send them (lower-case host, no default port, no path, no trailing slash, no wildcard subdomain), or
+    the wildcard alone: ``CorsPolicy("*")`` or ``CorsPolicy(["*"])``. Every list is a list, never a string;
     headers are header names; ``max_age`` is a ``Duration`` of whole seconds, at most 24 hours. ``"*"`` together
     with ``allow_credentials=True`` is rejected (browsers refuse it, and it would expose every
     caller's credentials to any site). Preflight ``OPTIONS`` methods never require auth or a key.
@@ -35,6 +36,7 @@ class CorsPolicy:
     """
 
     allow_origins: Sequence[str]
+    _: KW_ONLY
     allow_methods: Sequence[str] = defaults.CORS_ALLOW_METHODS
     allow_headers: Sequence[str] = defaults.CORS_ALLOW_HEADERS
     expose_headers: Sequence[str] = ()
@@ -43,6 +45,8 @@ class CorsPolicy:
 
     def __post_init__(self) -> None:
         origins = self.allow_origins
+        if origins == "*":
+            origins = ("*",)
         if isinstance(origins, str | bytes) or not isinstance(origins, Sequence) or not origins:
             raise SecureApiConfigError(
                 "CorsPolicy.allow_origins", origins, "a non-empty list such as ['https://app.example.com']"

@@ -74,7 +74,13 @@ class SecureFunction(Construct):
             runtime=bundling.runtime(),
             architecture=architecture,
             handler=handler,
-            code=code or bundling.lambda_code(code_name, architecture=architecture, with_keys=with_keys),
+            code=code
+            or bundling.lambda_code(
+                code_name,
+                architecture=architecture,
+                with_keys=with_keys,
+                bundle=not bundling.skip_bundling(self),
+            ),
             # Grants made by CDK (tracing, environment key) would land in an inline policy: the
             # managed policy above already holds them.
             role=self.role.without_policy_updates(),

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.cdk_context import app_context
+from tests.cdk_context import app_context  # does not import aws_cdk
+
+# Every temporary file of the run (CDK's default cdk.out directories, the jsii kernel's, pytest's
+# tmp_path, subprocesses') goes under one directory, removed at exit: the temp dir is left as found.
+# Set before aws_cdk starts its Node process, which reads TMPDIR once.
+_TMP_ROOT = tempfile.mkdtemp(prefix="secure-api-tests-")
+os.environ["TMPDIR"] = _TMP_ROOT
+tempfile.tempdir = None
+atexit.register(shutil.rmtree, _TMP_ROOT, True)
 
 
 @pytest.fixture(scope="session")

@@ -78,10 +78,17 @@ def _common() -> _Parser:
     return common
 
 
+def _version() -> str:
+    from secure_api import __version__
+
+    return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``secure-api`` command."""
     common = _common()
     parser = _Parser(prog=PROG, parents=[common], description="Operate a SecureRestApi.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     groups = parser.add_subparsers(dest="group", required=True, metavar="{keys,verify}")
     verify_command.add_arguments(
         groups.add_parser(
@@ -104,7 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     kms = {
         "dest": "kms_key_id",
         "default": None,
-        "help": f"KMS key for new secrets (default: ${KMS_KEY_ENV})",
+        "help": (
+            f"KMS key for new secrets (default: ${KMS_KEY_ENV}, else the API's customer-managed key"
+            " named by its secure-api:keys-kms-key tag)"
+        ),
     }
 
     create = command("create", "issue a key for a consumer, attached to its tier's usage plan")

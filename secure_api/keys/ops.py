@@ -54,6 +54,7 @@ from secure_api.keys.model import (
     validate_tier,
 )
 from secure_api.keys.retry import AwsCaller, error_code
+from secure_api.keys.stack_outputs import KEYS_KMS_KEY_TAG
 
 log = logging.getLogger(__name__)
 
@@ -212,13 +213,19 @@ class KeyOps:
         return secret_name(self.rest_api_id, consumer)
 
     def check_api(self) -> None:
-        """Raise :class:`UnknownApiError` unless the REST API exists."""
+        """Raise :class:`UnknownApiError` unless the REST API exists.
+
+        Without an explicit ``kms_key_id``, new secrets then use the KMS key the API's
+        ``secure-api:keys-kms-key`` tag names (the key ``SecureRestApi`` created for its key secrets).
+        """
         try:
-            self._ag("get_rest_api", restApiId=self.rest_api_id)
+            api = self._ag("get_rest_api", restApiId=self.rest_api_id)
         except ClientError as exc:
             if error_code(exc) in {"NotFoundException", "BadRequestException"}:
                 raise UnknownApiError(f"unknown API {self.rest_api_id!r}: no such REST API") from None
             raise
+        if self.kms_key_id is None:
+            self.kms_key_id = (api.get("tags") or {}).get(KEYS_KMS_KEY_TAG) or None
 
     # ----------------------------------------------------------------------------------------------
     # usage plans and keys

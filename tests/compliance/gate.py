@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -142,6 +143,7 @@ def _run_app(context: str, stacks: tuple[GateStack, ...], acknowledge: bool) -> 
         findings.by_checker["checkov"] = checkov[stack_id]
         findings.by_checker["cfn-lint"] = cfn_lint[stack_id]
         out[stack_id] = findings
+    shutil.rmtree(outdir, ignore_errors=True)
     return out
 
 

@@ -74,3 +74,50 @@ def test_local_bundling_writes_generated_files(tmp_path: Path, monkeypatch: pyte
 
 def test_runtime_is_latest_python() -> None:
     assert bundling.runtime().name == "python3.14"
+
+
+def test_fails_with_a_message_naming_package_platform_and_ways_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An index nothing listens on (loopback, discard port), no other configuration: pip fails at once.
+    for name in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL", "PIP_CONSTRAINT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    monkeypatch.setenv("PIP_NO_CACHE_DIR", "1")
+    local = bundling.PipLocalBundling("authorizer", architecture=lambda_.Architecture.ARM_64, with_keys=False)
+    with pytest.raises(bundling.BundlingError) as caught:
+        local.try_bundle(str(tmp_path))
+    message = str(caught.value)
+    assert "'authorizer'" in message
+    assert "cryptography==" in message
+    assert "manylinux2014_aarch64" in message and "CPython 3.14" in message
+    assert "PIP_INDEX_URL" in message and "secure-api:skipBundling=true" in message
+    assert "pip said:" in message
+
+
+def test_skip_bundling_context_key_stages_sources_without_pip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from secure_api import BearerAuth, SecureRestApi
+
+    # pip would fail at once if it ran: the context key must keep it from running.
+    monkeypatch.setenv("PIP_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    app = cdk.App(
+        context=app_context(bundle=True, **{"secure-api:skipBundling": "true"}), outdir=str(tmp_path)
+    )
+    stack = cdk.Stack(app, "Skip")
+    SecureRestApi(
+        stack, "Api", auth=BearerAuth(issuer="https://login.example.com/", audience=["a"]), **_BARE
+    ).add_route("GET", "/x", lambda_.Function(
+        stack, "Fn", runtime=lambda_.Runtime.PYTHON_3_13, handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(e, c):\n    return {}\n"),
+    ))  # fmt: skip
+    app.synth()
+    staged = [p for p in tmp_path.glob("asset.*") if (p / "handler.py").exists()]
+    assert staged and not any((p / "cryptography").exists() for p in staged)
+
+
+_BARE = {"firewall": None, "audit": None, "monitoring": None}

@@ -57,3 +57,13 @@ def test_fails_invalid_cors(args: tuple[object, ...], kwargs: dict[str, object],
     with pytest.raises(SecureApiConfigError) as info:
         CorsPolicy(*args, **kwargs)  # type: ignore[arg-type]
     assert str(info.value).startswith(field + ":")
+
+
+def test_wildcard_string_alone_is_the_wildcard_origin() -> None:
+    assert CorsPolicy("*").allow_origins == ("*",) == CorsPolicy(["*"]).allow_origins
+    assert CorsPolicy(allow_origins=["https://a.example.com"]).allow_origins == ("https://a.example.com",)
+
+
+def test_fails_options_after_the_origins_given_positionally() -> None:
+    with pytest.raises(TypeError):
+        CorsPolicy(["https://a.example.com"], ("GET",))  # type: ignore[misc]

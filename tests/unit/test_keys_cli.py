@@ -284,3 +284,40 @@ def test_python_dash_m_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SystemExit) as exc:
         runpy.run_module("secure_api", run_name="__main__", alter_sys=False)
     assert exc.value.code == 2
+
+
+def test_create_defaults_to_the_apis_tagged_kms_key(world: World, capsys: pytest.CaptureFixture[str]) -> None:
+    import boto3
+
+    from secure_api.keys.stack_outputs import KEYS_KMS_KEY_TAG
+
+    kms = boto3.client("kms", region_name="us-east-1")
+    api_key = kms.create_key()["KeyMetadata"]["Arn"]
+    override = kms.create_key()["KeyMetadata"]["Arn"]
+    # moto's TagResource only knows stages: tag the REST API as SecureRestApi's template does.
+    from moto.apigateway.models import apigateway_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    apigateway_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].apis[world.api_id].tags = {KEYS_KMS_KEY_TAG: api_key}
+    assert world.ag.get_rest_api(restApiId=world.api_id)["tags"] == {KEYS_KMS_KEY_TAG: api_key}
+    assert run(capsys, "keys", "create", "a", "--tier", "gold", "--api-id", world.api_id)[0] == 0
+    assert world.sm.describe_secret(SecretId=secret_name(world.api_id, "a"))["KmsKeyId"] == api_key
+    code, _, _ = run(
+        capsys, "keys", "create", "b", "--tier", "gold", "--api-id", world.api_id, "--kms-key-id", override
+    )
+    assert code == 0
+    assert world.sm.describe_secret(SecretId=secret_name(world.api_id, "b"))["KmsKeyId"] == override
+
+
+def test_create_without_tag_or_flag_leaves_the_key_to_secrets_manager(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "keys", "create", "a", "--tier", "gold", "--api-id", world.api_id)[0] == 0
+    assert "KmsKeyId" not in world.sm.describe_secret(SecretId=secret_name(world.api_id, "a"))
+
+
+def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    import secure_api
+
+    code, out, err = run(capsys, "--version")
+    assert code == 0 and out.strip() == f"secure-api {secure_api.__version__}" and err == ""
