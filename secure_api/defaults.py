@@ -71,6 +71,8 @@ WAF_EVALUATION_WINDOWS_SEC = (60, 120, 300, 600)  # the windows WAF accepts
 WAF_MIN_RATE_LIMIT = 10
 WAF_MAX_RATE_LIMIT = 2_000_000_000
 WAF_API_KEY_HEADER = "x-api-key"
+API_KEYS_PER_REGION = 10_000
+"""API Gateway's quota of API keys per account and region (fixed: AWS does not raise it)."""
 WAF_REDACTED_HEADERS = ("authorization", "x-api-key")
 WAF_LOG_GROUP_PREFIX = "aws-waf-logs-"  # WAF only delivers to log groups with this prefix
 WAF_MAX_IP_SET_ADDRESSES = 10_000

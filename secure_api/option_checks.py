@@ -13,6 +13,7 @@ from typing import Any
 
 from aws_cdk import aws_logs as logs
 
+from secure_api import defaults
 from secure_api.access import AccessPolicy
 from secure_api.audit import AuditTrail
 from secure_api.authorizer import BearerAuth
@@ -72,6 +73,13 @@ def check_api_options(
             raise SecureApiConfigError(name, value, f"a {type_.__name__} or None")
     tiers = _sequence_of("usage_tiers", usage_tiers, UsageTier)
     consumer_list = _sequence_of("consumers", consumers, Consumer)
+    if len(consumer_list) > defaults.API_KEYS_PER_REGION:
+        raise SecureApiConfigError(
+            "consumers",
+            f"{len(consumer_list):,} consumers",
+            f"at most {defaults.API_KEYS_PER_REGION:,}: API Gateway holds {defaults.API_KEYS_PER_REGION:,} API "
+            "keys per account and region (a fixed quota, shared with every other API there)",
+        )
     if not isinstance(log_retention, logs.RetentionDays):
         raise SecureApiConfigError("log_retention", log_retention, "an aws_logs.RetentionDays")
     if not isinstance(create_cloudwatch_role, bool):

@@ -295,3 +295,15 @@ def test_quota_period_enum_still_checked() -> None:
 
     _fails("Quota.period", lambda: Quota(limit=1, period="MONTH"))  # type: ignore[arg-type]
     assert Quota(limit=1, period=apigw.Period.DAY).offset == 0
+
+
+def test_fails_more_consumers_than_an_account_holds_api_keys() -> None:
+    # API Gateway holds 10,000 API keys per account and region and does not raise that quota.
+    consumers = [Consumer(f"app-{i}", tier="basic") for i in range(10_001)]
+    with pytest.raises(SecureApiConfigError, match=r"consumers.*10,001 consumers.*at most 10,000"):
+        SecureRestApi(
+            new_stack()[1],
+            "Api",
+            auth=BearerAuth(issuer=ISSUER, audience=["a"]),
+            **{**TIERS, "consumers": consumers},
+        )
