@@ -244,7 +244,16 @@ class SecureRestApi(Construct):
         if monitoring is not None:
             assert self.alarm_topic is not None
             self.dashboard = apply_monitoring(
-                self, monitoring, api=self, topic=self.alarm_topic, retention=log_retention
+                self,
+                monitoring,
+                rest_api=self.rest_api,
+                stage=self.stage,
+                access_log_group=self.access_log_group,
+                logs_key=self.logs_key,
+                topic=self.alarm_topic,
+                authorizer_function=self.authorizer_function,
+                web_acl=self.web_acl,
+                retention=log_retention,
             )
         else:
             self._warn("monitoring", "monitoring=None: no alarms, dashboard or key guard")

@@ -89,7 +89,7 @@ AUDIT_METRIC_NAMESPACE = "SecureApi/Audit"
 AUDIT_ALARM_PERIOD = Duration.minutes(5)
 AUDIT_ALARM_THRESHOLD = 1
 
-# --- Monitoring (secure_api/monitoring.py) -------------------------------------------------------
+# --- Monitoring (secure_api/monitoring/) ---------------------------------------------------------
 # Alarms evaluate one-minute periods and fire when 3 of the last 5 breach: fast enough to page on a
 # real incident, slow enough that one bad minute does not.
 MONITORING_ALARM_PERIOD = Duration.minutes(1)
