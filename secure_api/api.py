@@ -211,7 +211,8 @@ class SecureRestApi(Construct):
             self.usage_tiers = UsageTiers(
                 self,
                 "UsageTiers",
-                api=self,
+                rest_api=self.rest_api,
+                stage=self.stage,
                 tiers=usage_tiers,
                 consumers=consumers,
                 rotation=key_rotation or KeyRotation(),
