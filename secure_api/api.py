@@ -259,7 +259,15 @@ class SecureRestApi(Construct):
         else:
             self._warn("monitoring", "monitoring=None: no alarms, dashboard or key guard")
         if _openapi is not None:
-            _openapi.attach(self)
+            _openapi.attach(
+                self,
+                rest_api=self.rest_api,
+                bearer=self._bearer,
+                auth=auth,
+                cors=cors,
+                has_tiers=self.usage_tiers is not None,
+                lambda_integration=self._integration,
+            )
 
     @classmethod
     def from_openapi(
@@ -364,7 +372,6 @@ class SecureRestApi(Construct):
             elif auth == "none":
                 self._warn(f"route {route.key}", "auth='none': anyone the resource policy admits can call it")
             self._openapi.add_route(
-                self,
                 route,
                 integration,
                 auth=auth,
