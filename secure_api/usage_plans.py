@@ -416,6 +416,14 @@ class UsageTiers(Construct):
         self.keys_key.grant_decrypt(grantee)
         return grant
 
+    def grant_key_secrets(self, function: SecureFunction, *, api: apigw.RestApiBase) -> None:
+        """Let ``function`` (the bearer authorizer, when tokens carry the API key) read every key secret."""
+        function.add_to_policy(
+            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[self.secrets_arn]),
+            iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.keys_key.key_arn]),
+        )
+        compliance.acknowledge(function.policy, "authorizer-key-secrets", api=api)
+
     def unknown_method_throttles(self) -> list[str]:
         """Routes named in a tier's ``method_throttles`` that were never added."""
         return [
