@@ -95,26 +95,6 @@ class Inventory:
     secrets: dict[str, SecretInfo] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class ConsumerSpec:
-    """A consumer as the provisioner (or an import file) declares it."""
-
-    name: str
-    tier: str
-    enabled: bool = True
-
-
-@dataclass
-class ImportResult:
-    """The outcome of one line of an import file."""
-
-    line: int
-    consumer: str
-    tier: str
-    result: str
-    error: str | None = None
-
-
 def ignore(exc: ClientError, *codes: str) -> None:
     """Swallow ``exc`` if its error code is one of ``codes``; raise it otherwise."""
     if error_code(exc) not in codes:

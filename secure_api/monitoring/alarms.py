@@ -7,6 +7,7 @@ requests and anomalous request count. The dashboard shows the same metrics.
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from aws_cdk import Duration, Fn, Stack
@@ -22,33 +23,25 @@ from secure_api import defaults
 from secure_api.monitoring.options import Monitoring, num
 
 
+@dataclass
 class Alarms:
     """The alarms of one API under ``scope`` (the API's construct, whose path names them)."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        monitoring: Monitoring,
-        *,
-        rest_api_id: str,
-        stage: apigw.Stage,
-        access_log_group: logs.ILogGroup,
-        authorizer_function: lambda_.IFunction | None,
-        web_acl: Any,
-        topic: sns.ITopic,
-    ) -> None:
-        self.scope = scope
-        self.m = monitoring
-        self.stage = stage
-        self.access_log_group = access_log_group
-        self.authorizer_function = authorizer_function
-        self.web_acl = web_acl
-        self.topic = topic
-        self.stack = Stack.of(scope)
-        self.path = scope.node.path
-        self.period = monitoring.alarm_period
-        self.api_id = rest_api_id
-        self.alarms: list[cloudwatch.Alarm] = []
+    scope: Construct
+    m: Monitoring
+    _: KW_ONLY
+    api_id: str
+    stage: apigw.Stage
+    access_log_group: logs.ILogGroup
+    authorizer_function: lambda_.IFunction | None
+    web_acl: Any
+    topic: sns.ITopic
+    alarms: list[cloudwatch.Alarm] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        self.stack = Stack.of(self.scope)
+        self.path = self.scope.node.path
+        self.period = self.m.alarm_period
 
     # -- metrics ---------------------------------------------------------------------------------
     def stage_metric(

@@ -44,7 +44,7 @@ def apply_monitoring(
     alarms = Alarms(
         scope,
         monitoring,
-        rest_api_id=rest_api.rest_api_id,
+        api_id=rest_api.rest_api_id,
         stage=stage,
         access_log_group=access_log_group,
         authorizer_function=authorizer_function,
