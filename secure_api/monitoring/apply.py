@@ -54,14 +54,5 @@ def apply_monitoring(
     alarms.build()
     rules = contributor_insights(scope, access_log_group.log_group_name)
     if monitoring.key_guard:
-        key_guard(
-            scope,
-            monitoring,
-            rest_api_id=rest_api.rest_api_id,
-            access_log_group=access_log_group,
-            logs_key=logs_key,
-            topic=topic,
-            retention=retention,
-            notify=alarms.notify,
-        )
+        key_guard(alarms, logs_key=logs_key, retention=retention)
     return dashboard(alarms, rules, key_guard=monitoring.key_guard)

@@ -4,7 +4,6 @@ quarantine a key; its table, schedule, permissions and errors alarm."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -17,10 +16,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
-from constructs import Construct
 
 from secure_api import compliance, defaults
 from secure_api.lambda_function import SecureFunction
+from secure_api.monitoring.alarms import Alarms
 from secure_api.monitoring.options import Monitoring
 
 # Tags the quarantine may set (secure_api/keys/quarantine.py) and the tags that scope it.
@@ -29,20 +28,11 @@ _API_TAG = "secure-api:api"
 _CONSUMER_TAG = "secure-api:consumer"
 
 
-def key_guard(
-    scope: Construct,
-    monitoring: Monitoring,
-    *,
-    rest_api_id: str,
-    access_log_group: logs.ILogGroup,
-    logs_key: kms.IKey,
-    topic: sns.ITopic,
-    retention: logs.RetentionDays,
-    notify: Callable[[cloudwatch.Alarm], cloudwatch.Alarm],
-) -> SecureFunction:
-    """The key guard of the API ``scope`` (whose path names its schedule and alarm); ``notify`` wires
-    its errors alarm to the alarm topic. Returns its function."""
-    m = monitoring
+def key_guard(alarms: Alarms, *, logs_key: kms.IKey, retention: logs.RetentionDays) -> SecureFunction:
+    """The key guard of the API whose ``alarms`` are given (its access logs, alarm topic and construct,
+    whose path names its schedule and alarm); its errors alarm joins them. Returns its function."""
+    scope, m, topic = alarms.scope, alarms.m, alarms.topic
+    rest_api_id, access_log_group = alarms.api_id, alarms.access_log_group
     key = logs_key
     stack = Stack.of(scope)
     table = dynamodb.Table(
@@ -107,7 +97,7 @@ def key_guard(
         ],
     )
     compliance.acknowledge(schedule, "key-guard-schedule-no-dlq")
-    notify(
+    alarms.notify(
         cloudwatch.Alarm(
             scope,
             "KeyGuardErrorsAlarm",
