@@ -32,13 +32,7 @@ def integration_for(
         )
     fn = integration
     stack = Stack.of(api)
-    uri = stack.format_arn(
-        service="apigateway",
-        account="lambda",
-        resource="path/2015-03-31/functions",
-        resource_name=f"{fn.function_arn}/invocations",
-        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-    )
+    uri = invocation_uri(stack, fn.function_arn)
     if fn.node.addr not in with_permission:
         with_permission.add(fn.node.addr)
         _invoke_permission(api, rest_api, fn)
@@ -85,3 +79,14 @@ def _invoke_permission(api: Construct, rest_api: apigw.RestApiBase, fn: lambda_.
 
 def _short(addr: str) -> str:
     return addr[-8:]
+
+
+def invocation_uri(stack: Stack, function_arn: str) -> str:
+    """The URI through which API Gateway invokes the function ``function_arn`` (proxy or authorizer)."""
+    return stack.format_arn(
+        service="apigateway",
+        account="lambda",
+        resource="path/2015-03-31/functions",
+        resource_name=f"{function_arn}/invocations",
+        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+    )

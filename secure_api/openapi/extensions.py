@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_apigateway as apigw
 
 from secure_api import defaults
 from secure_api.authorizer import BearerAuth, BearerAuthorizer
 from secure_api.cors import CorsPolicy
+from secure_api.integrations import invocation_uri
 from secure_api.openapi.render import Preflight
 
 
@@ -90,13 +91,7 @@ def authorizer_extension(
     """``x-amazon-apigateway-authorizer`` of the bearer authorizer, None without one."""
     if bearer is None or auth is None:
         return None
-    uri = stack.format_arn(
-        service="apigateway",
-        account="lambda",
-        resource="path/2015-03-31/functions",
-        resource_name=f"{bearer.function.function_arn}/invocations",
-        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-    )
+    uri = invocation_uri(stack, bearer.function.function_arn)
     return {
         "type": "token",
         "authorizerUri": uri,
