@@ -101,7 +101,7 @@ MONITORING_ERROR_4XX_MIN_REQUESTS = 50  # ... with at least this many requests i
 MONITORING_P99_LATENCY = Duration.seconds(2)
 MONITORING_P99_INTEGRATION_LATENCY = Duration.millis(1500)
 MONITORING_THROTTLED_REQUESTS = 100  # 429 responses per period
-MONITORING_AUTHORIZER_ERRORS = 1  # authorizer failures per period (see monitoring.py)
+MONITORING_AUTHORIZER_ERRORS = 1  # authorizer failures per period (see monitoring/alarms.py)
 MONITORING_AUTHORIZER_THROTTLES = 1  # throttled authorizer invocations per period
 MONITORING_WAF_BLOCKED_REQUESTS = 100  # requests the WebACL blocked per period
 # Anomaly detection on the request count: 5-minute periods, 3 in a row above a 3-sigma band.
