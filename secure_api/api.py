@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jsii
-from aws_cdk import Annotations, ArnFormat, Aspects, IAspect, Names, Stack
+from aws_cdk import Annotations, Aspects, IAspect, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -19,20 +17,25 @@ from constructs import Construct, IConstruct
 
 from secure_api import compliance, defaults
 from secure_api.access import AccessPolicy
-from secure_api.access_logs import access_log_format
 from secure_api.audit import AuditTrail, apply_audit
-from secure_api.authorizer import BearerAuth, BearerAuthorizer, check_scopes
-from secure_api.cloudwatch_role import apply_cloudwatch_role
+from secure_api.authorizer import BearerAuth, BearerAuthorizer
 from secure_api.cors import CorsPolicy
 from secure_api.domain import CustomDomain, apply_domain
 from secure_api.encryption import encrypted_log_group, logs_key, secure_key
 from secure_api.errors import SecureApiConfigError
 from secure_api.firewall import Firewall, apply_firewall
+from secure_api.integrations import integration_for
 from secure_api.monitoring import Monitoring, apply_monitoring
 from secure_api.notifications import alarm_topic
 from secure_api.option_checks import check_api_options
 from secure_api.outputs import add_outputs
-from secure_api.routes import Route, RouteTree, check_route_arn_length
+from secure_api.placeholder import add_placeholder_route
+from secure_api.request_validation import request_validation
+from secure_api.rest_api import create_rest_api, redeploy_on_change, request_validator
+
+# AUTH_MODES stays importable from secure_api.api.
+from secure_api.route_checks import AUTH_MODES, check_bearer_routes, check_route_options  # noqa: F401
+from secure_api.routes import Route, RouteTree
 from secure_api.stage_settings import StageMethodSettings
 from secure_api.throttling import Throttle
 from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, UsageTiers
@@ -40,7 +43,6 @@ from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, UsageTiers
 if TYPE_CHECKING:
     from secure_api.openapi.body import OpenApiBody
 
-AUTH_MODES = ("bearer", "iam", "none")
 _DEFAULT_FIREWALL = Firewall()
 _DEFAULT_AUDIT = AuditTrail()
 _DEFAULT_MONITORING = Monitoring()
@@ -113,143 +115,156 @@ class SecureRestApi(Construct):
         self._finalized = False
         Aspects.of(self).add(_Finalize(self))
 
+        self._create_logs(log_retention)
+        self._create_rest_api(description, domain is not None, create_cloudwatch_role)
+        self._apply_auth(auth, log_retention)
+        if cors is not None and isinstance(self.rest_api, apigw.RestApi):
+            cors.add_gateway_responses(self.rest_api)
+        self.url: str = self.rest_api.url
+        self._apply_firewall(firewall, log_retention)
+        self._apply_domain(domain)
+        self.alarm_topic: sns.ITopic | None = self._alarm_topic(monitoring, audit)
+        self._apply_audit(audit, log_retention)
+        self._apply_usage_tiers(usage_tiers, consumers, key_rotation, log_retention)
+        self._add_outputs(execute_api_disabled=domain is not None)
+        self._apply_monitoring(monitoring, log_retention)
+        self._attach_openapi()
+
+    def _create_logs(self, retention: logs.RetentionDays) -> None:
+        """The API's KMS key for logs and Lambda environments (``logs_key``) and ``access_log_group``."""
         self.logs_key = logs_key(
             self, "LogsKey", description=f"secure_api {self.node.path}: logs and Lambda env"
         )
         self.access_log_group = encrypted_log_group(
-            self, "AccessLogs", key=self.logs_key, retention=log_retention
-        )
-        rest_api_props: dict[str, Any] = dict(
-            # Unique per API: the stage's CloudWatch metrics are keyed by the API's name.
-            rest_api_name=Names.unique_resource_name(self, max_length=128, separator="-"),
-            description=description or f"secure_api REST API {self.node.path}",
-            endpoint_configuration=self._access.endpoint_configuration(self),
-            policy=self._access.policy_document(),
-            # CDK's role would carry the AWS managed AmazonAPIGatewayPushToCloudWatchLogs policy.
-            cloud_watch_role=False,
-            # Behind a custom domain the execute-api URL would bypass its TLS policy (and mTLS).
-            disable_execute_api_endpoint=domain is not None,
-            api_key_source_type=(
-                apigw.ApiKeySourceType.AUTHORIZER
-                if auth and auth.api_key_claim
-                else apigw.ApiKeySourceType.HEADER
-            ),
-            deploy=True,
-            deploy_options=apigw.StageOptions(
-                stage_name=stage_name,
-                throttling_rate_limit=self._throttle.rate_limit,
-                throttling_burst_limit=self._throttle.burst_limit,
-                logging_level=apigw.MethodLoggingLevel.ERROR,
-                data_trace_enabled=False,
-                metrics_enabled=True,
-                tracing_enabled=True,
-                access_log_destination=apigw.LogGroupLogDestination(self.access_log_group),
-                access_log_format=access_log_format(),
-            ),
-        )
-        # A document-defined API (from_openapi) carries its routes in the REST API's OpenAPI body.
-        self.rest_api: apigw.RestApiBase = (
-            apigw.RestApi(self, "Api", **rest_api_props)
-            if _openapi is None
-            else _openapi.create_rest_api(self, "Api", **rest_api_props)
-        )
-        if self.rest_api.latest_deployment is not None:
-            self.rest_api.latest_deployment.add_to_logical_id({"accessPolicy": self._access.fingerprint()})
-        self.stage: apigw.Stage = self.rest_api.deployment_stage
-        if create_cloudwatch_role:
-            apply_cloudwatch_role(self.rest_api)
-        _log_to_group_arn(self.stage, self.access_log_group)
-        self._method_settings = StageMethodSettings(self.stage)
-        compliance.acknowledge(self.stage, "stage-cache-off", "stage-client-certificate")
-        # A body-defined API declares its validator, authorizer and gateway responses in the body: the
-        # body is imported in overwrite mode, which would delete them were they separate resources.
-        self.request_validator: apigw.RequestValidator | None = (
-            self.rest_api.add_request_validator(
-                "RequestValidator", validate_request_body=True, validate_request_parameters=True
-            )
-            if isinstance(self.rest_api, apigw.RestApi)
-            else None
+            self, "AccessLogs", key=self.logs_key, retention=retention
         )
 
+    def _create_rest_api(
+        self, description: str | None, execute_api_disabled: bool, cloudwatch_role: bool
+    ) -> None:
+        """``rest_api``, its ``stage`` and the ``request_validator`` (None on a body-defined API)."""
+        self.rest_api: apigw.RestApiBase = create_rest_api(
+            self,
+            "Api",
+            access=self._access,
+            stage_name=self._stage_name,
+            throttle=self._throttle,
+            access_log_group=self.access_log_group,
+            description=description,
+            execute_api_disabled=execute_api_disabled,
+            api_key_from_authorizer=bool(self._auth and self._auth.api_key_claim),
+            create_cloudwatch_role=cloudwatch_role,
+            openapi=self._openapi,
+        )
+        self.stage: apigw.Stage = self.rest_api.deployment_stage
+        self._method_settings = StageMethodSettings(self.stage)
+        self.request_validator: apigw.RequestValidator | None = request_validator(self.rest_api)
+
+    def _apply_auth(self, auth: BearerAuth | None, retention: logs.RetentionDays) -> None:
+        """The bearer authorizer (``authorizer``, ``authorizer_function``), or a warning without one."""
         self.authorizer: apigw.TokenAuthorizer | None = None
         self.authorizer_function: lambda_.IFunction | None = None
         self._bearer: BearerAuthorizer | None = None
-        if auth is not None:
-            self._bearer = BearerAuthorizer(
-                self, auth, key=self.logs_key, retention=log_retention, token_authorizer=_openapi is None
-            )
-            self.authorizer = self._bearer.authorizer
-            self.authorizer_function = self._bearer.function
-            if self.authorizer is not None:
-                _redeploy_on_change(self.rest_api, self.authorizer)
-        else:
+        if auth is None:
             self._warn("auth", "no BearerAuth: routes need auth='iam' or an explicit auth='none'")
+            return
+        self._bearer = BearerAuthorizer(
+            self, auth, key=self.logs_key, retention=retention, token_authorizer=self._openapi is None
+        )
+        self.authorizer = self._bearer.authorizer
+        self.authorizer_function = self._bearer.function
+        if self.authorizer is not None:
+            redeploy_on_change(self.rest_api, self.authorizer)
 
-        if cors is not None and isinstance(self.rest_api, apigw.RestApi):
-            cors.add_gateway_responses(self.rest_api)
-
-        self.url: str = self.rest_api.url
+    def _apply_firewall(self, firewall: Firewall | None, retention: logs.RetentionDays) -> None:
+        """The WebACL in front of the stage (``web_acl``), or a warning without one."""
         self.web_acl: Any = None
-        if firewall is not None:
-            self.web_acl = apply_firewall(
-                self, firewall, stage=self.stage, key=self.logs_key, retention=log_retention
-            )
-        else:
+        if firewall is None:
             self._warn("firewall", "firewall=None: no AWS WAF WebACL in front of the stage")
+            return
+        self.web_acl = apply_firewall(
+            self, firewall, stage=self.stage, key=self.logs_key, retention=retention
+        )
+
+    def _apply_domain(self, domain: CustomDomain | None) -> None:
+        """The custom domain (``domain_name``); ``url`` becomes the domain's."""
         self.domain_name: apigw.DomainName | None = None
         if domain is not None:
             self.domain_name = apply_domain(self, domain, rest_api=self.rest_api, stage=self.stage)
             self.url = f"https://{domain.domain_name}/{domain.base_path or ''}"
 
-        self.alarm_topic: sns.ITopic | None = self._alarm_topic(monitoring, audit)
-        self.trail: Any = None
-        self.audit_log_group: logs.ILogGroup | None = None
-        self._apply_audit(audit, log_retention)
+    def _apply_usage_tiers(
+        self,
+        usage_tiers: Sequence[UsageTier],
+        consumers: Sequence[Consumer],
+        key_rotation: KeyRotation | None,
+        retention: logs.RetentionDays,
+    ) -> None:
+        """Usage plans, consumers' keys and their rotation (``usage_tiers``, ``usage_plans``)."""
         self.usage_plans: dict[str, apigw.UsagePlan] = {}
         self.usage_tiers: UsageTiers | None = None
-        if usage_tiers:
-            self.usage_tiers = UsageTiers(
-                self,
-                "UsageTiers",
-                api=self,
-                tiers=usage_tiers,
-                consumers=consumers,
-                rotation=key_rotation or KeyRotation(),
-                logs_key=self.logs_key,
-                retention=log_retention,
-                alarm_topic=self.alarm_topic,
-            )
-            self.usage_plans = dict(self.usage_tiers.plans)
-            if self._bearer is not None and auth is not None and auth.api_key_claim:
-                self._bearer.secure_function.add_to_policy(
-                    iam.PolicyStatement(
-                        actions=["secretsmanager:GetSecretValue"], resources=[self.usage_tiers.secrets_arn]
-                    ),
-                    iam.PolicyStatement(
-                        actions=["kms:Decrypt"], resources=[self.usage_tiers.keys_key.key_arn]
-                    ),
-                )
-                compliance.acknowledge(
-                    self._bearer.secure_function.policy, "authorizer-key-secrets", api=self.rest_api
-                )
+        if not usage_tiers:
+            return
+        self.usage_tiers = UsageTiers(
+            self,
+            "UsageTiers",
+            rest_api=self.rest_api,
+            stage=self.stage,
+            tiers=usage_tiers,
+            consumers=consumers,
+            rotation=key_rotation or KeyRotation(),
+            logs_key=self.logs_key,
+            retention=retention,
+            alarm_topic=self.alarm_topic,
+        )
+        self.usage_plans = dict(self.usage_tiers.plans)
+        if self._bearer is not None and self._auth is not None and self._auth.api_key_claim:
+            self.usage_tiers.grant_key_secrets(self._bearer.secure_function, api=self.rest_api)
+
+    def _add_outputs(self, *, execute_api_disabled: bool) -> None:
+        """The stack outputs the ``secure-api`` command reads (``outputs``)."""
         self.outputs = add_outputs(
             self,
             rest_api=self.rest_api,
             stage=self.stage,
             url=self.url,
-            execute_api_disabled=domain is not None,
+            execute_api_disabled=execute_api_disabled,
             keys_key=self.usage_tiers.keys_key if self.usage_tiers is not None else None,
         )
+
+    def _attach_openapi(self) -> None:
+        """Hand a body-defined API's body the pieces it renders (authorizer, CORS, integrations)."""
+        if self._openapi is None:
+            return
+        self._openapi.attach(
+            self,
+            rest_api=self.rest_api,
+            bearer=self._bearer,
+            auth=self._auth,
+            cors=self._cors,
+            has_tiers=self.usage_tiers is not None,
+            lambda_integration=self._integration,
+        )
+
+    def _apply_monitoring(self, monitoring: Monitoring | None, retention: logs.RetentionDays) -> None:
+        """Alarms, Contributor Insights, key guard and ``dashboard``, or a warning without them."""
         self.dashboard: Any = None
-        if monitoring is not None:
-            assert self.alarm_topic is not None
-            self.dashboard = apply_monitoring(
-                self, monitoring, api=self, topic=self.alarm_topic, retention=log_retention
-            )
-        else:
+        if monitoring is None:
             self._warn("monitoring", "monitoring=None: no alarms, dashboard or key guard")
-        if _openapi is not None:
-            _openapi.attach(self)
+            return
+        assert self.alarm_topic is not None
+        self.dashboard = apply_monitoring(
+            self,
+            monitoring,
+            rest_api=self.rest_api,
+            stage=self.stage,
+            access_log_group=self.access_log_group,
+            logs_key=self.logs_key,
+            topic=self.alarm_topic,
+            authorizer_function=self.authorizer_function,
+            web_acl=self.web_acl,
+            retention=retention,
+        )
 
     @classmethod
     def from_openapi(
@@ -273,25 +288,14 @@ class SecureRestApi(Construct):
         cannot secure is refused at once, listing every offender.
         """
         from secure_api.openapi.body import prepare
+        from secure_api.openapi.build import add_operations, check_options
 
-        allowed = set(inspect.signature(cls.__init__).parameters) - {"self", "scope", "id_", "_openapi"}
-        unknown = sorted(set(options) - allowed)
-        if unknown:
-            raise TypeError(f"from_openapi() got unexpected keyword arguments {unknown}")
+        check_options(cls.__init__, options)
         body, _, operations, throttled = prepare(
             document, integrations=integrations, throttles=throttles, options=options
         )
         api = cls(scope, id_, _openapi=body, **options)
-        for operation, security in operations:
-            api.add_route(
-                operation.route.method,
-                operation.route.path,
-                integrations[operation.operation_id],
-                throttle=throttled.get(operation.route),
-                scopes=security.scopes,
-                auth=security.auth,
-                api_key_required=security.api_key_required,
-            )
+        add_operations(api.add_route, operations, integrations, throttled)
         return api
 
     def add_route(
@@ -323,27 +327,17 @@ class SecureRestApi(Construct):
             raise SecureApiConfigError(
                 "add_route", route.key, "routes added before the app is synthesized (synth has run)"
             )
-        if route.method == "OPTIONS" and self._cors is not None:
-            raise SecureApiConfigError(
-                "add_route.method", method, "not OPTIONS: CorsPolicy owns the preflight"
-            )
-        if auth not in AUTH_MODES:
-            raise SecureApiConfigError("add_route.auth", auth, f"one of {', '.join(AUTH_MODES)}")
-        scopes = check_scopes("add_route.scopes", scopes)
-        if scopes and auth != "bearer":
-            raise SecureApiConfigError("add_route.scopes", list(scopes), "scopes only with auth='bearer'")
-        if auth == "bearer" and self._bearer is None:
-            raise SecureApiConfigError(
-                "add_route.auth",
-                auth,
-                "auth='iam' or 'none' when the API has no BearerAuth (SecureRestApi(auth=...))",
-            )
-        if throttle is not None and not isinstance(throttle, Throttle):
-            raise SecureApiConfigError("add_route.throttle", throttle, "a Throttle or None")
-        if api_key_required is not None and not isinstance(api_key_required, bool):
-            raise SecureApiConfigError("add_route.api_key_required", api_key_required, "True, False or None")
-        if auth == "bearer":
-            check_route_arn_length(route, self._stage_name, field="add_route.path")
+        scopes = check_route_options(
+            route,
+            method,
+            auth=auth,
+            scopes=scopes,
+            throttle=throttle,
+            api_key_required=api_key_required,
+            cors=self._cors is not None,
+            bearer=self._bearer is not None,
+            stage_name=self._stage_name,
+        )
         self._routes.add(route, field="add_route")
         if api_key_required is None:
             api_key_required = self.usage_tiers is not None
@@ -354,7 +348,6 @@ class SecureRestApi(Construct):
             elif auth == "none":
                 self._warn(f"route {route.key}", "auth='none': anyone the resource policy admits can call it")
             self._openapi.add_route(
-                self,
                 route,
                 integration,
                 auth=auth,
@@ -384,7 +377,7 @@ class SecureRestApi(Construct):
             options["authorization_type"] = apigw.AuthorizationType.NONE
             self._warn(f"route {route.key}", "auth='none': anyone the resource policy admits can call it")
 
-        options.update(self._request_validation(route, request_schema, required_parameters))
+        options.update(request_validation(self, self.rest_api, route, request_schema, required_parameters))
         method_ = resource.add_method(route.method, self._integration(integration), **options)
         compliance.acknowledge(method_, *acknowledgements)
         if self._cors is not None and resource.node.try_find_child("OPTIONS") is None:
@@ -397,32 +390,6 @@ class SecureRestApi(Construct):
             self._method_settings.throttle(route, throttle)
         if self.usage_tiers is not None:
             self.usage_tiers.on_route(route, method)
-
-    def _request_validation(
-        self, route: Route, request_schema: Mapping[str, Any] | None, required_parameters: Sequence[str]
-    ) -> dict[str, Any]:
-        """``add_method`` options for a route's request model and required parameters."""
-        from secure_api.openapi.parameters import required_parameters as parse_parameters
-        from secure_api.openapi.schema import to_draft4
-
-        options: dict[str, Any] = {}
-        params = parse_parameters(required_parameters, route, field="add_route.required_parameters")
-        if params:
-            options["request_parameters"] = params
-        if request_schema is not None:
-            schema = to_draft4(request_schema, "add_route.request_schema")
-            name = route.method.title() + re.sub(r"[^A-Za-z0-9]", "", route.path.title()) + "Model"
-            model = apigw.CfnModel(
-                self,
-                name,
-                rest_api_id=self.rest_api.rest_api_id,
-                content_type="application/json",
-                schema=schema,
-            )
-            options["request_models"] = {
-                "application/json": apigw.Model.from_model_name(self, f"{name}Ref", model.ref)
-            }
-        return options
 
     def grant_read_key(self, consumer: str, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` (the consumer application's role) read that consumer's key secret only.
@@ -441,65 +408,7 @@ class SecureRestApi(Construct):
         return self.usage_tiers.grant_read_key(consumer, grantee)
 
     def _integration(self, integration: apigw.Integration | lambda_.IFunction) -> apigw.Integration:
-        if isinstance(integration, apigw.Integration):
-            return integration
-        # jsii interfaces are not runtime-checkable protocols: check the members we use.
-        if not (hasattr(integration, "function_arn") and hasattr(integration, "add_permission")):
-            raise SecureApiConfigError(
-                "add_route.integration",
-                integration,
-                "an aws_apigateway.Integration or an aws_lambda.IFunction",
-            )
-        fn = integration
-        stack = Stack.of(self)
-        uri = stack.format_arn(
-            service="apigateway",
-            account="lambda",
-            resource="path/2015-03-31/functions",
-            resource_name=f"{fn.function_arn}/invocations",
-            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-        )
-        if fn.node.addr not in self._functions_with_permission:
-            self._functions_with_permission.add(fn.node.addr)
-            self._invoke_permission(fn)
-        return apigw.Integration(
-            type=apigw.IntegrationType.AWS_PROXY,
-            integration_http_method="POST",
-            uri=uri,
-        )
-
-    def _invoke_permission(self, fn: lambda_.IFunction) -> None:
-        """One permission per function and API, in the API's stack (as ``LambdaIntegration`` does).
-
-        A permission in the function's stack would reference this API from there: with the function
-        in another stack, that is a dependency cycle. A function of this stack keeps its permission
-        (and the permission's construct id) beside it.
-        """
-        same_stack = Stack.of(fn) is Stack.of(self)
-        permission_id = (
-            f"InvokeBy{self.node.id}{_short(self.node.addr)}"
-            if same_stack
-            else f"Invoke{fn.node.id}{_short(fn.node.addr)}"
-        )
-        fn.add_permission(
-            permission_id,
-            principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
-            action="lambda:InvokeFunction",
-            source_arn=self.rest_api.arn_for_execute_api("*", "/*", "*"),
-            scope=None if same_stack else self,
-        )
-        permission = (fn if same_stack else self).node.try_find_child(permission_id)
-        if permission is None:
-            # CDK creates no permission on a function it cannot modify (imported from another account,
-            # or whose account it cannot tell) and warns on the function; say what to do here too.
-            Annotations.of(self).add_warning_v2(
-                "secure-api:invoke-permission-skipped",
-                f"secure_api: no invoke permission for API Gateway on the imported function {fn.node.path}: "
-                "import it with Function.from_function_attributes(..., same_environment=True) so the "
-                "construct adds it, or grant apigateway.amazonaws.com lambda:InvokeFunction on it yourself",
-            )
-            return
-        compliance.acknowledge(permission, "permission-source-arn-join")
+        return integration_for(self, self.rest_api, integration, self._functions_with_permission)
 
     def _alarm_topic(self, monitoring: Monitoring | None, audit: AuditTrail | None) -> sns.ITopic | None:
         """The user's topic, or a new encrypted one when monitoring or the audit alarms need one."""
@@ -515,6 +424,9 @@ class SecureRestApi(Construct):
         )
 
     def _apply_audit(self, audit: AuditTrail | None, retention: logs.RetentionDays) -> None:
+        """The CloudTrail trail (``trail``, maybe shared) and alarms on control-plane changes."""
+        self.trail: Any = None
+        self.audit_log_group: logs.ILogGroup | None = None
         if audit is None:
             self._warn("audit", "audit=None: no CloudTrail trail and no alarms on control-plane changes")
             return
@@ -559,89 +471,16 @@ class SecureRestApi(Construct):
         # Methods added through the rest_api escape hatch count too.
         methods = self.rest_api.methods if isinstance(self.rest_api, apigw.RestApi) else ()
         if not methods and not len(self._routes):
-            self._placeholder_route()
+            add_placeholder_route(self, self.add_route, auth="bearer" if self._bearer is not None else "iam")
         self._finalized = True
         if self._bearer is not None:
-            if not self._bearer.route_count:
-                # Raised during synthesis (jsii reports it with this message): before CDK's opaque
-                # "Authorizer must be attached to a RestApi".
-                raise SecureApiConfigError(
-                    "auth",
-                    "BearerAuth(...)",
-                    "at least one route with auth='bearer': every route uses 'iam' or 'none', so the "
-                    "authorizer would be attached to nothing (pass auth=None)",
-                )
+            check_bearer_routes(self._bearer.route_count)
             self._bearer.finalize()
-
-    def _placeholder_route(self) -> None:
-        """``ANY /`` answering 404 (a MOCK, behind the API's auth), so an API declared before its routes
-        deploys: API Gateway refuses to deploy a REST API without methods."""
-        integration = apigw.MockIntegration(
-            request_templates={"application/json": '{"statusCode": 404}'},
-            passthrough_behavior=apigw.PassthroughBehavior.NEVER,
-            integration_responses=[
-                apigw.IntegrationResponse(
-                    status_code="404", response_templates={"application/json": '{"message":"Not Found"}'}
-                )
-            ],
-        )
-        method_ = self.add_route(
-            "ANY", "/", integration, auth="bearer" if self._bearer is not None else "iam"
-        )
-        if method_ is None:
-            return
-        cfn_method = method_.node.default_child
-        assert isinstance(cfn_method, apigw.CfnMethod)
-        cfn_method.method_responses = [apigw.CfnMethod.MethodResponseProperty(status_code="404")]
-        Annotations.of(self).add_info(
-            "secure_api: no route was added: a placeholder ANY / answers 404 until routes are added"
-        )
 
     def _warn(self, what: str, why: str) -> None:
         Annotations.of(self).add_warning_v2(
             f"secure-api:{what.split(maxsplit=1)[0]}-disabled", f"secure_api: {what}: {why}"
         )
-
-
-def _log_to_group_arn(stage: apigw.Stage, log_group: logs.ILogGroup) -> None:
-    """The access-log destination as the log group's ARN without CDK's trailing ``:*``, whatever the
-    app's ``@aws-cdk/aws-apigateway:logGroupDestinationArnWithoutWildcard`` flag says."""
-    cfn_stage = stage.node.default_child
-    assert isinstance(cfn_stage, apigw.CfnStage)
-    cfn_stage.add_property_override(
-        "AccessLogSetting.DestinationArn",
-        Stack.of(stage).format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=log_group.log_group_name,
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        ),
-    )
-
-
-def _redeploy_on_change(rest_api: apigw.RestApiBase, authorizer: apigw.TokenAuthorizer) -> None:
-    """A changed authorizer takes effect only with a new deployment: make the deployment's logical id
-    depend on the authorizer's settings, whatever the app's
-    ``@aws-cdk/aws-apigateway:authorizerChangeDeploymentLogicalId`` flag says."""
-    deployment = rest_api.latest_deployment
-    cfn_authorizer = authorizer.node.default_child
-    if deployment is None or not isinstance(cfn_authorizer, apigw.CfnAuthorizer):
-        return
-    deployment.add_to_logical_id(
-        {
-            "bearerAuthorizer": {
-                "identitySource": cfn_authorizer.identity_source,
-                "identityValidationExpression": cfn_authorizer.identity_validation_expression,
-                "resultTtl": cfn_authorizer.authorizer_result_ttl_in_seconds,
-                "uri": cfn_authorizer.authorizer_uri,
-            }
-        }
-    )
-    deployment.node.add_dependency(authorizer)
-
-
-def _short(addr: str) -> str:
-    return addr[-8:]
 
 
 @jsii.implements(IAspect)

@@ -91,7 +91,7 @@ AUDIT_METRIC_NAMESPACE = "SecureApi/Audit"
 AUDIT_ALARM_PERIOD = Duration.minutes(5)
 AUDIT_ALARM_THRESHOLD = 1
 
-# --- Monitoring (secure_api/monitoring.py) -------------------------------------------------------
+# --- Monitoring (secure_api/monitoring/) ---------------------------------------------------------
 # Alarms evaluate one-minute periods and fire when 3 of the last 5 breach: fast enough to page on a
 # real incident, slow enough that one bad minute does not.
 MONITORING_ALARM_PERIOD = Duration.minutes(1)
@@ -103,7 +103,7 @@ MONITORING_ERROR_4XX_MIN_REQUESTS = 50  # ... with at least this many requests i
 MONITORING_P99_LATENCY = Duration.seconds(2)
 MONITORING_P99_INTEGRATION_LATENCY = Duration.millis(1500)
 MONITORING_THROTTLED_REQUESTS = 100  # 429 responses per period
-MONITORING_AUTHORIZER_ERRORS = 1  # authorizer failures per period (see monitoring.py)
+MONITORING_AUTHORIZER_ERRORS = 1  # authorizer failures per period (see monitoring/alarms.py)
 MONITORING_AUTHORIZER_THROTTLES = 1  # throttled authorizer invocations per period
 MONITORING_WAF_BLOCKED_REQUESTS = 100  # requests the WebACL blocked per period
 # Anomaly detection on the request count: 5-minute periods, 3 in a row above a 3-sigma band.

@@ -31,6 +31,7 @@ from constructs import Construct
 from secure_api import defaults
 from secure_api.encryption import encrypted_log_group
 from secure_api.errors import SecureApiConfigError, is_token, require_cidrs, require_int
+from secure_api.managed_rules import ManagedRuleGroup, managed_rule_group_rules, visibility, waf_rule
 
 # ISO 3166-1 alpha-2 codes (the set AWS WAF's geo match accepts).
 _COUNTRY_CODES = """
@@ -44,9 +45,6 @@ _COUNTRY_CODES = """
     UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW
 """
 _COUNTRIES = frozenset(_COUNTRY_CODES.split())
-_RULE_NAME = re.compile(r"^[\w-]{1,128}$")
-_GROUP_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-_VERSION = re.compile(r"^[\w#:.\-/]{1,64}$")
 _WEB_ACL_ARN = re.compile(
     r"^arn:aws[\w-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[\w-]{1,128}/[0-9a-f-]{36}$"
 )
@@ -58,58 +56,6 @@ _PRIORITY_ALLOW_IPV4 = 10
 _PRIORITY_ALLOW_IPV6 = 11
 _PRIORITY_RATE_IP = 20
 _PRIORITY_RATE_API_KEY = 21
-_PRIORITY_MANAGED = 100
-
-
-@dataclass(frozen=True, kw_only=True)
-class ManagedRuleGroup:
-    """One managed rule group of the WebACL.
-
-    ``count_only`` sets the whole group to Count (its matches are logged and measured, never
-    blocked: the way to trial a group). ``excluded_rules`` names rules of the group whose action is
-    overridden to Count (``RuleActionOverrides``, WAF's replacement for ``ExcludedRules``), for rules
-    that misfire on legitimate traffic. ``version`` pins a version (default: the vendor's default).
-    """
-
-    name: str
-    vendor: str = "AWS"
-    count_only: bool = False
-    excluded_rules: Sequence[str] = ()
-    version: str | None = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not _GROUP_NAME.match(self.name):
-            raise SecureApiConfigError(
-                "ManagedRuleGroup.name", self.name, "a rule group name such as 'AWSManagedRulesSQLiRuleSet'"
-            )
-        if not isinstance(self.vendor, str) or not _GROUP_NAME.match(self.vendor):
-            raise SecureApiConfigError("ManagedRuleGroup.vendor", self.vendor, "a vendor name such as 'AWS'")
-        if len(self.rule_name) > 128:
-            # The WebACL rule and its metric are named '<vendor>-<name>': WAF allows 128 characters.
-            raise SecureApiConfigError(
-                "ManagedRuleGroup.name", self.name, f"a name of at most {127 - len(self.vendor)} characters"
-            )
-        if not isinstance(self.count_only, bool):
-            raise SecureApiConfigError("ManagedRuleGroup.count_only", self.count_only, "True or False")
-        rules = self.excluded_rules
-        if isinstance(rules, str) or not all(isinstance(r, str) and _RULE_NAME.match(r) for r in rules):
-            raise SecureApiConfigError(
-                "ManagedRuleGroup.excluded_rules",
-                rules,
-                "a list of rule names such as 'SizeRestrictions_BODY'",
-            )
-        if len(set(rules)) != len(tuple(rules)):
-            raise SecureApiConfigError("ManagedRuleGroup.excluded_rules", list(rules), "distinct rule names")
-        object.__setattr__(self, "excluded_rules", tuple(rules))
-        if self.version is not None and not (isinstance(self.version, str) and _VERSION.match(self.version)):
-            raise SecureApiConfigError(
-                "ManagedRuleGroup.version", self.version, "a version such as 'Version_1.10'"
-            )
-
-    @property
-    def rule_name(self) -> str:
-        """The WebACL rule's (and metric's) name: ``<vendor>-<name>``."""
-        return f"{self.vendor}-{self.name}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -328,65 +274,6 @@ def _countries(field_: str, values: Sequence[str]) -> tuple[str, ...]:
     return codes
 
 
-def _visibility(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
-    return wafv2.CfnWebACL.VisibilityConfigProperty(
-        cloud_watch_metrics_enabled=True, metric_name=metric_name, sampled_requests_enabled=True
-    )
-
-
-def _rule(
-    name: str,
-    priority: int,
-    statement: wafv2.CfnWebACL.StatementProperty,
-    *,
-    action: str | None = None,
-    count_only: bool = False,
-) -> wafv2.CfnWebACL.RuleProperty:
-    """A WebACL rule: ``action`` ("block"/"allow") for a plain rule, None for a rule group."""
-    kwargs: dict[str, Any] = {}
-    if action is not None:
-        kwargs["action"] = wafv2.CfnWebACL.RuleActionProperty(**{action: {}})
-    else:
-        kwargs["override_action"] = wafv2.CfnWebACL.OverrideActionProperty(
-            **({"count": {}} if count_only else {"none": {}})
-        )
-    return wafv2.CfnWebACL.RuleProperty(
-        name=name, priority=priority, statement=statement, visibility_config=_visibility(name), **kwargs
-    )
-
-
-def managed_rule_group_rules(groups: Sequence[ManagedRuleGroup]) -> list[wafv2.CfnWebACL.RuleProperty]:
-    """One WebACL rule per managed rule group, priorities 100, 101, ... in the order given."""
-    rules: list[wafv2.CfnWebACL.RuleProperty] = []
-    for i, group in enumerate(groups):
-        configs = None
-        if group.vendor == "AWS" and group.name == defaults.WAF_BOT_CONTROL_RULE_GROUP:
-            configs = [
-                wafv2.CfnWebACL.ManagedRuleGroupConfigProperty(
-                    aws_managed_rules_bot_control_rule_set=wafv2.CfnWebACL.AWSManagedRulesBotControlRuleSetProperty(
-                        inspection_level=defaults.WAF_BOT_CONTROL_INSPECTION_LEVEL
-                    )
-                )
-            ]
-        statement = wafv2.CfnWebACL.StatementProperty(
-            managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                vendor_name=group.vendor,
-                name=group.name,
-                version=group.version,
-                managed_rule_group_configs=configs,
-                rule_action_overrides=[
-                    wafv2.CfnWebACL.RuleActionOverrideProperty(
-                        name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
-                    )
-                    for rule in group.excluded_rules
-                ]
-                or None,
-            )
-        )
-        rules.append(_rule(group.rule_name, _PRIORITY_MANAGED + i, statement, count_only=group.count_only))
-    return rules
-
-
 def _rate_rule(
     name: str, priority: int, limit: int, window: int, *, header: str | None = None
 ) -> wafv2.CfnWebACL.RuleProperty:
@@ -410,7 +297,7 @@ def _rate_rule(
             evaluation_window_sec=window,
         )
     )
-    return _rule(name, priority, statement, action="block")
+    return waf_rule(name, priority, statement, action="block")
 
 
 def apply_firewall(
@@ -448,7 +335,7 @@ def apply_firewall(
             ip_set_reference_statement=wafv2.CfnWebACL.IPSetReferenceStatementProperty(arn=ip_set.attr_arn)
         )
         rules.append(
-            _rule(id_, priorities[id_], statement, action="allow" if id_.startswith("Allow") else "block")
+            waf_rule(id_, priorities[id_], statement, action="allow" if id_.startswith("Allow") else "block")
         )
     if firewall.allow_countries or firewall.block_countries:
         geo = wafv2.CfnWebACL.StatementProperty(
@@ -460,9 +347,9 @@ def apply_firewall(
             not_allowed = wafv2.CfnWebACL.StatementProperty(
                 not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=geo)
             )
-            rules.append(_rule("AllowCountriesOnly", _PRIORITY_COUNTRIES, not_allowed, action="block"))
+            rules.append(waf_rule("AllowCountriesOnly", _PRIORITY_COUNTRIES, not_allowed, action="block"))
         else:
-            rules.append(_rule("BlockCountries", _PRIORITY_COUNTRIES, geo, action="block"))
+            rules.append(waf_rule("BlockCountries", _PRIORITY_COUNTRIES, geo, action="block"))
     window = firewall.evaluation_window_sec
     rules.append(_rate_rule("RateLimitPerIp", _PRIORITY_RATE_IP, firewall.rate_limit_per_ip, window))
     if firewall.rate_limit_per_api_key is not None:
@@ -486,7 +373,7 @@ def apply_firewall(
         scope="REGIONAL",
         description=_description(scope, "WebACL"),
         default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-        visibility_config=_visibility(name),
+        visibility_config=visibility(name),
         rules=rules,
     )
     _associate(scope, stage, web_acl.attr_arn)

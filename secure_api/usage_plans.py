@@ -16,7 +16,6 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
-from typing import TYPE_CHECKING
 
 import jsii
 from aws_cdk import ArnFormat, CustomResource, Duration, Stack, Tags
@@ -27,24 +26,19 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import custom_resources as cr
 from constructs import Construct, IValidation
 
 from secure_api import compliance, defaults
-from secure_api.encryption import encrypted_log_group, secure_key
+from secure_api.encryption import secure_key
 from secure_api.errors import SecureApiConfigError, is_token, require_int
-from secure_api.keys.model import TAG_API, TAG_CONSUMER
+from secure_api.key_permissions import KEY_POLICY_ACKNOWLEDGEMENTS, key_statements
+from secure_api.key_provider import key_provider
 from secure_api.keys.provision import encode_consumers, progress_parameter
-from secure_api.lambda_function import SecureFunction, trace_functions, tracing_statement
+from secure_api.lambda_function import SecureFunction
 from secure_api.routes import Route
 from secure_api.throttling import Throttle
-
-if TYPE_CHECKING:
-    from secure_api.api import SecureRestApi
 
 _TIER = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _CONSUMER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -193,14 +187,19 @@ class KeyRotation:
 
 
 class UsageTiers(Construct):
-    """The usage plans of an API, its consumers' keys, and their rotation and expiry."""
+    """The usage plans of an API, its consumers' keys, and their rotation and expiry.
+
+    ``scope`` is the API's construct: its id names the usage plans and its path the alarms. The plans
+    serve ``stage`` of ``rest_api``.
+    """
 
     def __init__(
         self,
         scope: Construct,
         id_: str,
         *,
-        api: SecureRestApi,
+        rest_api: apigw.RestApiBase,
+        stage: apigw.Stage,
         tiers: Sequence[UsageTier],
         consumers: Sequence[Consumer],
         rotation: KeyRotation,
@@ -209,17 +208,18 @@ class UsageTiers(Construct):
         alarm_topic: sns.ITopic | None = None,
     ) -> None:
         super().__init__(scope, id_)
-        self._api = api
+        self._api_path = scope.node.path
+        self._rest_api_id = rest_api.rest_api_id
         self._alarm_topic = alarm_topic
         self.plans: dict[str, apigw.UsagePlan] = {}
         self._tiers = {t.name: t for t in tiers}
         self._routes_seen: set[str] = set()
         for tier in tiers:
-            plan = api.rest_api.add_usage_plan(
+            plan = rest_api.add_usage_plan(
                 f"Tier{_pascal(tier.name)}",
-                name=f"{Stack.of(self).stack_name}-{api.node.id}-{tier.name}",
+                name=f"{Stack.of(self).stack_name}-{scope.node.id}-{tier.name}",
                 description=tier.description or f"secure_api usage tier {tier.name}",
-                api_stages=[apigw.UsagePlanPerApiStage(api=api.rest_api, stage=api.stage)],
+                api_stages=[apigw.UsagePlanPerApiStage(api=rest_api, stage=stage)],
                 throttle=_throttle_settings(tier.throttle),
                 quota=_quota_settings(tier.quota),
             )
@@ -230,10 +230,10 @@ class UsageTiers(Construct):
         self.node.add_validation(_MethodThrottlesExist(self))
 
         self.keys_key = secure_key(
-            self, "KeysKey", description=f"secure_api {api.node.path}: API key secrets"
+            self, "KeysKey", description=f"secure_api {scope.node.path}: API key secrets"
         )
         stack = Stack.of(self)
-        rest_api_id = api.rest_api.rest_api_id
+        rest_api_id = rest_api.rest_api_id
         secrets_arn = stack.format_arn(
             service="secretsmanager",
             resource="secret",
@@ -263,9 +263,9 @@ class UsageTiers(Construct):
         )
         compliance.acknowledge(
             self.rotation_function.policy,
-            *_KEY_POLICY_ACKNOWLEDGEMENTS,
+            *KEY_POLICY_ACKNOWLEDGEMENTS,
             plan=list(self.plans.values()),
-            api=api.rest_api,
+            api=rest_api,
         )
         self.rotation_alarm = self._errors_alarm(
             "KeyRotationErrorsAlarm",
@@ -330,9 +330,9 @@ class UsageTiers(Construct):
         )
         compliance.acknowledge(
             self.provisioner_function.policy,
-            *_KEY_POLICY_ACKNOWLEDGEMENTS,
+            *KEY_POLICY_ACKNOWLEDGEMENTS,
             plan=list(self.plans.values()),
-            api=api.rest_api,
+            api=rest_api,
         )
         self.provisioner_alarm = self._errors_alarm(
             "KeyProvisionerErrorsAlarm",
@@ -342,7 +342,13 @@ class UsageTiers(Construct):
             "the API key provisioner failed during a deployment (the provider framework retries it "
             "until CloudFormation's one-hour limit)",
         )
-        provider = self._provider(logs_key, retention)
+        provider = key_provider(
+            self,
+            self.provisioner_function.function,
+            key=logs_key,
+            retention=retention,
+            errors_alarm=self._errors_alarm,
+        )
         self.provisioner = CustomResource(
             self,
             "KeyProvisioner",
@@ -350,7 +356,7 @@ class UsageTiers(Construct):
             resource_type="Custom::SecureApiKeys",
             properties={
                 "RestApiId": rest_api_id,
-                "StageName": api.stage.stage_name,
+                "StageName": stage.stage_name,
                 "UsagePlans": {name: plan.usage_plan_id for name, plan in self.plans.items()},
                 **consumers_property(consumers),
                 "KmsKeyId": self.keys_key.key_arn,
@@ -371,123 +377,13 @@ class UsageTiers(Construct):
             evaluation_periods=1,
             datapoints_to_alarm=1,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=f"secure_api {self._api.node.path}: {what}",
+            alarm_description=f"secure_api {self._api_path}: {what}",
         )
         if self._alarm_topic is not None:
             action = cw_actions.SnsAction(self._alarm_topic)
             alarm.add_alarm_action(action)
             alarm.add_ok_action(action)
         return alarm
-
-    def _provider(self, key: kms.IKey, retention: logs.RetentionDays) -> cr.Provider:
-        """CDK's provider framework, with roles whose only policies are customer-managed and least-privilege.
-
-        onEvent and isComplete/onTimeout get one role each: onEvent starts the waiter state machine, which
-        refers to the isComplete function, so one shared role would be a dependency cycle.
-        """
-        log_group = encrypted_log_group(self, "KeyProviderLogs", key=key, retention=retention)
-        fn = self.provisioner_function.function
-
-        def framework_policy(id_: str, what: str) -> iam.ManagedPolicy:
-            return iam.ManagedPolicy(
-                self,
-                id_,
-                description=f"secure_api: CDK provider framework ({what}) for the API key provisioner",
-                statements=[
-                    iam.PolicyStatement(
-                        actions=["lambda:InvokeFunction"], resources=[fn.function_arn, f"{fn.function_arn}:*"]
-                    ),
-                    iam.PolicyStatement(
-                        actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                        resources=[log_group.log_group_arn],
-                    ),
-                    iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]),
-                    tracing_statement(),
-                ],
-            )
-
-        policy = framework_policy("KeyProviderPolicy", "onEvent")
-        role = iam.Role(
-            self,
-            "KeyProviderRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            managed_policies=[policy],
-        )
-        waiter_policy = framework_policy("KeyProviderWaiterPolicy", "isComplete and onTimeout")
-        waiter_role = iam.Role(
-            self,
-            "KeyProviderWaiterRole",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            managed_policies=[waiter_policy],
-        )
-        provider = cr.Provider(
-            self,
-            "KeyProvider",
-            on_event_handler=fn,
-            # The same function answers isComplete: each call does one slice of the work and resumes
-            # where the last one stopped, so the work may take longer than one Lambda invocation.
-            is_complete_handler=fn,
-            query_interval=defaults.KEY_PROVISIONER_QUERY_INTERVAL,
-            total_timeout=defaults.KEY_PROVISIONER_TOTAL_TIMEOUT,
-            framework_on_event_role=role.without_policy_updates(),
-            framework_complete_and_timeout_role=waiter_role.without_policy_updates(),
-            provider_function_env_encryption=key,
-            log_group=log_group,
-            disable_waiter_state_machine_logging=False,
-            waiter_state_machine_log_options=cr.LogOptions(
-                destination=encrypted_log_group(self, "KeyProviderWaiterLogs", key=key, retention=retention),
-                level=sfn.LogLevel.ERROR,
-                include_execution_data=False,
-            ),
-        )
-        waiter = provider.node.find_child("waiter-state-machine")
-        assert isinstance(waiter, cr.WaiterStateMachine)
-        machine = waiter.node.default_child
-        assert isinstance(machine, sfn.CfnStateMachine)
-        machine.tracing_configuration = sfn.CfnStateMachine.TracingConfigurationProperty(enabled=True)
-        waiter_machine_role = waiter.node.find_child("Role")
-        assert isinstance(waiter_machine_role, iam.Role)
-        waiter_machine_role.add_to_principal_policy(
-            # X-Ray trace submission has no resource-level permissions.
-            iam.PolicyStatement(
-                actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]
-            )
-        )
-        # The onEvent framework function starts the waiter (CDK cannot add this to a role without policy updates).
-        policy.add_statements(
-            iam.PolicyStatement(actions=["states:StartExecution"], resources=[waiter.state_machine_arn])
-        )
-        compliance.acknowledge(policy, "provider-invoke-versions", "xray-wildcard", function=fn)
-        compliance.acknowledge(waiter_policy, "provider-invoke-versions", "xray-wildcard", function=fn)
-        trace_functions(provider)
-        for name in ("framework-onEvent", "framework-isComplete", "framework-onTimeout"):
-            framework = provider.node.find_child(name)
-            compliance.acknowledge(framework, "provider-framework", "lambda-outside-vpc", "role-dependency")
-        compliance.acknowledge(
-            waiter,
-            "provider-waiter",
-            waiter_targets=[_framework_function(provider, n) for n in ("isComplete", "onTimeout")],
-        )
-        compliance.acknowledge(machine, "role-dependency")
-        waiter_policy_resource = waiter_machine_role.node.find_child("DefaultPolicy").node.default_child
-        assert isinstance(waiter_policy_resource, iam.CfnPolicy)
-        compliance.acknowledge(waiter_policy_resource, "provider-waiter-log-delivery")
-        self._errors_alarm(
-            "KeyProviderErrorsAlarm",
-            cloudwatch.MathExpression(
-                expression="FILL(onEvent, 0) + FILL(isComplete, 0) + FILL(onTimeout, 0)",
-                using_metrics={
-                    name: _framework_function(provider, name).metric_errors(
-                        statistic="Sum", period=defaults.KEY_PROVISIONER_ALARM_PERIOD
-                    )
-                    for name in ("onEvent", "isComplete", "onTimeout")
-                },
-                period=defaults.KEY_PROVISIONER_ALARM_PERIOD,
-                label="Provider framework errors",
-            ),
-            "CDK's provider framework failed to run the API key provisioner (or timed out waiting for it)",
-        )
-        return provider
 
     def on_route(self, route: Route, method: apigw.Method | None) -> None:
         """Write the per-method throttles of every tier that names ``route``."""
@@ -509,7 +405,7 @@ class UsageTiers(Construct):
             service="secretsmanager",
             resource="secret",
             # Secrets Manager appends "-" and six random characters to every secret's ARN.
-            resource_name=f"{defaults.KEY_SECRET_PREFIX}/{self._api.rest_api.rest_api_id}/{consumer}-??????",
+            resource_name=f"{defaults.KEY_SECRET_PREFIX}/{self._rest_api_id}/{consumer}-??????",
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
         grant = iam.Grant.add_to_principal(
@@ -519,6 +415,14 @@ class UsageTiers(Construct):
         )
         self.keys_key.grant_decrypt(grantee)
         return grant
+
+    def grant_key_secrets(self, function: SecureFunction, *, api: apigw.RestApiBase) -> None:
+        """Let ``function`` (the bearer authorizer, when tokens carry the API key) read every key secret."""
+        function.add_to_policy(
+            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[self.secrets_arn]),
+            iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.keys_key.key_arn]),
+        )
+        compliance.acknowledge(function.policy, "authorizer-key-secrets", api=api)
 
     def unknown_method_throttles(self) -> list[str]:
         """Routes named in a tier's ``method_throttles`` that were never added."""
@@ -539,101 +443,6 @@ class _MethodThrottlesExist:
         return self._tiers.unknown_method_throttles()
 
 
-_KEY_POLICY_ACKNOWLEDGEMENTS = (
-    "key-functions-read-keys",
-    "key-functions-tag-new-keys",
-    "key-functions-plan-keys",
-    "key-functions-secrets",
-)
-
-
-def key_statements(
-    stack: Stack,
-    rest_api_id: str,
-    secrets_arn: str,
-    keys_key: kms.IKey,
-    plans: Mapping[str, apigw.UsagePlan],
-    *,
-    provisioner: bool = False,
-) -> list[iam.PolicyStatement]:
-    """What the key functions may do: this API's keys (by tag), this API's plans, this API's secrets.
-
-    API Gateway authorizes ``CreateApiKey`` with tags as ``POST /apikeys`` (``aws:RequestTag``,
-    ``aws:TagKeys``) plus ``PUT`` on the new key's URL-encoded tags ARN (``aws:RequestTag``,
-    ``aws:TagKeys``; no ``aws:ResourceTag``); ``UpdateApiKey`` and ``DeleteApiKey`` as ``PATCH``/``DELETE``
-    on ``/apikeys/<id>`` (``aws:ResourceTag``); usage plan keys as ``POST /usageplans/<id>/keys`` and
-    ``DELETE /usageplans/<id>/keys/<keyId>`` (IAM Service Authorization Reference, API Gateway Management).
-    """
-
-    def gw(path: str) -> str:
-        return f"arn:{stack.partition}:apigateway:{stack.region}::{path}"
-
-    plan_paths = [gw(f"/usageplans/{p.usage_plan_id}") for p in plans.values()]
-    new_key_tags = {
-        "StringEquals": {f"aws:RequestTag/{TAG_API}": rest_api_id},
-        "ForAllValues:StringEquals": {"aws:TagKeys": [TAG_API, TAG_CONSUMER]},
-    }
-    # IAM matches the tags resource on the tagged resource's ARN, URL-encoded.
-    key_tags_arn = gw(f"/tags/arn%3A{stack.partition}%3Aapigateway%3A{stack.region}%3A%3A%2Fapikeys%2F*")
-    secret_actions = [
-        "secretsmanager:DescribeSecret",
-        "secretsmanager:GetSecretValue",
-        "secretsmanager:PutSecretValue",
-        "secretsmanager:UpdateSecretVersionStage",
-    ]
-    if provisioner:
-        secret_actions += [
-            "secretsmanager:CreateSecret",
-            "secretsmanager:DeleteSecret",
-            "secretsmanager:RestoreSecret",
-            "secretsmanager:TagResource",
-            "secretsmanager:RotateSecret",
-            "secretsmanager:CancelRotateSecret",
-        ]
-    return [
-        iam.PolicyStatement(
-            sid="ReadKeysAndPlans",
-            actions=["apigateway:GET"],
-            resources=[gw("/apikeys"), gw("/apikeys/*"), gw("/usageplans")],
-        ),
-        iam.PolicyStatement(
-            sid="CreateThisApisKeys",
-            actions=["apigateway:POST"],
-            resources=[gw("/apikeys")],
-            conditions=new_key_tags,
-        ),
-        iam.PolicyStatement(
-            sid="TagThisApisNewKeys",
-            actions=["apigateway:PUT"],
-            resources=[key_tags_arn],
-            conditions=new_key_tags,
-        ),
-        iam.PolicyStatement(
-            sid="ChangeThisApisKeys",
-            actions=["apigateway:PATCH", "apigateway:DELETE"],
-            resources=[gw("/apikeys/*")],
-            conditions={"StringEquals": {f"aws:ResourceTag/{TAG_API}": rest_api_id}},
-        ),
-        iam.PolicyStatement(
-            sid="AttachToThisApisPlans",
-            actions=["apigateway:POST"],
-            resources=[f"{p}/keys" for p in plan_paths],
-        ),
-        iam.PolicyStatement(
-            sid="DetachFromThisApisPlans",
-            actions=["apigateway:DELETE"],
-            resources=[f"{p}/keys/*" for p in plan_paths],
-        ),
-        iam.PolicyStatement(sid="ThisApisKeySecrets", actions=secret_actions, resources=[secrets_arn]),
-        iam.PolicyStatement(
-            sid="KeySecretsKey",
-            actions=["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-            resources=[keys_key.key_arn],
-            conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{stack.region}.amazonaws.com"}},
-        ),
-    ]
-
-
 def consumers_property(consumers: Sequence[Consumer]) -> dict[str, object]:
     """The provisioner's ``Consumers`` property, or ``ConsumersGzip`` once the list is long.
 
@@ -644,12 +453,6 @@ def consumers_property(consumers: Sequence[Consumer]) -> dict[str, object]:
     if len(json.dumps(items)) <= defaults.KEY_CONSUMERS_INLINE_MAX_BYTES:
         return {"Consumers": items}
     return {"ConsumersGzip": encode_consumers([[i["name"], i["tier"], i["enabled"]] for i in items])}
-
-
-def _framework_function(provider: cr.Provider, name: str) -> lambda_.Function:
-    fn = provider.node.find_child(f"framework-{name}")
-    assert isinstance(fn, lambda_.Function)
-    return fn
 
 
 def _throttle_settings(throttle: Throttle | None) -> apigw.ThrottleSettings | None:

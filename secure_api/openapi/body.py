@@ -15,12 +15,13 @@ import hashlib
 import json
 import re
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jsii
-from aws_cdk import App, ArnFormat, Aspects, Fn, IAspect, Stack, Token
+from aws_cdk import App, Aspects, Fn, IAspect, Stack, Token
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -28,18 +29,17 @@ from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct, IConstruct
 
 from secure_api import compliance, defaults
+from secure_api.authorizer import BearerAuth, BearerAuthorizer
 from secure_api.cors import CorsPolicy
 from secure_api.errors import SecureApiConfigError
 from secure_api.openapi.document import Document, Operation, Parameter, load, parse
+from secure_api.openapi.extensions import authorizer_extension, integration_extension, preflight
 from secure_api.openapi.parameters import required_parameters, route_parameter_names
-from secure_api.openapi.render import BodyRoute, Preflight, render
+from secure_api.openapi.render import BodyRoute, render
 from secure_api.openapi.schema import to_draft4
 from secure_api.openapi.security import RouteSecurity, route_security
 from secure_api.routes import Route
 from secure_api.throttling import Throttle
-
-if TYPE_CHECKING:
-    from secure_api.api import SecureRestApi
 
 METADATA_KEY = "secure-api:openapi"
 _JSON = re.compile(r"^application/(?:[\w.+-]+\+)?json(?:\s*;.*)?$", re.IGNORECASE)
@@ -57,6 +57,19 @@ class OpenApiDocumentError(SecureApiConfigError):
         )
 
 
+@dataclass(frozen=True)
+class _Host:
+    """The pieces of the API a body serves (given by ``attach``)."""
+
+    scope: Construct
+    rest_api: apigw.RestApiBase
+    bearer: BearerAuthorizer | None
+    auth: BearerAuth | None
+    cors: CorsPolicy | None
+    has_tiers: bool
+    lambda_integration: Callable[[lambda_.IFunction], apigw.Integration]
+
+
 class OpenApiBody:
     """The routes, models and exemptions of a body-defined API, and its rendering."""
 
@@ -72,7 +85,7 @@ class OpenApiBody:
         self._pending: dict[Route, tuple[Operation, dict[str, str]]] = {}
         self._integrations: dict[str, dict[str, Any]] = {}
         self._scratch: tuple[apigw.RestApi, list[int]] | None = None
-        self._api: SecureRestApi | None = None
+        self._host: _Host | None = None
         self._component_names: dict[str, str] = {}
         self.foreign_functions: list[str] = []
         self._lambda_uris: set[str] = set()
@@ -98,10 +111,21 @@ class OpenApiBody:
         cfn.api_key_source_type = api_key_source_type.value
         return rest_api
 
-    def attach(self, api: SecureRestApi) -> None:
-        """Called at the end of ``SecureRestApi.__init__``: authorizer permission and rendering hook."""
-        self._api = api
-        bearer = api._bearer
+    def attach(
+        self,
+        api: Construct,
+        *,
+        rest_api: apigw.RestApiBase,
+        bearer: BearerAuthorizer | None,
+        auth: BearerAuth | None,
+        cors: CorsPolicy | None,
+        has_tiers: bool,
+        lambda_integration: Callable[[lambda_.IFunction], apigw.Integration],
+    ) -> None:
+        """Called at the end of ``SecureRestApi.__init__`` with the API's construct and the pieces the
+        body needs (``lambda_integration`` makes a function's proxy integration and its permission):
+        authorizer permission and rendering hook."""
+        self._host = _Host(api, rest_api, bearer, auth, cors, has_tiers, lambda_integration)
         if bearer is not None:
             permission_id = f"AuthorizerInvokeBy{api.node.id}{api.node.addr[-8:]}"
             bearer.function.add_permission(
@@ -110,19 +134,18 @@ class OpenApiBody:
                 action="lambda:InvokeFunction",
                 source_arn=Stack.of(api).format_arn(
                     service="execute-api",
-                    resource=api.rest_api.rest_api_id,
+                    resource=rest_api.rest_api_id,
                     resource_name="authorizers/*",
                 ),
             )
             compliance.acknowledge(
                 bearer.function.node.find_child(permission_id), "permission-source-arn-join"
             )
-        compliance.acknowledge(api.rest_api, "openapi-body-validator")
+        compliance.acknowledge(rest_api, "openapi-body-validator")
         Aspects.of(api).add(_Render(self))
 
     def add_route(
         self,
-        api: SecureRestApi,
         route: Route,
         integration: apigw.Integration | lambda_.IFunction,
         *,
@@ -167,7 +190,7 @@ class OpenApiBody:
             route=route,
             auth=auth,
             api_key_required=api_key_required,
-            integration=self.integration(api, integration),
+            integration=self.integration(integration),
             operation_id=operation_id,
             parameters=parameters,
             models=models,
@@ -189,43 +212,49 @@ class OpenApiBody:
         return name
 
     # -- integrations ----------------------------------------------------------------------------
-    def integration(
-        self, api: SecureRestApi, integration: apigw.Integration | lambda_.IFunction
-    ) -> dict[str, Any]:
+    def integration(self, integration: apigw.Integration | lambda_.IFunction) -> dict[str, Any]:
         """``x-amazon-apigateway-integration`` for a function (one permission per function per API,
         by ``SecureRestApi``'s own code) or an ``apigw.Integration``."""
+        host = self._attached()
         key = integration.node.addr if isinstance(integration, Construct) else f"id-{id(integration)}"
         cached = self._integrations.get(key)
         if cached is None:
-            if isinstance(integration, Construct) and Stack.of(integration) is not Stack.of(api):
+            if isinstance(integration, Construct) and Stack.of(integration) is not Stack.of(host.scope):
                 self.foreign_functions.append(integration.node.path)
             bound = (
-                integration if isinstance(integration, apigw.Integration) else api._integration(integration)
+                integration
+                if isinstance(integration, apigw.Integration)
+                else host.lambda_integration(integration)
             )
             config = bound.bind(self._scratch_method())
-            cached = self._integrations[key] = _integration_extension(config)
+            cached = self._integrations[key] = integration_extension(config)
             if isinstance(integration, apigw.LambdaIntegration) and config.uri:
-                self._lambda_permission(api, config.uri)
+                self._lambda_permission(config.uri)
         return cached
 
-    def _lambda_permission(self, api: SecureRestApi, uri: str) -> None:
+    def _attached(self) -> _Host:
+        assert self._host is not None, "OpenApiBody.attach() runs at the end of SecureRestApi.__init__"
+        return self._host
+
+    def _lambda_permission(self, uri: str) -> None:
         """The invoke permission of a function given as ``apigw.LambdaIntegration``, one per function.
 
         LambdaIntegration grants per method, on the Method it binds to; a body has no Method, and the
         function is only known through the integration's URI, from which the function's ARN is cut.
         """
-        key = json.dumps(Stack.of(api).resolve(uri), sort_keys=True)
+        host = self._attached()
+        key = json.dumps(Stack.of(host.scope).resolve(uri), sort_keys=True)
         if key in self._lambda_uris:
             return
         self._lambda_uris.add(key)
         function_arn = Fn.select(0, Fn.split("/invocations", Fn.select(1, Fn.split("/functions/", uri))))
         permission = lambda_.CfnPermission(
-            api,
+            host.scope,
             f"LambdaIntegrationPermission{len(self._lambda_uris)}",
             action="lambda:InvokeFunction",
             function_name=function_arn,
             principal="apigateway.amazonaws.com",
-            source_arn=api.rest_api.arn_for_execute_api("*", "/*", "*"),
+            source_arn=host.rest_api.arn_for_execute_api("*", "/*", "*"),
         )
         compliance.acknowledge(permission, "permission-source-arn-join")
 
@@ -239,9 +268,10 @@ class OpenApiBody:
         return apigw.Method(rest_api, f"M{counter[0]}", http_method="GET", resource=rest_api.root)
 
     # -- rendering -------------------------------------------------------------------------------
-    def render(self, api: SecureRestApi) -> dict[str, Any]:
+    def render(self) -> dict[str, Any]:
         """The body (CDK tokens unresolved)."""
-        cors: CorsPolicy | None = api._cors
+        host = self._attached()
+        cors = host.cors
         gateway_responses = {}
         if cors is not None:
             headers = cors.gateway_response_headers()
@@ -251,15 +281,17 @@ class OpenApiBody:
             version=self.version,
             routes=list(self.routes.values()),
             models=self.models,
-            authorizer=_authorizer(api),
-            api_key_source=str(api.rest_api.node.default_child.api_key_source_type),  # type: ignore[union-attr]
+            authorizer=authorizer_extension(Stack.of(host.scope), host.bearer, host.auth),
+            api_key_source=str(host.rest_api.node.default_child.api_key_source_type),  # type: ignore[union-attr]
             preflight=preflight(cors) if cors is not None else None,
             gateway_responses=gateway_responses,
         )
 
-    def finalize(self, api: SecureRestApi) -> None:
+    def finalize(self) -> None:
         """Put the rendered body into the template (inline or as an included S3 asset)."""
-        document = self.render(api)
+        host = self._attached()
+        api, rest_api = host.scope, host.rest_api
+        document = self.render()
         self.document = document
         resolved = _resolve(Stack.of(api), document, {})
         text = json.dumps(resolved, separators=(",", ":"), sort_keys=True)
@@ -270,7 +302,7 @@ class OpenApiBody:
                 f"{size} bytes",
                 f"at most {defaults.OPENAPI_MAX_DEFINITION_BYTES} bytes (API Gateway's import limit)",
             )
-        cfn: apigw.CfnRestApi = api.rest_api.node.default_child  # type: ignore[assignment]
+        cfn: apigw.CfnRestApi = rest_api.node.default_child  # type: ignore[assignment]
         if size <= defaults.OPENAPI_INLINE_MAX_BYTES:
             self.storage = "inline"
             cfn.body = document
@@ -288,16 +320,16 @@ class OpenApiBody:
             (folder / "openapi.json").write_text(text)
             asset = s3_assets.Asset(api, "OpenApiDefinition", path=str(folder / "openapi.json"))
             cfn.body = Fn.transform("AWS::Include", {"Location": asset.s3_object_url})
-        if api.rest_api.latest_deployment is not None:
+        if rest_api.latest_deployment is not None:
             digest = hashlib.sha256(text.encode()).hexdigest()
-            api.rest_api.latest_deployment.add_to_logical_id({"openapi": digest})
+            rest_api.latest_deployment.add_to_logical_id({"openapi": digest})
         cfn.add_metadata(
             METADATA_KEY,
             {
                 "public": sorted(self.public),
                 "keyExempt": sorted(self.key_exempt),
-                "tiers": api.usage_tiers is not None,
-                "cors": api._cors is not None,
+                "tiers": host.has_tiers,
+                "cors": host.cors is not None,
                 "storage": self.storage,
                 "bytes": size,
             },
@@ -330,97 +362,10 @@ class _Render:
         self._done = False
 
     def visit(self, node: IConstruct) -> None:
-        api = self._body._api
-        if not self._done and node is api and api is not None:
+        host = self._body._host
+        if not self._done and host is not None and node is host.scope:
             self._done = True
-            self._body.finalize(api)
-
-
-def _authorizer(api: SecureRestApi) -> dict[str, Any] | None:
-    bearer, auth = api._bearer, api._auth
-    if bearer is None or auth is None:
-        return None
-    uri = Stack.of(api).format_arn(
-        service="apigateway",
-        account="lambda",
-        resource="path/2015-03-31/functions",
-        resource_name=f"{bearer.function.function_arn}/invocations",
-        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-    )
-    return {
-        "type": "token",
-        "authorizerUri": uri,
-        "identitySource": "method.request.header.Authorization",
-        "identityValidationExpression": defaults.BEARER_TOKEN_REGEX,
-        "authorizerResultTtlInSeconds": int(auth.cache_ttl.to_seconds()),
-    }
-
-
-def preflight(cors: CorsPolicy) -> Preflight:
-    """The preflight answer ``CorsPolicy.add_preflight`` gives, for a body-defined API."""
-    headers = {
-        "Access-Control-Allow-Headers": "'" + ",".join(cors.allow_headers) + "'",
-        "Access-Control-Allow-Methods": "'" + ",".join(cors.allow_methods) + "'",
-        "Access-Control-Max-Age": f"'{int(cors.max_age.to_seconds())}'",
-    }
-    origins: Sequence[str] = ()
-    if len(cors.allow_origins) == 1:
-        headers["Access-Control-Allow-Origin"] = f"'{cors.allow_origins[0]}'"
-    else:
-        origins = cors.allow_origins
-    if cors.allow_origins != ("*",):
-        headers["Vary"] = "'Origin'"
-    if cors.allow_credentials:
-        headers["Access-Control-Allow-Credentials"] = "'true'"
-    if cors.expose_headers:
-        headers["Access-Control-Expose-Headers"] = "'" + ",".join(cors.expose_headers) + "'"
-    return Preflight(headers=headers, origins=origins)
-
-
-def _integration_extension(config: apigw.IntegrationConfig) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": config.type.value.lower()}
-    if config.integration_http_method:
-        out["httpMethod"] = config.integration_http_method
-    if config.uri:
-        out["uri"] = config.uri
-    options = config.options
-    if options is None:
-        return out
-    if options.credentials_role is not None:
-        out["credentials"] = options.credentials_role.role_arn
-    elif options.credentials_passthrough:
-        out["credentials"] = "arn:aws:iam::*:user/*"
-    if options.passthrough_behavior is not None:
-        out["passthroughBehavior"] = options.passthrough_behavior.value.lower()
-    if options.request_parameters:
-        out["requestParameters"] = dict(options.request_parameters)
-    if options.request_templates:
-        out["requestTemplates"] = dict(options.request_templates)
-    if options.timeout is not None:
-        out["timeoutInMillis"] = int(options.timeout.to_milliseconds())
-    if options.content_handling is not None:
-        out["contentHandling"] = options.content_handling.value
-    if options.connection_type is not None and options.connection_type.value == "VPC_LINK":
-        out["connectionType"] = "VPC_LINK"
-        if options.vpc_link is not None:
-            out["connectionId"] = options.vpc_link.vpc_link_id
-    if options.cache_key_parameters:
-        out["cacheKeyParameters"] = list(options.cache_key_parameters)
-    if options.cache_namespace:
-        out["cacheNamespace"] = options.cache_namespace
-    if options.integration_responses:
-        responses = {}
-        for response in options.integration_responses:
-            entry: dict[str, Any] = {"statusCode": response.status_code}
-            if response.response_parameters:
-                entry["responseParameters"] = dict(response.response_parameters)
-            if response.response_templates:
-                entry["responseTemplates"] = dict(response.response_templates)
-            if response.content_handling is not None:
-                entry["contentHandling"] = response.content_handling.value
-            responses[response.selection_pattern or "default"] = entry
-        out["responses"] = responses
-    return out
+            self._body.finalize()
 
 
 def _pascal(segment: str) -> str:

@@ -79,7 +79,17 @@ def build(monitoring: Monitoring, *, bearer: bool, waf: bool) -> Built:
             ),
         )
     topic = alarm_topic(stack, "AlarmTopic", key=secure_key(stack, "TopicKey", description="alarms"))
-    dashboard = apply_monitoring(api, monitoring, api=api, topic=topic)
+    dashboard = apply_monitoring(
+        api,
+        monitoring,
+        rest_api=api.rest_api,
+        stage=api.stage,
+        access_log_group=api.access_log_group,
+        logs_key=api.logs_key,
+        topic=topic,
+        authorizer_function=api.authorizer_function,
+        web_acl=api.web_acl,
+    )
     return Built(stack, api, topic, dashboard, Template.from_stack(stack))
 
 

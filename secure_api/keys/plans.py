@@ -1,0 +1,160 @@
+"""Usage plans and API keys: the tiers' plans, this API's keys, attaching, disabling and deleting them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from secure_api.keys.errors import UnknownTierError
+from secure_api.keys.generate import generate_key_value
+from secure_api.keys.model import TAG_TIER, ApiKeyInfo, key_tags
+from secure_api.keys.retry import error_code
+from secure_api.keys.store import ACCESS_DENIED, Inventory, KeyStore, ignore, log
+
+
+class KeyPlans(KeyStore):
+    """``KeyStore`` plus the usage plans and API keys every lifecycle operation shares."""
+
+    # ----------------------------------------------------------------------------------------------
+    # usage plans and keys
+    # ----------------------------------------------------------------------------------------------
+
+    def tier_plans(self) -> dict[str, list[str]]:
+        """Return tier -> usage plan ids of this API (plans tagged ``secure-api:tier`` serving it)."""
+        if self._tier_plans is None:
+            plans: dict[str, list[str]] = {}
+            for plan in self._ag_items("get_usage_plans"):
+                tier = (plan.get("tags") or {}).get(TAG_TIER)
+                stages = plan.get("apiStages") or []
+                if tier and any(stage.get("apiId") == self.rest_api_id for stage in stages):
+                    plans.setdefault(tier, []).append(str(plan["id"]))
+            self._tier_plans = plans
+        return self._tier_plans
+
+    def plans_for_tier(self, tier: str) -> list[str]:
+        """Return the usage plan ids of ``tier``, or raise :class:`UnknownTierError`."""
+        plans = self.tier_plans().get(tier)
+        if not plans:
+            known = ", ".join(sorted(self.tier_plans())) or "none"
+            raise UnknownTierError(
+                f"unknown tier {tier!r} for API {self.rest_api_id} (tiers: {known}); a tier is a usage plan "
+                f"tagged {TAG_TIER}=<tier> with this API's stage"
+            )
+        return plans
+
+    def list_keys(self, consumer: str | None = None) -> list[ApiKeyInfo]:
+        """Return this API's keys (of one consumer when given), found by their tags; never values."""
+        query = {"nameQuery": consumer} if consumer else {}
+        keys = [
+            ApiKeyInfo.from_response(item)
+            for item in self._ag_items("get_api_keys", includeValues=False, **query)
+        ]
+        return [
+            key
+            for key in keys
+            if key.rest_api_id == self.rest_api_id and (consumer is None or key.consumer == consumer)
+        ]
+
+    def keys_of(self, consumer: str, inventory: Inventory | None = None) -> list[ApiKeyInfo]:
+        """Return the keys tagged for ``consumer`` (from ``inventory`` when given)."""
+        if inventory is not None:
+            return list(inventory.keys.get(consumer, []))
+        return self.list_keys(consumer)
+
+    def plans_of_key(self, key_id: str) -> set[str]:
+        """Return the ids of every usage plan the key is attached to."""
+        try:
+            return {str(plan["id"]) for plan in self._ag_items("get_usage_plans", keyId=key_id)}
+        except ClientError as exc:
+            ignore(exc, "NotFoundException")
+            return set()
+
+    def _attach(self, plan_id: str, key_id: str) -> None:
+        try:
+            self._ag("create_usage_plan_key", usagePlanId=plan_id, keyId=key_id, keyType="API_KEY")
+        except ClientError as exc:
+            ignore(exc, "ConflictException")
+
+    def _detach_all(self, key_id: str, only: Iterable[str] | None = None) -> None:
+        allowed = set(only) if only is not None else None
+        for plan_id in sorted(self.plans_of_key(key_id)):
+            if allowed is None or plan_id in allowed:
+                try:
+                    self._ag("delete_usage_plan_key", usagePlanId=plan_id, keyId=key_id)
+                except ClientError as exc:
+                    if error_code(exc) in ACCESS_DENIED and not self._is_own_plan(plan_id):
+                        # The key functions may only edit this API's plans; deleting the key below
+                        # takes it out of a plan someone else attached it to.
+                        log.warning("key %s stays in usage plan %s of another API", key_id, plan_id)
+                        continue
+                    ignore(exc, "NotFoundException")
+
+    def _is_own_plan(self, plan_id: str) -> bool:
+        return any(plan_id in ids for ids in self.tier_plans().values())
+
+    def _key_exists(self, key_id: str) -> bool:
+        """Whether the key exists: the key functions may read any key (a read names no tags)."""
+        try:
+            self._ag("get_api_key", apiKey=key_id, includeValue=False)
+            return True
+        except ClientError as exc:
+            ignore(exc, "NotFoundException")
+            return False
+
+    def _on_key(self, method: str, key_id: str, **kwargs: Any) -> bool:
+        """Update or delete one key; False when the key does not exist (any more).
+
+        The key functions may change only keys tagged with this API (``aws:ResourceTag``), and IAM
+        evaluates that condition before API Gateway looks the key up: a key that no longer exists
+        answers AccessDenied, not NotFound. A re-run after a crash meets such keys, so AccessDenied on a
+        key that is gone counts as NotFound; on a key that exists it is raised.
+        """
+        try:
+            self._ag(method, apiKey=key_id, **kwargs)
+            return True
+        except ClientError as exc:
+            if error_code(exc) in ACCESS_DENIED and not self._key_exists(key_id):
+                return False
+            ignore(exc, "NotFoundException")
+            return False
+
+    def _set_enabled(self, key_id: str, enabled: bool) -> bool:
+        return self._on_key(
+            "update_api_key",
+            key_id,
+            patchOperations=[{"op": "replace", "path": "/enabled", "value": str(enabled).lower()}],
+        )
+
+    def _delete_key(self, key_id: str, *, disable_first: bool = False) -> None:
+        """Take a key out of service: (disable ->) detach from every plan -> delete. Idempotent."""
+        if disable_first and not self._set_enabled(key_id, False):
+            return
+        self._detach_all(key_id)
+        self._on_key("delete_api_key", key_id)
+        log.info("deleted API key %s", key_id)
+
+    def _create_key(self, consumer: str, *, enabled: bool) -> tuple[ApiKeyInfo, str]:
+        value = generate_key_value(self.key_length)
+        response = self._ag(
+            "create_api_key",
+            name=consumer,
+            description=f"secure-api key of consumer {consumer}",
+            enabled=enabled,
+            value=value,
+            tags=key_tags(self.rest_api_id, consumer),
+        )
+        info = ApiKeyInfo.from_response(response)
+        log.info("created API key %s for consumer %s", info.id, consumer)
+        return info, value
+
+    def inventory(self) -> Inventory:
+        """Snapshot this API's keys and secrets in a few paginated calls."""
+        inv = Inventory()
+        for key in self.list_keys():
+            if key.consumer:
+                inv.keys.setdefault(key.consumer, []).append(key)
+        for info in self.list_secrets(include_deleted=True):
+            inv.secrets[info.consumer] = info
+        return inv

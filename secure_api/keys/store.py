@@ -1,0 +1,284 @@
+"""The ground floor of the key operations: boto3 clients, the record states and the secret store.
+
+One secret per consumer (``secure-api/<restApiId>/<consumer>``) holds the JSON record that says which
+key is current and which one is the previous key still inside its grace period (see ``ops.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from secure_api.keys.errors import KeyOpsError, UnknownApiError, UnknownConsumerError
+from secure_api.keys.generate import DEFAULT_KEY_LENGTH
+from secure_api.keys.model import (
+    TAG_TIER,
+    ApiKeyInfo,
+    KeyRecord,
+    parse_secret_name,
+    secret_name,
+    secret_prefix,
+    secret_tags,
+    validate_consumer,
+)
+from secure_api.keys.retry import AwsCaller, error_code
+from secure_api.keys.stack_outputs import KEYS_KMS_KEY_TAG
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GRACE_HOURS = 24
+RECOVERY_WINDOW_DAYS = 7
+CURRENT = "AWSCURRENT"
+PENDING = "AWSPENDING"
+
+CREATED = "created"
+UPDATED = "updated"
+UNCHANGED = "unchanged"
+REVOKED = "revoked"
+
+ACCESS_DENIED = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedException"})
+
+
+@dataclass(frozen=True)
+class Clients:
+    """The boto3 clients the key operations use."""
+
+    apigateway: Any
+    secretsmanager: Any
+
+
+def make_clients(*, region: str | None = None, profile: str | None = None) -> Clients:
+    """Create boto3 clients honouring ``AWS_PROFILE``, ``AWS_REGION`` and ``AWS_ENDPOINT_URL``."""
+    import boto3
+    from botocore.config import Config
+
+    session = boto3.session.Session(
+        profile_name=profile or None,
+        region_name=region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None,
+    )
+    config = Config(retries={"mode": "standard", "max_attempts": 3}, user_agent_extra="secure-api-keys")
+    return Clients(
+        apigateway=session.client("apigateway", config=config),
+        secretsmanager=session.client("secretsmanager", config=config),
+    )
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class SecretInfo:
+    """What ``ListSecrets`` says about a consumer's secret (no value)."""
+
+    consumer: str
+    name: str
+    tier: str | None
+    deleted: bool
+    rotation_enabled: bool
+    rotation_lambda_arn: str | None
+    rotation_days: int | None
+
+
+@dataclass
+class Inventory:
+    """A snapshot of an API's keys and secrets, so bulk operations do not look each consumer up."""
+
+    keys: dict[str, list[ApiKeyInfo]] = field(default_factory=dict)
+    secrets: dict[str, SecretInfo] = field(default_factory=dict)
+
+
+def ignore(exc: ClientError, *codes: str) -> None:
+    """Swallow ``exc`` if its error code is one of ``codes``; raise it otherwise."""
+    if error_code(exc) not in codes:
+        raise exc
+
+
+class KeyStore:
+    """The key operations of one REST API: AWS plumbing and the consumers' secrets.
+
+    ``tier_plans`` (tier -> usage plan ids) skips discovering plans by their ``secure-api:tier`` tag, as
+    the provisioner knows them; ``caller`` carries the rate limits and retries; ``now`` is injectable.
+    """
+
+    def __init__(
+        self,
+        clients: Clients,
+        rest_api_id: str,
+        *,
+        kms_key_id: str | None = None,
+        caller: AwsCaller | None = None,
+        now: Callable[[], datetime] = utcnow,
+        tier_plans: Mapping[str, Sequence[str]] | None = None,
+        key_length: int = DEFAULT_KEY_LENGTH,
+    ) -> None:
+        if not rest_api_id:
+            raise KeyOpsError("no REST API id given (--api-id)")
+        self.clients = clients
+        self.rest_api_id = rest_api_id
+        self.kms_key_id = kms_key_id or None
+        self.caller = caller or AwsCaller()
+        self.now = now
+        self.key_length = key_length
+        self._tier_plans: dict[str, list[str]] | None = (
+            {tier: list(ids) for tier, ids in tier_plans.items()} if tier_plans is not None else None
+        )
+
+    # ----------------------------------------------------------------------------------------------
+    # AWS plumbing
+    # ----------------------------------------------------------------------------------------------
+
+    def _ag(self, method: str, **kwargs: Any) -> Any:
+        return self.caller.call(self.clients.apigateway, method, **kwargs)
+
+    def _sm(self, method: str, **kwargs: Any) -> Any:
+        return self.caller.call(self.clients.secretsmanager, method, **kwargs)
+
+    def _ag_items(self, method: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        position: str | None = None
+        while True:
+            args = dict(kwargs, limit=500)
+            if position:
+                args["position"] = position
+            response = self._ag(method, **args)
+            yield from response.get("items") or []
+            position = response.get("position")
+            if not position:
+                return
+
+    def _secret(self, consumer: str) -> str:
+        return secret_name(self.rest_api_id, consumer)
+
+    def check_api(self) -> None:
+        """Raise :class:`UnknownApiError` unless the REST API exists.
+
+        Without an explicit ``kms_key_id``, new secrets then use the KMS key the API's
+        ``secure-api:keys-kms-key`` tag names (the key ``SecureRestApi`` created for its key secrets).
+        """
+        try:
+            api = self._ag("get_rest_api", restApiId=self.rest_api_id)
+        except ClientError as exc:
+            if error_code(exc) in {"NotFoundException", "BadRequestException"}:
+                raise UnknownApiError(f"unknown API {self.rest_api_id!r}: no such REST API") from None
+            raise
+        if self.kms_key_id is None:
+            self.kms_key_id = (api.get("tags") or {}).get(KEYS_KMS_KEY_TAG) or None
+
+    # ----------------------------------------------------------------------------------------------
+    # usage plans and keys
+    # ----------------------------------------------------------------------------------------------
+    # ----------------------------------------------------------------------------------------------
+    # secrets
+    # ----------------------------------------------------------------------------------------------
+
+    def read(self, consumer: str) -> tuple[KeyRecord | None, str]:
+        """Return ``(record, state)``; state is ``"present"``, ``"absent"`` or ``"deleted"``."""
+        name = self._secret(consumer)
+        try:
+            response = self._sm("get_secret_value", SecretId=name, VersionStage=CURRENT)
+        except ClientError as exc:
+            code = error_code(exc)
+            if code == "ResourceNotFoundException":
+                return None, "absent"
+            if code == "InvalidRequestException" and self._is_deleted(name):
+                return None, "deleted"
+            raise
+        return KeyRecord.from_json(str(response.get("SecretString") or "")), "present"
+
+    def record(self, consumer: str) -> KeyRecord:
+        """Return the consumer's current record or raise :class:`UnknownConsumerError`."""
+        validate_consumer(consumer)
+        rec, _ = self.read(consumer)
+        if rec is None:
+            raise UnknownConsumerError(f"unknown consumer {consumer!r} for API {self.rest_api_id}")
+        return rec
+
+    def _is_deleted(self, name: str) -> bool:
+        try:
+            return self._sm("describe_secret", SecretId=name).get("DeletedDate") is not None
+        except ClientError as exc:
+            ignore(exc, "ResourceNotFoundException")
+            return False
+
+    def _read_version(self, consumer: str, version_id: str) -> KeyRecord | None:
+        try:
+            response = self._sm("get_secret_value", SecretId=self._secret(consumer), VersionId=version_id)
+        except ClientError as exc:
+            ignore(exc, "ResourceNotFoundException")
+            return None
+        text = response.get("SecretString")
+        return KeyRecord.from_json(str(text)) if text else None
+
+    def _stages(self, consumer: str) -> dict[str, list[str]]:
+        response = self._sm("describe_secret", SecretId=self._secret(consumer))
+        return {str(k): list(v) for k, v in (response.get("VersionIdsToStages") or {}).items()}
+
+    def _write(self, rec: KeyRecord, state: str) -> None:
+        name = self._secret(rec.consumer)
+        if state == "absent":
+            args: dict[str, Any] = {
+                "Name": name,
+                "Description": f"secure-api API key of consumer {rec.consumer} on API {rec.rest_api_id}",
+                "SecretString": rec.to_json(),
+                "Tags": secret_tags(rec.rest_api_id, rec.consumer, rec.tier or ""),
+            }
+            if self.kms_key_id:
+                args["KmsKeyId"] = self.kms_key_id
+            try:
+                self._sm("create_secret", **args)
+                return
+            except ClientError as exc:
+                if error_code(exc) not in {"ResourceExistsException", "InvalidRequestException"}:
+                    raise
+                state = "deleted" if self._is_deleted(name) else "present"
+        if state == "deleted":
+            self._sm("restore_secret", SecretId=name)
+            self._sm(
+                "tag_resource", SecretId=name, Tags=secret_tags(rec.rest_api_id, rec.consumer, rec.tier or "")
+            )
+        self._sm("put_secret_value", SecretId=name, SecretString=rec.to_json())
+
+    def list_secrets(self, *, include_deleted: bool = False) -> list[SecretInfo]:
+        """Return this API's key secrets (names, tags and rotation settings; no values)."""
+        infos: list[SecretInfo] = []
+        token: str | None = None
+        while True:
+            args: dict[str, Any] = {
+                "Filters": [{"Key": "name", "Values": [secret_prefix(self.rest_api_id)]}],
+                "MaxResults": 100,
+                "IncludePlannedDeletion": include_deleted,
+            }
+            if token:
+                args["NextToken"] = token
+            response = self._sm("list_secrets", **args)
+            for item in response.get("SecretList") or []:
+                try:
+                    api, consumer = parse_secret_name(str(item.get("Name", "")))
+                except KeyOpsError:
+                    continue
+                if api != self.rest_api_id:
+                    continue
+                tags = {t.get("Key"): t.get("Value") for t in item.get("Tags") or []}
+                rules = item.get("RotationRules") or {}
+                days = rules.get("AutomaticallyAfterDays")
+                infos.append(
+                    SecretInfo(
+                        consumer=consumer,
+                        name=str(item["Name"]),
+                        tier=tags.get(TAG_TIER),
+                        deleted=item.get("DeletedDate") is not None,
+                        rotation_enabled=bool(item.get("RotationEnabled")),
+                        rotation_lambda_arn=item.get("RotationLambdaARN"),
+                        rotation_days=int(days) if days is not None else None,
+                    )
+                )
+            token = response.get("NextToken")
+            if not token:
+                return sorted(infos, key=lambda info: info.consumer)

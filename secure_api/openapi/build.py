@@ -1,0 +1,40 @@
+"""What ``SecureRestApi.from_openapi`` does around the API it builds: refuse options the constructor
+does not take, then add every operation of the document as a route."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from secure_api.openapi.document import Operation
+from secure_api.openapi.security import RouteSecurity
+from secure_api.routes import Route
+from secure_api.throttling import Throttle
+
+
+def check_options(init: Callable[..., Any], options: Mapping[str, Any]) -> None:
+    """Raise ``TypeError`` for an option that ``init`` (``SecureRestApi.__init__``) does not take."""
+    allowed = set(inspect.signature(init).parameters) - {"self", "scope", "id_", "_openapi"}
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise TypeError(f"from_openapi() got unexpected keyword arguments {unknown}")
+
+
+def add_operations(
+    add_route: Callable[..., Any],
+    operations: Sequence[tuple[Operation, RouteSecurity]],
+    integrations: Mapping[str, Any],
+    throttled: Mapping[Route, Throttle],
+) -> None:
+    """Add each operation through ``add_route`` (the API's), with its integration, throttle and security."""
+    for operation, security in operations:
+        add_route(
+            operation.route.method,
+            operation.route.path,
+            integrations[operation.operation_id],
+            throttle=throttled.get(operation.route),
+            scopes=security.scopes,
+            auth=security.auth,
+            api_key_required=security.api_key_required,
+        )

@@ -1,0 +1,129 @@
+"""The REST API and its stage: access-logged, traced, throttled, metered, behind the resource policy.
+
+Also what makes a changed API redeploy: the access policy and the bearer authorizer's settings are
+part of the deployment's logical id, whatever the app's feature flags say.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_cdk import ArnFormat, Names, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from secure_api import compliance
+from secure_api.access import AccessPolicy
+from secure_api.access_logs import access_log_format
+from secure_api.cloudwatch_role import apply_cloudwatch_role
+from secure_api.throttling import Throttle
+
+if TYPE_CHECKING:
+    from secure_api.openapi.body import OpenApiBody
+
+
+def create_rest_api(
+    scope: Construct,
+    id_: str,
+    *,
+    access: AccessPolicy,
+    stage_name: str,
+    throttle: Throttle,
+    access_log_group: logs.ILogGroup,
+    description: str | None,
+    execute_api_disabled: bool,
+    api_key_from_authorizer: bool,
+    create_cloudwatch_role: bool,
+    openapi: OpenApiBody | None,
+) -> apigw.RestApiBase:
+    """The REST API ``id_`` under ``scope`` (the API's construct) with its deployed stage ``stage_name``.
+
+    A document-defined API (``openapi``) carries its routes in the REST API's OpenAPI body.
+    """
+    rest_api_props: dict[str, Any] = dict(
+        # Unique per API: the stage's CloudWatch metrics are keyed by the API's name.
+        rest_api_name=Names.unique_resource_name(scope, max_length=128, separator="-"),
+        description=description or f"secure_api REST API {scope.node.path}",
+        endpoint_configuration=access.endpoint_configuration(scope),
+        policy=access.policy_document(),
+        # CDK's role would carry the AWS managed AmazonAPIGatewayPushToCloudWatchLogs policy.
+        cloud_watch_role=False,
+        # Behind a custom domain the execute-api URL would bypass its TLS policy (and mTLS).
+        disable_execute_api_endpoint=execute_api_disabled,
+        api_key_source_type=(
+            apigw.ApiKeySourceType.AUTHORIZER if api_key_from_authorizer else apigw.ApiKeySourceType.HEADER
+        ),
+        deploy=True,
+        deploy_options=apigw.StageOptions(
+            stage_name=stage_name,
+            throttling_rate_limit=throttle.rate_limit,
+            throttling_burst_limit=throttle.burst_limit,
+            logging_level=apigw.MethodLoggingLevel.ERROR,
+            data_trace_enabled=False,
+            metrics_enabled=True,
+            tracing_enabled=True,
+            access_log_destination=apigw.LogGroupLogDestination(access_log_group),
+            access_log_format=access_log_format(),
+        ),
+    )
+    rest_api: apigw.RestApiBase = (
+        apigw.RestApi(scope, id_, **rest_api_props)
+        if openapi is None
+        else openapi.create_rest_api(scope, id_, **rest_api_props)
+    )
+    if rest_api.latest_deployment is not None:
+        rest_api.latest_deployment.add_to_logical_id({"accessPolicy": access.fingerprint()})
+    stage = rest_api.deployment_stage
+    if create_cloudwatch_role:
+        apply_cloudwatch_role(rest_api)
+    _log_to_group_arn(stage, access_log_group)
+    compliance.acknowledge(stage, "stage-cache-off", "stage-client-certificate")
+    return rest_api
+
+
+def request_validator(rest_api: apigw.RestApiBase) -> apigw.RequestValidator | None:
+    """The validator of bodies and parameters; None for a body-defined API, whose body declares it (the
+    body is imported in overwrite mode, which would delete a separate resource)."""
+    if not isinstance(rest_api, apigw.RestApi):
+        return None
+    return rest_api.add_request_validator(
+        "RequestValidator", validate_request_body=True, validate_request_parameters=True
+    )
+
+
+def _log_to_group_arn(stage: apigw.Stage, log_group: logs.ILogGroup) -> None:
+    """The access-log destination as the log group's ARN without CDK's trailing ``:*``, whatever the
+    app's ``@aws-cdk/aws-apigateway:logGroupDestinationArnWithoutWildcard`` flag says."""
+    cfn_stage = stage.node.default_child
+    assert isinstance(cfn_stage, apigw.CfnStage)
+    cfn_stage.add_property_override(
+        "AccessLogSetting.DestinationArn",
+        Stack.of(stage).format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=log_group.log_group_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        ),
+    )
+
+
+def redeploy_on_change(rest_api: apigw.RestApiBase, authorizer: apigw.TokenAuthorizer) -> None:
+    """A changed authorizer takes effect only with a new deployment: make the deployment's logical id
+    depend on the authorizer's settings, whatever the app's
+    ``@aws-cdk/aws-apigateway:authorizerChangeDeploymentLogicalId`` flag says."""
+    deployment = rest_api.latest_deployment
+    cfn_authorizer = authorizer.node.default_child
+    if deployment is None or not isinstance(cfn_authorizer, apigw.CfnAuthorizer):
+        return
+    deployment.add_to_logical_id(
+        {
+            "bearerAuthorizer": {
+                "identitySource": cfn_authorizer.identity_source,
+                "identityValidationExpression": cfn_authorizer.identity_validation_expression,
+                "resultTtl": cfn_authorizer.authorizer_result_ttl_in_seconds,
+                "uri": cfn_authorizer.authorizer_uri,
+            }
+        }
+    )
+    deployment.node.add_dependency(authorizer)
