@@ -80,7 +80,7 @@ bench: setup
 dist: setup-runtime
 	rm -rf dist build *.egg-info
 	$(PIP) wheel --quiet --no-deps --wheel-dir dist .
-	@tools=$$(mktemp -d) && $(PIP) install --quiet --target $$tools "setuptools>=68" wheel \
+	@tools=$$(mktemp -d) && $(PIP) install --quiet --target $$tools "setuptools>=77" wheel \
 	  && PYTHONPATH=$$tools $(BIN)/python -c "import setuptools.build_meta as b; b.build_sdist('dist')" >/dev/null; \
 	  status=$$?; rm -rf $$tools build *.egg-info; exit $$status
 	@ls dist
