@@ -272,6 +272,7 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
 }
 
 IGNORE_ACKNOWLEDGEMENTS = "secure-api:compliance:ignoreAcknowledgements"
+_PLACEHOLDERS = ("{partition}", "{region}", "{account}")
 
 
 def acknowledge(scope: IConstruct, *names: str, **resources: IConstruct | Sequence[IConstruct]) -> None:
@@ -289,22 +290,27 @@ def acknowledge(scope: IConstruct, *names: str, **resources: IConstruct | Sequen
     """
     if scope.node.try_get_context(IGNORE_ACKNOWLEDGEMENTS):
         return
-    stack = Stack.of(scope)
-    ids = {
-        "partition": [nag_text(stack, stack.partition)],
-        "region": [nag_text(stack, stack.region)],
-        "account": [nag_text(stack, stack.account)],
-        **{key: _logical_ids(value) for key, value in resources.items()},
+    acknowledgements = [ACKNOWLEDGEMENTS[name] for name in names]
+    # Each value costs calls into CDK's Node process: resolve only the placeholders the rules use.
+    placeholders = {
+        key for ack in acknowledgements for rule in ack.rules for key in _PLACEHOLDERS if key in rule
     }
-    for name in names:
-        ack = ACKNOWLEDGEMENTS[name]
+    ids: dict[str, list[str]] = {}
+    if placeholders:
+        stack = Stack.of(scope)
+        values = {"{partition}": stack.partition, "{region}": stack.region, "{account}": stack.account}
+        ids = {key.strip("{}"): [nag_text(stack, values[key])] for key in placeholders}
+    ids.update({key: _logical_ids(value) for key, value in resources.items()})
+    validations = None
+    for ack in acknowledgements:
         for rule in _expand(ack.rules, ids):
             if rule.startswith("CKV"):
                 _add_to_metadata(scope, "checkov", "skip", {"id": rule, "comment": ack.reason})
             elif rule.startswith("cfn-lint::"):
                 _add_to_metadata(scope, "cfn-lint", "config", rule.removeprefix("cfn-lint::"))
             else:
-                Validations.of(scope).acknowledge(Acknowledgment(id=rule, reason=ack.reason))
+                validations = validations or Validations.of(scope)
+                validations.acknowledge(Acknowledgment(id=rule, reason=ack.reason))
 
 
 def nag_text(stack: Stack, value: Any) -> str:
