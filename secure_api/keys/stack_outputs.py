@@ -128,15 +128,12 @@ def stack_api(cloudformation: Any, stack_name: str, api_id: str | None = None) -
 
 def cloudformation_client(*, region: str | None = None, profile: str | None = None) -> Any:
     """A CloudFormation client honouring ``AWS_PROFILE``, ``AWS_REGION`` and ``AWS_ENDPOINT_URL``."""
-    import os
 
-    import boto3
+    from secure_api.keys.session import aws_session, client_config
 
-    session = boto3.session.Session(
-        profile_name=profile or None,
-        region_name=region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None,
+    return aws_session(region=region, profile=profile).client(
+        "cloudformation", config=client_config("secure-api-stack")
     )
-    return session.client("cloudformation")
 
 
 def resolve_stack_api(

@@ -7,7 +7,6 @@ key is current and which one is the previous key still inside its grace period (
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from secure_api.keys.model import (
     validate_consumer,
 )
 from secure_api.keys.retry import AwsCaller, error_code
+from secure_api.keys.session import aws_session, client_config
 from secure_api.keys.stack_outputs import KEYS_KMS_KEY_TAG
 
 log = logging.getLogger(__name__)
@@ -55,14 +55,8 @@ class Clients:
 
 def make_clients(*, region: str | None = None, profile: str | None = None) -> Clients:
     """Create boto3 clients honouring ``AWS_PROFILE``, ``AWS_REGION`` and ``AWS_ENDPOINT_URL``."""
-    import boto3
-    from botocore.config import Config
-
-    session = boto3.session.Session(
-        profile_name=profile or None,
-        region_name=region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None,
-    )
-    config = Config(retries={"mode": "standard", "max_attempts": 3}, user_agent_extra="secure-api-keys")
+    session = aws_session(region=region, profile=profile)
+    config = client_config("secure-api-keys")
     return Clients(
         apigateway=session.client("apigateway", config=config),
         secretsmanager=session.client("secretsmanager", config=config),

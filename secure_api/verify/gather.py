@@ -7,7 +7,6 @@ API or stage (and errors of the AWS environment itself: credentials, region, net
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from secure_api.keys.errors import UnknownApiError
 from secure_api.keys.retry import error_code
+from secure_api.keys.session import aws_session, client_config
 from secure_api.verify.facts import (
     ApiFacts,
     DomainMapping,
@@ -51,17 +51,12 @@ class VerifyClients:
 
 def make_clients(*, region: str | None = None, profile: str | None = None) -> VerifyClients:
     """Create the clients honouring ``AWS_PROFILE``, ``AWS_REGION`` and ``AWS_ENDPOINT_URL``."""
-    import boto3
-    from botocore.config import Config
     from botocore.exceptions import NoRegionError
 
-    session = boto3.session.Session(
-        profile_name=profile or None,
-        region_name=region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or None,
-    )
+    session = aws_session(region=region, profile=profile)
     if not session.region_name:
         raise NoRegionError()
-    config = Config(retries={"mode": "standard", "max_attempts": 3}, user_agent_extra="secure-api-verify")
+    config = client_config("secure-api-verify")
     return VerifyClients(
         apigateway=session.client("apigateway", config=config),
         wafv2=session.client("wafv2", config=config),
