@@ -21,7 +21,6 @@ import jsii
 from aws_cdk import ArnFormat, CustomResource, Duration, Stack, Tags
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -37,6 +36,7 @@ from secure_api.key_permissions import KEY_POLICY_ACKNOWLEDGEMENTS, key_statemen
 from secure_api.key_provider import key_provider
 from secure_api.keys.provision import encode_consumers, progress_parameter
 from secure_api.lambda_function import SecureFunction
+from secure_api.notifications import errors_alarm, notify
 from secure_api.routes import Route
 from secure_api.throttling import Throttle
 
@@ -368,22 +368,8 @@ class UsageTiers(Construct):
 
     def _errors_alarm(self, id_: str, metric: cloudwatch.IMetric, what: str) -> cloudwatch.Alarm:
         """An alarm on any error of one of the library's key functions, notifying the alarm topic."""
-        alarm = cloudwatch.Alarm(
-            self,
-            id_,
-            metric=metric,
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            datapoints_to_alarm=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=f"secure_api {self._api_path}: {what}",
-        )
-        if self._alarm_topic is not None:
-            action = cw_actions.SnsAction(self._alarm_topic)
-            alarm.add_alarm_action(action)
-            alarm.add_ok_action(action)
-        return alarm
+        alarm = errors_alarm(self, id_, metric, description=f"secure_api {self._api_path}: {what}")
+        return alarm if self._alarm_topic is None else notify(alarm, self._alarm_topic)
 
     def on_route(self, route: Route, method: apigw.Method | None) -> None:
         """Write the per-method throttles of every tier that names ``route``."""

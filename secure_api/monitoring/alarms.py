@@ -13,7 +13,6 @@ from typing import Any
 from aws_cdk import Duration, Fn, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
@@ -21,6 +20,7 @@ from constructs import Construct
 
 from secure_api import defaults
 from secure_api.monitoring.options import Monitoring, num
+from secure_api.notifications import notify
 
 
 @dataclass
@@ -92,10 +92,7 @@ class Alarms:
 
     def notify(self, alarm: cloudwatch.Alarm) -> cloudwatch.Alarm:
         """Let ``alarm`` notify the topic on ALARM and OK, and list it on the dashboard."""
-        action = cw_actions.SnsAction(self.topic)
-        alarm.add_alarm_action(action)
-        alarm.add_ok_action(action)
-        self.alarms.append(alarm)
+        self.alarms.append(notify(alarm, self.topic))
         return alarm
 
     def build(self) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -21,6 +20,7 @@ from secure_api import compliance, defaults
 from secure_api.lambda_function import SecureFunction
 from secure_api.monitoring.alarms import Alarms
 from secure_api.monitoring.options import Monitoring
+from secure_api.notifications import errors_alarm
 
 # Tags the quarantine may set (secure_api/keys/quarantine.py) and the tags that scope it.
 _QUARANTINE_TAGS = ("secure-api:quarantined", "secure-api:quarantined-at")
@@ -98,16 +98,12 @@ def key_guard(alarms: Alarms, *, logs_key: kms.IKey, retention: logs.RetentionDa
     )
     compliance.acknowledge(schedule, "key-guard-schedule-no-dlq")
     alarms.notify(
-        cloudwatch.Alarm(
+        errors_alarm(
             scope,
             "KeyGuardErrorsAlarm",
-            metric=guard.function.metric_errors(statistic="Sum", period=m.key_guard_schedule),
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=2,
-            datapoints_to_alarm=2,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=f"secure_api {scope.node.path}: the key guard failed two runs in a row",
+            guard.function.metric_errors(statistic="Sum", period=m.key_guard_schedule),
+            description=f"secure_api {scope.node.path}: the key guard failed two runs in a row",
+            periods=2,
         )
     )
     return guard
