@@ -114,9 +114,9 @@ def _options(draw: st.DrawFn) -> dict[str, Any]:
 options_strategy = st.composite(_options)
 
 
-def _build(options: dict[str, Any]) -> tuple[Any, SecureRestApi]:
-    """The construct under test, built from the generated values (raises SecureApiConfigError)."""
-    auth = BearerAuth(
+def _bearer_auth(options: dict[str, Any]) -> BearerAuth:
+    """The generated ``BearerAuth`` (raises SecureApiConfigError)."""
+    return BearerAuth(
         issuer=options["issuer"],
         audience=options["audience"],
         jwks_uri=options["jwks_uri"],
@@ -124,6 +124,11 @@ def _build(options: dict[str, Any]) -> tuple[Any, SecureRestApi]:
         leeway=options["leeway"],
         cache_ttl=options["cache_ttl"],
     )
+
+
+def _build(options: dict[str, Any]) -> tuple[Any, SecureRestApi]:
+    """The construct under test, built from the generated values (raises SecureApiConfigError)."""
+    auth = _bearer_auth(options)
     cors = CorsPolicy(
         ["https://app.example.com"], allow_headers=options["allow_headers"], max_age=options["max_age"]
     )
@@ -202,14 +207,7 @@ def test_refused_with_the_field_named_or_accepted_by_the_functions(
 def test_bearer_auth_environment_is_what_the_authorizer_loads(options: dict[str, Any]) -> None:
     # The cheap half of the property, many more examples: no synthesis, the option's environment only.
     try:
-        auth = BearerAuth(
-            issuer=options["issuer"],
-            audience=options["audience"],
-            jwks_uri=options["jwks_uri"],
-            api_key_claim=options["api_key_claim"],
-            leeway=options["leeway"],
-            cache_ttl=options["cache_ttl"],
-        )
+        auth = _bearer_auth(options)
     except SecureApiConfigError as error:
         assert error.field.startswith("BearerAuth."), error
         return
