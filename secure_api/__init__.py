@@ -14,23 +14,23 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from secure_api.access import AccessPolicy
-    from secure_api.api import SecureRestApi
     from secure_api.audit import AuditTrail
     from secure_api.authorizer import BearerAuth
-    from secure_api.cors import CorsPolicy
     from secure_api.domain import CustomDomain
     from secure_api.errors import SecureApiConfigError
-    from secure_api.firewall import Firewall
     from secure_api.monitoring import Monitoring
+    from secure_api.rest.api import SecureRestApi
+    from secure_api.rest.cors import CorsPolicy
+    from secure_api.rest.firewall import Firewall
     from secure_api.throttling import Throttle
     from secure_api.usage_plans import Consumer, KeyRotation, Quota, UsageTier
 
 _EXPORTS = {
-    "SecureRestApi": "secure_api.api",
+    "SecureRestApi": "secure_api.rest.api",
     "AccessPolicy": "secure_api.access",
-    "CorsPolicy": "secure_api.cors",
+    "CorsPolicy": "secure_api.rest.cors",
     "CustomDomain": "secure_api.domain",
-    "Firewall": "secure_api.firewall",
+    "Firewall": "secure_api.rest.firewall",
     "AuditTrail": "secure_api.audit",
     "BearerAuth": "secure_api.authorizer",
     "Throttle": "secure_api.throttling",

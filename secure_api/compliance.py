@@ -103,7 +103,7 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
     "openapi-body-validator": Acknowledgement(
         ("AwsSolutions::AwsSolutions-APIG2",),
         "The API's routes and its request validator live in its OpenAPI body (SecureRestApi.from_openapi), "
-        "which cdk-nag cannot read; the library's own check (secure_api.openapi.check, run by the compliance "
+        "which cdk-nag cannot read; the library's own check (secure_api.rest.openapi.check, run by the compliance "
         "gate) proves every operation uses the validator that checks bodies and parameters.",
     ),
     "permission-source-arn-join": Acknowledgement(

@@ -37,7 +37,7 @@ from secure_api.key_provider import key_provider
 from secure_api.keys.provision import encode_consumers, progress_parameter
 from secure_api.lambda_function import SecureFunction
 from secure_api.notifications import errors_alarm, notify
-from secure_api.routes import Route
+from secure_api.rest.routes import Route
 from secure_api.throttling import Throttle
 
 _TIER = re.compile(r"^[A-Za-z0-9_-]{1,64}$")

@@ -28,7 +28,7 @@ from secure_api import (
     SecureRestApi,
     UsageTier,
 )
-from secure_api.firewall import ManagedRuleGroup
+from secure_api.rest.firewall import ManagedRuleGroup
 from tests.fixtures.openapi_documents import github_hostable, operation_ids
 
 ENV = cdk.Environment(account="123456789012", region="eu-west-1")

@@ -25,8 +25,8 @@ from typing import Any
 import aws_cdk as cdk
 
 from secure_api.compliance import IGNORE_ACKNOWLEDGEMENTS, validation_plugins
-from secure_api.openapi.body import METADATA_KEY
-from secure_api.openapi.check import check_body
+from secure_api.rest.openapi.body import METADATA_KEY
+from secure_api.rest.openapi.check import check_body
 from tests.cdk_context import app_context
 from tests.compliance.apps import GateStack
 
@@ -168,7 +168,7 @@ def openapi_bodies(template: dict[str, Any], outdir: Path) -> dict[str, dict[str
 
 
 def openapi_findings(template: dict[str, Any], outdir: Path) -> list[str]:
-    """``secure_api.openapi.check`` on every body, with the exemptions the construct declared."""
+    """``secure_api.rest.openapi.check`` on every body, with the exemptions the construct declared."""
     out = []
     for logical_id, body in openapi_bodies(template, outdir).items():
         meta = template["Resources"][logical_id].get("Metadata", {}).get(METADATA_KEY)

@@ -10,7 +10,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
 from secure_api.errors import SecureApiConfigError
-from secure_api.firewall import Firewall, ManagedRuleGroup, apply_firewall
+from secure_api.rest.firewall import Firewall, ManagedRuleGroup, apply_firewall
 from tests.unit.helpers import bare_api_stack, only, resources
 
 EXISTING_ARN = (

@@ -17,10 +17,10 @@ from secure_api import (
     Throttle,
     UsageTier,
 )
-from secure_api.openapi.body import METADATA_KEY
-from secure_api.openapi.check import check_body
-from secure_api.openapi.document import load
-from secure_api.openapi.render import BEARER_SCHEME, KEY_SCHEME, VALIDATOR
+from secure_api.rest.openapi.body import METADATA_KEY
+from secure_api.rest.openapi.check import check_body
+from secure_api.rest.openapi.document import load
+from secure_api.rest.openapi.render import BEARER_SCHEME, KEY_SCHEME, VALIDATOR
 from tests.fixtures.openapi_documents import PETSTORE
 from tests.unit.helpers import BARE, inline_function, new_stack, only, resources
 

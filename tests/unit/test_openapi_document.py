@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from secure_api.errors import SecureApiConfigError
-from secure_api.openapi.body import OpenApiDocumentError, prepare
-from secure_api.openapi.document import load, parse
-from secure_api.openapi.security import RouteSecurity, route_security
+from secure_api.rest.openapi.body import OpenApiDocumentError, prepare
+from secure_api.rest.openapi.document import load, parse
+from secure_api.rest.openapi.security import RouteSecurity, route_security
 from tests.fixtures.openapi_documents import PETSTORE
 
 

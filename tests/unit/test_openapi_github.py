@@ -10,8 +10,8 @@ import pytest
 from aws_cdk.assertions import Template
 
 from secure_api import BearerAuth, Consumer, CorsPolicy, SecureRestApi, UsageTier
-from secure_api.openapi.body import METADATA_KEY, OpenApiDocumentError, prepare
-from secure_api.openapi.check import check_body
+from secure_api.rest.openapi.body import METADATA_KEY, OpenApiDocumentError, prepare
+from secure_api.rest.openapi.check import check_body
 from tests.fixtures.openapi_documents import github_document, github_hostable, operation_ids
 from tests.unit.helpers import inline_function, new_stack, only
 

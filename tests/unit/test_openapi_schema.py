@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from secure_api.errors import SecureApiConfigError
-from secure_api.openapi.parameters import required_parameters
-from secure_api.openapi.schema import DRAFT4, to_draft4
-from secure_api.routes import Route
+from secure_api.rest.openapi.parameters import required_parameters
+from secure_api.rest.openapi.schema import DRAFT4, to_draft4
+from secure_api.rest.routes import Route
 
 
 def test_top_level_is_draft4_and_annotations_dropped() -> None:

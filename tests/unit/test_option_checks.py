@@ -22,7 +22,7 @@ from secure_api import (
     UsageTier,
 )
 from secure_api.errors import SecureApiConfigError
-from secure_api.firewall import ManagedRuleGroup
+from secure_api.rest.firewall import ManagedRuleGroup
 from tests.unit.helpers import BARE, inline_function, new_stack, only
 
 ISSUER = "https://login.example.com/"

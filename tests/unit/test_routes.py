@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from secure_api.errors import SecureApiConfigError
-from secure_api.routes import Route
+from secure_api.rest.routes import Route
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,9 @@ import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from secure_api.openapi.document import Operation
-from secure_api.openapi.security import RouteSecurity
-from secure_api.routes import Route
+from secure_api.rest.openapi.document import Operation
+from secure_api.rest.openapi.security import RouteSecurity
+from secure_api.rest.routes import Route
 from secure_api.throttling import Throttle
 
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from secure_api.errors import SecureApiConfigError
-from secure_api.routes import Route
+from secure_api.rest.routes import Route
 
 LOCATIONS = ("path", "querystring", "header")
 OPENAPI_LOCATIONS = {"path": "path", "query": "querystring", "header": "header"}

@@ -30,15 +30,15 @@ from constructs import Construct, IConstruct
 
 from secure_api import compliance, defaults
 from secure_api.authorizer import BearerAuth, BearerAuthorizer
-from secure_api.cors import CorsPolicy
 from secure_api.errors import SecureApiConfigError
-from secure_api.openapi.document import Document, Operation, Parameter, load, parse
-from secure_api.openapi.extensions import authorizer_extension, integration_extension, preflight
-from secure_api.openapi.parameters import required_parameters, route_parameter_names
-from secure_api.openapi.render import BodyRoute, render
-from secure_api.openapi.schema import to_draft4
-from secure_api.openapi.security import RouteSecurity, route_security
-from secure_api.routes import Route
+from secure_api.rest.cors import CorsPolicy
+from secure_api.rest.openapi.document import Document, Operation, Parameter, load, parse
+from secure_api.rest.openapi.extensions import authorizer_extension, integration_extension, preflight
+from secure_api.rest.openapi.parameters import required_parameters, route_parameter_names
+from secure_api.rest.openapi.render import BodyRoute, render
+from secure_api.rest.openapi.schema import to_draft4
+from secure_api.rest.openapi.security import RouteSecurity, route_security
+from secure_api.rest.routes import Route
 from secure_api.throttling import Throttle
 
 METADATA_KEY = "secure-api:openapi"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from secure_api.errors import SecureApiConfigError
-from secure_api.routes import Route
+from secure_api.rest.routes import Route
 
 OPERATION_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 _PATH_ITEM_FIELDS = frozenset({"summary", "description", "servers", "parameters", *OPERATION_METHODS})
@@ -242,7 +242,7 @@ def _is_requirement_list(value: Any) -> bool:
 
 
 def _parameters(raw: Mapping[str, Any], values: Any, where: str, offenders: list[str]) -> list[Parameter]:
-    from secure_api.openapi.parameters import OPENAPI_LOCATIONS
+    from secure_api.rest.openapi.parameters import OPENAPI_LOCATIONS
 
     if not isinstance(values, Sequence) or isinstance(values, str):
         offenders.append(f"{where}.parameters: expected a list")

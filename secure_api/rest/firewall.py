@@ -31,7 +31,7 @@ from constructs import Construct
 from secure_api import defaults
 from secure_api.encryption import encrypted_log_group
 from secure_api.errors import SecureApiConfigError, is_token, require_cidrs, require_int
-from secure_api.managed_rules import ManagedRuleGroup, managed_rule_group_rules, visibility, waf_rule
+from secure_api.rest.managed_rules import ManagedRuleGroup, managed_rule_group_rules, visibility, waf_rule
 
 # ISO 3166-1 alpha-2 codes (the set AWS WAF's geo match accepts).
 _COUNTRY_CODES = """

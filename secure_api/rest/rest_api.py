@@ -20,7 +20,7 @@ from secure_api.cloudwatch_role import apply_cloudwatch_role
 from secure_api.throttling import Throttle
 
 if TYPE_CHECKING:
-    from secure_api.openapi.body import OpenApiBody
+    from secure_api.rest.openapi.body import OpenApiBody
 
 
 def create_rest_api(

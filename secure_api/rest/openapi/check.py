@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from secure_api.openapi.document import AWS_EXTENSION, OPERATION_METHODS
+from secure_api.rest.openapi.document import AWS_EXTENSION, OPERATION_METHODS
 
 
 def check_body(

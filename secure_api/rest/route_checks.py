@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from secure_api.authorizer import check_scopes
 from secure_api.errors import SecureApiConfigError
-from secure_api.routes import Route, check_route_arn_length
+from secure_api.rest.routes import Route, check_route_arn_length
 from secure_api.throttling import Throttle
 
 AUTH_MODES = ("bearer", "iam", "none")

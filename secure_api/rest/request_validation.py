@@ -9,7 +9,7 @@ from typing import Any
 from aws_cdk import aws_apigateway as apigw
 from constructs import Construct
 
-from secure_api.routes import Route
+from secure_api.rest.routes import Route
 
 
 def request_validation(
@@ -20,8 +20,8 @@ def request_validation(
     required_parameters: Sequence[str],
 ) -> dict[str, Any]:
     """``add_method`` options for a route's request model and required parameters."""
-    from secure_api.openapi.parameters import required_parameters as parse_parameters
-    from secure_api.openapi.schema import to_draft4
+    from secure_api.rest.openapi.parameters import required_parameters as parse_parameters
+    from secure_api.rest.openapi.schema import to_draft4
 
     options: dict[str, Any] = {}
     params = parse_parameters(required_parameters, route, field="add_route.required_parameters")

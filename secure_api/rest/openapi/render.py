@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from secure_api.openapi.document import Parameter
-from secure_api.routes import Route
+from secure_api.rest.openapi.document import Parameter
+from secure_api.rest.routes import Route
 
 BEARER_SCHEME = "SecureApiBearer"
 KEY_SCHEME = "SecureApiKey"

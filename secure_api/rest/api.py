@@ -19,29 +19,29 @@ from secure_api import compliance, defaults
 from secure_api.access import AccessPolicy
 from secure_api.audit import AuditTrail, apply_audit
 from secure_api.authorizer import BearerAuth, BearerAuthorizer
-from secure_api.cors import CorsPolicy
 from secure_api.domain import CustomDomain, apply_domain
 from secure_api.encryption import encrypted_log_group, logs_key, secure_key
 from secure_api.errors import SecureApiConfigError
-from secure_api.firewall import Firewall, apply_firewall
-from secure_api.integrations import integration_for
 from secure_api.monitoring import Monitoring, apply_monitoring
 from secure_api.notifications import alarm_topic
-from secure_api.option_checks import check_api_options
 from secure_api.outputs import add_outputs
-from secure_api.placeholder import add_placeholder_route
-from secure_api.request_validation import request_validation
-from secure_api.rest_api import create_rest_api, redeploy_on_change, request_validator
+from secure_api.rest.cors import CorsPolicy
+from secure_api.rest.firewall import Firewall, apply_firewall
+from secure_api.rest.integrations import integration_for
+from secure_api.rest.option_checks import check_api_options
+from secure_api.rest.placeholder import add_placeholder_route
+from secure_api.rest.request_validation import request_validation
+from secure_api.rest.rest_api import create_rest_api, redeploy_on_change, request_validator
 
-# AUTH_MODES stays importable from secure_api.api.
-from secure_api.route_checks import AUTH_MODES, check_bearer_routes, check_route_options  # noqa: F401
-from secure_api.routes import Route, RouteTree
-from secure_api.stage_settings import StageMethodSettings
+# AUTH_MODES stays importable from secure_api.rest.api.
+from secure_api.rest.route_checks import AUTH_MODES, check_bearer_routes, check_route_options  # noqa: F401
+from secure_api.rest.routes import Route, RouteTree
+from secure_api.rest.stage_settings import StageMethodSettings
 from secure_api.throttling import Throttle
 from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, UsageTiers
 
 if TYPE_CHECKING:
-    from secure_api.openapi.body import OpenApiBody
+    from secure_api.rest.openapi.body import OpenApiBody
 
 _DEFAULT_FIREWALL = Firewall()
 _DEFAULT_AUDIT = AuditTrail()
@@ -287,8 +287,8 @@ class SecureRestApi(Construct):
         OpenAPI body, and ``add_route`` on the returned API writes into it too. Everything the library
         cannot secure is refused at once, listing every offender.
         """
-        from secure_api.openapi.body import prepare
-        from secure_api.openapi.build import add_operations, check_options
+        from secure_api.rest.openapi.body import prepare
+        from secure_api.rest.openapi.build import add_operations, check_options
 
         check_options(cls.__init__, options)
         body, _, operations, throttled = prepare(

@@ -12,9 +12,9 @@ from aws_cdk import aws_apigateway as apigw
 
 from secure_api import defaults
 from secure_api.authorizer import BearerAuth, BearerAuthorizer
-from secure_api.cors import CorsPolicy
-from secure_api.integrations import invocation_uri
-from secure_api.openapi.render import Preflight
+from secure_api.rest.cors import CorsPolicy
+from secure_api.rest.integrations import invocation_uri
+from secure_api.rest.openapi.render import Preflight
 
 
 def preflight(cors: CorsPolicy) -> Preflight:

@@ -17,11 +17,11 @@ from secure_api import defaults
 from secure_api.access import AccessPolicy
 from secure_api.audit import AuditTrail
 from secure_api.authorizer import BearerAuth
-from secure_api.cors import CorsPolicy
 from secure_api.domain import CustomDomain
 from secure_api.errors import SecureApiConfigError, is_token
-from secure_api.firewall import Firewall
 from secure_api.monitoring import Monitoring
+from secure_api.rest.cors import CorsPolicy
+from secure_api.rest.firewall import Firewall
 from secure_api.throttling import Throttle
 from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, check_tiers_and_consumers
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_cdk import aws_apigateway as apigw
 
-from secure_api.routes import Route
+from secure_api.rest.routes import Route
 from secure_api.throttling import Throttle
 
 
