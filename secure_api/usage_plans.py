@@ -37,6 +37,7 @@ from secure_api.key_provider import key_provider
 from secure_api.keys.provision import encode_consumers, progress_parameter
 from secure_api.lambda_function import SecureFunction
 from secure_api.notifications import errors_alarm, notify
+from secure_api.overrides import override_path
 from secure_api.rest.routes import Route
 from secure_api.throttling import Throttle
 
@@ -380,7 +381,7 @@ class UsageTiers(Construct):
                 continue
             cfn: apigw.CfnUsagePlan = self.plans[name].node.default_child  # type: ignore[assignment]
             cfn.add_property_override(
-                f"ApiStages.0.Throttle.{route.usage_plan_throttle_key}",
+                override_path("ApiStages", 0, "Throttle", route.usage_plan_throttle_key),
                 {"RateLimit": throttle.rate_limit, "BurstLimit": throttle.burst_limit},
             )
 

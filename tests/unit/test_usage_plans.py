@@ -76,6 +76,17 @@ def test_method_throttles_use_usage_plan_encoding(tiered: tuple[cdk.Stack, Secur
     assert not _plans(template)["silver"]["Properties"]["ApiStages"][0].get("Throttle")
 
 
+def test_method_throttle_key_with_dots_stays_one_key() -> None:
+    """A '.' in a path (``/v1.0/items``) must not split the usage plan's throttle key into nested
+    objects: API Gateway reads the key ``/v1.0/items/GET`` whole."""
+    _, stack = new_stack()
+    tier = UsageTier("gold", method_throttles={"GET /v1.0/items": Throttle(rate_limit=5, burst_limit=10)})
+    api = SecureRestApi(stack, "Api", usage_tiers=[tier])
+    api.add_route("GET", "/v1.0/items", inline_function(stack), auth="iam")
+    gold = _plans(Template.from_stack(stack))["gold"]["Properties"]
+    assert gold["ApiStages"][0]["Throttle"] == {"/v1.0/items/GET": {"RateLimit": 5, "BurstLimit": 10}}
+
+
 def test_routes_require_keys_once_tiers_exist(tiered: tuple[cdk.Stack, SecureRestApi, Template]) -> None:
     _, _, template = tiered
     methods = [m["Properties"] for m in resources(template, "AWS::ApiGateway::Method").values()]
