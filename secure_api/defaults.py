@@ -77,8 +77,12 @@ WAF_REDACTED_HEADERS = ("authorization", "x-api-key")
 WAF_LOG_GROUP_PREFIX = "aws-waf-logs-"  # WAF only delivers to log groups with this prefix
 WAF_MAX_IP_SET_ADDRESSES = 10_000
 
-# Custom domain: TLS 1.2 minimum; enhanced (TLS 1.3) policies need an endpoint access mode.
-DOMAIN_SECURITY_POLICY = apigw.SecurityPolicy.TLS_1_2
+# Custom domain: TLS 1.2 minimum; enhanced (TLS 1.3) policies need an endpoint access mode. The default
+# is one of the policies Security Hub control APIGateway.11 accepts (TLS 1.2 clients still connect, with
+# forward-secret ciphers only). mTLS exists only with TLS_1_2, and WebSocket APIs offer only TLS_1_2.
+DOMAIN_SECURITY_POLICY = apigw.SecurityPolicy.TLS13_1_2_PFS_PQ_2025_09
+DOMAIN_MTLS_SECURITY_POLICY = apigw.SecurityPolicy.TLS_1_2
+WEBSOCKET_DOMAIN_SECURITY_POLICY = apigw.SecurityPolicy.TLS_1_2
 DOMAIN_ENHANCED_POLICY_ACCESS_MODE = apigw.EndpointAccessMode.STRICT
 
 # Audit trail: bucket lifecycle and alarms.

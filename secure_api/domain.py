@@ -46,12 +46,16 @@ class CustomDomain:
     certificate is created with DNS validation in it, and alias A and AAAA records point the name at
     the API). No lookup happens at synth, so no AWS credentials are needed.
 
-    ``security_policy`` defaults to ``SecurityPolicy.TLS_1_2``; the TLS 1.3 policies
-    (``TLS13_1_3_2025_09``, ``TLS13_1_3_FIPS_2025_09``, ``TLS13_1_2_PQ_2025_09``,
-    ``TLS13_1_2_PFS_PQ_2025_09``) are selectable and use the STRICT endpoint access mode; TLS 1.0 and
-    the edge-only policies are rejected. ``base_path`` maps the API under a path (default: the
-    root). ``mtls_truststore_uri`` (``s3://bucket/key``, optional ``mtls_truststore_version``) turns on
-    mutual TLS (only with ``TLS_1_2``: API Gateway does not offer mTLS with the enhanced policies).
+    ``security_policy`` defaults to ``SecurityPolicy.TLS13_1_2_PFS_PQ_2025_09`` with the STRICT
+    endpoint access mode: TLS 1.2 clients still connect, with forward-secret ciphers only, and it is
+    one of the policies AWS Security Hub control APIGateway.11 accepts. The other TLS 1.3 policies
+    (``TLS13_1_3_2025_09``, ``TLS13_1_3_FIPS_2025_09``, ``TLS13_1_2_PQ_2025_09``) use STRICT too;
+    ``TLS_1_2`` stays selectable (APIGateway.11 flags it). TLS 1.0 and the edge-only policies are
+    rejected. ``base_path`` maps the API under a path (default: the root). ``mtls_truststore_uri``
+    (``s3://bucket/key``, optional ``mtls_truststore_version``) turns on mutual TLS, which API Gateway
+    offers only with ``TLS_1_2``: without an explicit ``security_policy`` an mTLS domain gets
+    ``TLS_1_2``. A ``SecureWebSocketApi`` domain gets ``TLS_1_2``, the only policy WebSocket APIs
+    support (another explicit policy is refused there).
 
     With a custom domain the API's default ``execute-api`` endpoint is disabled, so clients cannot
     bypass this domain's TLS policy (nor mTLS).
@@ -61,12 +65,23 @@ class CustomDomain:
     certificate_arn: str | None = None
     hosted_zone_id: str | None = None
     hosted_zone_name: str | None = None
-    security_policy: apigw.SecurityPolicy = defaults.DOMAIN_SECURITY_POLICY
+    security_policy: apigw.SecurityPolicy | None = None
     base_path: str | None = None
     mtls_truststore_uri: str | None = None
     mtls_truststore_version: str | None = None
 
     def __post_init__(self) -> None:
+        # None means "the default": recorded, then resolved, so that a WebSocket API (TLS_1_2 only)
+        # can tell the default from a policy the user chose.
+        object.__setattr__(self, "_policy_chosen", self.security_policy is not None)
+        if self.security_policy is None:
+            object.__setattr__(
+                self,
+                "security_policy",
+                defaults.DOMAIN_MTLS_SECURITY_POLICY
+                if self.mtls_truststore_uri is not None
+                else defaults.DOMAIN_SECURITY_POLICY,
+            )
         _check_domain("CustomDomain.domain_name", self.domain_name)
         if self.certificate_arn is not None and not _matches(self.certificate_arn, _CERTIFICATE_ARN):
             raise SecureApiConfigError(
@@ -115,8 +130,8 @@ class CustomDomain:
             raise SecureApiConfigError(
                 "CustomDomain.security_policy",
                 self.security_policy,
-                "TLS 1.2 or newer for a REGIONAL domain: SecurityPolicy.TLS_1_2 (default), TLS13_1_3_2025_09, "
-                "TLS13_1_3_FIPS_2025_09, TLS13_1_2_PQ_2025_09 or TLS13_1_2_PFS_PQ_2025_09",
+                "TLS 1.2 or newer for a REGIONAL domain: SecurityPolicy.TLS13_1_2_PFS_PQ_2025_09 (default), "
+                "TLS_1_2, TLS13_1_3_2025_09, TLS13_1_3_FIPS_2025_09 or TLS13_1_2_PQ_2025_09",
             )
         if self.base_path is not None and not _matches(self.base_path, _BASE_PATH):
             raise SecureApiConfigError(
@@ -145,6 +160,17 @@ class CustomDomain:
                     self.mtls_truststore_version,
                     "the truststore object's S3 version id",
                 )
+
+    @property
+    def policy(self) -> apigw.SecurityPolicy:
+        """The security policy in force on a REST API's domain (``security_policy``, resolved)."""
+        assert self.security_policy is not None
+        return self.security_policy
+
+    @property
+    def policy_chosen(self) -> bool:
+        """True when ``security_policy`` was given explicitly rather than left to the default."""
+        return bool(getattr(self, "_policy_chosen", True))
 
     @property
     def enhanced_security_policy(self) -> bool:
@@ -209,7 +235,7 @@ def apply_domain(
         domain_name=domain.domain_name,
         certificate=certificate,
         endpoint_type=apigw.EndpointType.REGIONAL,
-        security_policy=domain.security_policy,
+        security_policy=domain.policy,
         endpoint_access_mode=(
             defaults.DOMAIN_ENHANCED_POLICY_ACCESS_MODE if domain.enhanced_security_policy else None
         ),

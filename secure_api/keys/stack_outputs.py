@@ -18,6 +18,8 @@ from secure_api.keys.errors import KeyOpsError
 
 REST_API_ID = "RestApiId"
 """Output: the REST API id (``restApiId``)."""
+WEB_SOCKET_API_ID = "WebSocketApiId"
+"""Output: the WebSocket API id of a ``SecureWebSocketApi`` (in place of ``RestApiId``)."""
 URL = "Url"
 """Output: the URL users call: the custom domain's when one is set, else the stage's execute-api URL."""
 STAGE_NAME = "StageName"

@@ -55,15 +55,36 @@ def _ids(template: Template, type_: str) -> list[str]:
     return sorted(resources(template, type_))
 
 
-def test_regional_domain_with_tls_1_2_by_default(zoned: tuple[Template, apigw.DomainName]) -> None:
+def test_regional_domain_passes_security_hub_11_by_default(zoned: tuple[Template, apigw.DomainName]) -> None:
     template, domain_name = zoned
     assert isinstance(domain_name, apigw.DomainName)
     props = only(template, "AWS::ApiGateway::DomainName")["Properties"]
     assert props["DomainName"] == "api.example.com"
     assert props["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
-    assert props["SecurityPolicy"] == "TLS_1_2"
-    assert "EndpointAccessMode" not in props
+    # One of the policies Security Hub control APIGateway.11 accepts; TLS 1.2 clients still connect.
+    assert props["SecurityPolicy"] == "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09"
+    assert props["EndpointAccessMode"] == "STRICT"
     assert "MutualTlsAuthentication" not in props
+
+
+def test_default_policy_is_resolved_and_remembered_as_default() -> None:
+    default = CustomDomain(domain_name="api.example.com", certificate_arn=CERT)
+    assert default.security_policy == apigw.SecurityPolicy.TLS13_1_2_PFS_PQ_2025_09
+    assert not default.policy_chosen
+    chosen = CustomDomain(
+        domain_name="api.example.com", certificate_arn=CERT, security_policy=apigw.SecurityPolicy.TLS_1_2
+    )
+    assert chosen.security_policy == apigw.SecurityPolicy.TLS_1_2 and chosen.policy_chosen
+    assert not chosen.enhanced_security_policy
+
+
+def test_mtls_without_a_policy_gets_the_only_one_offering_mtls() -> None:
+    domain = CustomDomain(
+        domain_name="api.example.com",
+        certificate_arn=CERT,
+        mtls_truststore_uri="s3://truststores-example/api/truststore.pem",
+    )
+    assert domain.security_policy == apigw.SecurityPolicy.TLS_1_2
 
 
 def test_dns_validated_certificate_in_the_zone(zoned: tuple[Template, apigw.DomainName]) -> None:
