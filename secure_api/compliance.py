@@ -1,7 +1,8 @@
 """The compliance checks the library is held to, and every acknowledgement, each with its reason.
 
 The packs: cdk-nag's AwsSolutions, Serverless, NIST 800-53 R5, HIPAA Security and PCI DSS 3.2.1,
-cfn-guard with the Control Tower rules (as CDK validation plugins), checkov and cfn-lint (run on the
+cfn-guard with the Control Tower rules (as CDK validation plugins), AWS Security Hub's API Gateway
+controls (the gate's own checker, also a validation plugin), checkov and cfn-lint (run on the
 synthesized template by ``tests/compliance``). A finding is fixed wherever the fix is real; what is
 left is acknowledged here, on the narrowest construct, and nowhere else.
 """
@@ -22,7 +23,8 @@ NAG_PACKS = ("AwsSolutions", "Serverless", "NIST.800.53.R5", "HIPAA.Security", "
 
 @dataclass(frozen=True)
 class Acknowledgement:
-    """Rules (``<pack>::<rule>`` for cdk-nag and cfn-guard, ``CKV_...`` for checkov) and why."""
+    """Rules (``<pack>::<rule>`` for cdk-nag and cfn-guard, ``securityhub::APIGateway.<n>`` for the Security
+    Hub controls, ``CKV_...`` for checkov) and why."""
 
     rules: tuple[str, ...]
     reason: str
@@ -76,7 +78,10 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
         "a different caller, and a cache cluster costs money around the clock. No cached data exists to encrypt.",
     ),
     "stage-client-certificate": Acknowledgement(
-        _nag("APIGWSSLEnabled", ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")),
+        (
+            *_nag("APIGWSSLEnabled", ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")),
+            "securityhub::APIGateway.2",
+        ),
         "A stage client certificate only authenticates API Gateway to HTTP backends; the integrations "
         "here are Lambda functions invoked through IAM, and clients reach the API over TLS 1.2+ only.",
     ),
@@ -268,6 +273,16 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
         ("cfn-lint::W3005",),
         "CDK makes a function depend explicitly on its role so that the role's policies exist before the "
         "function is invoked; the extra DependsOn is redundant and harmless.",
+    ),
+    "websocket-route-on-connection": Acknowledgement(
+        ("securityhub::APIGateway.8",),
+        "AWS allows an authorizer (or AWS_IAM) only on a WebSocket API's $connect route: every other route "
+        "(custom keys, $default, $disconnect) runs on a connection that $connect has already authorized.",
+    ),
+    "websocket-domain-tls12": Acknowledgement(
+        ("securityhub::APIGateway.11",),
+        "API Gateway supports only the TLS_1_2 security policy on custom domains of WebSocket APIs; the "
+        "enhanced SecurityPolicy_* policies that APIGateway.11 recommends are refused for them at deploy time.",
     ),
 }
 
