@@ -1,4 +1,4 @@
-"""secure_api: an Amazon API Gateway REST API that is secure from its first line.
+"""secure_api: Amazon API Gateway REST and WebSocket APIs that are secure from their first line.
 
 The public names are loaded lazily so that ``secure_api.keys`` (the API key operations shared by the
 ``secure-api`` command and the Lambdas) can be imported where ``aws_cdk`` is not installed.
@@ -24,9 +24,11 @@ if TYPE_CHECKING:
     from secure_api.rest.firewall import Firewall
     from secure_api.throttling import Throttle
     from secure_api.usage_plans import Consumer, KeyRotation, Quota, UsageTier
+    from secure_api.websocket.api import SecureWebSocketApi
 
 _EXPORTS = {
     "SecureRestApi": "secure_api.rest.api",
+    "SecureWebSocketApi": "secure_api.websocket.api",
     "AccessPolicy": "secure_api.access",
     "CorsPolicy": "secure_api.rest.cors",
     "CustomDomain": "secure_api.domain",
@@ -55,6 +57,7 @@ __all__ = [
     "Quota",
     "SecureApiConfigError",
     "SecureRestApi",
+    "SecureWebSocketApi",
     "Throttle",
     "UsageTier",
 ]

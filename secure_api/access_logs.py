@@ -45,3 +45,27 @@ ACCESS_LOG_FIELDS: dict[str, str] = {
 def access_log_format() -> apigw.AccessLogFormat:
     """One JSON object per request with the fields of ``ACCESS_LOG_FIELDS``."""
     return apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS, separators=(",", ":")))
+
+
+# A WebSocket stage's access log fields (DESIGN.md "WebSocket APIs"). Never the query string: with
+# ``token_query_parameter`` it can carry a bearer token.
+WEBSOCKET_ACCESS_LOG_FIELDS: dict[str, str] = {
+    "requestId": "$context.requestId",
+    "connectionId": "$context.connectionId",
+    "eventType": "$context.eventType",
+    "routeKey": "$context.routeKey",
+    "messageId": "$context.messageId",
+    "ip": "$context.identity.sourceIp",
+    "userAgent": "$context.identity.userAgent",
+    "apiKeyId": "$context.identity.apiKeyId",
+    "principalId": "$context.authorizer.principalId",
+    "authorizerError": "$context.authorizer.error",
+    "integrationError": "$context.integration.error",
+    "status": "$context.status",
+    "requestTime": "$context.requestTime",
+}
+
+
+def websocket_access_log_format() -> str:
+    """One JSON object per WebSocket event with the fields of ``WEBSOCKET_ACCESS_LOG_FIELDS``."""
+    return json.dumps(WEBSOCKET_ACCESS_LOG_FIELDS, separators=(",", ":"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -202,6 +202,7 @@ class BearerAuthorizer:
         key: kms.IKey,
         retention: logs.RetentionDays,
         token_authorizer: bool = True,
+        extra_environment: Mapping[str, str] | None = None,
     ) -> None:
         self._code = bundling.DeferredCode("authorizer", architecture=lambda_.Architecture.ARM_64)
         self._route_scopes: dict[str, tuple[str, ...]] = {}
@@ -212,7 +213,7 @@ class BearerAuthorizer:
             code_name="authorizer",
             code=self._code,
             description="secure_api: verifies JWT bearer tokens for API Gateway",
-            environment=auth.environment(),
+            environment={**auth.environment(), **(extra_environment or {})},
             key=key,
             retention=retention,
             timeout=defaults.AUTHORIZER_TIMEOUT,
@@ -270,3 +271,47 @@ class BearerAuthorizer:
             extra[grammar.ROUTE_SCOPES_FILE_NAME] = json.dumps(document, separators=(",", ":")).encode()
             self.function.add_environment("ROUTE_SCOPES_FILE", grammar.ROUTE_SCOPES_FILE_NAME)
         self._code.finalize(extra)
+
+
+def connect_environment(
+    auth: BearerAuth,
+    *,
+    connect_scopes: Sequence[str] = (),
+    allowed_origins: Sequence[str] = (),
+    allow_ip_ranges: Sequence[str] = (),
+    deny_ip_ranges: Sequence[str] = (),
+    token_query_parameter: str | None = None,
+) -> dict[str, str]:
+    """What a WebSocket ``$connect`` REQUEST authorizer reads besides ``auth.environment()``
+    (DESIGN.md): ``CONNECT_SCOPES``, ``ALLOWED_ORIGINS``, ``ALLOW_IP_RANGES``, ``DENY_IP_RANGES`` (JSON
+    arrays) and ``TOKEN_QUERY_PARAMETER``, each only when set. No ``ROUTE_SCOPES``: AWS authorizes only
+    ``$connect``. Raises ``SecureApiConfigError`` when the whole environment would exceed Lambda's 4 KB."""
+    env: dict[str, str] = {}
+    for name, values in (
+        ("CONNECT_SCOPES", connect_scopes),
+        ("ALLOWED_ORIGINS", allowed_origins),
+        ("ALLOW_IP_RANGES", allow_ip_ranges),
+        ("DENY_IP_RANGES", deny_ip_ranges),
+    ):
+        if values:
+            env[name] = json.dumps(list(values), separators=(",", ":"))
+    if token_query_parameter:
+        env["TOKEN_QUERY_PARAMETER"] = token_query_parameter
+    whole = {**auth.environment(), **env}
+    if not any(is_token(v) for v in whole.values()):
+        size = grammar.environment_size(whole)
+        if size > grammar.LAMBDA_ENVIRONMENT_MAX_BYTES:
+            fields = {
+                "CONNECT_SCOPES": "connect_scopes",
+                "ALLOWED_ORIGINS": "allowed_origins",
+                "ALLOW_IP_RANGES": "AccessPolicy.allow_ip_ranges",
+                "DENY_IP_RANGES": "AccessPolicy.deny_ip_ranges",
+            }
+            largest = max(fields, key=lambda name: len(env.get(name, "")))
+            raise SecureApiConfigError(
+                fields[largest],
+                f"{len(env.get(largest, ''))} characters",
+                f"fewer entries, so that the $connect authorizer's environment stays within Lambda's "
+                f"{grammar.LAMBDA_ENVIRONMENT_MAX_BYTES} bytes (it would take {size})",
+            )
+    return env

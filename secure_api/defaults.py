@@ -158,3 +158,16 @@ KEY_ROTATION_TIMEOUT = Duration.minutes(5)
 OPENAPI_INLINE_MAX_BYTES = 150_000
 # API Gateway imports definitions of at most 6 MB.
 OPENAPI_MAX_DEFINITION_BYTES = 6 * 1024 * 1024
+
+# ---- WebSocket APIs (secure_api/websocket/) -----------------------------------------------------
+WEBSOCKET_ROUTE_SELECTION_EXPRESSION = "$request.body.action"
+WEBSOCKET_API_KEY_HEADER_EXPRESSION = "$request.header.x-api-key"
+WEBSOCKET_API_KEY_AUTHORIZER_EXPRESSION = "$context.authorizer.usageIdentifierKey"
+WEBSOCKET_LOGGING_LEVEL = "ERROR"  # execution logging: errors only, never data traces
+# Without a token query parameter the $connect authorizer's identity source is the Authorization header:
+# API Gateway then answers 401 to a handshake without it before the function runs.
+WEBSOCKET_AUTHORIZER_IDENTITY_SOURCE = "route.request.header.Authorization"
+# $connect without a connect_handler: a MOCK integration answering 200 (the handshake completes).
+WEBSOCKET_MOCK_CONNECT_TEMPLATES = {"200": '{"statusCode": 200}'}
+WEBSOCKET_MOCK_CONNECT_TEMPLATE_SELECTION = "200"
+WEBSOCKET_MANAGE_CONNECTIONS_METHODS = ("POST", "GET", "DELETE")

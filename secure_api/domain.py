@@ -199,14 +199,11 @@ def _parse_s3_uri(uri: Any) -> tuple[str, str]:
     return match["bucket"], match["key"]
 
 
-def apply_domain(
-    scope: Construct, domain: CustomDomain, *, rest_api: apigw.RestApiBase, stage: apigw.Stage
-) -> apigw.DomainName:
-    """Create (under ``scope``) the REGIONAL ``DomainName`` mapped to ``stage`` of ``rest_api``, the
-    ``BasePathMapping`` (``ApiMapping`` for a multi-level base path), and, when a hosted zone is
-    given, the DNS-validated ``Certificate`` and the alias records ``AliasA`` and ``AliasAaaa``."""
-    zone: route53.IHostedZone | None = None
-    certificate: acm.ICertificate
+def _zone_and_certificate(
+    scope: Construct, domain: CustomDomain
+) -> tuple[route53.IHostedZone | None, acm.ICertificate]:
+    """The hosted zone (``HostedZone``) and a DNS-validated ``Certificate`` in it, or the imported
+    ``Certificate`` of ``certificate_arn`` (no zone)."""
     if domain.hosted_zone_id is not None and domain.hosted_zone_name is not None:
         zone = route53.HostedZone.from_hosted_zone_attributes(
             scope, "HostedZone", hosted_zone_id=domain.hosted_zone_id, zone_name=domain.hosted_zone_name
@@ -217,10 +214,18 @@ def apply_domain(
             domain_name=domain.domain_name,
             validation=acm.CertificateValidation.from_dns(zone),
         )
-    else:
-        assert domain.certificate_arn is not None
-        certificate = acm.Certificate.from_certificate_arn(scope, "Certificate", domain.certificate_arn)
+        return zone, certificate
+    assert domain.certificate_arn is not None
+    return None, acm.Certificate.from_certificate_arn(scope, "Certificate", domain.certificate_arn)
 
+
+def apply_domain(
+    scope: Construct, domain: CustomDomain, *, rest_api: apigw.RestApiBase, stage: apigw.Stage
+) -> apigw.DomainName:
+    """Create (under ``scope``) the REGIONAL ``DomainName`` mapped to ``stage`` of ``rest_api``, the
+    ``BasePathMapping`` (``ApiMapping`` for a multi-level base path), and, when a hosted zone is
+    given, the DNS-validated ``Certificate`` and the alias records ``AliasA`` and ``AliasAaaa``."""
+    zone, certificate = _zone_and_certificate(scope, domain)
     mtls = None
     if domain.mtls_truststore_uri is not None:
         bucket_name, key = _parse_s3_uri(domain.mtls_truststore_uri)
@@ -264,6 +269,46 @@ def apply_domain(
         )
     if zone is not None:
         target = route53.RecordTarget.from_alias(targets.ApiGatewayDomain(domain_name))
+        record_name = domain.domain_name
+        route53.ARecord(scope, "AliasA", zone=zone, record_name=record_name, target=target)
+        route53.AaaaRecord(scope, "AliasAaaa", zone=zone, record_name=record_name, target=target)
+    return domain_name
+
+
+def apply_websocket_domain(
+    scope: Construct,
+    domain: CustomDomain,
+    *,
+    web_socket_api: apigwv2.WebSocketApi,
+    stage: apigwv2.WebSocketStage,
+) -> apigwv2.DomainName:
+    """Create (under ``scope``) the REGIONAL API Gateway v2 ``DomainName`` with ``TLS_1_2`` (the only
+    policy WebSocket APIs support; ``secure_api.websocket.option_checks`` refuses another), the
+    ``ApiMapping`` to ``stage`` (under ``base_path`` when set), and, when a hosted zone is given, the
+    DNS-validated ``Certificate`` and the alias records ``AliasA`` and ``AliasAaaa``."""
+    zone, certificate = _zone_and_certificate(scope, domain)
+    domain_name = apigwv2.DomainName(
+        scope,
+        "DomainName",
+        domain_name=domain.domain_name,
+        certificate=certificate,
+        endpoint_type=apigwv2.EndpointType.REGIONAL,
+        security_policy=apigwv2.SecurityPolicy.TLS_1_2,
+    )
+    apigwv2.ApiMapping(
+        scope,
+        "ApiMapping",
+        api=web_socket_api,
+        domain_name=domain_name,
+        stage=stage,
+        api_mapping_key=domain.base_path,
+    )
+    if zone is not None:
+        target = route53.RecordTarget.from_alias(
+            targets.ApiGatewayv2DomainProperties(
+                domain_name.regional_domain_name, domain_name.regional_hosted_zone_id
+            )
+        )
         record_name = domain.domain_name
         route53.ARecord(scope, "AliasA", zone=zone, record_name=record_name, target=target)
         route53.AaaaRecord(scope, "AliasAaaa", zone=zone, record_name=record_name, target=target)

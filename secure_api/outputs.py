@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -62,6 +63,43 @@ def add_outputs(
         cfn_api.tags.set_tag(stack_outputs.KEYS_KMS_KEY_TAG, keys_key.key_arn)
     if execute_api_disabled:
         rest_api.node.try_remove_child(_DEFAULT_ENDPOINT_OUTPUT)
+    return _write(api, prefix, values)
+
+
+def add_websocket_outputs(
+    api: Construct,
+    *,
+    web_socket_api: apigwv2.WebSocketApi,
+    stage: apigwv2.WebSocketStage,
+    url: str,
+    keys_key: kms.IKey | None,
+) -> dict[str, CfnOutput]:
+    """A ``SecureWebSocketApi``'s outputs under ``api``, by output name: ``WebSocketApiId``, ``Url`` (the
+    ``wss://`` URL), ``StageName`` and, with ``keys_key`` (usage tiers), ``KeySecretsPrefix`` and
+    ``KeysKmsKeyArn``; the API is then tagged with the key's ARN as a REST API is."""
+    prefix = api_output_prefix(api)
+    api_id = web_socket_api.api_id
+    values: dict[str, tuple[str, str]] = {
+        stack_outputs.WEB_SOCKET_API_ID: (api_id, "The WebSocket API id (secure-api --api-id)"),
+        stack_outputs.URL: (url, "The wss:// URL to connect to"),
+        stack_outputs.STAGE_NAME: (stage.stage_name, "The deployed stage"),
+    }
+    if keys_key is not None:
+        values[stack_outputs.KEY_SECRETS_PREFIX] = (
+            f"{defaults.KEY_SECRET_PREFIX}/{api_id}/",
+            "Secrets Manager name prefix of the consumers' API key secrets",
+        )
+        values[stack_outputs.KEYS_KMS_KEY_ARN] = (
+            keys_key.key_arn,
+            "KMS key that encrypts the API key secrets",
+        )
+        cfn_api = web_socket_api.node.default_child
+        assert isinstance(cfn_api, apigwv2.CfnApi)
+        cfn_api.tags.set_tag(stack_outputs.KEYS_KMS_KEY_TAG, keys_key.key_arn)
+    return _write(api, prefix, values)
+
+
+def _write(api: Construct, prefix: str, values: dict[str, tuple[str, str]]) -> dict[str, CfnOutput]:
     outputs: dict[str, CfnOutput] = {}
     for name, (value, description) in values.items():
         output = CfnOutput(api, f"{name}Output", value=value, description=description)

@@ -1,0 +1,300 @@
+"""The checks ``SecureWebSocketApi`` runs on its arguments before any resource exists.
+
+Besides each option class's own checks: what a WebSocket API cannot honour (AWS offers it no resource
+policy, private endpoint, TLS policy other than ``TLS_1_2`` or mutual TLS), and the options only the
+``$connect`` Lambda authorizer enforces (refused with ``auth="iam"``, which has no such authorizer).
+Pure functions, no resources.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import aws_logs as logs
+
+from secure_api import defaults
+from secure_api.access import AccessPolicy
+from secure_api.audit import AuditTrail
+from secure_api.authorizer import BearerAuth, check_scopes, connect_environment
+from secure_api.domain import CustomDomain
+from secure_api.errors import SecureApiConfigError, is_token
+from secure_api.monitoring import Monitoring
+from secure_api.rest.option_checks import check_stage_name
+from secure_api.throttling import Throttle
+from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, check_tiers_and_consumers
+
+# What a browser sends as Origin: scheme, lower-case host, a port only when it is not the default.
+_ORIGIN = re.compile(r"^(?P<scheme>https?)://[a-z0-9-]+(\.[a-z0-9-]+)*(:(?P<port>[0-9]{1,5}))?$")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# A query string parameter name the authorizer looks up (API Gateway's request parameter grammar).
+_QUERY_PARAMETER = re.compile(r"[A-Za-z0-9._-]{1,128}")
+# API Gateway accepts only selection on the message body for WebSocket routes.
+_ROUTE_SELECTION = re.compile(r"^\$request\.body\.[A-Za-z0-9_.-]+$|^\$\{request\.body\.[A-Za-z0-9_.-]+\}$")
+_AUTHORIZER_ONLY = (
+    "the $connect Lambda authorizer enforces it, and auth='iam' has none (use auth=BearerAuth(...))"
+)
+_OPTION_TYPES: tuple[tuple[str, type], ...] = (
+    ("access", AccessPolicy),
+    ("domain", CustomDomain),
+    ("audit", AuditTrail),
+    ("throttle", Throttle),
+    ("key_rotation", KeyRotation),
+    ("monitoring", Monitoring),
+)
+
+
+@dataclass(frozen=True)
+class WebSocketOptions:
+    """The checked, normalised options (tuples instead of lists, the resolved throttle)."""
+
+    auth: BearerAuth | str
+    throttle: Throttle
+    usage_tiers: tuple[UsageTier, ...]
+    consumers: tuple[Consumer, ...]
+    connect_scopes: tuple[str, ...]
+    allowed_origins: tuple[str, ...]
+    token_query_parameter: str | None
+    connect_environment: dict[str, str]
+
+    @property
+    def bearer(self) -> BearerAuth | None:
+        """The ``BearerAuth``, or None with ``auth="iam"``."""
+        return self.auth if isinstance(self.auth, BearerAuth) else None
+
+
+def check_websocket_options(
+    *,
+    stage_name: Any,
+    auth: Any,
+    options: dict[str, Any],
+    connect_scopes: Any,
+    allowed_origins: Any,
+    token_query_parameter: Any,
+    usage_tiers: Any,
+    consumers: Any,
+    log_retention: Any,
+    route_selection_expression: Any,
+    description: Any,
+) -> WebSocketOptions:
+    """Check every argument of ``SecureWebSocketApi`` and their combinations."""
+    check_stage_name(stage_name)
+    if auth is None:
+        raise SecureApiConfigError(
+            "auth",
+            None,
+            "BearerAuth(...) or 'iam': a WebSocket API without authentication is never the default",
+        )
+    if not (isinstance(auth, BearerAuth) or auth == "iam"):
+        raise SecureApiConfigError("auth", auth, "a BearerAuth or 'iam'")
+    for name, type_ in _OPTION_TYPES:
+        value = options.get(name)
+        if value is not None and not isinstance(value, type_):
+            raise SecureApiConfigError(name, value, f"a {type_.__name__} or None")
+    if not isinstance(log_retention, logs.RetentionDays):
+        raise SecureApiConfigError("log_retention", log_retention, "an aws_logs.RetentionDays")
+    if description is not None and not is_token(description) and not isinstance(description, str):
+        raise SecureApiConfigError("description", description, "a string or None")
+    _check_route_selection(route_selection_expression)
+    access: AccessPolicy | None = options.get("access")
+    if access is not None:
+        check_access(access, iam=auth == "iam")
+    domain: CustomDomain | None = options.get("domain")
+    if domain is not None:
+        check_domain(domain)
+
+    scopes = check_scopes("connect_scopes", connect_scopes)
+    origins = check_origins(allowed_origins)
+    query = check_token_query_parameter(token_query_parameter)
+    if auth == "iam":
+        for field, value in (
+            ("connect_scopes", scopes),
+            ("allowed_origins", origins),
+            ("token_query_parameter", query),
+        ):
+            if value:
+                raise SecureApiConfigError(field, value if isinstance(value, str) else list(value),
+                                           f"not set with auth='iam': {_AUTHORIZER_ONLY}")  # fmt: skip
+
+    tiers, consumer_list = _check_tiers(usage_tiers, consumers, options.get("key_rotation"))
+    if isinstance(auth, BearerAuth) and auth.api_key_claim and not tiers:
+        raise SecureApiConfigError(
+            "BearerAuth.api_key_claim",
+            auth.api_key_claim,
+            "None without usage_tiers: the authorizer would find no consumer key and deny every connection",
+        )
+    environment: dict[str, str] = {}
+    if isinstance(auth, BearerAuth):
+        environment = connect_environment(
+            auth,
+            connect_scopes=scopes,
+            allowed_origins=origins,
+            allow_ip_ranges=access.allow_ip_ranges if access else (),
+            deny_ip_ranges=access.deny_ip_ranges if access else (),
+            token_query_parameter=query,
+        )
+    return WebSocketOptions(
+        auth=auth,
+        throttle=options.get("throttle") or Throttle(),
+        usage_tiers=tiers,
+        consumers=consumer_list,
+        connect_scopes=scopes,
+        allowed_origins=origins,
+        token_query_parameter=query,
+        connect_environment=environment,
+    )
+
+
+def check_access(access: AccessPolicy, *, iam: bool) -> None:
+    """Only IP allow and deny lists, enforced by the ``$connect`` authorizer (so not with IAM auth)."""
+    if access.private_endpoint:
+        raise SecureApiConfigError(
+            "AccessPolicy.private",
+            list(access.allow_vpc_endpoint_ids),
+            "not used on a WebSocket API: WebSocket APIs have no private endpoint and no resource policy "
+            "(access= may only hold allow_ip_ranges and deny_ip_ranges)",
+        )
+    for name, why in (
+        ("allow_vpc_ids", "VPC conditions need a resource policy"),
+        ("allow_vpc_endpoint_ids", "VPC endpoint conditions need a resource policy and a private endpoint"),
+        ("allow_accounts", "account conditions need a resource policy"),
+        ("deny_accounts", "account conditions need a resource policy"),
+    ):
+        values = getattr(access, name)
+        if values:
+            raise SecureApiConfigError(
+                f"AccessPolicy.{name}",
+                list(values),
+                f"empty on a WebSocket API: {why}, which WebSocket APIs do not have "
+                "(access= may only hold allow_ip_ranges and deny_ip_ranges)",
+            )
+    if iam:
+        for name in ("allow_ip_ranges", "deny_ip_ranges"):
+            values = getattr(access, name)
+            if values:
+                raise SecureApiConfigError(
+                    f"AccessPolicy.{name}",
+                    list(values),
+                    f"empty with auth='iam': WebSocket APIs have no resource policy, {_AUTHORIZER_ONLY}",
+                )
+
+
+def check_domain(domain: CustomDomain) -> None:
+    """A REGIONAL ``TLS_1_2`` domain without mutual TLS and with a single-level base path."""
+    if domain.policy_chosen and domain.security_policy != defaults.WEBSOCKET_DOMAIN_SECURITY_POLICY:
+        raise SecureApiConfigError(
+            "CustomDomain.security_policy",
+            domain.security_policy,
+            "SecurityPolicy.TLS_1_2 or the default: TLS_1_2 is the only policy API Gateway supports for "
+            "WebSocket API domains",
+        )
+    if domain.mtls_truststore_uri is not None:
+        raise SecureApiConfigError(
+            "CustomDomain.mtls_truststore_uri",
+            domain.mtls_truststore_uri,
+            "None: API Gateway offers mutual TLS only for REST and HTTP APIs, not WebSocket APIs",
+        )
+    if domain.base_path is not None and not is_token(domain.base_path) and "/" in domain.base_path:
+        raise SecureApiConfigError(
+            "CustomDomain.base_path",
+            domain.base_path,
+            "a single path segment: multi-level API mappings exist only for REST APIs",
+        )
+
+
+def check_origins(origins: Any) -> tuple[str, ...]:
+    """Exact browser origins ``scheme://host[:port]``: no path, no wildcard, no default port."""
+    if isinstance(origins, str | bytes) or not isinstance(origins, Sequence):
+        raise SecureApiConfigError(
+            "allowed_origins", origins, "a list of origins such as ['https://app.example.com'], not a string"
+        )
+    expected = "an exact origin 'scheme://host[:port]' in lower case, with no path, trailing slash or '*'"
+    out: list[str] = []
+    for i, origin in enumerate(origins):
+        if is_token(origin):
+            out.append(origin)
+            continue
+        match = _ORIGIN.match(origin) if isinstance(origin, str) else None
+        if match is None:
+            hint = " (the authorizer compares origins exactly: list each one)" if "*" in str(origin) else ""
+            raise SecureApiConfigError(f"allowed_origins[{i}]", origin, expected + hint)
+        port = match["port"]
+        if port is not None and (int(port) == _DEFAULT_PORTS[match["scheme"]] or not 1 <= int(port) <= 65535):
+            raise SecureApiConfigError(
+                f"allowed_origins[{i}]", origin, f"{expected}; browsers omit the default port"
+            )
+        if origin in out:
+            raise SecureApiConfigError(
+                "allowed_origins", list(origins), f"distinct origins ({origin!r} twice)"
+            )
+        out.append(origin)
+    return tuple(out)
+
+
+def check_token_query_parameter(name: Any) -> str | None:
+    """None, or a query string parameter name of letters, digits, '.', '_' or '-'."""
+    if name is None or is_token(name):
+        return name  # type: ignore[no-any-return]
+    if not isinstance(name, str) or not _QUERY_PARAMETER.fullmatch(name):
+        raise SecureApiConfigError(
+            "token_query_parameter",
+            name,
+            "None or a query string parameter name of 1-128 letters, digits, '.', '_' or '-' "
+            "(e.g. 'access_token')",
+        )
+    return name
+
+
+def _check_route_selection(expression: Any) -> None:
+    if is_token(expression):
+        return
+    if not isinstance(expression, str) or not _ROUTE_SELECTION.match(expression):
+        raise SecureApiConfigError(
+            "route_selection_expression",
+            expression,
+            "a selection on the message body such as '$request.body.action' (the only kind WebSocket "
+            "APIs support)",
+        )
+
+
+def _check_tiers(
+    usage_tiers: Any, consumers: Any, key_rotation: Any
+) -> tuple[tuple[UsageTier, ...], tuple[Consumer, ...]]:
+    tiers = _sequence_of("usage_tiers", usage_tiers, UsageTier)
+    consumer_list = _sequence_of("consumers", consumers, Consumer)
+    if len(consumer_list) > defaults.API_KEYS_PER_REGION:
+        raise SecureApiConfigError(
+            "consumers",
+            f"{len(consumer_list):,} consumers",
+            f"at most {defaults.API_KEYS_PER_REGION:,}: API Gateway holds that many API keys per account "
+            "and region (a fixed quota)",
+        )
+    if consumer_list and not tiers:
+        raise SecureApiConfigError(
+            "consumers", [c.name for c in consumer_list], "usage_tiers for them to belong to"
+        )
+    for i, tier in enumerate(tiers):
+        if tier.method_throttles:
+            raise SecureApiConfigError(
+                f"usage_tiers[{i}].method_throttles",
+                sorted(tier.method_throttles),
+                "empty on a WebSocket API: usage plans throttle REST methods only; give the route a "
+                "throttle (add_route(..., throttle=...)) instead",
+            )
+    check_tiers_and_consumers(tiers, consumer_list)
+    if key_rotation is not None and not tiers:
+        raise SecureApiConfigError(
+            "key_rotation", key_rotation, "None without usage_tiers (there are no consumers' keys to rotate)"
+        )
+    return tiers, consumer_list
+
+
+def _sequence_of(field: str, values: Any, type_: type) -> tuple[Any, ...]:
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
+        raise SecureApiConfigError(field, values, f"a list of {type_.__name__}")
+    for i, value in enumerate(values):
+        if not isinstance(value, type_):
+            raise SecureApiConfigError(f"{field}[{i}]", value, f"a {type_.__name__}")
+    return tuple(values)

@@ -1,0 +1,86 @@
+"""The WebSocket API and its stage: default route settings (throttled, execution logs at ERROR without
+data trace, detailed metrics) and JSON access logs to a KMS-encrypted log group."""
+
+from __future__ import annotations
+
+from aws_cdk import ArnFormat, Names, Stack
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from secure_api import defaults
+from secure_api.access_logs import websocket_access_log_format
+from secure_api.throttling import Throttle
+
+# ``WebSocketApiKeySelectionExpression.custom_api_key_selector`` is mistyped in jsii: use its constants.
+_API_KEY_SELECTION = {
+    defaults.WEBSOCKET_API_KEY_HEADER_EXPRESSION: apigwv2.WebSocketApiKeySelectionExpression.HEADER_X_API_KEY,
+    defaults.WEBSOCKET_API_KEY_AUTHORIZER_EXPRESSION: (
+        apigwv2.WebSocketApiKeySelectionExpression.AUTHORIZER_USAGE_IDENTIFIER_KEY
+    ),
+}
+
+
+def create_web_socket_api(
+    scope: Construct,
+    id_: str,
+    *,
+    description: str | None,
+    route_selection_expression: str,
+    api_key_selection_expression: str | None,
+    execute_api_disabled: bool,
+) -> apigwv2.WebSocketApi:
+    """The WebSocket API ``id_`` under ``scope``; behind a custom domain its execute-api endpoint is
+    disabled (clients could otherwise bypass the domain)."""
+    api = apigwv2.WebSocketApi(
+        scope,
+        id_,
+        # Unique per API: CloudWatch metrics and the management console name it.
+        api_name=Names.unique_resource_name(scope, max_length=128, separator="-"),
+        description=description or f"secure_api WebSocket API {scope.node.path}",
+        route_selection_expression=route_selection_expression,
+        api_key_selection_expression=_API_KEY_SELECTION.get(api_key_selection_expression or ""),
+    )
+    if execute_api_disabled:
+        cfn_api = api.node.default_child
+        assert isinstance(cfn_api, apigwv2.CfnApi)
+        # CDK's WebSocketApi has no prop for it.
+        cfn_api.disable_execute_api_endpoint = True
+    return api
+
+
+def create_stage(
+    scope: Construct,
+    id_: str,
+    *,
+    web_socket_api: apigwv2.WebSocketApi,
+    stage_name: str,
+    throttle: Throttle,
+    access_log_group: logs.ILogGroup,
+) -> apigwv2.WebSocketStage:
+    """The auto-deployed stage with its default route settings and access logs."""
+    stage = apigwv2.WebSocketStage(
+        scope,
+        id_,
+        web_socket_api=web_socket_api,
+        stage_name=stage_name,
+        auto_deploy=True,
+        throttle=apigwv2.ThrottleSettings(rate_limit=throttle.rate_limit, burst_limit=throttle.burst_limit),
+        detailed_metrics_enabled=True,
+    )
+    cfn_stage = stage.node.default_child
+    assert isinstance(cfn_stage, apigwv2.CfnStage)
+    # What CDK's WebSocketStage does not set: execution logging and the access log destination, its
+    # ARN without CDK's trailing ":*" (as for REST stages).
+    cfn_stage.add_property_override("DefaultRouteSettings.LoggingLevel", defaults.WEBSOCKET_LOGGING_LEVEL)
+    cfn_stage.add_property_override("DefaultRouteSettings.DataTraceEnabled", False)
+    cfn_stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
+        destination_arn=Stack.of(scope).format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=access_log_group.log_group_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        ),
+        format=websocket_access_log_format(),
+    )
+    return stage
