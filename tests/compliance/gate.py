@@ -1,9 +1,10 @@
 """Runs every compliance checker on the stacks of an app and counts findings before and after
 acknowledgement.
 
-cdk-nag (five packs) and cfn-guard run as CDK validation plugins during synth; checkov and cfn-lint
-run on the synthesized templates, all of an app's templates in one run each; the library's own check
-runs on every operation of every OpenAPI body (which the other checkers cannot see).
+cdk-nag (five packs), cfn-guard and the Security Hub checker (``tests.compliance.securityhub``: AWS
+Security Hub's API Gateway controls) run as CDK validation plugins during synth; checkov and cfn-lint run
+on the synthesized templates, all of an app's templates in one run each; the library's own check runs on
+every operation of every OpenAPI body (which the other checkers cannot see).
 ``secure_api.compliance`` holds every acknowledgement. An app is built once per feature-flag context
 and stack list: flag sets with the same context (``cdk.json`` and ``cdk init``'s, today) share one
 synthesis.
@@ -29,6 +30,7 @@ from secure_api.rest.openapi.body import METADATA_KEY
 from secure_api.rest.openapi.check import check_body
 from tests.cdk_context import app_context
 from tests.compliance.apps import GateStack
+from tests.compliance.securityhub.plugin import SecurityHubPlugin
 
 BIN = Path(sys.executable).parent
 
@@ -54,7 +56,8 @@ def synth(
     outdir = tempfile.mkdtemp(prefix="secure-api-compliance-")
     extra = {} if acknowledge else {IGNORE_ACKNOWLEDGEMENTS: True}
     app = cdk.App(context={**context, **extra}, outdir=outdir)
-    cdk.Validations.of(app).add_plugins(*validation_plugins())
+    security_hub = SecurityHubPlugin()
+    cdk.Validations.of(app).add_plugins(*validation_plugins(), security_hub)
     built = [gate_stack.build(app) for gate_stack in stacks]
     try:
         app.synth()
@@ -63,6 +66,8 @@ def synth(
             raise
     report_file = Path(outdir) / "validation-report.json"
     reports = json.loads(report_file.read_text())["pluginReports"] if report_file.exists() else []
+    if security_hub.evaluated and not any(r["pluginName"] == security_hub.name for r in reports):
+        reports.append({"pluginName": security_hub.name, "violations": []})  # it ran and found nothing
     templates = {
         stack.stack_name: (stack, json.loads((Path(outdir) / stack.template_file).read_text()))
         for stack in built

@@ -62,10 +62,20 @@ def details(name: str, raw: Findings, left: Findings) -> list[str]:
     return lines
 
 
+SECURITY_HUB = "securityhub"
+"""The checker whose row the screen shows under every stack (AWS Security Hub's API Gateway controls)."""
+
+
 def summary(name: str, raw: Findings, left: Findings) -> list[str]:
-    """One stack's screen line (findings, acknowledged, left) and any finding left unacknowledged."""
+    """One stack's screen line (findings, acknowledged, left), its Security Hub row, and any finding left
+    unacknowledged."""
     found, remaining = raw.total(), left.total()
-    lines = [f"{name:<44}{found:>10}{found - remaining:>14}{remaining:>6}"]
+    hub_found = len(raw.by_checker.get(SECURITY_HUB, []))
+    hub_left = len(left.by_checker.get(SECURITY_HUB, []))
+    lines = [
+        f"{name:<44}{found:>10}{found - remaining:>14}{remaining:>6}",
+        f"{'  of which Security Hub APIGateway.*':<44}{hub_found:>10}{hub_found - hub_left:>14}{hub_left:>6}",
+    ]
     for checker, findings in sorted(left.by_checker.items()):
         lines += [f"    unacknowledged ({checker}): {finding}" for finding in findings]
     return lines

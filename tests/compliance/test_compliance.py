@@ -34,9 +34,11 @@ def test_every_checker_ran() -> None:
     for checker in ("AwsSolutions", "Serverless", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321",
                     "cdk-validator-cfnguard", "checkov", "cfn-lint"):  # fmt: skip
         assert found.get(checker), f"{checker} found nothing in plain CDK resources: did it run?"
-    # The library's own check has nothing to look at in plain CDK resources; it ran when it is reported
-    # (tests/unit/test_openapi_* show it finding what it should).
+    # The library's own check and the Security Hub checker have nothing to look at in plain CDK resources;
+    # they ran when they are reported (tests/unit/test_openapi_* and tests/compliance/test_securityhub.py
+    # show them finding what they should).
     assert "secure-api-openapi" in found
+    assert "securityhub" in found
 
 
 def test_every_acknowledgement_has_a_specific_reason() -> None:

@@ -20,6 +20,8 @@ class SecurityHubPlugin:
 
     def __init__(self) -> None:
         check_acknowledgements({name: ack.rules for name, ack in ACKNOWLEDGEMENTS.items()})
+        self.evaluated: list[str] = []
+        """The templates checked so far (CDK leaves a plugin without violations out of its report)."""
 
     @property
     def name(self) -> str:
@@ -37,6 +39,7 @@ class SecurityHubPlugin:
         by_control: dict[str, list[cdk.PolicyViolatingResource]] = {}
         reasons: dict[str, list[str]] = {}
         for path in context.template_paths:
+            self.evaluated.append(path)
             for finding in check(json.loads(Path(path).read_text())):
                 by_control.setdefault(finding.control, []).append(
                     cdk.PolicyViolatingResource(
