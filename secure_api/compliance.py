@@ -275,7 +275,11 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
         "function is invoked; the extra DependsOn is redundant and harmless.",
     ),
     "websocket-route-on-connection": Acknowledgement(
-        ("securityhub::APIGateway.8",),
+        (
+            "securityhub::APIGateway.8",
+            "AwsSolutions::AwsSolutions-APIG4",
+            "cdk-validator-cfnguard::api_gw_v2_authorization_type_configured_check",
+        ),
         "AWS allows an authorizer (or AWS_IAM) only on a WebSocket API's $connect route: every other route "
         "(custom keys, $default, $disconnect) runs on a connection that $connect has already authorized.",
     ),

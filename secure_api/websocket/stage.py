@@ -3,7 +3,7 @@ data trace, detailed metrics) and JSON access logs to a KMS-encrypted log group.
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Names, Stack
+from aws_cdk import Names
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -70,17 +70,12 @@ def create_stage(
     )
     cfn_stage = stage.node.default_child
     assert isinstance(cfn_stage, apigwv2.CfnStage)
-    # What CDK's WebSocketStage does not set: execution logging and the access log destination, its
-    # ARN without CDK's trailing ":*" (as for REST stages).
+    # What CDK's WebSocketStage does not set: execution logging and access logs. The destination is the
+    # log group's ARN attribute (as CDK's v2 LogGroupLogDestination writes it), a reference Control
+    # Tower's CT.APIGATEWAY.PR.4 rule can follow to the log group.
     cfn_stage.add_property_override("DefaultRouteSettings.LoggingLevel", defaults.WEBSOCKET_LOGGING_LEVEL)
     cfn_stage.add_property_override("DefaultRouteSettings.DataTraceEnabled", False)
     cfn_stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
-        destination_arn=Stack.of(scope).format_arn(
-            service="logs",
-            resource="log-group",
-            resource_name=access_log_group.log_group_name,
-            arn_format=ArnFormat.COLON_RESOURCE_NAME,
-        ),
-        format=websocket_access_log_format(),
+        destination_arn=access_log_group.log_group_arn, format=websocket_access_log_format()
     )
     return stage
