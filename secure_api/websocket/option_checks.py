@@ -125,6 +125,9 @@ def check_websocket_options(
             auth.api_key_claim,
             "None without usage_tiers: the authorizer would find no consumer key and deny every connection",
         )
+    monitoring: Monitoring | None = options.get("monitoring")
+    if monitoring is not None:
+        _check_monitored_consumers(monitoring, consumer_list)
     environment: dict[str, str] = {}
     if isinstance(auth, BearerAuth):
         environment = connect_environment(
@@ -298,3 +301,18 @@ def _sequence_of(field: str, values: Any, type_: type) -> tuple[Any, ...]:
         if not isinstance(value, type_):
             raise SecureApiConfigError(f"{field}[{i}]", value, f"a {type_.__name__}")
     return tuple(values)
+
+
+def _check_monitored_consumers(monitoring: Monitoring, consumers: Sequence[Consumer]) -> None:
+    declared = {c.name for c in consumers}
+    hint = (
+        f"names of declared consumers ({sorted(declared)})"
+        if declared
+        else "names of declared consumers (none are)"
+    )
+    for i, name in enumerate(monitoring.quarantine_exempt):
+        if name not in declared:
+            raise SecureApiConfigError(f"Monitoring.quarantine_exempt[{i}]", name, hint)
+    for name in monitoring.active_hours or {}:
+        if name not in declared:
+            raise SecureApiConfigError("Monitoring.active_hours", name, hint)

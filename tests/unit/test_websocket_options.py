@@ -188,3 +188,9 @@ def test_fails_when_the_authorizer_environment_is_too_large() -> None:
     with pytest.raises(SecureApiConfigError, match="allowed_origins") as raised:
         connect_environment(AUTH, allowed_origins=origins)
     assert "4096" in str(raised.value)
+
+
+def test_fails_with_quarantine_exempt_unknown_consumer() -> None:
+    from secure_api import Monitoring
+
+    refused("Monitoring.quarantine_exempt[0]", monitoring=Monitoring(quarantine_exempt=["nobody"]))
