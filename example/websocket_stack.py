@@ -1,0 +1,93 @@
+"""The example WebSocket stack: a chat API with every option the library offers for WebSocket APIs,
+synthesizable with no AWS account.
+
+The custom domain is ``chat.<zone>`` in the hosted zone of ``cdk.json``'s context
+(``secure-api:hostedZoneId``, ``secure-api:hostedZoneName``); the placeholders there synthesize
+without an account.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from secure_api import (
+    AccessPolicy,
+    AuditTrail,
+    BearerAuth,
+    Consumer,
+    CustomDomain,
+    Monitoring,
+    SecureWebSocketApi,
+    Throttle,
+    UsageTier,
+)
+from secure_api.encryption import secure_key
+from secure_api.lambda_function import SecureFunction
+
+CHAT_CODE = Path(__file__).resolve().parent / "chat"
+
+
+class WebSocketExampleStack(cdk.Stack):
+    """A chat API: bearer tokens (header or ``access_token`` query parameter) with a connect scope, one
+    browser origin, an IP allow list, a TLS 1.2 custom domain, a usage tier with one consumer, routes
+    ``sendMessage`` (throttled), ``$default`` and ``$disconnect``, the audit trail and monitoring."""
+
+    def __init__(self, scope: Construct, id_: str, **kwargs: object) -> None:
+        super().__init__(scope, id_, **kwargs)  # type: ignore[arg-type]
+        chat = chat_function(self)
+        self.api = SecureWebSocketApi(
+            self,
+            "ChatApi",
+            stage_name="prod",
+            auth=BearerAuth(issuer="https://login.example.com/", audience=["chat"]),
+            connect_handler=chat,
+            connect_scopes=["chat:connect"],
+            allowed_origins=["https://app.example.com"],
+            token_query_parameter="access_token",  # noqa: S106 (a parameter name, not a secret)
+            access=AccessPolicy(allow_ip_ranges=["203.0.113.0/24", "2001:db8::/32"]),
+            domain=self.custom_domain(),
+            throttle=Throttle(rate_limit=1000, burst_limit=2000),
+            usage_tiers=[UsageTier("gold", throttle=Throttle(rate_limit=50, burst_limit=100))],
+            consumers=[Consumer("mobile-app", tier="gold")],
+            audit=AuditTrail(),
+            monitoring=Monitoring(alarm_email="oncall@example.com"),
+        )
+        self.api.add_route("sendMessage", chat, throttle=Throttle(rate_limit=100, burst_limit=200))
+        self.api.add_route("$default", chat)
+        self.api.add_route("$disconnect", chat)
+        self.api.grant_manage_connections(chat)
+
+    def custom_domain(self) -> CustomDomain | None:
+        """``chat.<zone>`` in the app context's hosted zone, or none when the context names no zone."""
+        zone_id = self.node.try_get_context("secure-api:hostedZoneId")
+        zone_name = self.node.try_get_context("secure-api:hostedZoneName")
+        if not (zone_id and zone_name):
+            return None
+        return CustomDomain(
+            domain_name=f"chat.{zone_name}", hosted_zone_id=zone_id, hosted_zone_name=zone_name
+        )
+
+
+def chat_function(scope: Construct) -> lambda_.IFunction:
+    """The chat backend, hardened with the library's own function recipe."""
+    key = secure_key(scope, "ChatKey", description="chat backend: environment and logs")
+    key.grant_encrypt_decrypt(iam.ServicePrincipal(f"logs.{cdk.Stack.of(scope).region}.amazonaws.com"))
+    return SecureFunction(
+        scope,
+        "Chat",
+        code_name="chat",
+        code=lambda_.Code.from_asset(str(CHAT_CODE)),
+        handler="index.handler",
+        description="chat backend",
+        environment={},
+        key=key,
+        retention=logs.RetentionDays.ONE_YEAR,
+        timeout=cdk.Duration.seconds(10),
+        acknowledgements=("sync-lambda-no-dlq",),
+    ).function
