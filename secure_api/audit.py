@@ -12,6 +12,14 @@ Which alarms can be narrowed to this API:
   account and region, not to an API (GetApiKeys lists every key), so these count the whole account.
 - ``UsagePlanChanges`` (CreateUsagePlanKey, DeleteUsagePlanKey, UpdateUsagePlan, DeleteUsagePlan):
   no. The events carry only the usage plan id, and a plan can serve several APIs.
+
+For a WebSocket API (API Gateway v2, whose control-plane events CloudTrail also records under
+``apigateway.amazonaws.com``), ``ApiChanges`` and ``WafAssociationChanges`` give way to:
+
+- ``WebSocketApiChanges`` (the API, its routes, authorizers, integrations, stages and deployments
+  changed or deleted): yes, by ``requestParameters.apiId`` (metric dimension ``ApiId``).
+- ``ApiMappingChanges`` (Create/Update/DeleteApiMapping): no. The events name the domain and the
+  mapping, so these count the whole account and region.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from typing import Any
 
 from aws_cdk import Duration, Names, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudtrail as cloudtrail
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
@@ -80,6 +89,43 @@ WAF_ASSOCIATION_CHANGES = AuditEventGroup(
     ("AssociateWebACL", "DisassociateWebACL"),
     "a web ACL was associated with or removed from this API's stage",
 )
+WEBSOCKET_API_CHANGES = AuditEventGroup(
+    "WebSocketApiChanges",
+    "apigateway.amazonaws.com",
+    (
+        "UpdateApi",
+        "DeleteApi",
+        "ReimportApi",
+        "CreateRoute",
+        "UpdateRoute",
+        "DeleteRoute",
+        "DeleteRouteSettings",
+        "CreateAuthorizer",
+        "UpdateAuthorizer",
+        "DeleteAuthorizer",
+        "CreateIntegration",
+        "UpdateIntegration",
+        "DeleteIntegration",
+        "UpdateStage",
+        "DeleteStage",
+        "CreateDeployment",
+    ),
+    "this WebSocket API, its routes, authorizers, integrations or stage changed, or it was deployed",
+)
+API_MAPPING_CHANGES = AuditEventGroup(
+    "ApiMappingChanges",
+    "apigateway.amazonaws.com",
+    ("CreateApiMapping", "UpdateApiMapping", "DeleteApiMapping"),
+    "a custom domain's API mapping was created, changed or deleted in this account and region",
+)
+WEBSOCKET_AUDIT_EVENT_GROUPS = (
+    API_KEY_CHANGES,
+    API_KEY_VALUE_READS,
+    USAGE_PLAN_CHANGES,
+    WEBSOCKET_API_CHANGES,
+    API_MAPPING_CHANGES,
+)
+"""The alarms of a WebSocket API (no WAF: AWS WAF cannot be associated with a WebSocket API)."""
 AUDIT_EVENT_GROUPS = (
     API_KEY_CHANGES,
     API_KEY_VALUE_READS,
@@ -197,7 +243,8 @@ def apply_audit(
     scope: Construct,
     audit: AuditTrail,
     *,
-    rest_api: apigw.RestApiBase,
+    rest_api: apigw.RestApiBase | None = None,
+    web_socket_api: apigwv2.WebSocketApi | None = None,
     topic: sns.ITopic,
     retention: logs.RetentionDays,
     shared_log_group: logs.ILogGroup | None = None,
@@ -207,7 +254,10 @@ def apply_audit(
     and an alarm per event group (``Audit<Group>Filter``, ``Audit<Group>Alarm``) on its log group.
     For ``AuditTrail.existing(...)`` only the filters and alarms, and only with a log group; with
     ``shared_log_group`` (the log group of another API's trail in this stack), the alarms on it.
-    Returns the trail (None for an existing or shared one) and the log group the alarms watch (None without)."""
+    Returns the trail (None for an existing or shared one) and the log group the alarms watch (None without).
+    The alarms watch ``rest_api`` or ``web_socket_api`` (exactly one)."""
+    if (rest_api is None) == (web_socket_api is None):
+        raise TypeError("apply_audit watches rest_api or web_socket_api, exactly one")
     trail: cloudtrail.Trail | None = None
     log_group: logs.ILogGroup
     if shared_log_group is not None:
@@ -218,13 +268,19 @@ def apply_audit(
         log_group = logs.LogGroup.from_log_group_name(scope, "TrailLogGroup", audit.log_group_name)
     else:
         return None, None
-    stage_arn = rest_api.deployment_stage.stage_arn
-    narrowing = {
-        API_CHANGES.id: ("restApiId", "RestApiId", rest_api.rest_api_id),
-        WAF_ASSOCIATION_CHANGES.id: ("resourceArn", "ResourceArn", stage_arn),
-    }
+    groups: tuple[AuditEventGroup, ...]
+    if rest_api is not None:
+        groups = AUDIT_EVENT_GROUPS
+        narrowing = {
+            API_CHANGES.id: ("restApiId", "RestApiId", rest_api.rest_api_id),
+            WAF_ASSOCIATION_CHANGES.id: ("resourceArn", "ResourceArn", rest_api.deployment_stage.stage_arn),
+        }
+    else:
+        assert web_socket_api is not None
+        groups = WEBSOCKET_AUDIT_EVENT_GROUPS
+        narrowing = {WEBSOCKET_API_CHANGES.id: ("apiId", "ApiId", web_socket_api.api_id)}
     action = cloudwatch_actions.SnsAction(topic)
-    for group in AUDIT_EVENT_GROUPS:
+    for group in groups:
         conditions = [
             f'($.eventSource = "{group.event_source}")',
             "(" + " || ".join(f'($.eventName = "{name}")' for name in group.event_names) + ")",
@@ -274,6 +330,25 @@ def apply_audit(
         alarm.add_alarm_action(action)
         alarm.add_ok_action(action)
     return trail, log_group
+
+
+def find_trail_owner(api: Construct, audit: AuditTrail) -> Any:
+    """The API (REST or WebSocket) declared earlier in ``api``'s stack whose trail ``api`` shares: one
+    with equal trail settings (``_trail_settings``) that made a trail. None when ``audit`` creates no
+    shareable trail or no such API exists. Both API constructs carry ``_trail_settings``, ``trail``
+    and ``audit_log_group``."""
+    if not (audit.create_trail and audit.shared):
+        return None
+    settings = getattr(api, "_trail_settings", None)
+    for construct in Stack.of(api).node.find_all():
+        if (
+            construct is not api
+            and getattr(construct, "_trail_settings", None) == settings
+            and getattr(construct, "trail", None) is not None
+            and getattr(construct, "audit_log_group", None) is not None
+        ):
+            return construct
+    return None
 
 
 def trail_name(scope: Construct) -> str:

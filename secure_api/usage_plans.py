@@ -16,10 +16,12 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
+from typing import Any
 
 import jsii
 from aws_cdk import ArnFormat, CustomResource, Duration, Stack, Tags
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -191,7 +193,9 @@ class UsageTiers(Construct):
     """The usage plans of an API, its consumers' keys, and their rotation and expiry.
 
     ``scope`` is the API's construct: its id names the usage plans and its path the alarms. The plans
-    serve ``stage`` of ``rest_api``.
+    serve ``stage`` of ``rest_api``, or ``web_socket_stage`` of ``web_socket_api`` (exactly one pair):
+    the keys, secrets, provisioner, rotation and expiry are the same for both kinds; only the API id
+    differs (WebSocket usage plans throttle per key only, so method throttles are REST-only).
     """
 
     def __init__(
@@ -199,8 +203,10 @@ class UsageTiers(Construct):
         scope: Construct,
         id_: str,
         *,
-        rest_api: apigw.RestApiBase,
-        stage: apigw.Stage,
+        rest_api: apigw.RestApiBase | None = None,
+        stage: apigw.Stage | None = None,
+        web_socket_api: apigwv2.WebSocketApi | None = None,
+        web_socket_stage: apigwv2.WebSocketStage | None = None,
         tiers: Sequence[UsageTier],
         consumers: Sequence[Consumer],
         rotation: KeyRotation,
@@ -208,22 +214,53 @@ class UsageTiers(Construct):
         retention: logs.RetentionDays,
         alarm_topic: sns.ITopic | None = None,
     ) -> None:
+        api: Construct
+        stage_name: str
+        if rest_api is not None and stage is not None and web_socket_api is None and web_socket_stage is None:
+            api, api_id, stage_name = rest_api, rest_api.rest_api_id, stage.stage_name
+        elif (
+            web_socket_api is not None and web_socket_stage is not None and rest_api is None and stage is None
+        ):
+            api, api_id, stage_name = web_socket_api, web_socket_api.api_id, web_socket_stage.stage_name
+            for tier in tiers:
+                if tier.method_throttles:
+                    raise SecureApiConfigError(
+                        f"UsageTier({tier.name!r}).method_throttles",
+                        sorted(tier.method_throttles),
+                        "none with a WebSocket API: its usage plans throttle per key only (use add_route's throttle)",
+                    )
+        else:
+            raise TypeError("UsageTiers serves rest_api and stage, or web_socket_api and web_socket_stage")
         super().__init__(scope, id_)
         self._api_path = scope.node.path
-        self._rest_api_id = rest_api.rest_api_id
+        self._api = api
+        self._rest_api_id = api_id
         self._alarm_topic = alarm_topic
         self.plans: dict[str, apigw.UsagePlan] = {}
         self._tiers = {t.name: t for t in tiers}
         self._routes_seen: set[str] = set()
         for tier in tiers:
-            plan = rest_api.add_usage_plan(
-                f"Tier{_pascal(tier.name)}",
-                name=f"{Stack.of(self).stack_name}-{scope.node.id}-{tier.name}",
-                description=tier.description or f"secure_api usage tier {tier.name}",
-                api_stages=[apigw.UsagePlanPerApiStage(api=rest_api, stage=stage)],
-                throttle=_throttle_settings(tier.throttle),
-                quota=_quota_settings(tier.quota),
-            )
+            plan_id = f"Tier{_pascal(tier.name)}"
+            plan_props: dict[str, Any] = {
+                "name": f"{Stack.of(self).stack_name}-{scope.node.id}-{tier.name}",
+                "description": tier.description or f"secure_api usage tier {tier.name}",
+                "throttle": _throttle_settings(tier.throttle),
+                "quota": _quota_settings(tier.quota),
+            }
+            if rest_api is not None:
+                plan = rest_api.add_usage_plan(
+                    plan_id,
+                    api_stages=[apigw.UsagePlanPerApiStage(api=rest_api, stage=stage)],
+                    **plan_props,
+                )
+            else:
+                # CDK's UsagePlanPerApiStage takes REST APIs only; a usage plan serves a WebSocket stage
+                # through the same ApiStages entry, by the v2 API's id.
+                plan = apigw.UsagePlan(scope, plan_id, **plan_props)
+                cfn_plan: apigw.CfnUsagePlan = plan.node.default_child  # type: ignore[assignment]
+                cfn_plan.api_stages = [apigw.CfnUsagePlan.ApiStageProperty(api_id=api_id, stage=stage_name)]
+                assert web_socket_stage is not None
+                plan.node.add_dependency(web_socket_stage)
             # The plan's ApiStages references the stage (a Ref), so CloudFormation creates the stage
             # first; without that ordering a deployment fails with "Invalid API Stage".
             Tags.of(plan).add("secure-api:tier", tier.name)
@@ -234,7 +271,7 @@ class UsageTiers(Construct):
             self, "KeysKey", description=f"secure_api {scope.node.path}: API key secrets"
         )
         stack = Stack.of(self)
-        rest_api_id = rest_api.rest_api_id
+        rest_api_id = api_id
         secrets_arn = stack.format_arn(
             service="secretsmanager",
             resource="secret",
@@ -266,7 +303,7 @@ class UsageTiers(Construct):
             self.rotation_function.policy,
             *KEY_POLICY_ACKNOWLEDGEMENTS,
             plan=list(self.plans.values()),
-            api=rest_api,
+            api=api,
         )
         self.rotation_alarm = self._errors_alarm(
             "KeyRotationErrorsAlarm",
@@ -333,7 +370,7 @@ class UsageTiers(Construct):
             self.provisioner_function.policy,
             *KEY_POLICY_ACKNOWLEDGEMENTS,
             plan=list(self.plans.values()),
-            api=rest_api,
+            api=api,
         )
         self.provisioner_alarm = self._errors_alarm(
             "KeyProvisionerErrorsAlarm",
@@ -357,7 +394,7 @@ class UsageTiers(Construct):
             resource_type="Custom::SecureApiKeys",
             properties={
                 "RestApiId": rest_api_id,
-                "StageName": stage.stage_name,
+                "StageName": stage_name,
                 "UsagePlans": {name: plan.usage_plan_id for name, plan in self.plans.items()},
                 **consumers_property(consumers),
                 "KmsKeyId": self.keys_key.key_arn,
@@ -403,8 +440,16 @@ class UsageTiers(Construct):
         self.keys_key.grant_decrypt(grantee)
         return grant
 
-    def grant_key_secrets(self, function: SecureFunction, *, api: apigw.RestApiBase) -> None:
-        """Let ``function`` (the bearer authorizer, when tokens carry the API key) read every key secret."""
+    def grant_key_secrets(
+        self, function: SecureFunction, *, api: Construct | None = None, api_id: str | None = None
+    ) -> None:
+        """Let ``function`` (the bearer authorizer, when tokens carry the API key) read every key secret.
+
+        ``api`` is the API construct the acknowledgement names (default: the one these tiers serve);
+        ``api_id`` is accepted for symmetry with the WebSocket construct and must be these tiers' API."""
+        if api_id is not None and api_id != self._rest_api_id:
+            raise ValueError("grant_key_secrets: api_id is not the API these usage tiers serve")
+        api = api if api is not None else self._api
         function.add_to_policy(
             iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[self.secrets_arn]),
             iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.keys_key.key_arn]),

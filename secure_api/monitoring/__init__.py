@@ -14,7 +14,8 @@ key, authorizer function, WebACL, alarm topic) and builds, under ``scope``:
   access logs with Logs Insights, keeps a per-key baseline in DynamoDB, reports findings and may
   quarantine a key.
 
-The options live in ``options.py``.
+``apply_websocket_monitoring`` (``websocket.py``) does the same for a WebSocket API's stage with the
+same builders. The options live in ``options.py``.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from secure_api.monitoring.apply import apply_monitoring
 from secure_api.monitoring.insights import ContributorInsightsWidget, insight_rule_body
 from secure_api.monitoring.key_guard import key_guard_statements
 from secure_api.monitoring.options import Monitoring
+from secure_api.monitoring.websocket import apply_websocket_monitoring
 
 __all__ = [
     "ContributorInsightsWidget",
     "Monitoring",
     "apply_monitoring",
+    "apply_websocket_monitoring",
     "insight_rule_body",
     "key_guard_statements",
 ]

@@ -13,6 +13,14 @@ from secure_api.monitoring.alarms import Alarms
 from secure_api.monitoring.insights import ContributorInsightsWidget
 from secure_api.monitoring.options import num
 
+INSIGHT_RULE_TITLES = {
+    "TopApiKeysRule": "Top API keys (requests)",
+    "TopApiKeyErrorsRule": "Top API keys (4XX/5XX)",
+    "TopClientIpsRule": "Top client IPs (requests)",
+    "TopUnauthorizedIpsRule": "Top client IPs (401/403)",
+}
+"""The dashboard title of each Contributor Insights rule, by construct id."""
+
 
 def dashboard(
     alarms: Alarms, rules: Mapping[str, cloudwatch.CfnInsightRule], *, key_guard: bool
@@ -72,15 +80,11 @@ def dashboard(
         ]
         second.append(_graph("Key guard findings", findings, width=6))
     rows.append(second)
-    titles = {
-        "TopApiKeysRule": "Top API keys (requests)",
-        "TopApiKeyErrorsRule": "Top API keys (4XX/5XX)",
-        "TopClientIpsRule": "Top client IPs (requests)",
-        "TopUnauthorizedIpsRule": "Top client IPs (401/403)",
-    }
     rows.append(
         [
-            ContributorInsightsWidget(title=titles[id_], rule_name=rule.rule_name, region=alarms.stack.region)
+            ContributorInsightsWidget(
+                title=INSIGHT_RULE_TITLES[id_], rule_name=rule.rule_name, region=alarms.stack.region
+            )
             for id_, rule in rules.items()
         ]
     )

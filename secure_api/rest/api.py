@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jsii
-from aws_cdk import Annotations, Aspects, IAspect, Stack
+from aws_cdk import Annotations, Aspects, IAspect
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -17,7 +17,7 @@ from constructs import Construct, IConstruct
 
 from secure_api import compliance, defaults
 from secure_api.access import AccessPolicy
-from secure_api.audit import AuditTrail, apply_audit
+from secure_api.audit import AuditTrail, apply_audit, find_trail_owner
 from secure_api.authorizer import BearerAuth, BearerAuthorizer
 from secure_api.domain import CustomDomain, apply_domain
 from secure_api.encryption import encrypted_log_group, logs_key, secure_key
@@ -448,19 +448,9 @@ class SecureRestApi(Construct):
         if owner is not None:
             self.trail = owner.trail
 
-    def _trail_owner(self, audit: AuditTrail) -> SecureRestApi | None:
-        """The API declared earlier in this stack whose trail this one shares (equal settings)."""
-        if not (audit.create_trail and audit.shared):
-            return None
-        for construct in Stack.of(self).node.find_all():
-            if (
-                isinstance(construct, SecureRestApi)
-                and construct is not self
-                and construct._trail_settings == self._trail_settings
-                and construct.trail is not None
-            ):
-                return construct
-        return None
+    def _trail_owner(self, audit: AuditTrail) -> Any:
+        """The API (REST or WebSocket) declared earlier in this stack whose trail this one shares."""
+        return find_trail_owner(self, audit)
 
     def _finalize(self) -> None:
         """Once every route is known (at synthesis): give an API without routes a placeholder, then

@@ -212,11 +212,11 @@ class SecureWebSocketApi(Construct):
         from secure_api import audit as audit_module
 
         assert self.alarm_topic is not None
-        owner = audit_module.find_trail_owner(self, audit)  # type: ignore[attr-defined]
+        owner = audit_module.find_trail_owner(self, audit)
         self.trail, self.audit_log_group = audit_module.apply_audit(
             self,
             audit,
-            web_socket_api=self.web_socket_api,  # type: ignore[call-arg]
+            web_socket_api=self.web_socket_api,
             topic=self.alarm_topic,
             retention=retention,
             shared_log_group=owner.audit_log_group if owner is not None else None,
@@ -233,7 +233,7 @@ class SecureWebSocketApi(Construct):
         self.usage_tiers = UsageTiers(
             self,
             "UsageTiers",
-            web_socket_api=self.web_socket_api,  # type: ignore[call-arg]
+            web_socket_api=self.web_socket_api,
             web_socket_stage=self.stage,
             tiers=self._options.usage_tiers,
             consumers=self._options.consumers,
@@ -247,7 +247,7 @@ class SecureWebSocketApi(Construct):
         if self._bearer is not None and bearer is not None and bearer.api_key_claim:
             self.usage_tiers.grant_key_secrets(
                 self._bearer.secure_function,
-                api_id=self.web_socket_api.api_id,  # type: ignore[call-arg]
+                api_id=self.web_socket_api.api_id,
             )
 
     def _apply_monitoring(self, monitoring: Monitoring | None, retention: logs.RetentionDays) -> None:
@@ -259,7 +259,7 @@ class SecureWebSocketApi(Construct):
         from secure_api import monitoring as monitoring_package
 
         assert self.alarm_topic is not None
-        self.dashboard = monitoring_package.apply_websocket_monitoring(  # type: ignore[attr-defined]
+        self.dashboard = monitoring_package.apply_websocket_monitoring(
             self,
             monitoring,
             web_socket_api=self.web_socket_api,

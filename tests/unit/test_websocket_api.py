@@ -31,27 +31,6 @@ DOMAIN = CustomDomain(
 OFF: dict[str, Any] = {"audit": None, "monitoring": None}
 
 
-def _shared_protections_support_websocket() -> bool:
-    """Usage tiers, audit and monitoring take a WebSocket API (secure_api/usage_plans.py, audit.py and
-    monitoring/, generalised separately): until then the configurations that use them cannot be built."""
-    import inspect
-
-    from secure_api import audit, monitoring
-    from secure_api.usage_plans import UsageTiers
-
-    return (
-        hasattr(monitoring, "apply_websocket_monitoring")
-        and hasattr(audit, "find_trail_owner")
-        and "web_socket_api" in inspect.signature(UsageTiers.__init__).parameters
-    )
-
-
-needs_shared = pytest.mark.skipif(
-    not _shared_protections_support_websocket(),
-    reason="UsageTiers/apply_audit/apply_websocket_monitoring do not take a WebSocket API yet",
-)
-
-
 def _of_type(template: dict[str, Any], type_: str) -> dict[str, Any]:
     return {k: v for k, v in template["Resources"].items() if v["Type"] == type_}
 
@@ -306,7 +285,6 @@ def tiered() -> dict[str, Any]:
     return {"api": chat, "template": Template.from_stack(stack).to_json()}
 
 
-@needs_shared
 def test_tiers_require_keys_on_connect(tiered: dict[str, Any]) -> None:
     template = tiered["template"]
     assert (
@@ -320,7 +298,6 @@ def test_tiers_require_keys_on_connect(tiered: dict[str, Any]) -> None:
     assert set(tiered["api"].usage_plans) == {"gold"}
 
 
-@needs_shared
 def test_tiers_outputs_and_tag(tiered: dict[str, Any]) -> None:
     outputs = tiered["template"]["Outputs"]
     assert {"ChatKeySecretsPrefix", "ChatKeysKmsKeyArn"} <= set(outputs)
@@ -328,14 +305,12 @@ def test_tiers_outputs_and_tag(tiered: dict[str, Any]) -> None:
     assert stack_outputs.KEYS_KMS_KEY_TAG in tags
 
 
-@needs_shared
 def test_defaults_have_alarms_dashboard_and_trail(tiered: dict[str, Any]) -> None:
     api = tiered["api"]
     assert api.alarm_topic is not None and api.dashboard is not None
     assert _of_type(tiered["template"], "AWS::CloudTrail::Trail")
 
 
-@needs_shared
 def test_api_key_claim_selects_keys_from_the_authorizer() -> None:
     _, stack = new_stack()
     auth = BearerAuth(issuer="https://login.example.com/", audience=["chat"], api_key_claim="consumer")
