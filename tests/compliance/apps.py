@@ -240,30 +240,11 @@ class GateStack:
         return BUILDERS[self.builder](app, self.stack_id, ENV if self.env_specific else None)
 
 
-def _websocket_supported() -> bool:
-    """Whether usage tiers, audit and monitoring take a WebSocket API yet (they are generalised
-    separately); until then the WebSocket stacks, which use them, stay out of the gate."""
-    import inspect
-
-    from secure_api import audit, monitoring
-    from secure_api.usage_plans import UsageTiers
-
-    return (
-        hasattr(monitoring, "apply_websocket_monitoring")
-        and hasattr(audit, "find_trail_owner")
-        and "web_socket_api" in inspect.signature(UsageTiers.__init__).parameters
-    )
-
-
-if not _websocket_supported():
-    del STACKS["websocket"], CONFIGURATIONS["websocket-iam"]
-_WEBSOCKET = (GateStack("websocket", True),) if "websocket" in STACKS else ()
-
 _EVERY = (
     *(GateStack(name) for name in (*STACKS, *CONFIGURATIONS)),
     GateStack("example", True),
     GateStack("variants", True),
-    *_WEBSOCKET,
+    GateStack("websocket", True),
 )
 GATE: dict[str, tuple[GateStack, ...]] = {
     # The repository's flags: every configuration, env-agnostic, and the two main stacks env-specific.
@@ -276,7 +257,7 @@ GATE: dict[str, tuple[GateStack, ...]] = {
         GateStack("example"),
         GateStack("variants"),
         GateStack("example", True),
-        *((GateStack("websocket"),) if _WEBSOCKET else ()),
+        GateStack("websocket"),
     ),
 }
 """Per feature-flag set (``tests.cdk_context.FLAG_SETS``): the stacks built together in one app."""
