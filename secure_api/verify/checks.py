@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from secure_api.verify import model as m
-from secure_api.verify.facts import ApiFacts, DomainMapping, Method, Unavailable
+from secure_api.verify.facts import AccountThrottle, ApiFacts, DomainMapping, Method, Unavailable
 from secure_api.verify.public import OPTIONS, PublicRoute, exempt, unmatched
 
 DEFAULT_METHOD_SETTINGS = "*/*"
@@ -91,6 +91,16 @@ def check_execute_api_disabled(facts: ApiFacts) -> m.CheckResult:
     )
 
 
+RECOMMENDED_SECURITY_POLICIES = (
+    "SecurityPolicy_TLS13_1_3_2025_09",
+    "SecurityPolicy_TLS13_1_3_FIPS_2025_09",
+    "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09",
+    "SecurityPolicy_TLS13_2025_EDGE",
+    "SecurityPolicy_TLS12_PFS_2025_EDGE",
+)
+"""The custom domain security policies AWS Security Hub control APIGateway.11 accepts; it flags any other."""
+
+
 def minimum_tls(policy: str | None) -> str | None:
     """The oldest TLS version a domain security policy allows (``"1.2"``), or None when unknown."""
     if policy in {"TLS_1_0", "TLS_1_1", "TLS_1_2"}:
@@ -102,13 +112,14 @@ def minimum_tls(policy: str | None) -> str | None:
 
 
 def check_domain_tls_policy(facts: ApiFacts) -> m.CheckResult:
-    """``domain.tls_policy``: fails when a domain mapping the stage allows TLS older than 1.2."""
+    """``domain.tls_policy``: names the policy of each domain mapping the stage; fails when one allows TLS
+    older than 1.2, warns on one Security Hub's APIGateway.11 would flag (or one it cannot read)."""
     cid = m.DOMAIN_TLS_POLICY
     if isinstance(facts.domains, Unavailable):
         return unavailable(cid, facts.domains)
     if not facts.domains:
         return m.CheckResult(cid, m.SKIP, f"no custom domain maps stage {facts.stage}")
-    weak, unknown, good = [], [], []
+    weak, unknown, flagged, good = [], [], [], []
     for domain in facts.domains:
         described = f"{domain.domain_name} ({domain.security_policy or 'no policy'})"
         oldest = minimum_tls(domain.security_policy)
@@ -116,12 +127,21 @@ def check_domain_tls_policy(facts: ApiFacts) -> m.CheckResult:
             unknown.append(described)
         elif oldest < "1.2":
             weak.append(described)
+        elif domain.security_policy not in RECOMMENDED_SECURITY_POLICIES:
+            flagged.append(described)
         else:
             good.append(described)
     if weak:
         return m.CheckResult(cid, m.FAIL, f"TLS older than 1.2 allowed by {_listing(weak)}")
     if unknown:
         return m.CheckResult(cid, m.WARN, f"unknown security policy on {_listing(unknown)}")
+    if flagged:
+        return m.CheckResult(
+            cid,
+            m.WARN,
+            f"TLS 1.2 or newer only, but Security Hub control APIGateway.11 flags the policy of "
+            f"{_listing(flagged)}; it accepts {_listing(RECOMMENDED_SECURITY_POLICIES)}",
+        )
     return m.CheckResult(cid, m.PASS, f"TLS 1.2 or newer only: {_listing(good)}")
 
 
@@ -141,8 +161,18 @@ def _settings(stage: Mapping[str, Any]) -> Mapping[str, Any]:
     return settings
 
 
+def _account_note(account: AccountThrottle | Unavailable | None) -> str:
+    if isinstance(account, Unavailable):
+        return f"; the account limits could not be read ({account.describe()})"
+    if account is None or account.rate_limit is None or account.burst_limit is None:
+        return "; the account limits could not be read (GetAccount gave none)"
+    return ""
+
+
 def check_throttling(facts: ApiFacts) -> m.CheckResult:
-    """``stage.throttling``: fails when the stage's ``*/*`` setting has no throttling or it is -1."""
+    """``stage.throttling``: fails when the stage's ``*/*`` setting has no throttling or it is -1;
+    ``warn`` when it equals the account's own limits (``GetAccount``), which API Gateway shows when nobody
+    chose a limit."""
     cid = m.STAGE_THROTTLING
     if isinstance(facts.stage_info, Unavailable):
         return unavailable(cid, facts.stage_info)
@@ -158,9 +188,18 @@ def check_throttling(facts: ApiFacts) -> m.CheckResult:
         return m.CheckResult(
             cid, m.FAIL, f"stage {facts.stage} default throttling disabled (rate {rate:g}, burst {burst:g})"
         )
-    return m.CheckResult(
-        cid, m.PASS, f"stage {facts.stage} default throttling: rate {rate:g}/s, burst {burst:g}"
-    )
+    figures = f"rate {rate:g}/s, burst {burst:g}"
+    account = facts.account_throttle
+    if isinstance(account, AccountThrottle) and (account.rate_limit, account.burst_limit) == (rate, burst):
+        return m.CheckResult(
+            cid,
+            m.WARN,
+            f"stage {facts.stage} default throttling ({figures}) equals the account's own limits "
+            f"(GetAccount: rate {account.rate_limit:g}/s, burst {account.burst_limit:g}): the figures API "
+            "Gateway shows when nobody chose a limit",
+        )
+    note = _account_note(account)
+    return m.CheckResult(cid, m.PASS, f"stage {facts.stage} default throttling: {figures}{note}")
 
 
 def check_access_logs(facts: ApiFacts) -> m.CheckResult:

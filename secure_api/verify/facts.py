@@ -67,6 +67,15 @@ class Trail:
 
 
 @dataclass(frozen=True)
+class AccountThrottle:
+    """The account's own API Gateway throttle in the region, as ``GetAccount`` reports it (None: not
+    in the answer). A stage setting equal to it is what API Gateway shows when nobody chose a limit."""
+
+    rate_limit: float | None
+    burst_limit: float | None
+
+
+@dataclass(frozen=True)
 class ApiFacts:
     """Everything the AWS-side checks look at, gathered read-only for one API stage."""
 
@@ -81,6 +90,8 @@ class ApiFacts:
     usage_plans: Sequence[Mapping[str, Any]] | Unavailable
     web_acl: Mapping[str, Any] | Unavailable | None
     trails: Sequence[Trail] | Unavailable
+    # None when not gathered.
+    account_throttle: AccountThrottle | Unavailable | None = None
 
 
 def partition_of(region: str) -> str:

@@ -17,6 +17,7 @@ from secure_api.keys.errors import UnknownApiError
 from secure_api.keys.retry import error_code
 from secure_api.keys.session import aws_session, client_config
 from secure_api.verify.facts import (
+    AccountThrottle,
     ApiFacts,
     DomainMapping,
     Method,
@@ -246,6 +247,19 @@ class Gatherer:
         acl = response.get("WebACL")
         return dict(acl) if acl else None
 
+    def account_throttle_fact(self) -> AccountThrottle | Unavailable:
+        """The account's own throttle in the region (``GetAccount``'s ``throttleSettings``)."""
+        try:
+            account = _call(self.clients.apigateway, "get_account", self._apigw_permission("/account"))
+        except _NoAnswer as exc:
+            return exc.unavailable
+        limits = account.get("throttleSettings") or {}
+        rate, burst = limits.get("rateLimit"), limits.get("burstLimit")
+        return AccountThrottle(
+            rate_limit=None if rate is None else float(rate),
+            burst_limit=None if burst is None else float(burst),
+        )
+
     def trails_fact(self) -> list[Trail] | Unavailable:
         """The trails that log this region (including other regions' multi-region trails)."""
         ct = self.clients.cloudtrail
@@ -289,6 +303,9 @@ class Gatherer:
             if not trail.get("HasCustomEventSelectors"):
                 return True, "All"
             return exc.unavailable, None
+        if not trail.get("HasCustomEventSelectors") and not _any_selectors(selectors):
+            # CloudTrail's default selection (no selectors at all) logs every management event.
+            return True, "All"
         return management_events_of(selectors)
 
     def gather(self) -> ApiFacts:
@@ -307,7 +324,12 @@ class Gatherer:
             usage_plans=self.usage_plans_fact(),
             web_acl=self.web_acl_fact(),
             trails=self.trails_fact(),
+            account_throttle=self.account_throttle_fact(),
         )
+
+
+def _any_selectors(selectors: dict[str, Any]) -> bool:
+    return bool(selectors.get("EventSelectors") or selectors.get("AdvancedEventSelectors"))
 
 
 def management_events_of(selectors: dict[str, Any]) -> tuple[bool, str | None]:

@@ -78,6 +78,24 @@ def test_fails_domain_allowing_tls_1_0(aws: None) -> None:
     assert "api.example.com (TLS_1_0)" in results[m.DOMAIN_TLS_POLICY].detail
 
 
+def test_domain_names_the_recommended_policy_in_force(aws: None) -> None:
+    results = statuses()
+    detail = results[m.DOMAIN_TLS_POLICY].detail
+    assert "api.example.com (SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09)" in detail
+    assert "APIGateway.11" not in detail
+
+
+@pytest.mark.parametrize("policy", ["TLS_1_2", "SecurityPolicy_TLS13_1_2_PQ_2025_09"])
+def test_warns_on_a_domain_policy_security_hub_flags(aws: None, policy: str) -> None:
+    # Both allow TLS 1.2 at the least, yet neither is on APIGateway.11's recommended list.
+    results = statuses(Setup(security_policy=policy))
+    assert_only(results, {m.DOMAIN_TLS_POLICY: m.WARN})
+    detail = results[m.DOMAIN_TLS_POLICY].detail
+    assert f"api.example.com ({policy})" in detail
+    assert "APIGateway.11" in detail
+    assert "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09" in detail  # what to choose instead
+
+
 @pytest.mark.parametrize(
     ("policy", "oldest"),
     [
@@ -138,6 +156,68 @@ def test_fails_throttling_when_disabled_with_minus_one(aws: None) -> None:
     results = statuses(Setup(throttling=("-1", "-1")))
     assert_only(results, {m.STAGE_THROTTLING: m.FAIL})
     assert "disabled" in results[m.STAGE_THROTTLING].detail
+
+
+class AccountLimits:
+    """A moto client whose ``GetAccount`` reports the given account throttle (moto's is 10000/5000)."""
+
+    def __init__(self, client: Any, rate: float, burst: int) -> None:
+        self._client = client
+        self._limits = {"rateLimit": rate, "burstLimit": burst}
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "get_account":
+            return lambda **_kwargs: {"throttleSettings": dict(self._limits)}
+        return getattr(self._client, name)
+
+
+def throttling_with_account(stage: tuple[str, str], account: tuple[float, int] | None) -> m.CheckResult:
+    from dataclasses import replace
+
+    deployed = deploy(Setup(throttling=stage))
+    base = clients()
+    verify_clients = (
+        base if account is None else replace(base, apigateway=AccountLimits(base.apigateway, *account))
+    )
+    facts = Gatherer(verify_clients, deployed.api_id, STAGE).gather()
+    results = {c.id: c for c in run_aws_checks(facts)}
+    assert_only(results, {m.STAGE_THROTTLING: results[m.STAGE_THROTTLING].status})
+    return results[m.STAGE_THROTTLING]
+
+
+def test_throttling_equal_to_the_account_limits_is_a_warning(aws: None) -> None:
+    # moto's GetAccount reports 10000/s, burst 5000: what API Gateway shows when nobody chose a limit.
+    result = throttling_with_account(("10000", "5000"), None)
+    assert result.status == m.WARN, result.detail
+    assert "rate 10000/s, burst 5000" in result.detail
+    assert "account's own limits (GetAccount: rate 10000/s, burst 5000)" in result.detail
+
+
+def test_throttling_is_compared_with_the_account_limits_getaccount_reports(aws: None) -> None:
+    raised = throttling_with_account(("20000", "8000"), (20000.0, 8000))
+    assert raised.status == m.WARN, raised.detail
+    assert "rate 20000/s, burst 8000" in raised.detail
+    assert "GetAccount: rate 20000/s, burst 8000" in raised.detail
+    # The usual account default is a limit someone chose once the account's own limits are raised.
+    chosen = throttling_with_account(("10000", "5000"), (20000.0, 8000))
+    assert chosen.status == m.PASS, chosen.detail
+    assert "rate 10000/s, burst 5000" in chosen.detail
+
+
+def test_throttling_still_runs_when_getaccount_is_denied(aws: None) -> None:
+    from dataclasses import replace
+
+    deployed = deploy()
+    base = clients()
+    facts = Gatherer(
+        replace(base, apigateway=DenyingClient(base.apigateway, "get_account")), deployed.api_id, STAGE
+    ).gather()
+    results = {c.id: c for c in run_aws_checks(facts)}
+    assert_only(results, {})
+    detail = results[m.STAGE_THROTTLING].detail
+    assert "rate 1000/s, burst 2000" in detail
+    assert "account limits could not be read" in detail
+    assert "missing permission apigateway:GET on arn:aws:apigateway:us-east-1::/account" in detail
 
 
 def test_fails_access_logs_when_the_stage_writes_none(aws: None) -> None:
@@ -222,6 +302,47 @@ def test_fails_audit_when_the_trail_is_not_logging(aws: None) -> None:
 
 def test_fails_audit_when_the_trail_skips_management_events(aws: None) -> None:
     results = statuses(Setup(trail_management_events=False))
+    assert_only(results, {m.AUDIT_TRAIL: m.FAIL})
+    assert "no management events" in results[m.AUDIT_TRAIL].detail
+
+
+def test_a_trail_without_any_selectors_logs_every_management_event(aws: None) -> None:
+    # CloudTrail's default: GetEventSelectors answers no selectors and the trail has no custom ones.
+    results = statuses(Setup(trail_selectors=False))
+    assert_only(results, {})
+    assert "orders-audit" in results[m.AUDIT_TRAIL].detail
+
+
+class CustomEmptySelectors:
+    """A moto CloudTrail client whose trails claim custom selectors, yet none come back."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "describe_trails":
+
+            def describe(**kwargs: Any) -> Any:
+                answer = self._client.describe_trails(**kwargs)
+                for trail in answer["trailList"]:
+                    trail["HasCustomEventSelectors"] = True
+                return answer
+
+            return describe
+        if name == "get_event_selectors":
+            return lambda **_kwargs: {"EventSelectors": [], "AdvancedEventSelectors": []}
+        return getattr(self._client, name)
+
+
+def test_fails_audit_when_custom_selectors_select_nothing(aws: None) -> None:
+    from dataclasses import replace
+
+    deployed = deploy(Setup(trail_selectors=False))
+    base = clients()
+    facts = Gatherer(
+        replace(base, cloudtrail=CustomEmptySelectors(base.cloudtrail)), deployed.api_id, STAGE
+    ).gather()
+    results = {c.id: c for c in run_aws_checks(facts)}
     assert_only(results, {m.AUDIT_TRAIL: m.FAIL})
     assert "no management events" in results[m.AUDIT_TRAIL].detail
 

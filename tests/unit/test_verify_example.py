@@ -28,6 +28,6 @@ def test_the_example_stack_as_deployed_passes_every_aws_check(aws: None, example
         cid: r.detail for cid, r in results.items()
     }
     # What the template promises, read back: the custom domain's policy and the three routes.
-    assert "api.example.com (TLS_1_2)" in results[m.DOMAIN_TLS_POLICY].detail
+    assert "api.example.com (SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09)" in results[m.DOMAIN_TLS_POLICY].detail
     assert "3 method(s) require authorization (CUSTOM)" in results[m.METHODS_AUTH].detail
     assert "SecureApiExample-OrdersApi-gold" in results[m.METHODS_API_KEYS].detail

@@ -48,7 +48,7 @@ class Setup:
     policy: bool = True
     disable_execute_api: bool = True
     domain: bool = True
-    security_policy: str = "TLS_1_2"
+    security_policy: str = "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09"
     waf: bool = True
     throttling: tuple[str, str] | None = ("1000", "2000")
     access_logs: bool = True
@@ -59,6 +59,8 @@ class Setup:
     trail: bool = True
     trail_logging: bool = True
     trail_management_events: bool = True
+    # False: the trail never had PutEventSelectors called (GetEventSelectors answers no selectors).
+    trail_selectors: bool = True
     # Extra methods: (method, path, authorization type, api key required)
     extra_methods: tuple[tuple[str, str, str, bool], ...] = ()
 
@@ -200,13 +202,22 @@ def deploy(setup: Setup = Setup()) -> Deployed:
     existing = boto3.client("cloudtrail", region_name=REGION).describe_trails()["trailList"]
     if setup.trail and not existing:  # one account-wide trail serves every API of a test
         deployed.trail_arn = create_trail(
-            logging=setup.trail_logging, management_events=setup.trail_management_events
+            logging=setup.trail_logging,
+            management_events=setup.trail_management_events,
+            selectors=setup.trail_selectors,
         )
     return deployed
 
 
-def create_trail(*, name: str = "orders-audit", logging: bool = True, management_events: bool = True) -> str:
-    """A multi-region trail (with its bucket), logging management events unless told otherwise."""
+def create_trail(
+    *,
+    name: str = "orders-audit",
+    logging: bool = True,
+    management_events: bool = True,
+    selectors: bool = True,
+) -> str:
+    """A multi-region trail (with its bucket), logging management events unless told otherwise;
+    ``selectors=False`` leaves it with CloudTrail's default selection (no selectors at all)."""
     s3 = boto3.client("s3", region_name=REGION)
     bucket = f"{name}-trail-bucket"
     s3.create_bucket(Bucket=bucket)
@@ -214,18 +225,19 @@ def create_trail(*, name: str = "orders-audit", logging: bool = True, management
     arn: str = ct.create_trail(
         Name=name, S3BucketName=bucket, IsMultiRegionTrail=True, EnableLogFileValidation=True
     )["TrailARN"]
-    ct.put_event_selectors(
-        TrailName=name,
-        EventSelectors=[
-            {
-                "ReadWriteType": "All",
-                "IncludeManagementEvents": management_events,
-                "DataResources": []
-                if management_events
-                else [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
-            }
-        ],
-    )
+    if selectors:
+        ct.put_event_selectors(
+            TrailName=name,
+            EventSelectors=[
+                {
+                    "ReadWriteType": "All",
+                    "IncludeManagementEvents": management_events,
+                    "DataResources": []
+                    if management_events
+                    else [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
+                }
+            ],
+        )
     if logging:
         ct.start_logging(Name=name)
     return arn

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from secure_api.verify.checks import RECOMMENDED_SECURITY_POLICIES
 from tests.compliance.securityhub.template import (
     Template,
     flatten,
@@ -24,15 +25,6 @@ from tests.compliance.securityhub.template import (
 
 LOGGING_LEVELS = ("ERROR", "INFO")
 """The execution logging levels APIGateway.1 accepts (its default parameter)."""
-
-RECOMMENDED_SECURITY_POLICIES = (
-    "SecurityPolicy_TLS13_1_3_2025_09",
-    "SecurityPolicy_TLS13_1_3_FIPS_2025_09",
-    "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09",
-    "SecurityPolicy_TLS13_2025_EDGE",
-    "SecurityPolicy_TLS12_PFS_2025_EDGE",
-)
-"""The custom domain security policies APIGateway.11 accepts."""
 
 
 @dataclass(frozen=True, order=True)
