@@ -116,6 +116,32 @@ def route_key_problem(key: object) -> str | None:
     return None
 
 
+# What a browser sends as Origin: scheme, lower-case host, a port only when it is not the default.
+ORIGIN = re.compile(r"(?P<scheme>https?)://[a-z0-9-]+(\.[a-z0-9-]+)*(:(?P<port>[0-9]{1,5}))?")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+QUERY_PARAMETER = re.compile(r"[A-Za-z0-9._-]{1,128}")
+"""A query string parameter name that may carry a WebSocket client's token."""
+
+
+def origin_problem(value: object) -> str | None:
+    """``None`` for an exact browser origin ``scheme://host[:port]`` as browsers serialise it."""
+    expected = "an exact origin 'scheme://host[:port]' in lower case, with no path, trailing slash or '*'"
+    match = ORIGIN.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return expected
+    port = match["port"]
+    if port is not None and (int(port) == _DEFAULT_PORTS[match["scheme"]] or not 1 <= int(port) <= 65535):
+        return f"{expected}; browsers omit the default port"
+    return None
+
+
+def query_parameter_problem(value: object) -> str | None:
+    """``None`` for a query string parameter name of 1-128 letters, digits, '.', '_' or '-'."""
+    if not isinstance(value, str) or not QUERY_PARAMETER.fullmatch(value):
+        return "a query string parameter name of 1-128 letters, digits, '.', '_' or '-'"
+    return None
+
+
 def environment_size(environment: Mapping[str, str]) -> int:
     """Bytes Lambda counts for an environment (measured generously, as its JSON encoding)."""
     return len(json.dumps(dict(environment), separators=(",", ":"), ensure_ascii=False).encode())

@@ -6,6 +6,7 @@ What the construct also checks (scope tokens, claim names, URLs, route keys) com
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Mapping
@@ -48,6 +49,20 @@ class Route:
         return f"{method}/{'/'.join(segments)}"
 
 
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectConfig:
+    """What a WebSocket ``$connect`` request must also satisfy (all empty for a REST API)."""
+
+    scopes: frozenset[str] = frozenset()
+    allowed_origins: frozenset[str] | None = None
+    allow_ip_ranges: tuple[IpNetwork, ...] | None = None
+    deny_ip_ranges: tuple[IpNetwork, ...] = ()
+    token_query_parameter: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class AuthorizerConfig:
     """The validated environment of the authorizer."""
@@ -61,6 +76,7 @@ class AuthorizerConfig:
     routes: tuple[Route, ...] | None
     api_key_claim: str | None
     audience_claim: str
+    connect: ConnectConfig = ConnectConfig()
 
 
 def _required(environ: Mapping[str, str], name: str) -> str:
@@ -150,6 +166,67 @@ def load_routes(environ: Mapping[str, str], code_root: Path = CODE_ROOT) -> tupl
     return parse_route_scopes(raw) if raw else None
 
 
+def _json_strings(environ: Mapping[str, str], name: str) -> list[str] | None:
+    """An optional, non-empty JSON array of distinct strings, or None when the variable is unset."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError as error:
+        raise ConfigError(f"{name} must be a JSON array of strings") from error
+    if not isinstance(data, list) or not data or not all(isinstance(item, str) for item in data):
+        raise ConfigError(f"{name} must be a non-empty JSON array of strings")
+    if len(set(data)) != len(data):
+        raise ConfigError(f"{name} must not repeat an entry")
+    return data
+
+
+def _networks(environ: Mapping[str, str], name: str) -> tuple[IpNetwork, ...] | None:
+    values = _json_strings(environ, name)
+    if values is None:
+        return None
+    networks: list[IpNetwork] = []
+    for value in values:
+        try:
+            if "/" not in value:
+                raise ValueError(value)
+            networks.append(ipaddress.ip_network(value, strict=True))
+        except ValueError as error:
+            raise ConfigError(
+                f"{name} entries must be CIDR blocks with no host bits set such as '203.0.113.0/24', "
+                f"got {value!r}"
+            ) from error
+    return tuple(networks)
+
+
+def load_connect(environ: Mapping[str, str]) -> ConnectConfig:
+    """The ``$connect`` variables: ``CONNECT_SCOPES``, ``ALLOWED_ORIGINS``, ``ALLOW_IP_RANGES``,
+    ``DENY_IP_RANGES`` (JSON arrays) and ``TOKEN_QUERY_PARAMETER``; raise :class:`ConfigError`."""
+    scopes = _json_strings(environ, "CONNECT_SCOPES") or []
+    for scope in scopes:
+        if grammar.scope_problem(scope) is not None:
+            raise ConfigError(f"CONNECT_SCOPES entries must be {grammar.scope_problem(scope)}, got {scope!r}")
+    origins = _json_strings(environ, "ALLOWED_ORIGINS")
+    for origin in origins or ():
+        if grammar.origin_problem(origin) is not None:
+            raise ConfigError(
+                f"ALLOWED_ORIGINS entries must be {grammar.origin_problem(origin)}, got {origin!r}"
+            )
+    query = environ.get("TOKEN_QUERY_PARAMETER", "").strip() or None
+    if query is not None and grammar.query_parameter_problem(query) is not None:
+        raise ConfigError(
+            f"TOKEN_QUERY_PARAMETER must be {grammar.query_parameter_problem(query)}, got {query!r}"
+        )
+    return ConnectConfig(
+        scopes=frozenset(scopes),
+        allowed_origins=None if origins is None else frozenset(origins),
+        allow_ip_ranges=_networks(environ, "ALLOW_IP_RANGES"),
+        deny_ip_ranges=_networks(environ, "DENY_IP_RANGES") or (),
+        token_query_parameter=query,
+    )
+
+
 def load_config(environ: Mapping[str, str], code_root: Path = CODE_ROOT) -> AuthorizerConfig:
     """Validate the environment; raise :class:`ConfigError` naming the first bad variable.
 
@@ -189,4 +266,5 @@ def load_config(environ: Mapping[str, str], code_root: Path = CODE_ROOT) -> Auth
         routes=routes,
         api_key_claim=api_key_claim,
         audience_claim=audience_claim,
+        connect=load_connect(environ),
     )

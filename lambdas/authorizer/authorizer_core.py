@@ -1,4 +1,8 @@
-"""The authorization decision for one API Gateway TOKEN event, independent of the Lambda runtime."""
+"""The authorization decision for one API Gateway event, independent of the Lambda runtime.
+
+One verification core, two event shapes: the REST API's TOKEN event and the WebSocket API's
+``$connect`` REQUEST event.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,10 @@ from typing import Any
 
 from authorizer_api_keys import ApiKeyNotFound, ApiKeyResolver
 from authorizer_config import AuthorizerConfig, load_config
+from authorizer_connect import connect_policy, connect_refusal, parse_connect_request
 from authorizer_jwks import JwksCache, JwksError, fetch_jwks
 from authorizer_jwt import Denied, bearer_token, parse_token, validate_claims, verify_with_any
+from authorizer_log import log_denial
 from authorizer_policy import BadMethodArn, build_context, build_policy, parse_method_arn, token_scopes
 
 
@@ -36,6 +42,8 @@ class Authorizer:
 
     def authorize(self, event: object, now: float) -> dict[str, Any]:
         """Return the authorizer response for ``event`` or raise :class:`Denied`."""
+        if isinstance(event, dict) and event.get("type") == "REQUEST":
+            return self.authorize_connect(event, now)
         if not isinstance(event, dict) or event.get("type") != "TOKEN":
             raise Denied("bad_event")
         token = bearer_token(event.get("authorizationToken"))
@@ -43,6 +51,48 @@ class Authorizer:
             stage = parse_method_arn(event.get("methodArn"))
         except BadMethodArn as error:
             raise Denied("bad_method_arn") from error
+        claims, sub, kid = self._verify(token, now)
+        scopes = token_scopes(claims)
+        response: dict[str, Any] = {
+            "principalId": sub,
+            "policyDocument": build_policy(stage, self.config.routes, scopes),
+            "context": build_context(claims, scopes),
+        }
+        if self.config.api_key_claim is not None:
+            response["usageIdentifierKey"] = self._api_key(stage.api_id, claims, kid, now)
+        return response
+
+    def authorize_connect(self, event: object, now: float) -> dict[str, Any]:
+        """A WebSocket ``$connect`` REQUEST event: 401 (:class:`Denied`) for a bad token, a ``Deny``
+        on ``methodArn`` for a verified token from a refused origin or address or without the connect
+        scopes, else an ``Allow`` on ``methodArn``."""
+        connect = self.config.connect
+        request = parse_connect_request(event, connect.token_query_parameter)
+        claims, sub, kid = self._verify(request.token, now)
+        scopes = token_scopes(claims)
+        context: dict[str, str | int | float | bool] = {"sub": sub, "scope": " ".join(scopes)}
+        refusal = connect_refusal(connect, request, scopes)
+        if refusal is not None:
+            log_denial(refusal, kid, self.config.issuer)
+            return {
+                "principalId": sub,
+                "policyDocument": connect_policy(request.method_arn, "Deny"),
+                "context": context,
+            }
+        response: dict[str, Any] = {
+            "principalId": sub,
+            "policyDocument": connect_policy(request.method_arn, "Allow"),
+            "context": context,
+        }
+        if self.config.api_key_claim is not None:
+            key = self._api_key(request.api_id, claims, kid, now)
+            # WebSocket APIs select the key with $context.authorizer.usageIdentifierKey.
+            context["usageIdentifierKey"] = key
+            response["usageIdentifierKey"] = key
+        return response
+
+    def _verify(self, token: str, now: float) -> tuple[dict[str, Any], str, str | None]:
+        """Verify signature and claims; return the claims, ``sub`` and the key id, or raise Denied."""
         config = self.config
         unverified = parse_token(token, config.algorithms)
         try:
@@ -52,9 +102,8 @@ class Authorizer:
         if not keys:
             raise Denied("unknown_kid", kid=unverified.kid)
         verify_with_any(unverified, keys)
-        claims = unverified.claims
         sub = validate_claims(
-            claims,
+            unverified.claims,
             kid=unverified.kid,
             issuer=config.issuer,
             audiences=config.audiences,
@@ -62,17 +111,11 @@ class Authorizer:
             leeway=config.leeway_seconds,
             now=now,
         )
-        scopes = token_scopes(claims)
-        response: dict[str, Any] = {
-            "principalId": sub,
-            "policyDocument": build_policy(stage, config.routes, scopes),
-            "context": build_context(claims, scopes),
-        }
-        if config.api_key_claim is not None:
-            try:
-                response["usageIdentifierKey"] = self.api_keys.api_key(
-                    stage.api_id, claims.get(config.api_key_claim), now
-                )
-            except ApiKeyNotFound as error:
-                raise Denied("no_api_key", kid=unverified.kid, iss=config.issuer) from error
-        return response
+        return unverified.claims, sub, unverified.kid
+
+    def _api_key(self, api_id: str, claims: dict[str, Any], kid: str | None, now: float) -> str:
+        assert self.config.api_key_claim is not None
+        try:
+            return self.api_keys.api_key(api_id, claims.get(self.config.api_key_claim), now)
+        except ApiKeyNotFound as error:
+            raise Denied("no_api_key", kid=kid, iss=self.config.issuer) from error

@@ -1,16 +1,18 @@
-"""API Gateway TOKEN authorizer for JWT bearer tokens (entry point ``handler.handler``).
+"""API Gateway authorizer for JWT bearer tokens (entry point ``handler.handler``).
 
-Configured by environment variables (``JWKS_URI``, ``ISSUER``, ``AUDIENCE``, ``ALGORITHMS``,
-``LEEWAY_SECONDS``, ``ROUTE_SCOPES`` or ``ROUTE_SCOPES_FILE`` (a JSON file in the code package; both
-set is a configuration error), ``API_KEY_CLAIM``, ``JWKS_CACHE_SECONDS``, ``AUDIENCE_CLAIM``), read once
-per container. Every failure -- bad token, bad configuration, unreachable JWKS or a bug --
-ends in ``Exception("Unauthorized")``, which API Gateway turns into a 401; nothing else is ever raised.
+Answers REST TOKEN events and WebSocket ``$connect`` REQUEST events (DESIGN.md). Configured by
+environment variables (``JWKS_URI``, ``ISSUER``, ``AUDIENCE``, ``ALGORITHMS``, ``LEEWAY_SECONDS``,
+``ROUTE_SCOPES`` or ``ROUTE_SCOPES_FILE`` (a JSON file in the code package; both set is a configuration
+error), ``API_KEY_CLAIM``, ``JWKS_CACHE_SECONDS``, ``AUDIENCE_CLAIM``; for ``$connect`` also
+``CONNECT_SCOPES``, ``ALLOWED_ORIGINS``, ``ALLOW_IP_RANGES``, ``DENY_IP_RANGES`` and
+``TOKEN_QUERY_PARAMETER``), read once per container. Every failure -- bad token, bad configuration,
+unreachable JWKS or a bug -- ends in ``Exception("Unauthorized")``, which API Gateway turns into a 401;
+nothing else is ever raised. A verified token that may not connect gets a ``Deny`` policy (403).
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
 import time
 from typing import Any
@@ -18,22 +20,12 @@ from typing import Any
 from authorizer_config import ConfigError
 from authorizer_core import Authorizer
 from authorizer_jwt import Denied
-
-LOGGER = logging.getLogger("secure_api.authorizer")
+from authorizer_log import LOGGER, log_denial
 
 clock = time.time
 """The time source (seconds since the epoch); tests replace it."""
 
 _authorizer: Authorizer | ConfigError | None = None
-
-
-def _log(reason: str, kid: str | None = None, iss: str | None = None) -> None:
-    record: dict[str, str] = {"event": "authorizer_denied", "reason": reason}
-    if kid is not None:
-        record["kid"] = kid[:256]
-    if iss is not None:
-        record["iss"] = iss[:256]
-    LOGGER.warning(json.dumps(record, ensure_ascii=True))
 
 
 def _get_authorizer() -> Authorizer:
@@ -54,8 +46,8 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     try:
         return _get_authorizer().authorize(event, clock())
     except Denied as denied:
-        _log(denied.reason, denied.kid, denied.iss)
+        log_denial(denied.reason, denied.kid, denied.iss)
     except Exception as error:  # any bug must deny, never allow or leak details
-        _log(f"internal_error:{type(error).__name__}")
+        log_denial(f"internal_error:{type(error).__name__}")
     # Raised outside the except blocks so no chained exception (which may quote token data) is reported.
     raise Exception("Unauthorized")  # API Gateway maps exactly this message to 401

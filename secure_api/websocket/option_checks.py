@@ -15,7 +15,7 @@ from typing import Any
 
 from aws_cdk import aws_logs as logs
 
-from secure_api import defaults
+from secure_api import defaults, grammar
 from secure_api.access import AccessPolicy
 from secure_api.audit import AuditTrail
 from secure_api.authorizer import BearerAuth, check_scopes, connect_environment
@@ -26,11 +26,6 @@ from secure_api.rest.option_checks import check_stage_name
 from secure_api.throttling import Throttle
 from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, check_tiers_and_consumers
 
-# What a browser sends as Origin: scheme, lower-case host, a port only when it is not the default.
-_ORIGIN = re.compile(r"^(?P<scheme>https?)://[a-z0-9-]+(\.[a-z0-9-]+)*(:(?P<port>[0-9]{1,5}))?$")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-# A query string parameter name the authorizer looks up (API Gateway's request parameter grammar).
-_QUERY_PARAMETER = re.compile(r"[A-Za-z0-9._-]{1,128}")
 # API Gateway accepts only selection on the message body for WebSocket routes.
 _ROUTE_SELECTION = re.compile(r"^\$request\.body\.[A-Za-z0-9_.-]+$|^\$\{request\.body\.[A-Za-z0-9_.-]+\}$")
 _AUTHORIZER_ONLY = (
@@ -213,21 +208,15 @@ def check_origins(origins: Any) -> tuple[str, ...]:
         raise SecureApiConfigError(
             "allowed_origins", origins, "a list of origins such as ['https://app.example.com'], not a string"
         )
-    expected = "an exact origin 'scheme://host[:port]' in lower case, with no path, trailing slash or '*'"
     out: list[str] = []
     for i, origin in enumerate(origins):
         if is_token(origin):
             out.append(origin)
             continue
-        match = _ORIGIN.match(origin) if isinstance(origin, str) else None
-        if match is None:
+        problem = grammar.origin_problem(origin)
+        if problem is not None:
             hint = " (the authorizer compares origins exactly: list each one)" if "*" in str(origin) else ""
-            raise SecureApiConfigError(f"allowed_origins[{i}]", origin, expected + hint)
-        port = match["port"]
-        if port is not None and (int(port) == _DEFAULT_PORTS[match["scheme"]] or not 1 <= int(port) <= 65535):
-            raise SecureApiConfigError(
-                f"allowed_origins[{i}]", origin, f"{expected}; browsers omit the default port"
-            )
+            raise SecureApiConfigError(f"allowed_origins[{i}]", origin, problem + hint)
         if origin in out:
             raise SecureApiConfigError(
                 "allowed_origins", list(origins), f"distinct origins ({origin!r} twice)"
@@ -240,14 +229,14 @@ def check_token_query_parameter(name: Any) -> str | None:
     """None, or a query string parameter name of letters, digits, '.', '_' or '-'."""
     if name is None or is_token(name):
         return name  # type: ignore[no-any-return]
-    if not isinstance(name, str) or not _QUERY_PARAMETER.fullmatch(name):
+    if grammar.query_parameter_problem(name) is not None:
         raise SecureApiConfigError(
             "token_query_parameter",
             name,
             "None or a query string parameter name of 1-128 letters, digits, '.', '_' or '-' "
             "(e.g. 'access_token')",
         )
-    return name
+    return str(name)
 
 
 def _check_route_selection(expression: Any) -> None:
