@@ -53,10 +53,13 @@ class StackApi:
     stage_name: str | None = None
     key_secrets_prefix: str | None = None
     keys_kms_key_arn: str | None = None
+    protocol: str = "REST"
+    """``"REST"`` (a ``<prefix>RestApiId`` output) or ``"WEBSOCKET"`` (``<prefix>WebSocketApiId``)."""
 
 
 def apis_from_outputs(outputs: Iterable[Mapping[str, Any]]) -> list[StackApi]:
-    """The APIs in ``describe_stacks``' ``Outputs`` list, one per ``<prefix>RestApiId`` output, by prefix.
+    """The APIs in ``describe_stacks``' ``Outputs`` list, one per ``<prefix>RestApiId`` or
+    ``<prefix>WebSocketApiId`` output, by prefix.
 
     Pure: no AWS call. Outputs that do not belong to an API (the user's own) are ignored.
     """
@@ -67,9 +70,13 @@ def apis_from_outputs(outputs: Iterable[Mapping[str, Any]]) -> list[StackApi]:
     }
     apis = []
     for key, value in values.items():
-        if not key.endswith(REST_API_ID):
+        suffix, protocol = next(
+            ((s, p) for s, p in ((REST_API_ID, "REST"), (WEB_SOCKET_API_ID, "WEBSOCKET")) if key.endswith(s)),
+            (None, None),
+        )
+        if suffix is None or protocol is None:
             continue
-        prefix = key[: -len(REST_API_ID)]
+        prefix = key[: -len(suffix)]
         apis.append(
             StackApi(
                 prefix=prefix,
@@ -78,6 +85,7 @@ def apis_from_outputs(outputs: Iterable[Mapping[str, Any]]) -> list[StackApi]:
                 stage_name=values.get(output_key(prefix, STAGE_NAME)),
                 key_secrets_prefix=values.get(output_key(prefix, KEY_SECRETS_PREFIX)),
                 keys_kms_key_arn=values.get(output_key(prefix, KEYS_KMS_KEY_ARN)),
+                protocol=protocol,
             )
         )
     return sorted(apis, key=lambda api: api.prefix)
@@ -92,7 +100,8 @@ def select_api(stack_name: str, apis: Sequence[StackApi], api_id: str | None = N
     listing = ", ".join(f"{api.prefix} ({api.rest_api_id})" for api in apis)
     if not apis:
         raise KeyOpsError(
-            f"stack {stack_name!r} has no secure-api REST API: none of its outputs ends in {REST_API_ID!r}"
+            f"stack {stack_name!r} has no secure-api API: none of its outputs ends in {REST_API_ID!r} "
+            f"or {WEB_SOCKET_API_ID!r}"
         )
     if api_id:
         for api in apis:

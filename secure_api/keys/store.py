@@ -42,6 +42,7 @@ UPDATED = "updated"
 UNCHANGED = "unchanged"
 REVOKED = "revoked"
 
+_NOT_FOUND = frozenset({"NotFoundException", "BadRequestException"})
 ACCESS_DENIED = frozenset({"AccessDeniedException", "AccessDenied", "UnauthorizedException"})
 
 
@@ -51,6 +52,8 @@ class Clients:
 
     apigateway: Any
     secretsmanager: Any
+    # API Gateway v2, where a WebSocket API lives (its keys and usage plans are still API Gateway's).
+    apigatewayv2: Any = None
 
 
 def make_clients(*, region: str | None = None, profile: str | None = None) -> Clients:
@@ -60,6 +63,7 @@ def make_clients(*, region: str | None = None, profile: str | None = None) -> Cl
     return Clients(
         apigateway=session.client("apigateway", config=config),
         secretsmanager=session.client("secretsmanager", config=config),
+        apigatewayv2=session.client("apigatewayv2", config=config),
     )
 
 
@@ -151,19 +155,36 @@ class KeyStore:
         return secret_name(self.rest_api_id, consumer)
 
     def check_api(self) -> None:
-        """Raise :class:`UnknownApiError` unless the REST API exists.
+        """Raise :class:`UnknownApiError` unless the id names a REST API or a WebSocket API.
 
         Without an explicit ``kms_key_id``, new secrets then use the KMS key the API's
-        ``secure-api:keys-kms-key`` tag names (the key ``SecureRestApi`` created for its key secrets).
+        ``secure-api:keys-kms-key`` tag names (the key the construct created for its key secrets).
         """
         try:
-            api = self._ag("get_rest_api", restApiId=self.rest_api_id)
+            tags = self._ag("get_rest_api", restApiId=self.rest_api_id).get("tags")
         except ClientError as exc:
-            if error_code(exc) in {"NotFoundException", "BadRequestException"}:
-                raise UnknownApiError(f"unknown API {self.rest_api_id!r}: no such REST API") from None
-            raise
+            if error_code(exc) not in _NOT_FOUND:
+                raise
+            tags = self._websocket_api_tags()
         if self.kms_key_id is None:
-            self.kms_key_id = (api.get("tags") or {}).get(KEYS_KMS_KEY_TAG) or None
+            self.kms_key_id = (tags or {}).get(KEYS_KMS_KEY_TAG) or None
+
+    def _websocket_api_tags(self) -> Mapping[str, str] | None:
+        unknown = f"unknown API {self.rest_api_id!r}: no such REST API"
+        if self.clients.apigatewayv2 is None:
+            raise UnknownApiError(unknown)
+        try:
+            api = self.caller.call(self.clients.apigatewayv2, "get_api", ApiId=self.rest_api_id)
+        except ClientError as exc:
+            if error_code(exc) in _NOT_FOUND:
+                raise UnknownApiError(f"{unknown} or WebSocket API") from None
+            raise
+        protocol = api.get("ProtocolType")
+        if protocol != "WEBSOCKET":
+            # HTTP APIs have no usage plans or API keys.
+            raise UnknownApiError(f"{unknown}; it is an {protocol} API, which has no API keys")
+        tags: Mapping[str, str] | None = api.get("Tags")
+        return tags
 
     # ----------------------------------------------------------------------------------------------
     # usage plans and keys

@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from secure_api.keys import cli, ops
-from secure_api.keys.model import secret_name
+from secure_api.keys.model import TAG_TIER, secret_name
 from tests.unit import test_keys_support as support
 from tests.unit.test_keys_support import World, assert_converged
 
@@ -321,3 +321,66 @@ def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
 
     code, out, err = run(capsys, "--version")
     assert code == 0 and out.strip() == f"secure-api {secure_api.__version__}" and err == ""
+
+
+def websocket_world(tags: dict[str, str] | None = None) -> World:
+    """A WebSocket API (API Gateway v2) whose stage two tiers' usage plans serve, as SecureWebSocketApi
+    deploys it: the keys and plans are API Gateway's (v1) resources, the API is v2's."""
+    import boto3
+
+    v2 = boto3.client("apigatewayv2", region_name="us-east-1")
+    api_id = v2.create_api(
+        Name="chat",
+        ProtocolType="WEBSOCKET",
+        RouteSelectionExpression="$request.body.action",
+        Tags=tags or {},
+    )["ApiId"]
+    v2.create_stage(ApiId=api_id, StageName="prod")
+    ag = boto3.client("apigateway", region_name="us-east-1")
+    plans = {
+        tier: ag.create_usage_plan(
+            name=f"chat-{tier}", apiStages=[{"apiId": api_id, "stage": "prod"}], tags={TAG_TIER: tier}
+        )["id"]
+        for tier in ("gold", "silver")
+    }
+    return World(
+        api_id=api_id,
+        stage="prod",
+        plans=plans,
+        ag=ag,
+        sm=boto3.client("secretsmanager", region_name="us-east-1"),
+    )
+
+
+def test_keys_work_with_a_websocket_api_id(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+    ws = websocket_world()
+    code, out, err = run(capsys, "keys", "create", "mobile", "--tier", "gold", "--api-id", ws.api_id)
+    assert code == 0, err
+    assert "created" in out
+    assert_converged(ws, "mobile", "gold", allow_previous=False)
+    assert ws.record("mobile")["restApiId"] == ws.api_id
+    code, out, _ = run(capsys, "keys", "list", "--json", "--api-id", ws.api_id)
+    assert [row["consumer"] for row in json.loads(out)] == ["mobile"]
+    assert run(capsys, "keys", "revoke", "mobile", "--api-id", ws.api_id)[0] == 0
+    assert all(not k["enabled"] for k in ws.keys("mobile").values())
+
+
+def test_a_websocket_api_uses_its_tagged_kms_key(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+    import boto3
+
+    from secure_api.keys.stack_outputs import KEYS_KMS_KEY_TAG
+
+    kms_key = boto3.client("kms", region_name="us-east-1").create_key()["KeyMetadata"]["Arn"]
+    ws = websocket_world({KEYS_KMS_KEY_TAG: kms_key})
+    assert run(capsys, "keys", "create", "a", "--tier", "gold", "--api-id", ws.api_id)[0] == 0
+    assert ws.sm.describe_secret(SecretId=secret_name(ws.api_id, "a"))["KmsKeyId"] == kms_key
+
+
+def test_fails_on_an_http_api_id(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
+    import boto3
+
+    http_id = boto3.client("apigatewayv2", region_name="us-east-1").create_api(Name="h", ProtocolType="HTTP")[
+        "ApiId"
+    ]
+    code, _, err = run(capsys, "keys", "list", "--api-id", http_id)
+    assert code == 2 and "unknown API" in err and "HTTP" in err and err.count("\n") == 1

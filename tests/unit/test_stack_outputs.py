@@ -59,5 +59,28 @@ def test_fails_several_apis_without_api_id_lists_them() -> None:
 def test_fails_unknown_api_id_and_empty_stack() -> None:
     with pytest.raises(KeyOpsError, match="holds no API 'zzz'"):
         select_api("S", [StackApi("A", "aaaaaaaaaa")], "zzz")
-    with pytest.raises(KeyOpsError, match="has no secure-api REST API"):
+    with pytest.raises(KeyOpsError, match="has no secure-api API"):
         select_api("S", [])
+
+
+def test_a_websocket_api_is_found_by_its_websocket_api_id_output() -> None:
+    found = apis_from_outputs(
+        outputs(
+            ChatApiWebSocketApiId="w5s6t7u8v9",
+            ChatApiUrl="wss://ws.example.com/",
+            ChatApiStageName="prod",
+            OrdersApiRestApiId="a1b2c3d4e5",
+        )
+    )
+    assert found == [
+        StackApi(
+            prefix="ChatApi",
+            rest_api_id="w5s6t7u8v9",
+            url="wss://ws.example.com/",
+            stage_name="prod",
+            protocol="WEBSOCKET",
+        ),
+        StackApi(prefix="OrdersApi", rest_api_id="a1b2c3d4e5"),
+    ]
+    assert found[1].protocol == "REST"
+    assert select_api("S", found, "w5s6t7u8v9").prefix == "ChatApi"

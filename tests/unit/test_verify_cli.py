@@ -234,7 +234,7 @@ def test_fails_stack_with_several_apis_without_api_id(aws: None, capsys: pytest.
 
 def test_fails_stack_without_any_api(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
     stack = stack_with_apis()
-    assert_could_not_run(*run(capsys, "verify", "--stack", stack), "has no secure-api REST API")
+    assert_could_not_run(*run(capsys, "verify", "--stack", stack), "has no secure-api API")
 
 
 def test_keys_subcommands_take_the_stack_and_its_kms_key(
