@@ -25,7 +25,7 @@ setup-runtime: $(VENV)/.stamp-runtime node_modules/.stamp-installed
 # pre-compilation: ensurepip alone takes longer than the rest of this step. app.py imports secure_api
 # from the checkout, so synth needs no install of the library itself.
 $(VENV)/.stamp-runtime: requirements.txt pyproject.toml
-	@echo "==> [1/3] Python venv $(VENV) with the runtime requirements only (aws-cdk-lib, constructs, boto3)"
+	@echo "==> [1/3] Python venv $(VENV) with the runtime requirements only (aws-cdk-lib, constructs, boto3, websockets)"
 	@test -x $(BIN)/python || $(HOST_PYTHON) -m venv --without-pip $(VENV)
 	@$(HOST_PYTHON) -m pip --python $(BIN)/python --disable-pip-version-check install --no-compile pip -r requirements.txt
 	touch $@

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from secure_api.verify import model as m
-from secure_api.verify.facts import AccountThrottle, ApiFacts, DomainMapping, Method, Unavailable
+from secure_api.verify.facts import AccountThrottle, ApiFacts, DomainMapping, Method, Trail, Unavailable
 from secure_api.verify.public import OPTIONS, PublicRoute, exempt, unmatched
 
 DEFAULT_METHOD_SETTINGS = "*/*"
@@ -71,23 +71,33 @@ def _domain_names(domains: Sequence[DomainMapping]) -> str:
     return _listing([d.domain_name for d in domains])
 
 
-def check_execute_api_disabled(facts: ApiFacts) -> m.CheckResult:
-    """``endpoint.execute_api_disabled``: fails when a domain maps the stage and execute-api is enabled."""
+def execute_api_disabled_result(
+    domains: Sequence[DomainMapping] | Unavailable, stage: str, api: Mapping[str, Any] | Unavailable, key: str
+) -> m.CheckResult:
+    """``endpoint.execute_api_disabled`` over a domain list and the API's description, whose ``key``
+    (``disableExecuteApiEndpoint`` or v2's ``DisableExecuteApiEndpoint``) says whether it is off."""
     cid = m.ENDPOINT_EXECUTE_API_DISABLED
-    if isinstance(facts.domains, Unavailable):
-        return unavailable(cid, facts.domains)
-    if not facts.domains:
-        return m.CheckResult(cid, m.SKIP, f"no custom domain maps stage {facts.stage}")
-    if isinstance(facts.rest_api, Unavailable):
-        return unavailable(cid, facts.rest_api)
-    names = _domain_names(facts.domains)
-    if facts.rest_api.get("disableExecuteApiEndpoint"):
+    if isinstance(domains, Unavailable):
+        return unavailable(cid, domains)
+    if not domains:
+        return m.CheckResult(cid, m.SKIP, f"no custom domain maps stage {stage}")
+    if isinstance(api, Unavailable):
+        return unavailable(cid, api)
+    names = _domain_names(domains)
+    if api.get(key):
         return m.CheckResult(cid, m.PASS, f"default execute-api endpoint disabled; served through {names}")
     return m.CheckResult(
         cid,
         m.FAIL,
-        f"default execute-api endpoint enabled although {names} maps stage {facts.stage}: callers can "
+        f"default execute-api endpoint enabled although {names} maps stage {stage}: callers can "
         "bypass the domain's TLS policy",
+    )
+
+
+def check_execute_api_disabled(facts: ApiFacts) -> m.CheckResult:
+    """``endpoint.execute_api_disabled``: fails when a domain maps the stage and execute-api is enabled."""
+    return execute_api_disabled_result(
+        facts.domains, facts.stage, facts.rest_api, "disableExecuteApiEndpoint"
     )
 
 
@@ -111,23 +121,29 @@ def minimum_tls(policy: str | None) -> str | None:
     return None
 
 
-def check_domain_tls_policy(facts: ApiFacts) -> m.CheckResult:
-    """``domain.tls_policy``: names the policy of each domain mapping the stage; fails when one allows TLS
-    older than 1.2, warns on one Security Hub's APIGateway.11 would flag (or one it cannot read)."""
+def domain_tls_result(
+    domains: Sequence[DomainMapping] | Unavailable, stage: str, *, only_policy: str | None = None
+) -> m.CheckResult:
+    """``domain.tls_policy`` over the domains mapping ``stage``. ``only_policy`` is the one policy AWS
+    offers this kind of domain (``TLS_1_2`` for WebSocket APIs): Security Hub's APIGateway.11 flags it,
+    but no other can be chosen, so it passes with that said."""
     cid = m.DOMAIN_TLS_POLICY
-    if isinstance(facts.domains, Unavailable):
-        return unavailable(cid, facts.domains)
-    if not facts.domains:
-        return m.CheckResult(cid, m.SKIP, f"no custom domain maps stage {facts.stage}")
+    if isinstance(domains, Unavailable):
+        return unavailable(cid, domains)
+    if not domains:
+        return m.CheckResult(cid, m.SKIP, f"no custom domain maps stage {stage}")
     weak, unknown, flagged, good = [], [], [], []
-    for domain in facts.domains:
+    for domain in domains:
         described = f"{domain.domain_name} ({domain.security_policy or 'no policy'})"
         oldest = minimum_tls(domain.security_policy)
         if oldest is None:
             unknown.append(described)
         elif oldest < "1.2":
             weak.append(described)
-        elif domain.security_policy not in RECOMMENDED_SECURITY_POLICIES:
+        elif (
+            domain.security_policy not in RECOMMENDED_SECURITY_POLICIES
+            and domain.security_policy != only_policy
+        ):
             flagged.append(described)
         else:
             good.append(described)
@@ -142,7 +158,14 @@ def check_domain_tls_policy(facts: ApiFacts) -> m.CheckResult:
             f"TLS 1.2 or newer only, but Security Hub control APIGateway.11 flags the policy of "
             f"{_listing(flagged)}; it accepts {_listing(RECOMMENDED_SECURITY_POLICIES)}",
         )
-    return m.CheckResult(cid, m.PASS, f"TLS 1.2 or newer only: {_listing(good)}")
+    note = f" ({only_policy} is the only policy API Gateway offers these domains)" if only_policy else ""
+    return m.CheckResult(cid, m.PASS, f"TLS 1.2 or newer only: {_listing(good)}{note}")
+
+
+def check_domain_tls_policy(facts: ApiFacts) -> m.CheckResult:
+    """``domain.tls_policy``: names the policy of each domain mapping the stage; fails when one allows TLS
+    older than 1.2, warns on one Security Hub's APIGateway.11 would flag (or one it cannot read)."""
+    return domain_tls_result(facts.domains, facts.stage)
 
 
 def check_waf(facts: ApiFacts) -> m.CheckResult:
@@ -169,37 +192,46 @@ def _account_note(account: AccountThrottle | Unavailable | None) -> str:
     return ""
 
 
-def check_throttling(facts: ApiFacts) -> m.CheckResult:
-    """``stage.throttling``: fails when the stage's ``*/*`` setting has no throttling or it is -1;
-    ``warn`` when it equals the account's own limits (``GetAccount``), which API Gateway shows when nobody
-    chose a limit."""
+def throttle_result(
+    stage: str, rate: float | None, burst: float | None, account: AccountThrottle | Unavailable | None
+) -> m.CheckResult:
+    """``stage.throttling`` over the stage's default limits: fails when none are set or they are -1;
+    ``warn`` when they equal the account's own limits (``GetAccount``), which API Gateway shows when
+    nobody chose a limit."""
     cid = m.STAGE_THROTTLING
-    if isinstance(facts.stage_info, Unavailable):
-        return unavailable(cid, facts.stage_info)
-    settings = _settings(facts.stage_info)
-    rate, burst = settings.get("throttlingRateLimit"), settings.get("throttlingBurstLimit")
     if rate is None or burst is None:
         return m.CheckResult(
             cid,
             m.FAIL,
-            f"stage {facts.stage} sets no default throttling of its own (only the account's limit applies)",
+            f"stage {stage} sets no default throttling of its own (only the account's limit applies)",
         )
     if rate < 0 or burst < 0:
         return m.CheckResult(
-            cid, m.FAIL, f"stage {facts.stage} default throttling disabled (rate {rate:g}, burst {burst:g})"
+            cid, m.FAIL, f"stage {stage} default throttling disabled (rate {rate:g}, burst {burst:g})"
         )
     figures = f"rate {rate:g}/s, burst {burst:g}"
-    account = facts.account_throttle
     if isinstance(account, AccountThrottle) and (account.rate_limit, account.burst_limit) == (rate, burst):
         return m.CheckResult(
             cid,
             m.WARN,
-            f"stage {facts.stage} default throttling ({figures}) equals the account's own limits "
+            f"stage {stage} default throttling ({figures}) equals the account's own limits "
             f"(GetAccount: rate {account.rate_limit:g}/s, burst {account.burst_limit:g}): the figures API "
             "Gateway shows when nobody chose a limit",
         )
-    note = _account_note(account)
-    return m.CheckResult(cid, m.PASS, f"stage {facts.stage} default throttling: {figures}{note}")
+    return m.CheckResult(cid, m.PASS, f"stage {stage} default throttling: {figures}{_account_note(account)}")
+
+
+def check_throttling(facts: ApiFacts) -> m.CheckResult:
+    """``stage.throttling``: the stage's ``*/*`` method setting judged by :func:`throttle_result`."""
+    if isinstance(facts.stage_info, Unavailable):
+        return unavailable(m.STAGE_THROTTLING, facts.stage_info)
+    settings = _settings(facts.stage_info)
+    return throttle_result(
+        facts.stage,
+        settings.get("throttlingRateLimit"),
+        settings.get("throttlingBurstLimit"),
+        facts.account_throttle,
+    )
 
 
 def check_access_logs(facts: ApiFacts) -> m.CheckResult:
@@ -295,14 +327,14 @@ def check_methods_api_keys(facts: ApiFacts, public: Sequence[PublicRoute] = ()) 
     return m.CheckResult(cid, m.PASS, f"{len(checked)} method(s) require an API key; usage plans {plans}")
 
 
-def check_audit_trail(facts: ApiFacts) -> m.CheckResult:
-    """``audit.trail``: fails when no trail in the region is logging management events."""
+def audit_result(trails: Sequence[Trail] | Unavailable, region: str) -> m.CheckResult:
+    """``audit.trail``: fails when no trail in ``region`` is logging management events."""
     cid = m.AUDIT_TRAIL
-    if isinstance(facts.trails, Unavailable):
-        return unavailable(cid, facts.trails)
+    if isinstance(trails, Unavailable):
+        return unavailable(cid, trails)
     unknown: list[Unavailable] = []
     reasons = []
-    for trail in facts.trails:
+    for trail in trails:
         if isinstance(trail.is_logging, Unavailable):
             unknown.append(trail.is_logging)
             continue
@@ -330,8 +362,13 @@ def check_audit_trail(facts: ApiFacts) -> m.CheckResult:
     return m.CheckResult(
         cid,
         m.FAIL,
-        f"no trail in {facts.region} is logging management events: {len(facts.trails)} trail(s){found}",
+        f"no trail in {region} is logging management events: {len(trails)} trail(s){found}",
     )
+
+
+def check_audit_trail(facts: ApiFacts) -> m.CheckResult:
+    """``audit.trail``: fails when no trail in the region is logging management events."""
+    return audit_result(facts.trails, facts.region)
 
 
 AWS_CHECKS: Sequence[tuple[str, Callable[[ApiFacts, Sequence[PublicRoute]], m.CheckResult]]] = (

@@ -1,4 +1,5 @@
-"""``secure-api verify``: resolve the API, gather the facts, probe the URL, run every check, report."""
+"""``secure-api verify``: resolve the API and its protocol (REST or WebSocket), gather the facts, probe
+the URL, run every check, report."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from typing import IO
 from secure_api.keys.errors import KeyOpsError
 from secure_api.keys.stack_outputs import resolve_stack_api
 from secure_api.verify import facts as facts_module
+from secure_api.verify import model as m
 from secure_api.verify.checks import run_aws_checks
-from secure_api.verify.facts import ApiFacts, Unavailable
+from secure_api.verify.facts import ApiFacts, Unavailable, WebSocketFacts
 from secure_api.verify.gather import Gatherer, VerifyClients, make_clients
 from secure_api.verify.http_checks import (
     FOREIGN_ORIGIN,
@@ -25,6 +27,8 @@ from secure_api.verify.model import Report
 from secure_api.verify.probes import (
     DEFAULT_TIMEOUT,
     LEGACY_VERSIONS,
+    TLS_SCHEMES,
+    WEBSOCKET_SCHEMES,
     Answer,
     Target,
     https_context,
@@ -34,6 +38,10 @@ from secure_api.verify.probes import (
 )
 from secure_api.verify.public import PublicRoute, parse_public
 from secure_api.verify.report import exit_code, render_json, render_table
+from secure_api.verify.ws_checks import run_ws_aws_checks
+from secure_api.verify.ws_gather import REST, WEBSOCKET, WebSocketGatherer, detect_protocol
+from secure_api.verify.ws_probes import websocket_handshake
+from secure_api.verify.ws_url_checks import WsObservations, run_ws_url_checks
 
 DEFAULT_STAGE = "prod"
 MAX_PROBED_ROUTES = 50
@@ -52,6 +60,8 @@ class VerifyOptions:
     timeout: float = DEFAULT_TIMEOUT
     execute_api_url: str | None = None
     """Overrides the stage's execute-api URL (computed from the API id, region and stage by default)."""
+    protocol: str | None = None
+    """``REST`` or ``WEBSOCKET`` when known (from ``--stack``); None: asked of API Gateway."""
 
 
 def observe(options: VerifyOptions, facts: ApiFacts) -> HttpObservations:
@@ -115,10 +125,66 @@ def observe(options: VerifyOptions, facts: ApiFacts) -> HttpObservations:
     )
 
 
+def observe_websocket(options: VerifyOptions, facts: WebSocketFacts) -> WsObservations:
+    """Run the probes of ``options.url`` (``wss://``) for a WebSocket API (nothing without it)."""
+    if not options.url:
+        return WsObservations(url=None)
+    target = Target.parse(options.url)
+    timeout = options.timeout
+    if target.scheme in TLS_SCHEMES:
+        tls = tuple(tls_handshake(target.host, target.port, v, timeout=timeout) for v in LEGACY_VERSIONS)
+        tls_skip = None
+    else:
+        tls, tls_skip = (), f"--url {options.url} is not wss"
+    context = https_context(options.ca_bundle) if target.scheme in TLS_SCHEMES else None
+    unauthenticated = websocket_handshake(target.url("/"), context=context, timeout=timeout)
+    domain_mapped: bool | Unavailable = (
+        facts.domains if isinstance(facts.domains, Unavailable) else bool(facts.domains)
+    )
+    execute_api = None
+    if domain_mapped is True:
+        url = options.execute_api_url or facts_module.execute_api_url(
+            facts.api_id, facts.region, facts.stage, scheme="wss"
+        )
+        execute_api = websocket_handshake(url, context=unverified_context(), timeout=timeout)
+    return WsObservations(
+        url=options.url,
+        tls=tls,
+        tls_skip_reason=tls_skip,
+        unauthenticated=unauthenticated,
+        execute_api=execute_api,
+        domain_mapped=domain_mapped,
+    )
+
+
+def _check_url_scheme(options: VerifyOptions, protocol: str) -> None:
+    if not options.url:
+        return
+    websocket_url = Target.parse(options.url).scheme in WEBSOCKET_SCHEMES
+    if protocol == WEBSOCKET and not websocket_url:
+        raise KeyOpsError(
+            f"--url {options.url!r}: {options.api_id} is a WebSocket API; give its wss:// URL, "
+            "e.g. wss://ws.example.com/"
+        )
+    if protocol == REST and websocket_url:
+        raise KeyOpsError(
+            f"--url {options.url!r}: {options.api_id} is a REST API; give its https:// URL, "
+            "e.g. https://api.example.com/"
+        )
+
+
 def verify(clients: VerifyClients, options: VerifyOptions) -> Report:
-    """Gather, probe and check; raises :class:`KeyOpsError` when the command cannot run."""
-    facts = Gatherer(clients, options.api_id, options.stage).gather()
-    checks = run_aws_checks(facts, options.public) + run_http_checks(observe(options, facts))
+    """Recognise the API's protocol, gather, probe and check; raises :class:`KeyOpsError` when the
+    command cannot run."""
+    protocol = options.protocol or detect_protocol(clients, options.api_id)
+    _check_url_scheme(options, protocol)
+    checks: list[m.CheckResult]
+    if protocol == WEBSOCKET:
+        ws_facts = WebSocketGatherer(clients, options.api_id, options.stage).gather()
+        checks = run_ws_aws_checks(ws_facts) + run_ws_url_checks(observe_websocket(options, ws_facts))
+    else:
+        facts = Gatherer(clients, options.api_id, options.stage).gather()
+        checks = run_aws_checks(facts, options.public) + run_http_checks(observe(options, facts))
     return Report(api_id=options.api_id, stage=options.stage, checks=tuple(checks))
 
 
@@ -137,17 +203,24 @@ def options_from_args(args: argparse.Namespace, *, api_id_env: str) -> VerifyOpt
     api_id = getattr(args, "api_id", None)
     stage = getattr(args, "stage", None)
     stack = getattr(args, "stack", None)
+    protocol = None
     if stack:
         picked = resolve_stack_api(
             stack, api_id, region=getattr(args, "region", None), profile=getattr(args, "profile", None)
         )
         api_id = picked.rest_api_id
         stage = stage or picked.stage_name
+        protocol = picked.protocol
     api_id = api_id or os.environ.get(api_id_env)
     if not api_id:
-        raise KeyOpsError(f"no REST API given: pass --api-id ID or --stack NAME (or set {api_id_env})")
+        raise KeyOpsError(f"no API given: pass --api-id ID or --stack NAME (or set {api_id_env})")
     return VerifyOptions(
-        api_id=api_id, stage=stage or DEFAULT_STAGE, url=url, public=public, ca_bundle=ca_bundle
+        api_id=api_id,
+        stage=stage or DEFAULT_STAGE,
+        url=url,
+        public=public,
+        ca_bundle=ca_bundle,
+        protocol=protocol,
     )
 
 
@@ -170,7 +243,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--url",
         default=None,
-        help="also probe this URL over HTTPS (the custom domain's, e.g. https://api.example.com/)",
+        help="also probe this URL (the custom domain's: https://api.example.com/ for a REST API, "
+        "wss://ws.example.com/ for a WebSocket API)",
     )
     parser.add_argument(
         "--public",

@@ -94,6 +94,36 @@ class ApiFacts:
     account_throttle: AccountThrottle | Unavailable | None = None
 
 
+@dataclass(frozen=True)
+class Route:
+    """One route of a WebSocket API (``$connect``, ``sendMessage``, ...) and how it is protected."""
+
+    route_key: str
+    authorization_type: str
+    api_key_required: bool
+
+
+@dataclass(frozen=True)
+class WebSocketFacts:
+    """Everything the AWS-side checks of a WebSocket API look at, gathered read-only for one stage.
+
+    ``api`` and ``stage_info`` are API Gateway v2's ``GetApi`` and ``GetStage`` answers (PascalCase);
+    usage plans, trails and the account's limits are the same account-wide facts as a REST API's.
+    """
+
+    api_id: str
+    stage: str
+    region: str
+    partition: str
+    api: Mapping[str, Any] | Unavailable
+    stage_info: Mapping[str, Any] | Unavailable
+    routes: Sequence[Route] | Unavailable
+    domains: Sequence[DomainMapping] | Unavailable
+    usage_plans: Sequence[Mapping[str, Any]] | Unavailable
+    trails: Sequence[Trail] | Unavailable
+    account_throttle: AccountThrottle | Unavailable | None = None
+
+
 def partition_of(region: str) -> str:
     """The AWS partition of ``region`` (``aws``, ``aws-cn``, ``aws-us-gov``, ...)."""
     for prefix, partition in (
@@ -119,6 +149,6 @@ def stage_arn(partition: str, region: str, api_id: str, stage: str) -> str:
     return f"arn:{partition}:apigateway:{region}::/restapis/{api_id}/stages/{stage}"
 
 
-def execute_api_url(api_id: str, region: str, stage: str) -> str:
-    """The stage's default ``execute-api`` URL."""
-    return f"https://{api_id}.execute-api.{region}.{dns_suffix(partition_of(region))}/{stage}/"
+def execute_api_url(api_id: str, region: str, stage: str, scheme: str = "https") -> str:
+    """The stage's default ``execute-api`` URL (``scheme="wss"`` for a WebSocket API)."""
+    return f"{scheme}://{api_id}.execute-api.{region}.{dns_suffix(partition_of(region))}/{stage}/"

@@ -36,7 +36,7 @@ DENIED_CODES = frozenset(
         "WAFAccessDeniedException",
     }
 )
-_NOT_FOUND_CODES = frozenset({"NotFoundException", "BadRequestException"})
+NOT_FOUND_CODES = frozenset({"NotFoundException", "BadRequestException"})
 _PAGE = 500
 
 
@@ -48,6 +48,8 @@ class VerifyClients:
     wafv2: Any
     cloudtrail: Any
     region: str
+    # API Gateway v2, where WebSocket APIs live; None: only REST APIs can be verified.
+    apigatewayv2: Any = None
 
 
 def make_clients(*, region: str | None = None, profile: str | None = None) -> VerifyClients:
@@ -63,23 +65,24 @@ def make_clients(*, region: str | None = None, profile: str | None = None) -> Ve
         wafv2=session.client("wafv2", config=config),
         cloudtrail=session.client("cloudtrail", config=config),
         region=session.region_name,
+        apigatewayv2=session.client("apigatewayv2", config=config),
     )
 
 
-class _NoAnswer(Exception):
+class NoAnswer(Exception):
     def __init__(self, unavailable: Unavailable, code: str) -> None:
         super().__init__(unavailable.describe())
         self.unavailable = unavailable
         self.code = code
 
 
-def _call(client: Any, operation: str, permission: str, **kwargs: Any) -> Any:
+def call_aws(client: Any, operation: str, permission: str, **kwargs: Any) -> Any:
     try:
         return getattr(client, operation)(**kwargs)
     except ClientError as exc:
         code = error_code(exc)
         message = exc.response.get("Error", {}).get("Message", "") or code
-        raise _NoAnswer(Unavailable(permission, code in DENIED_CODES, f"{code}: {message}"), code) from exc
+        raise NoAnswer(Unavailable(permission, code in DENIED_CODES, f"{code}: {message}"), code) from exc
 
 
 def _items(client: Any, operation: str, permission: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
@@ -88,15 +91,17 @@ def _items(client: Any, operation: str, permission: str, **kwargs: Any) -> Itera
         args = dict(kwargs, limit=_PAGE)
         if position:
             args["position"] = position
-        response = _call(client, operation, permission, **args)
+        response = call_aws(client, operation, permission, **args)
         yield from response.get("items") or []
         position = response.get("position")
         if not position:
             return
 
 
-class Gatherer:
-    """Collects the facts of one API stage; each ``*_fact`` method makes only read-only calls."""
+class AccountGatherer:
+    """The account-wide facts of one API stage, whatever its protocol: the usage plans that serve it,
+    the account's own throttle and the trails of the region. Each ``*_fact`` method makes only
+    read-only calls."""
 
     def __init__(self, clients: VerifyClients, api_id: str, stage: str) -> None:
         self.clients = clients
@@ -107,112 +112,6 @@ class Gatherer:
 
     def _apigw_permission(self, path: str) -> str:
         return f"apigateway:GET on arn:{self.partition}:apigateway:{self.region}::{path}"
-
-    def _api_path(self, suffix: str = "") -> str:
-        return f"/restapis/{self.api_id}{suffix}"
-
-    def rest_api_fact(self) -> dict[str, Any] | Unavailable:
-        """``GetRestApi``; raises :class:`UnknownApiError` when the API does not exist."""
-        try:
-            return dict(
-                _call(
-                    self.clients.apigateway,
-                    "get_rest_api",
-                    self._apigw_permission(self._api_path()),
-                    restApiId=self.api_id,
-                )
-            )
-        except _NoAnswer as exc:
-            if exc.code in _NOT_FOUND_CODES:
-                raise UnknownApiError(f"unknown API {self.api_id!r}: no such REST API") from None
-            return exc.unavailable
-
-    def stage_fact(self) -> dict[str, Any] | Unavailable:
-        """``GetStage``; raises :class:`UnknownApiError` when the stage does not exist."""
-        try:
-            return dict(
-                _call(
-                    self.clients.apigateway,
-                    "get_stage",
-                    self._apigw_permission(self._api_path(f"/stages/{self.stage}")),
-                    restApiId=self.api_id,
-                    stageName=self.stage,
-                )
-            )
-        except _NoAnswer as exc:
-            if exc.code in _NOT_FOUND_CODES:
-                raise UnknownApiError(
-                    f"unknown stage {self.stage!r} of API {self.api_id!r}: no such stage (see --stage)"
-                ) from None
-            return exc.unavailable
-
-    def methods_fact(self) -> list[Method] | Unavailable:
-        """Every method of every resource (``GetResources`` with ``embed=methods``)."""
-        ag = self.clients.apigateway
-        permission = self._apigw_permission(self._api_path("/resources"))
-        try:
-            methods = []
-            for resource in _items(ag, "get_resources", permission, restApiId=self.api_id, embed=["methods"]):
-                for http_method, embedded in (resource.get("resourceMethods") or {}).items():
-                    method = embedded or {}
-                    if "authorizationType" not in method:
-                        method = _call(
-                            ag,
-                            "get_method",
-                            self._apigw_permission(
-                                self._api_path(f"/resources/{resource['id']}/methods/{http_method}")
-                            ),
-                            restApiId=self.api_id,
-                            resourceId=resource["id"],
-                            httpMethod=http_method,
-                        )
-                    methods.append(
-                        Method(
-                            http_method=str(http_method).upper(),
-                            path=str(resource.get("path") or "/"),
-                            authorization_type=str(method.get("authorizationType") or "NONE"),
-                            api_key_required=bool(method.get("apiKeyRequired")),
-                        )
-                    )
-            return sorted(methods, key=lambda m: (m.path, m.http_method))
-        except _NoAnswer as exc:
-            return exc.unavailable
-
-    def domains_fact(self) -> list[DomainMapping] | Unavailable:
-        """The custom domains with a base path mapping to this API's stage."""
-        ag = self.clients.apigateway
-        try:
-            found = []
-            for domain in _items(ag, "get_domain_names", self._apigw_permission("/domainnames")):
-                name = str(domain["domainName"])
-                try:
-                    mappings = list(
-                        _items(
-                            ag,
-                            "get_base_path_mappings",
-                            self._apigw_permission(f"/domainnames/{name}/basepathmappings"),
-                            domainName=name,
-                        )
-                    )
-                except _NoAnswer as exc:
-                    if exc.code == "NotFoundException":
-                        continue  # deleted between the two calls
-                    raise
-                for mapping in mappings:
-                    if mapping.get("restApiId") == self.api_id and mapping.get("stage") == self.stage:
-                        found.append(
-                            DomainMapping(
-                                domain_name=name,
-                                base_path=str(mapping.get("basePath") or "(none)"),
-                                security_policy=domain.get("securityPolicy"),
-                                endpoint_types=tuple(
-                                    (domain.get("endpointConfiguration") or {}).get("types") or ()
-                                ),
-                            )
-                        )
-            return found
-        except _NoAnswer as exc:
-            return exc.unavailable
 
     def usage_plans_fact(self) -> list[dict[str, Any]] | Unavailable:
         """The usage plans whose ``apiStages`` include this API's stage."""
@@ -227,31 +126,14 @@ class Gatherer:
                     for s in plan.get("apiStages") or []
                 )
             ]
-        except _NoAnswer as exc:
+        except NoAnswer as exc:
             return exc.unavailable
-
-    def web_acl_fact(self) -> dict[str, Any] | Unavailable | None:
-        """The AWS WAF web ACL associated with the stage, or None."""
-        arn = stage_arn(self.partition, self.region, self.api_id, self.stage)
-        try:
-            response = _call(
-                self.clients.wafv2,
-                "get_web_acl_for_resource",
-                "wafv2:GetWebACLForResource",
-                ResourceArn=arn,
-            )
-        except _NoAnswer as exc:
-            if exc.code == "WAFNonexistentItemException":
-                return None
-            return exc.unavailable
-        acl = response.get("WebACL")
-        return dict(acl) if acl else None
 
     def account_throttle_fact(self) -> AccountThrottle | Unavailable:
         """The account's own throttle in the region (``GetAccount``'s ``throttleSettings``)."""
         try:
-            account = _call(self.clients.apigateway, "get_account", self._apigw_permission("/account"))
-        except _NoAnswer as exc:
+            account = call_aws(self.clients.apigateway, "get_account", self._apigw_permission("/account"))
+        except NoAnswer as exc:
             return exc.unavailable
         limits = account.get("throttleSettings") or {}
         rate, burst = limits.get("rateLimit"), limits.get("burstLimit")
@@ -264,8 +146,8 @@ class Gatherer:
         """The trails that log this region (including other regions' multi-region trails)."""
         ct = self.clients.cloudtrail
         try:
-            described = _call(ct, "describe_trails", "cloudtrail:DescribeTrails", includeShadowTrails=True)
-        except _NoAnswer as exc:
+            described = call_aws(ct, "describe_trails", "cloudtrail:DescribeTrails", includeShadowTrails=True)
+        except NoAnswer as exc:
             return exc.unavailable
         trails = []
         for trail in described.get("trailList") or []:
@@ -273,9 +155,9 @@ class Gatherer:
             logging: bool | Unavailable
             try:
                 logging = bool(
-                    _call(ct, "get_trail_status", "cloudtrail:GetTrailStatus", Name=arn).get("IsLogging")
+                    call_aws(ct, "get_trail_status", "cloudtrail:GetTrailStatus", Name=arn).get("IsLogging")
                 )
-            except _NoAnswer as exc:
+            except NoAnswer as exc:
                 logging = exc.unavailable
             management, read_write = self._management_events(trail, arn)
             trails.append(
@@ -294,10 +176,10 @@ class Gatherer:
 
     def _management_events(self, trail: dict[str, Any], arn: str) -> tuple[bool | Unavailable, str | None]:
         try:
-            selectors = _call(
+            selectors = call_aws(
                 self.clients.cloudtrail, "get_event_selectors", "cloudtrail:GetEventSelectors", TrailName=arn
             )
-        except _NoAnswer as exc:
+        except NoAnswer as exc:
             # A trail without custom selectors logs every management event (read and write), so the
             # answer is known even when a shadow trail's selectors cannot be read from this region.
             if not trail.get("HasCustomEventSelectors"):
@@ -307,6 +189,133 @@ class Gatherer:
             # CloudTrail's default selection (no selectors at all) logs every management event.
             return True, "All"
         return management_events_of(selectors)
+
+
+class Gatherer(AccountGatherer):
+    """Collects the facts of one REST API stage; each ``*_fact`` method makes only read-only calls."""
+
+    def _api_path(self, suffix: str = "") -> str:
+        return f"/restapis/{self.api_id}{suffix}"
+
+    def rest_api_fact(self) -> dict[str, Any] | Unavailable:
+        """``GetRestApi``; raises :class:`UnknownApiError` when the API does not exist."""
+        try:
+            return dict(
+                call_aws(
+                    self.clients.apigateway,
+                    "get_rest_api",
+                    self._apigw_permission(self._api_path()),
+                    restApiId=self.api_id,
+                )
+            )
+        except NoAnswer as exc:
+            if exc.code in NOT_FOUND_CODES:
+                raise UnknownApiError(f"unknown API {self.api_id!r}: no such REST API") from None
+            return exc.unavailable
+
+    def stage_fact(self) -> dict[str, Any] | Unavailable:
+        """``GetStage``; raises :class:`UnknownApiError` when the stage does not exist."""
+        try:
+            return dict(
+                call_aws(
+                    self.clients.apigateway,
+                    "get_stage",
+                    self._apigw_permission(self._api_path(f"/stages/{self.stage}")),
+                    restApiId=self.api_id,
+                    stageName=self.stage,
+                )
+            )
+        except NoAnswer as exc:
+            if exc.code in NOT_FOUND_CODES:
+                raise UnknownApiError(
+                    f"unknown stage {self.stage!r} of API {self.api_id!r}: no such stage (see --stage)"
+                ) from None
+            return exc.unavailable
+
+    def methods_fact(self) -> list[Method] | Unavailable:
+        """Every method of every resource (``GetResources`` with ``embed=methods``)."""
+        ag = self.clients.apigateway
+        permission = self._apigw_permission(self._api_path("/resources"))
+        try:
+            methods = []
+            for resource in _items(ag, "get_resources", permission, restApiId=self.api_id, embed=["methods"]):
+                for http_method, embedded in (resource.get("resourceMethods") or {}).items():
+                    method = embedded or {}
+                    if "authorizationType" not in method:
+                        method = call_aws(
+                            ag,
+                            "get_method",
+                            self._apigw_permission(
+                                self._api_path(f"/resources/{resource['id']}/methods/{http_method}")
+                            ),
+                            restApiId=self.api_id,
+                            resourceId=resource["id"],
+                            httpMethod=http_method,
+                        )
+                    methods.append(
+                        Method(
+                            http_method=str(http_method).upper(),
+                            path=str(resource.get("path") or "/"),
+                            authorization_type=str(method.get("authorizationType") or "NONE"),
+                            api_key_required=bool(method.get("apiKeyRequired")),
+                        )
+                    )
+            return sorted(methods, key=lambda m: (m.path, m.http_method))
+        except NoAnswer as exc:
+            return exc.unavailable
+
+    def domains_fact(self) -> list[DomainMapping] | Unavailable:
+        """The custom domains with a base path mapping to this API's stage."""
+        ag = self.clients.apigateway
+        try:
+            found = []
+            for domain in _items(ag, "get_domain_names", self._apigw_permission("/domainnames")):
+                name = str(domain["domainName"])
+                try:
+                    mappings = list(
+                        _items(
+                            ag,
+                            "get_base_path_mappings",
+                            self._apigw_permission(f"/domainnames/{name}/basepathmappings"),
+                            domainName=name,
+                        )
+                    )
+                except NoAnswer as exc:
+                    if exc.code == "NotFoundException":
+                        continue  # deleted between the two calls
+                    raise
+                for mapping in mappings:
+                    if mapping.get("restApiId") == self.api_id and mapping.get("stage") == self.stage:
+                        found.append(
+                            DomainMapping(
+                                domain_name=name,
+                                base_path=str(mapping.get("basePath") or "(none)"),
+                                security_policy=domain.get("securityPolicy"),
+                                endpoint_types=tuple(
+                                    (domain.get("endpointConfiguration") or {}).get("types") or ()
+                                ),
+                            )
+                        )
+            return found
+        except NoAnswer as exc:
+            return exc.unavailable
+
+    def web_acl_fact(self) -> dict[str, Any] | Unavailable | None:
+        """The AWS WAF web ACL associated with the stage, or None."""
+        arn = stage_arn(self.partition, self.region, self.api_id, self.stage)
+        try:
+            response = call_aws(
+                self.clients.wafv2,
+                "get_web_acl_for_resource",
+                "wafv2:GetWebACLForResource",
+                ResourceArn=arn,
+            )
+        except NoAnswer as exc:
+            if exc.code == "WAFNonexistentItemException":
+                return None
+            return exc.unavailable
+        acl = response.get("WebACL")
+        return dict(acl) if acl else None
 
     def gather(self) -> ApiFacts:
         """All facts; raises :class:`UnknownApiError` for an unknown API or stage."""

@@ -28,6 +28,12 @@ HTTP_UNAUTHENTICATED = "http.unauthenticated"
 HTTP_CORS_FOREIGN_ORIGIN = "http.cors_foreign_origin"
 HTTP_EXECUTE_API_URL = "http.execute_api_url"
 
+ROUTES_CONNECT_AUTH = "routes.connect_auth"
+ROUTES_API_KEYS = "routes.api_keys"
+WS_TLS_MIN_VERSION = "ws.tls_min_version"
+WS_UNAUTHENTICATED = "ws.unauthenticated"
+WS_EXECUTE_API_URL = "ws.execute_api_url"
+
 AWS_CHECK_IDS = (
     POLICY_RESOURCE_POLICY,
     ENDPOINT_EXECUTE_API_DISABLED,
@@ -50,6 +56,21 @@ HTTP_CHECK_IDS = (
 )
 """The checks made over HTTPS (with ``--url``), in report order."""
 CHECK_IDS = AWS_CHECK_IDS + HTTP_CHECK_IDS
+
+WS_AWS_CHECK_IDS = (
+    ENDPOINT_EXECUTE_API_DISABLED,
+    DOMAIN_TLS_POLICY,
+    STAGE_THROTTLING,
+    STAGE_ACCESS_LOGS,
+    STAGE_EXECUTION_LOGS,
+    ROUTES_CONNECT_AUTH,
+    ROUTES_API_KEYS,
+    AUDIT_TRAIL,
+)
+"""The checks of a WebSocket API made through the AWS APIs, in report order."""
+WS_URL_CHECK_IDS = (WS_TLS_MIN_VERSION, WS_UNAUTHENTICATED, WS_EXECUTE_API_URL)
+"""The checks of a WebSocket API made with ``--url wss://...``, in report order."""
+WS_CHECK_IDS = WS_AWS_CHECK_IDS + WS_URL_CHECK_IDS
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,9 @@ _LOCAL_REASONS = frozenset(
     {"NO_PROTOCOLS_AVAILABLE", "NO_CIPHERS_AVAILABLE", "NO_SUITABLE_SIGNATURE_ALGORITHM"}
 )
 LEGACY_VERSIONS = ("1.0", "1.1")
+_DEFAULT_PORTS = {"https": 443, "http": 80, "wss": 443, "ws": 80}
+WEBSOCKET_SCHEMES = frozenset({"wss", "ws"})
+TLS_SCHEMES = frozenset({"https", "wss"})
 
 
 @dataclass(frozen=True)
@@ -64,12 +67,15 @@ class Target:
 
     @classmethod
     def parse(cls, url: str) -> Target:
-        """Split ``url``; :class:`ValueError` unless it is an absolute http(s) URL."""
+        """Split ``url``; :class:`ValueError` unless it is an absolute http(s) or ws(s) URL."""
         parts = urlsplit(url)
-        if parts.scheme not in {"https", "http"} or not parts.hostname:
-            raise ValueError(f"--url {url!r}: expected an absolute https URL, e.g. https://api.example.com/")
+        if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
+            raise ValueError(
+                f"--url {url!r}: expected an absolute https URL, e.g. https://api.example.com/ "
+                "(wss://ws.example.com/ for a WebSocket API)"
+            )
         try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
+            port = parts.port or _DEFAULT_PORTS[parts.scheme]
         except ValueError:
             raise ValueError(f"--url {url!r}: invalid port") from None
         return cls(parts.scheme, parts.hostname, port, parts.path.rstrip("/"))
@@ -77,7 +83,7 @@ class Target:
     def url(self, path: str) -> str:
         """The URL of ``path`` (``/orders/x``) under this target."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        default = 443 if self.scheme == "https" else 80
+        default = _DEFAULT_PORTS[self.scheme]
         netloc = host if self.port == default else f"{host}:{self.port}"
         return f"{self.scheme}://{netloc}{self.base_path}{path}"
 
@@ -110,7 +116,7 @@ def tls_handshake(host: str, port: int, version: str, *, timeout: float = DEFAUL
     try:
         sock = socket.create_connection((host, port), timeout=timeout)
     except OSError as exc:
-        return Handshake(version, UNREACHABLE, f"cannot connect to {host}:{port} ({_describe(exc)})")
+        return Handshake(version, UNREACHABLE, f"cannot connect to {host}:{port} ({describe_error(exc)})")
     try:
         with context.wrap_socket(sock, server_hostname=host) as tls:
             negotiated = tls.version() or f"TLS {version}"
@@ -124,13 +130,13 @@ def tls_handshake(host: str, port: int, version: str, *, timeout: float = DEFAUL
     except (ConnectionError, TimeoutError, OSError) as exc:
         # A server that drops the connection on a legacy ClientHello refuses it too.
         return Handshake(
-            version, REFUSED, f"{host}:{port} closed the connection on TLS {version} ({_describe(exc)})"
+            version, REFUSED, f"{host}:{port} closed the connection on TLS {version} ({describe_error(exc)})"
         )
     finally:
         sock.close()
 
 
-def _describe(exc: BaseException) -> str:
+def describe_error(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
@@ -182,18 +188,18 @@ def request(
             body=body,
         )
     except socket.gaierror as exc:
-        return Answer(url=url, error=f"name not resolved ({_describe(exc)})", error_kind="dns")
+        return Answer(url=url, error=f"name not resolved ({describe_error(exc)})", error_kind="dns")
     except ssl.SSLCertVerificationError as exc:
         return Answer(
             url=url, error=f"certificate not trusted ({exc.verify_message})", error_kind="certificate"
         )
     except ssl.SSLError as exc:
-        return Answer(url=url, error=f"TLS failed ({exc.reason or _describe(exc)})", error_kind="tls")
+        return Answer(url=url, error=f"TLS failed ({exc.reason or describe_error(exc)})", error_kind="tls")
     except TimeoutError:
         return Answer(url=url, error=f"no answer within {timeout:g} s", error_kind="timeout")
     except ConnectionRefusedError as exc:
-        return Answer(url=url, error=f"connection refused ({_describe(exc)})", error_kind="connect")
+        return Answer(url=url, error=f"connection refused ({describe_error(exc)})", error_kind="connect")
     except (OSError, http.client.HTTPException) as exc:
-        return Answer(url=url, error=_describe(exc), error_kind="other")
+        return Answer(url=url, error=describe_error(exc), error_kind="other")
     finally:
         connection.close()

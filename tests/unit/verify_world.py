@@ -82,6 +82,7 @@ def clients() -> VerifyClients:
         wafv2=boto3.client("wafv2", region_name=REGION),
         cloudtrail=boto3.client("cloudtrail", region_name=REGION),
         region=REGION,
+        apigatewayv2=boto3.client("apigatewayv2", region_name=REGION),
     )
 
 
