@@ -359,15 +359,7 @@ class TemplateDeployment:
                 stage=self.resolve(props["Stage"]),
                 **({"basePath": props["BasePath"]} if props.get("BasePath") else {}),
             )
-        for _lid, props in self.of_type("AWS::ApiGateway::UsagePlan"):
-            self.ag.create_usage_plan(
-                name=props["UsagePlanName"],
-                apiStages=[
-                    {"apiId": self.resolve(s["ApiId"]), "stage": self.resolve(s["Stage"])}
-                    for s in props["ApiStages"]
-                ],
-                tags={t["Key"]: t["Value"] for t in props.get("Tags", [])},
-            )
+        self.deploy_usage_plans()
         for lid, props in self.of_type("AWS::WAFv2::WebACL"):
             acl = self.waf.create_web_acl(
                 Name=props["Name"],
@@ -380,6 +372,21 @@ class TemplateDeployment:
             self.waf.associate_web_acl(
                 WebACLArn=self.resolve(props["WebACLArn"]), ResourceArn=self.resolve(props["ResourceArn"])
             )
+        self.deploy_trails()
+        return api_id
+
+    def deploy_usage_plans(self) -> None:
+        for _lid, props in self.of_type("AWS::ApiGateway::UsagePlan"):
+            self.ag.create_usage_plan(
+                name=props["UsagePlanName"],
+                apiStages=[
+                    {"apiId": self.resolve(s["ApiId"]), "stage": self.resolve(s["Stage"])}
+                    for s in props["ApiStages"]
+                ],
+                tags={t["Key"]: t["Value"] for t in props.get("Tags", [])},
+            )
+
+    def deploy_trails(self) -> None:
         for lid, props in self.of_type("AWS::CloudTrail::Trail"):
             bucket = f"{props['TrailName'].lower()}-bucket"
             self.s3.create_bucket(Bucket=bucket)
@@ -397,7 +404,6 @@ class TemplateDeployment:
             if props.get("IsLogging"):
                 self.ct.start_logging(Name=props["TrailName"])
             self.refs[lid] = props["TrailName"]
-        return api_id
 
     def deploy_stage(self, api_id: str, lid: str, props: dict[str, Any]) -> None:
         stage = props["StageName"]
@@ -436,3 +442,74 @@ class TemplateDeployment:
             }
         )
         self.ag.update_stage(restApiId=api_id, stageName=stage, patchOperations=patches)
+
+
+class WebSocketTemplateDeployment(TemplateDeployment):
+    """Creates in moto what a ``SecureWebSocketApi`` template declares that ``verify`` reads: the API
+    Gateway v2 API, its authorizer, routes, stage, domain and API mapping, the usage plans and trails."""
+
+    def __init__(self, template: dict[str, Any]) -> None:
+        super().__init__(template)
+        self.v2 = boto3.client("apigatewayv2", region_name=REGION)
+
+    def deploy(self) -> str:
+        """Deploy; return the WebSocket API id."""
+        (api_lid, api), *_ = self.of_type("AWS::ApiGatewayV2::Api")
+        optional = {
+            key: api[key] for key in ("DisableExecuteApiEndpoint", "ApiKeySelectionExpression") if key in api
+        }
+        api_id = self.v2.create_api(
+            Name=api["Name"],
+            ProtocolType=api["ProtocolType"],
+            RouteSelectionExpression=api["RouteSelectionExpression"],
+            Tags={k: str(self.resolve(v)) for k, v in (api.get("Tags") or {}).items()},
+            **optional,
+        )["ApiId"]
+        self.refs[api_lid] = api_id
+        for lid, props in self.of_type("AWS::ApiGatewayV2::Authorizer"):
+            self.refs[lid] = self.v2.create_authorizer(
+                ApiId=api_id,
+                AuthorizerType=props["AuthorizerType"],
+                Name=props["Name"],
+                AuthorizerUri=self.resolve(props["AuthorizerUri"]),
+                IdentitySource=props.get("IdentitySource") or [],
+            )["AuthorizerId"]
+        for _lid, props in self.of_type("AWS::ApiGatewayV2::Route"):
+            extra = {"AuthorizerId": self.resolve(props["AuthorizerId"])} if "AuthorizerId" in props else {}
+            self.v2.create_route(
+                ApiId=api_id,
+                RouteKey=props["RouteKey"],
+                AuthorizationType=props.get("AuthorizationType", "NONE"),
+                ApiKeyRequired=bool(props.get("ApiKeyRequired")),
+                **extra,
+            )
+        for lid, props in self.of_type("AWS::ApiGatewayV2::Stage"):
+            self.refs[lid] = props["StageName"]
+            stage_args = {
+                key: self.resolve(props[key])
+                for key in ("DefaultRouteSettings", "RouteSettings", "AccessLogSettings")
+                if key in props
+            }
+            self.v2.create_stage(ApiId=api_id, StageName=props["StageName"], **stage_args)
+        for lid, props in self.of_type("AWS::ApiGatewayV2::DomainName"):
+            self.refs[lid] = props["DomainName"]
+            self.v2.create_domain_name(
+                DomainName=props["DomainName"],
+                DomainNameConfigurations=[
+                    {
+                        "CertificateArn": f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/example",
+                        "EndpointType": c.get("EndpointType", "REGIONAL"),
+                        "SecurityPolicy": c.get("SecurityPolicy", "TLS_1_2"),
+                    }
+                    for c in props["DomainNameConfigurations"]
+                ],
+            )
+        for _lid, props in self.of_type("AWS::ApiGatewayV2::ApiMapping"):
+            self.v2.create_api_mapping(
+                ApiId=self.resolve(props["ApiId"]),
+                DomainName=self.resolve(props["DomainName"]),
+                Stage=self.resolve(props["Stage"]),
+            )
+        self.deploy_usage_plans()
+        self.deploy_trails()
+        return api_id
