@@ -16,5 +16,7 @@ ExampleStack(app, "SecureApiExample", description="secure_api example: an orders
 OpenApiExampleStack(
     app, "SecureApiOpenApiExample", description="secure_api example: the orders API from an OpenAPI document"
 )
-WebSocketExampleStack(app, "SecureApiWebSocketExample", description="secure_api example: a chat WebSocket API")
+WebSocketExampleStack(
+    app, "SecureApiWebSocketExample", description="secure_api example: a chat WebSocket API"
+)
 app.synth()
