@@ -165,7 +165,9 @@ def test_custom_domain_disables_the_execute_api_endpoint() -> None:
     template = Template.from_stack(stack)
     assert only(template, "AWS::ApiGateway::RestApi")["Properties"]["DisableExecuteApiEndpoint"] is True
     domain = only(template, "AWS::ApiGateway::DomainName")["Properties"]
-    assert domain["SecurityPolicy"] == "TLS_1_2"
+    # The default passes Security Hub's APIGateway.11; TLS 1.2 clients still connect (forward-secret only).
+    assert domain["SecurityPolicy"] == "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09"
+    assert domain["EndpointAccessMode"] == "STRICT"
     assert api.domain_name is not None
     assert api.url == "https://api.example.com/v1"
 
