@@ -63,6 +63,8 @@ WEBSOCKET_ACCESS_LOG_FIELDS: dict[str, str] = {
     "integrationError": "$context.integration.error",
     "status": "$context.status",
     "requestTime": "$context.requestTime",
+    # The key guard's window filter reads it, as in REST access logs.
+    "requestTimeEpoch": "$context.requestTimeEpoch",
 }
 
 

@@ -4,9 +4,9 @@ The alarm builders, metric filters and insight rules are the REST API's (``alarm
 ``insights.py``), fed with the WebSocket metrics of ``AWS/ApiGateway`` (dimensions ``ApiId`` and
 ``Stage``): ``ExecutionError``, ``IntegrationError`` and ``ClientError`` against ``ConnectCount`` +
 ``MessageCount``, plus the authorizer's failures and throttles. What only REST APIs have (5XX/4XX,
-latency percentiles of REST metrics, WAF blocks, the anomaly band on ``Count``, the key guard's
-per-key baseline) does not apply: AWS WAF cannot be associated with a WebSocket API, and the key guard
-reads REST access logs.
+latency percentiles of REST metrics, WAF blocks, the anomaly band on ``Count``) does not apply: AWS WAF
+cannot be associated with a WebSocket API. The key guard is the REST API's: it reads the same
+``apiKeyId``, ``ip``, ``status`` and ``requestTimeEpoch`` fields of the access logs.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from secure_api import defaults
 from secure_api.monitoring.alarms import Alarms
 from secure_api.monitoring.dashboard import INSIGHT_RULE_TITLES
 from secure_api.monitoring.insights import ContributorInsightsWidget, contributor_insights
+from secure_api.monitoring.key_guard import key_guard
 from secure_api.monitoring.options import Monitoring, num
 
 WEBSOCKET_METRICS_NAMESPACE = "AWS/ApiGateway"
@@ -109,11 +110,10 @@ def apply_websocket_monitoring(
     retention: logs.RetentionDays = defaults.LOG_RETENTION,
 ) -> cloudwatch.Dashboard:
     """Build the alarms, Contributor Insights rules and dashboard of ``web_socket_api``'s stage under
-    ``scope`` (the API's construct: its path names the alarms). Every alarm notifies ``topic`` on ALARM
-    and OK. ``logs_key`` and ``retention`` are accepted for symmetry with ``apply_monitoring`` (the
-    WebSocket monitoring creates no log group or table). Returns the dashboard (construct id
+    ``scope`` (the API's construct: its path names the alarms), and with ``monitoring.key_guard`` the key
+    guard, whose table and environment are encrypted with ``logs_key`` and whose logs are kept
+    ``retention``. Every alarm notifies ``topic`` on ALARM and OK. Returns the dashboard (construct id
     ``Dashboard``)."""
-    del logs_key, retention
     alarms = WebSocketAlarms(
         scope,
         monitoring,
@@ -127,6 +127,9 @@ def apply_websocket_monitoring(
     )
     alarms.build()
     rules = contributor_insights(scope, access_log_group.log_group_name)
+    if monitoring.key_guard:
+        # The same guard as a REST API's: the access logs carry apiKeyId, ip, status and requestTimeEpoch.
+        key_guard(alarms, logs_key=logs_key, retention=retention)
     dashboard = cloudwatch.Dashboard(scope, "Dashboard")
     dashboard.add_widgets(
         cloudwatch.TextWidget(

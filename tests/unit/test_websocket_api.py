@@ -104,7 +104,7 @@ def test_access_logs_are_json_without_query_string(plain: dict[str, Any]) -> Non
     fields = json.loads(settings["Format"])
     assert list(fields) == [
         "requestId", "connectionId", "eventType", "routeKey", "messageId", "ip", "userAgent", "apiKeyId",
-        "principalId", "authorizerError", "integrationError", "status", "requestTime",
+        "principalId", "authorizerError", "integrationError", "status", "requestTime", "requestTimeEpoch",
     ]  # fmt: skip
     assert fields == WEBSOCKET_ACCESS_LOG_FIELDS
     assert "querystring" not in settings["Format"].lower()

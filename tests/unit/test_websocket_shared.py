@@ -94,3 +94,37 @@ def test_websocket_alarms_watch_this_apis_stage(mixed: dict[str, Any]) -> None:
         assert dims["ApiId"] == {"Ref": api}, metric
         assert "Stage" in dims, metric
         assert "ApiName" not in dims  # REST's dimension: a WebSocket API publishes none under it
+
+
+def test_the_key_guard_reads_fields_the_websocket_access_logs_write() -> None:
+    import re
+
+    from secure_api.access_logs import WEBSOCKET_ACCESS_LOG_FIELDS
+    from tests.lambdas.conftest import lambda_root
+
+    lambda_root("key_guard")
+    import key_guard_query
+
+    queries = key_guard_query.key_query(0, 1) + key_guard_query.prefix_query(0, 1, "^a")
+    read = set(re.findall(r"\b(requestTimeEpoch|apiKeyId|ip|status)\b", queries))
+    assert read == {"requestTimeEpoch", "apiKeyId", "ip", "status"}
+    assert read <= set(WEBSOCKET_ACCESS_LOG_FIELDS)
+
+
+def test_a_websocket_api_gets_the_key_guard_on_its_own_logs(mixed: dict[str, Any]) -> None:
+    api = logical_id(mixed, "AWS::ApiGatewayV2::Api", "Chat")
+    stage = of_type(mixed, "AWS::ApiGatewayV2::Stage")
+    (chat_stage,) = [s for lid, s in stage.items() if lid.startswith("Chat")]
+    log_group = chat_stage["AccessLogSettings"]["DestinationArn"]["Fn::GetAtt"][0]
+    guards = {
+        lid: f
+        for lid, f in of_type(mixed, "AWS::Lambda::Function").items()
+        if lid.startswith("ChatKeyGuard")
+        and "REST_API_ID" in (f.get("Environment") or {}).get("Variables", {})
+    }
+    (guard,) = guards.values()
+    env = guard["Environment"]["Variables"]
+    assert env["REST_API_ID"] == {"Ref": api}
+    assert env["LOG_GROUP_NAME"] == {"Ref": log_group}
+    schedules = [lid for lid in of_type(mixed, "AWS::Events::Rule") if lid.startswith("ChatKeyGuardSchedule")]
+    assert len(schedules) == 1
