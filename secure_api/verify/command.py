@@ -157,7 +157,12 @@ def observe_websocket(options: VerifyOptions, facts: WebSocketFacts) -> WsObserv
     )
 
 
-def _check_url_scheme(options: VerifyOptions, protocol: str) -> None:
+def _check_options(options: VerifyOptions, protocol: str) -> None:
+    if protocol == WEBSOCKET and options.public:
+        raise KeyOpsError(
+            f"--public {options.public[0]}: {options.api_id} is a WebSocket API, which has no methods; "
+            "AWS authorizes only $connect, which routes.connect_auth checks"
+        )
     if not options.url:
         return
     websocket_url = Target.parse(options.url).scheme in WEBSOCKET_SCHEMES
@@ -177,7 +182,7 @@ def verify(clients: VerifyClients, options: VerifyOptions) -> Report:
     """Recognise the API's protocol, gather, probe and check; raises :class:`KeyOpsError` when the
     command cannot run."""
     protocol = options.protocol or detect_protocol(clients, options.api_id)
-    _check_url_scheme(options, protocol)
+    _check_options(options, protocol)
     checks: list[m.CheckResult]
     if protocol == WEBSOCKET:
         ws_facts = WebSocketGatherer(clients, options.api_id, options.stage).gather()

@@ -148,6 +148,9 @@ def test_a_rest_url_for_a_websocket_api_is_refused(
     assert cli.main(["verify", "--api-id", api_id, "--url", "https://chat.example.com/"]) == 2
     err = capsys.readouterr().err
     assert "WebSocket API" in err and "wss://" in err and err.count("\n") == 1
+    assert cli.main(["verify", "--api-id", api_id, "--public", "GET /health"]) == 2
+    err = capsys.readouterr().err
+    assert "--public GET /health" in err and "no methods" in err and err.count("\n") == 1
 
 
 # --- each break changes exactly one check --------------------------------------------------------
