@@ -18,6 +18,10 @@ LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 # API Gateway's limits for stage and method throttling.
 MAX_RATE_LIMIT = 1_000_000
 MAX_BURST_LIMIT = 1_000_000
+# API Gateway's default account limits in a Region (AWS raises them on request): every stage, route and
+# usage-plan throttle above them is capped by them.
+ACCOUNT_RATE_LIMIT = 10_000
+ACCOUNT_BURST_LIMIT = 5_000
 
 # Lambda functions the library deploys.
 LAMBDA_PYTHON_VERSION = "3.14"  # the latest Python runtime Lambda offers (cdk-nag L1)

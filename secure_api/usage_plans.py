@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
@@ -102,6 +102,16 @@ class UsageTier:
                 raise SecureApiConfigError(f"{field_}[{key!r}]", throttle, "a Throttle")
             routes[route] = throttle
         object.__setattr__(self, "method_throttles", {r.key: t for r, t in routes.items()})
+
+
+def tier_throttles(tiers: Sequence[UsageTier]) -> Iterator[tuple[str, Throttle]]:
+    """Each throttle of ``tiers`` with the field that holds it (``UsageTier('gold').throttle``, ...)."""
+    for tier in tiers:
+        prefix = f"UsageTier({tier.name!r})"
+        if tier.throttle is not None:
+            yield f"{prefix}.throttle", tier.throttle
+        for key, throttle in tier.method_throttles.items():
+            yield f"{prefix}.method_throttles[{key!r}]", throttle
 
 
 @dataclass(frozen=True)

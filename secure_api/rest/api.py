@@ -37,8 +37,8 @@ from secure_api.rest.rest_api import create_rest_api, redeploy_on_change, reques
 from secure_api.rest.route_checks import AUTH_MODES, check_bearer_routes, check_route_options  # noqa: F401
 from secure_api.rest.routes import Route, RouteTree
 from secure_api.rest.stage_settings import StageMethodSettings
-from secure_api.throttling import Throttle
-from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, UsageTiers
+from secure_api.throttling import Throttle, warn_above_account_limits
+from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, UsageTiers, tier_throttles
 
 if TYPE_CHECKING:
     from secure_api.rest.openapi.body import OpenApiBody
@@ -106,6 +106,8 @@ class SecureRestApi(Construct):
         # APIs of one stack whose trails would be identical share one (see AuditTrail.shared).
         self._trail_settings = (audit, (audit.log_retention or log_retention) if audit else None)
         self._throttle = throttle or Throttle()
+        for field, value in (("throttle", self._throttle), *tier_throttles(usage_tiers)):
+            warn_above_account_limits(self, field, value)
         self._log_retention = log_retention
         self._stage_name = stage_name
         self._consumers = frozenset(c.name for c in consumers)
@@ -339,6 +341,7 @@ class SecureRestApi(Construct):
             stage_name=self._stage_name,
         )
         self._routes.add(route, field="add_route")
+        warn_above_account_limits(self, f"add_route({route.key!r}).throttle", throttle)
         if api_key_required is None:
             api_key_required = self.usage_tiers is not None
         if self._openapi is not None:

@@ -23,8 +23,8 @@ from secure_api.errors import SecureApiConfigError
 from secure_api.monitoring import Monitoring
 from secure_api.notifications import alarm_topic
 from secure_api.outputs import add_websocket_outputs
-from secure_api.throttling import Throttle
-from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, UsageTiers
+from secure_api.throttling import Throttle, warn_above_account_limits
+from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, UsageTiers, tier_throttles
 from secure_api.websocket.connect import add_connect_route
 from secure_api.websocket.option_checks import check_websocket_options
 from secure_api.websocket.routes import (
@@ -101,6 +101,8 @@ class SecureWebSocketApi(Construct):
         super().__init__(scope, id_)
         self._options = options
         self._throttle = options.throttle
+        for field, value in (("throttle", self._throttle), *tier_throttles(options.usage_tiers)):
+            warn_above_account_limits(self, field, value)
         self._consumers = frozenset(c.name for c in options.consumers)
         self._route_keys: set[str] = set()
         self._trail_settings = (audit, (audit.log_retention or log_retention) if audit else None)
@@ -280,13 +282,14 @@ class SecureWebSocketApi(Construct):
     ) -> apigwv2.WebSocketRoute:
         """Route ``route_key`` (``$default``, ``$disconnect`` or a custom key such as ``sendMessage``) to
         a Lambda function (one invoke permission per function and API) or any
-        ``WebSocketRouteIntegration``; ``throttle`` (within the stage's limits) becomes the route's
-        ``RouteSettings``. Routes run on connections ``$connect`` has authorized: AWS allows no
+        ``WebSocketRouteIntegration``; ``throttle`` becomes the route's ``RouteSettings``,
+        overriding the stage default up or down. Routes run on connections ``$connect`` has authorized: AWS allows no
         authorizer on them."""
         key = check_route_key(route_key)
         if key in self._route_keys:
             raise SecureApiConfigError("add_route.route_key", key, "a route key not added before")
-        checked = check_route_throttle(key, throttle, self._throttle)
+        checked = check_route_throttle(throttle)
+        warn_above_account_limits(self, f"add_route({key!r}).throttle", checked)
         target = self._integrations.integration_for(integration, field="add_route.integration")
         self._route_keys.add(key)
         route = add_route(

@@ -13,7 +13,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from secure_api import compliance, defaults
-from secure_api.errors import SecureApiConfigError, is_token
+from secure_api.errors import SecureApiConfigError
 from secure_api.overrides import override_path
 from secure_api.rest.integrations import invocation_uri
 from secure_api.throttling import Throttle
@@ -42,21 +42,13 @@ def check_route_key(route_key: Any) -> str:
     )
 
 
-def check_route_throttle(route_key: str, throttle: Any, stage: Throttle) -> Throttle | None:
-    """None, or a ``Throttle`` within the stage's rate and burst (a higher route limit never applies)."""
+def check_route_throttle(throttle: Any) -> Throttle | None:
+    """None, or a ``Throttle``: a route's setting overrides the stage default, up or down (AWS bounds
+    both only by the account's Region limits)."""
     if throttle is None:
         return None
     if not isinstance(throttle, Throttle):
         raise SecureApiConfigError("add_route.throttle", throttle, "a Throttle or None")
-    for name in ("rate_limit", "burst_limit"):
-        value, limit = getattr(throttle, name), getattr(stage, name)
-        if not is_token(value) and not is_token(limit) and value > limit:
-            raise SecureApiConfigError(
-                f"add_route.throttle.{name}",
-                value,
-                f"at most the stage's {name} ({limit}) for route {route_key!r}: API Gateway applies the "
-                "lower of the two, so a higher route limit would never take effect",
-            )
     return throttle
 
 

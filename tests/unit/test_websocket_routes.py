@@ -110,16 +110,6 @@ def test_fails_with_duplicate_route() -> None:
         chat.add_route("sendMessage", fn)
 
 
-def test_fails_with_route_throttle_above_stage() -> None:
-    stack, chat = api(throttle=Throttle(rate_limit=100, burst_limit=200))
-    fn = inline_function(stack)
-    with pytest.raises(SecureApiConfigError, match="add_route.throttle.rate_limit"):
-        chat.add_route("sendMessage", fn, throttle=Throttle(rate_limit=101, burst_limit=200))
-    with pytest.raises(SecureApiConfigError, match="add_route.throttle.burst_limit"):
-        chat.add_route("sendMessage", fn, throttle=Throttle(rate_limit=100, burst_limit=201))
-    chat.add_route("sendMessage", fn, throttle=Throttle(rate_limit=100, burst_limit=200))
-
-
 def test_fails_with_bad_integration_or_throttle() -> None:
     stack, chat = api()
     with pytest.raises(SecureApiConfigError, match="add_route.integration"):
