@@ -166,8 +166,9 @@ def load_routes(environ: Mapping[str, str], code_root: Path = CODE_ROOT) -> tupl
     return parse_route_scopes(raw) if raw else None
 
 
-def _json_strings(environ: Mapping[str, str], name: str) -> list[str] | None:
-    """An optional, non-empty JSON array of distinct strings, or None when the variable is unset."""
+def _json_strings(environ: Mapping[str, str], name: str, *, allow_empty: bool = False) -> list[str] | None:
+    """An optional JSON array of distinct strings (non-empty unless ``allow_empty``), or None when the
+    variable is unset."""
     raw = environ.get(name, "").strip()
     if not raw:
         return None
@@ -175,7 +176,9 @@ def _json_strings(environ: Mapping[str, str], name: str) -> list[str] | None:
         data = json.loads(raw)
     except ValueError as error:
         raise ConfigError(f"{name} must be a JSON array of strings") from error
-    if not isinstance(data, list) or not data or not all(isinstance(item, str) for item in data):
+    if not isinstance(data, list) or not all(isinstance(item, str) for item in data):
+        raise ConfigError(f"{name} must be a JSON array of strings")
+    if not data and not allow_empty:
         raise ConfigError(f"{name} must be a non-empty JSON array of strings")
     if len(set(data)) != len(data):
         raise ConfigError(f"{name} must not repeat an entry")
@@ -203,7 +206,9 @@ def _networks(environ: Mapping[str, str], name: str) -> tuple[IpNetwork, ...] | 
 def load_connect(environ: Mapping[str, str]) -> ConnectConfig:
     """The ``$connect`` variables: ``CONNECT_SCOPES``, ``ALLOWED_ORIGINS``, ``ALLOW_IP_RANGES``,
     ``DENY_IP_RANGES`` (JSON arrays) and ``TOKEN_QUERY_PARAMETER``; raise :class:`ConfigError`."""
-    scopes = _json_strings(environ, "CONNECT_SCOPES") or []
+    # An empty list is "no scope required" (DESIGN.md), unlike an empty origin or address list, which
+    # would refuse every connection.
+    scopes = _json_strings(environ, "CONNECT_SCOPES", allow_empty=True) or []
     for scope in scopes:
         if grammar.scope_problem(scope) is not None:
             raise ConfigError(f"CONNECT_SCOPES entries must be {grammar.scope_problem(scope)}, got {scope!r}")

@@ -527,3 +527,12 @@ def test_the_constructs_connect_environment_is_what_the_function_reads(
     event = request_event("authorizer_request.json", token)
     event["requestContext"]["identity"]["sourceIp"] = "203.0.113.200"
     connect.forbid(event, "source_ip_denied")
+
+
+@pytest.mark.parametrize("value", ["[]", " [] "])
+def test_an_empty_connect_scope_list_requires_no_scope(
+    make_connect: Callable[..., Connect], token: str, value: str
+) -> None:
+    """DESIGN.md: CONNECT_SCOPES is optional; an empty list means no scope is required (it refused
+    every connection as a configuration error)."""
+    make_connect(CONNECT_SCOPES=value).allow(request_event("authorizer_request.json", token))
