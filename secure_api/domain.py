@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from aws_cdk import Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_certificatemanager as acm
@@ -216,7 +217,30 @@ def _zone_and_certificate(
         )
         return zone, certificate
     assert domain.certificate_arn is not None
+    check_certificate_location(Stack.of(scope), domain.certificate_arn)
     return None, acm.Certificate.from_certificate_arn(scope, "Certificate", domain.certificate_arn)
+
+
+def check_certificate_location(stack: Stack, certificate_arn: str) -> None:
+    """Refuse a certificate API Gateway would refuse at deploy time: a REGIONAL domain takes an ACM
+    certificate of its own Region and account only (not the us-east-1 one made for CloudFront). An
+    env-agnostic stack (unresolved region or account) cannot be judged on that part."""
+    if is_token(certificate_arn):
+        return
+    _, partition, _, region, account = certificate_arn.split(":", 5)[:5]
+    for what, wanted, got in (
+        ("partition", stack.partition, partition),
+        ("Region", stack.region, region),
+        ("account", stack.account, account),
+    ):
+        if not is_token(wanted) and wanted != got:
+            raise SecureApiConfigError(
+                "CustomDomain.certificate_arn",
+                certificate_arn,
+                f"an ACM certificate in the stack's {what} {wanted} (this one is in {got}): a REGIONAL "
+                "custom domain uses a certificate of its own Region and account; request or import one "
+                "there (a certificate made for CloudFront lives in us-east-1)",
+            )
 
 
 def apply_domain(
