@@ -5,20 +5,42 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import aws_cdk as cdk
 
 
 class SecureApiConfigError(ValueError):
-    """A configuration value is invalid: the message names the field, the value and what is expected."""
+    """A configuration value is invalid: the message names the field, the value and what is expected.
 
-    def __init__(self, field: str, value: Any, expected: str) -> None:
+    ``path``, when known, is the construct path of the API the error is about (set for errors raised
+    during synthesis, when the traceback no longer points at the user's line).
+    """
+
+    def __init__(self, field: str, value: Any, expected: str, *, path: str | None = None) -> None:
         self.field = field
         self.value = value
         self.expected = expected
-        super().__init__(f"{field}: got {value!r}; expected {expected}")
+        self.path = path
+        where = f"{path}: " if path else ""
+        super().__init__(f"{where}{field}: got {value!r}; expected {expected}")
+
+    def at(self, path: str) -> SecureApiConfigError:
+        """The same error, naming the construct path ``path`` of the API it is about."""
+        return SecureApiConfigError(self.field, self.value, self.expected, path=path)
+
+
+@contextmanager
+def located(path: str) -> Iterator[None]:
+    """Re-raise a :class:`SecureApiConfigError` that names no construct path with ``path``."""
+    try:
+        yield
+    except SecureApiConfigError as error:
+        if error.path is not None:
+            raise
+        raise error.at(path) from None
 
 
 def is_token(value: Any) -> bool:

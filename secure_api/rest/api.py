@@ -21,7 +21,7 @@ from secure_api.audit import AuditTrail, apply_audit, find_trail_owner
 from secure_api.authorizer import BearerAuth, BearerAuthorizer
 from secure_api.domain import CustomDomain, apply_domain
 from secure_api.encryption import encrypted_log_group, logs_key, secure_key
-from secure_api.errors import SecureApiConfigError
+from secure_api.errors import SecureApiConfigError, located
 from secure_api.monitoring import Monitoring, apply_monitoring
 from secure_api.notifications import alarm_topic
 from secure_api.outputs import add_outputs
@@ -485,4 +485,5 @@ class _Finalize:
 
     def visit(self, node: IConstruct) -> None:
         if node.node.path == self._api.node.path:
-            self._api._finalize()
+            with located(self._api.node.path):
+                self._api._finalize()

@@ -30,7 +30,7 @@ from constructs import Construct, IConstruct
 
 from secure_api import compliance, defaults
 from secure_api.authorizer import BearerAuth, BearerAuthorizer
-from secure_api.errors import SecureApiConfigError
+from secure_api.errors import SecureApiConfigError, located
 from secure_api.rest.cors import CorsPolicy
 from secure_api.rest.openapi.document import Document, Operation, Parameter, load, parse
 from secure_api.rest.openapi.extensions import authorizer_extension, integration_extension, preflight
@@ -365,7 +365,8 @@ class _Render:
         host = self._body._host
         if not self._done and host is not None and node is host.scope:
             self._done = True
-            self._body.finalize()
+            with located(host.scope.node.path):
+                self._body.finalize()
 
 
 def _pascal(segment: str) -> str:
