@@ -24,12 +24,21 @@ class SecureApiConfigError(ValueError):
         self.value = value
         self.expected = expected
         self.path = path
-        where = f"{path}: " if path else ""
-        super().__init__(f"{where}{field}: got {value!r}; expected {expected}")
+        super().__init__(self.message())
+
+    def message(self) -> str:
+        """The text of the error (``str(error)``)."""
+        where = f"{self.path}: " if self.path else ""
+        return f"{where}{self.field}: got {self.value!r}; expected {self.expected}"
 
     def at(self, path: str) -> SecureApiConfigError:
         """The same error, naming the construct path ``path`` of the API it is about."""
-        return SecureApiConfigError(self.field, self.value, self.expected, path=path)
+        # Not copy.copy: an exception is rebuilt from its args, which are not its constructor's.
+        located = type(self).__new__(type(self))
+        located.__dict__.update(self.__dict__)
+        located.path = path
+        located.args = (located.message(),)
+        return located
 
 
 @contextmanager

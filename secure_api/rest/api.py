@@ -281,7 +281,9 @@ class SecureRestApi(Construct):
     ) -> SecureRestApi:
         """The same secure API, its routes read from an OpenAPI 3.0 document (a YAML/JSON path or a dict).
 
-        ``integrations`` maps each ``operationId`` to a Lambda function or an ``apigw.Integration``;
+        ``integrations`` maps each operation, by ``operationId`` or by route key (``"GET /orders"``, the
+        only way to name an operation without an ``operationId``), to a Lambda function or an
+        ``apigw.Integration``;
         ``throttles`` maps route keys (``"GET /orders"``) or operationIds to stage throttles; ``options``
         are exactly ``SecureRestApi``'s. Security requirements decide each operation's auth (see the
         README); request bodies become draft-4 models and required parameters required request
@@ -298,6 +300,12 @@ class SecureRestApi(Construct):
         )
         api = cls(scope, id_, _openapi=body, **options)
         add_operations(api.add_route, operations, integrations, throttled)
+        if body.unvalidated:
+            Annotations.of(api).add_warning_v2(
+                "secure-api:openapi-body-unvalidated",
+                "secure_api: request bodies API Gateway cannot validate (only JSON bodies have models), "
+                "so they reach the integration unchecked: " + "; ".join(body.unvalidated),
+            )
         return api
 
     def add_route(

@@ -302,7 +302,7 @@ def test_fails_on_functions_of_other_stacks_in_an_s3_body(monkeypatch: pytest.Mo
     app, _ = _cross_stack_app()
     # Raised while the app synthesizes (the body's size is known then), through jsii: a RuntimeError.
     with pytest.raises(
-        RuntimeError, match=r"Front/Api integrations: got \['Backend/Backend'\]; expected functions"
+        RuntimeError, match=r"Front/Api: integrations: got \['Backend/Backend'\]; expected functions"
     ):
         app.synth()
 
@@ -354,3 +354,31 @@ def test_integrations_other_than_functions() -> None:
     post = body["paths"]["/pets"]["post"]["x-amazon-apigateway-integration"]
     assert post["type"] == "mock" and post["responses"] == {"default": {"statusCode": "200"}}
     assert body["paths"]["/pets/{petId}"]["get"]["x-amazon-apigateway-integration"]["type"] == "aws_proxy"
+
+
+def test_an_operation_without_operation_id_and_a_form_body() -> None:
+    """Wired by its route key; its non-JSON body is left unvalidated with a warning naming it."""
+    _, stack = new_stack()
+    document = {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/forms": {
+                "post": {
+                    "requestBody": {
+                        "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}
+                    },
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        },
+    }
+    api = SecureRestApi.from_openapi(
+        stack, "Forms", document, integrations={"POST /forms": inline_function(stack)}, auth=AUTH,
+        firewall=None, audit=None, monitoring=None,
+    )  # fmt: skip
+    body, _ = body_of(Template.from_stack(stack))
+    assert "post" in body["paths"]["/forms"]
+    warnings = Annotations.from_stack(stack).find_warning(f"/{api.node.path}", Match.any_value())
+    text = " ".join(json.dumps(w.entry.data) for w in warnings)
+    assert "POST /forms requestBody application/x-www-form-urlencoded" in text

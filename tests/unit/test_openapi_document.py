@@ -199,11 +199,52 @@ def test_fails_on_bad_integrations_and_throttles() -> None:
     assert len(found) == 3
 
 
-def test_fails_on_missing_and_duplicate_operation_ids() -> None:
+def test_fails_on_duplicate_operation_ids_and_unwired_operations() -> None:
     document = doc({"/a": {"get": {"responses": {}}, "post": op("x")}, "/b": {"get": op("x")}})
     found = offenders(document, {"x": FN})
-    assert any("paths./a.get: no operationId" in o for o in found)
+    # An operation without an operationId is wired by its route key; here it is not wired at all.
+    assert "GET /a: no integration (integrations['GET /a'] is missing)" in found
     assert any("operationId 'x' already used" in o for o in found)
+
+
+def test_an_operation_without_an_operation_id_is_wired_by_its_route_key() -> None:
+    document = doc({"/a": {"get": {"responses": {}}, "post": op("x")}})
+    assert offenders(document, {"GET /a": FN, "POST /a": FN}) == []
+    assert offenders(document, {"GET /a": FN, "x": FN}) == []
+
+
+def test_fails_with_an_operation_wired_twice_or_an_unknown_key() -> None:
+    document = doc({"/a": {"post": op("x")}})
+    found = offenders(document, {"POST /a": FN, "x": FN, "GET /nope": FN})
+    assert "POST /a (x): two integrations ('POST /a' and 'x'): give one" in found
+    assert any(
+        o.startswith("integrations['GET /nope']: neither an operationId nor a route key") for o in found
+    )
+
+
+def test_fails_on_a_non_string_operation_id() -> None:
+    found = offenders(doc({"/a": {"get": {"operationId": 7, "responses": {}}}}), {})
+    assert any("paths./a.get.operationId: expected a non-empty string, got 7" in o for o in found)
+
+
+def test_offenders_are_listed_one_per_line() -> None:
+    document = doc({"/a": {"get": op("a")}, "/b": {"get": op("b")}})
+    with pytest.raises(OpenApiDocumentError) as raised:
+        prepare(document, integrations={}, throttles=None, options=BEARER)
+    lines = str(raised.value).splitlines()
+    assert lines[0].startswith("from_openapi(document): a document the library can secure; 2 offender(s):")
+    assert lines[1:] == [
+        "  - GET /a (a): no integration (integrations['a'] or integrations['GET /a'] is missing)",
+        "  - GET /b (b): no integration (integrations['b'] or integrations['GET /b'] is missing)",
+    ]
+
+
+def test_a_non_json_body_schema_is_recorded_as_unvalidated() -> None:
+    form = {"content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+                        "application/json": {"schema": {"type": "object"}}}}  # fmt: skip
+    document = doc({"/a": {"post": op("a", requestBody=form)}})
+    body, *_ = prepare(document, integrations={"a": FN}, throttles=None, options=BEARER)
+    assert body.unvalidated == ["POST /a (a) requestBody application/x-www-form-urlencoded"]
 
 
 def test_fails_on_unconvertible_request_bodies_naming_the_schema() -> None:

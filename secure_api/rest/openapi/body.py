@@ -53,8 +53,14 @@ class OpenApiDocumentError(SecureApiConfigError):
         super().__init__(
             "from_openapi(document)",
             offenders,
-            f"a document the library can secure ({len(offenders)} offender(s) listed)",
+            "a document the library can secure",
         )
+
+    def message(self) -> str:
+        """Every offender on a line of its own."""
+        where = f"{self.path}: " if self.path else ""
+        lines = "".join(f"\n  - {offender}" for offender in self.offenders)
+        return f"{where}{self.field}: {self.expected}; {len(self.offenders)} offender(s):{lines}"
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,8 @@ class OpenApiBody:
         self._host: _Host | None = None
         self._component_names: dict[str, str] = {}
         self.foreign_functions: list[str] = []
+        self.unvalidated: list[str] = []
+        """Request bodies of the document whose schema API Gateway cannot validate (not JSON)."""
         self._lambda_uris: set[str] = set()
 
     # -- building the API ------------------------------------------------------------------------
@@ -310,7 +318,7 @@ class OpenApiBody:
             if self.foreign_functions:
                 # An included file is not a template property: CDK cannot export what it references.
                 raise SecureApiConfigError(
-                    f"{api.node.path} integrations",
+                    "integrations",
                     self.foreign_functions,
                     f"functions of the API's own stack (or imported ones) once the body exceeds "
                     f"{defaults.OPENAPI_INLINE_MAX_BYTES} bytes and is stored in S3",
@@ -397,24 +405,30 @@ def prepare(
         raise SecureApiConfigError(
             "integrations", integrations, "a dict operationId -> function or Integration"
         )
-    by_id = {op.operation_id: op for op in doc.operations}
-    for op_id, integration in integrations.items():
-        if op_id not in by_id:
-            offenders.append(f"integrations[{op_id!r}]: no operation of the document has this operationId")
+    by_name = {name: op for op in doc.operations for name in op.names}
+    for key, integration in integrations.items():
+        if key not in by_name:
+            offenders.append(
+                f"integrations[{key!r}]: neither an operationId nor a route key ('GET /path') of the document"
+            )
         elif not isinstance(integration, apigw.Integration) and not (
             hasattr(integration, "function_arn") and hasattr(integration, "add_permission")
         ):
             offenders.append(
-                f"integrations[{op_id!r}]: expected an aws_lambda.IFunction or an apigw.Integration"
+                f"integrations[{key!r}]: expected an aws_lambda.IFunction or an apigw.Integration"
             )
     has_bearer = options.get("auth") is not None
     cors = options.get("cors") is not None
     body = OpenApiBody(title=doc.title, version=doc.version)
     secured: list[tuple[Operation, RouteSecurity]] = []
     for op in doc.operations:
-        where = f"{op.route.key} ({op.operation_id})"
-        if op.operation_id not in integrations:
-            offenders.append(f"{where}: no integration (integrations[{op.operation_id!r}] is missing)")
+        where = op.label
+        given = [name for name in op.names if name in integrations]
+        if not given:
+            wanted = " or ".join(f"integrations[{name!r}]" for name in reversed(op.names))
+            offenders.append(f"{where}: no integration ({wanted} is missing)")
+        elif len(given) > 1:
+            offenders.append(f"{where}: two integrations ({' and '.join(map(repr, given))}): give one")
         if op.route.method == "OPTIONS" and cors:
             offenders.append(f"{where}: an OPTIONS operation refused (CorsPolicy owns the preflight)")
             continue
@@ -430,9 +444,7 @@ def prepare(
         body._pending[op.route] = (op, models)
         secured.append((op, security))
     routes_throttled: dict[Route, Throttle] = {}
-    routes = {op.route.key: op.route for op in doc.operations} | {
-        op.operation_id: op.route for op in doc.operations
-    }
+    routes = {name: op.route for op in doc.operations for name in op.names}
     for key, throttle in (throttles or {}).items():
         if key not in routes:
             offenders.append(
@@ -453,9 +465,14 @@ def _operation_models(
     models: dict[str, str] = {}
     for content_type, schema in op.body.items():
         if not _JSON.match(content_type) or not schema:
+            if schema:
+                body.unvalidated.append(f"{where} requestBody {content_type}")
             continue
+        model_prefix = op.operation_id or op.route.method.title() + "".join(
+            _pascal(p) for p in op.route.path.split("/")
+        )
         try:
-            name = _component_model(body, doc, schema, f"{where} requestBody {content_type}", op.operation_id)
+            name = _component_model(body, doc, schema, f"{where} requestBody {content_type}", model_prefix)
         except SecureApiConfigError as error:
             offenders.append(str(error))
             return None

@@ -32,7 +32,7 @@ def add_operations(
         add_route(
             operation.route.method,
             operation.route.path,
-            integrations[operation.operation_id],
+            next(integrations[name] for name in operation.names if name in integrations),
             throttle=throttled.get(operation.route),
             scopes=security.scopes,
             auth=security.auth,

@@ -37,7 +37,8 @@ class Operation:
     """One operation of the document, as the library needs it."""
 
     route: Route
-    operation_id: str
+    operation_id: str | None
+    """``None`` when the document gives none: the operation is then known by its route key."""
     security: list[dict[str, list[str]]] | None
     """The effective requirement: the operation's own, else the document's, else ``None`` (none at all)."""
     parameters: tuple[Parameter, ...] = ()
@@ -45,6 +46,16 @@ class Operation:
     """Request body content type -> schema (as written, ``$ref`` included)."""
     body_required: bool = False
     responses: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The keys ``integrations`` and ``throttles`` may use for it: its route key, its operationId."""
+        return (self.route.key, *((self.operation_id,) if self.operation_id else ()))
+
+    @property
+    def label(self) -> str:
+        """How offenders and model names refer to it: ``GET /a (getA)`` or ``GET /a``."""
+        return f"{self.route.key} ({self.operation_id})" if self.operation_id else self.route.key
 
 
 @dataclass
@@ -167,13 +178,14 @@ def parse(raw: dict[str, Any], offenders: list[str]) -> Document:
                         f"{op_where}.{key}: refused (the library renders auth, integration and validation itself)"
                     )
             op_id = operation.get("operationId")
-            if not isinstance(op_id, str) or not op_id:
-                offenders.append(f"{op_where}: no operationId (integrations are keyed by operationId)")
+            if op_id is not None and (not isinstance(op_id, str) or not op_id):
+                offenders.append(f"{op_where}.operationId: expected a non-empty string, got {op_id!r}")
                 continue
-            if op_id in seen_ids:
+            if op_id is not None and op_id in seen_ids:
                 offenders.append(f"{op_where}: operationId {op_id!r} already used by {seen_ids[op_id]}")
                 continue
-            seen_ids[op_id] = op_where
+            if op_id is not None:
+                seen_ids[op_id] = op_where
             try:
                 route = Route.parse(method, path, field=op_where)
             except SecureApiConfigError as error:
