@@ -15,8 +15,10 @@ LAMBDA_DIRS := $(wildcard lambdas/*/)
 
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
+CHECKOV_VENV := .venv-checkov
+
 # Everything `make test` needs: the runtime below plus the test, lint, type-check and compliance tools.
-setup: $(VENV)/.stamp-installed node_modules/.stamp-installed
+setup: $(VENV)/.stamp-installed $(CHECKOV_VENV)/.stamp-installed node_modules/.stamp-installed
 
 # Only what `make synth` needs: the library's runtime requirements and the pinned CDK CLI.
 setup-runtime: $(VENV)/.stamp-runtime node_modules/.stamp-installed
@@ -31,10 +33,18 @@ $(VENV)/.stamp-runtime: requirements.txt pyproject.toml
 	touch $@
 
 $(VENV)/.stamp-installed: $(VENV)/.stamp-runtime requirements-dev.txt
-	@echo "==> Python dev tools (pytest, moto, ruff, mypy, cdk-nag, checkov, cfn-lint, ...) and secure_api (editable)"
+	@echo "==> Python dev tools (pytest, moto, ruff, mypy, cdk-nag, cfn-lint, ...) and secure_api (editable)"
 	@$(PIP) install --quiet -r requirements-dev.txt
 	@$(PIP) install --quiet --no-deps -e .
 	@$(BIN)/python -c "import pytest, moto, cdk_nag, secure_api"
+	touch $@
+
+# checkov pins an old boto3 in every release, so it gets a venv of its own (the compliance gate runs
+# $(CHECKOV_VENV)/bin/checkov).
+$(CHECKOV_VENV)/.stamp-installed: requirements-checkov.txt
+	@echo "==> checkov in its own venv $(CHECKOV_VENV)"
+	@test -x $(CHECKOV_VENV)/bin/python || $(HOST_PYTHON) -m venv --without-pip $(CHECKOV_VENV)
+	@$(HOST_PYTHON) -m pip --python $(CHECKOV_VENV)/bin/python --disable-pip-version-check install --quiet -r requirements-checkov.txt
 	touch $@
 
 node_modules/.stamp-installed: package.json package-lock.json

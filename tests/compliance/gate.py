@@ -33,6 +33,8 @@ from tests.compliance.apps import GateStack
 from tests.compliance.securityhub.plugin import SecurityHubPlugin
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[2]
+CHECKOV_VENV = ROOT / ".venv-checkov"
 
 
 @dataclass
@@ -88,22 +90,40 @@ def plugin_findings(reports: list[dict[str, Any]], stack_id: str) -> dict[str, l
     return out
 
 
+def checkov_bin() -> Path:
+    """checkov, from its own virtual environment (it pins an old boto3 the library cannot use)."""
+    return CHECKOV_VENV / "bin" / "checkov"
+
+
+def checkov_file_names(stack_ids: Sequence[str]) -> dict[str, str]:
+    """``stack id -> short fixed file name``: checkov copies each template's path into every
+    ``Environment.Variables`` map it reads (``__file__``, upstream issue 7310), and CKV_AWS_45 reads a
+    run of exactly 40 characters of ``[A-Za-z0-9/+=]`` as an AWS secret key, so a random folder name
+    plus a stack id of the wrong length would fail a clean function on some runs. ``c0.json``,
+    ``c1.json``, ... in checkov's working folder, passed as relative paths, form no such run."""
+    return {stack_id: f"c{i}.json" for i, stack_id in enumerate(stack_ids)}
+
+
 def checkov_findings(templates: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
     """checkov (offline) on every template at once; skips come from the resources' ``checkov`` metadata.
     Returns ``stack id -> ["check @ resource", ...]``."""
     out: dict[str, list[str]] = {stack_id: [] for stack_id in templates}
+    names = checkov_file_names(list(templates))
+    by_name = {name: stack_id for stack_id, name in names.items()}
     with tempfile.TemporaryDirectory() as tmp:
         for stack_id, template in templates.items():
-            (Path(tmp) / f"{stack_id}.template.json").write_text(json.dumps(template))
+            (Path(tmp) / names[stack_id]).write_text(json.dumps(template))
         proc = subprocess.run(
-            [str(BIN / "checkov"), "-d", tmp, "--framework", "cloudformation", "--skip-download",
+            [str(checkov_bin()), "-d", ".", "--framework", "cloudformation", "--skip-download",
              "-o", "json", "--quiet"],
-            capture_output=True, text=True, check=False,
+            capture_output=True, text=True, check=False, cwd=tmp,
         )  # fmt: skip
+    if not proc.stdout.strip():
+        raise RuntimeError(f"checkov printed nothing (exit {proc.returncode}): {proc.stderr[-2000:]}")
     data = json.loads(proc.stdout)
     for report in data if isinstance(data, list) else [data]:
         for failed in report.get("results", {}).get("failed_checks", []):
-            stack_id = Path(failed["file_path"]).name.removesuffix(".template.json")
+            stack_id = by_name[Path(failed["file_path"]).name]
             out[stack_id].append(f"{failed['check_id']} @ {failed['resource']}")
     return out
 
