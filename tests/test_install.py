@@ -70,7 +70,6 @@ def test_wheel_in_a_fresh_venv_synthesizes_the_readme_app(tmp_path: Path) -> Non
     # skipped with the library's context key on the command line, as a user's CI synth would.
     (app / "cdk.json").write_text(json.dumps({"app": f"{python} app.py"}))
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
     installed = _run([str(python), "-c", "import secure_api; print(secure_api.__file__)"], app, env)
     assert Path(installed.strip()).is_relative_to(venv), installed
     version = _run([str(venv / "bin" / "secure-api"), "--version"], app, env)
