@@ -29,6 +29,7 @@ from botocore.exceptions import (
 )
 
 from secure_api.keys import ops, stack_outputs
+from secure_api.keys.environment import API_ID_ENV, API_ID_ENV_ALIASES, KMS_KEY_ENV, env_api_id
 from secure_api.keys.errors import EXIT_ERROR, CsvError, KeyOpsError
 from secure_api.keys.model import KeyRecord, format_time, secret_name
 from secure_api.keys.retry import THROTTLING_CODES, error_code
@@ -37,9 +38,6 @@ from secure_api.verify import command as verify_command
 PROG = "secure-api"
 EXIT_PARTIAL = 1
 """Exit code of ``keys import`` when some lines failed (the others were processed)."""
-
-API_ID_ENV = "SECURE_API_REST_API_ID"
-KMS_KEY_ENV = "SECURE_API_KMS_KEY_ID"
 
 
 class _UsageError(Exception):
@@ -59,7 +57,8 @@ def _common() -> _Parser:
         "--api-id",
         dest="api_id",
         default=argparse.SUPPRESS,
-        help=f"REST API id (default: ${API_ID_ENV}); with --stack, picks one of the stack's APIs",
+        help=f"id of the REST or WebSocket API (default: ${API_ID_ENV}, or its older name "
+        f"${API_ID_ENV_ALIASES[0]}); with --stack, picks one of the stack's APIs",
     )
     common.add_argument(
         "--stack",
@@ -87,7 +86,12 @@ def _version() -> str:
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``secure-api`` command."""
     common = _common()
-    parser = _Parser(prog=PROG, parents=[common], description="Operate a SecureRestApi.")
+    parser = _Parser(
+        prog=PROG,
+        parents=[common],
+        description="Operate and verify an API built with secure_api (a SecureRestApi or SecureWebSocketApi): "
+        "its consumers' API keys, and a read-only check of the deployed API.",
+    )
     parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     groups = parser.add_subparsers(dest="group", required=True, metavar="{keys,verify}")
     verify_command.add_arguments(
@@ -271,9 +275,9 @@ def read_import_file(path: str) -> list[tuple[int, str, str]]:
 
 def _ops(args: argparse.Namespace) -> ops.KeyOps:
     picked = _stack_api(args)
-    api_id = (picked and picked.rest_api_id) or getattr(args, "api_id", None) or os.environ.get(API_ID_ENV)
+    api_id = (picked and picked.rest_api_id) or getattr(args, "api_id", None) or env_api_id()
     if not api_id:
-        raise KeyOpsError(f"no REST API given: pass --api-id ID or --stack NAME (or set {API_ID_ENV})")
+        raise KeyOpsError(f"no API given: pass --api-id ID or --stack NAME (or set {API_ID_ENV})")
     clients = ops.make_clients(region=getattr(args, "region", None), profile=getattr(args, "profile", None))
     kms_key_id = (
         getattr(args, "kms_key_id", None)
@@ -300,7 +304,7 @@ def _stack_api(args: argparse.Namespace) -> stack_outputs.StackApi | None:
 
 def _run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     if args.group == "verify":
-        return verify_command.run(args, out, api_id_env=API_ID_ENV)
+        return verify_command.run(args, out)
     key_ops = _ops(args)
     command = args.command
     show_value = bool(getattr(args, "show_value", False))

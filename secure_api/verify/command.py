@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass
 from typing import IO
 
+from secure_api.keys.environment import API_ID_ENV, env_api_id
 from secure_api.keys.errors import KeyOpsError
 from secure_api.keys.stack_outputs import resolve_stack_api
 from secure_api.verify import facts as facts_module
@@ -193,7 +194,7 @@ def verify(clients: VerifyClients, options: VerifyOptions) -> Report:
     return Report(api_id=options.api_id, stage=options.stage, checks=tuple(checks))
 
 
-def options_from_args(args: argparse.Namespace, *, api_id_env: str) -> VerifyOptions:
+def options_from_args(args: argparse.Namespace) -> VerifyOptions:
     """Validate the command line and resolve ``--stack``; :class:`KeyOpsError` (exit 2) on bad input."""
     public = parse_public(getattr(args, "public", None) or ())
     url = getattr(args, "url", None)
@@ -216,9 +217,9 @@ def options_from_args(args: argparse.Namespace, *, api_id_env: str) -> VerifyOpt
         api_id = picked.rest_api_id
         stage = stage or picked.stage_name
         protocol = picked.protocol
-    api_id = api_id or os.environ.get(api_id_env)
+    api_id = api_id or env_api_id()
     if not api_id:
-        raise KeyOpsError(f"no API given: pass --api-id ID or --stack NAME (or set {api_id_env})")
+        raise KeyOpsError(f"no API given: pass --api-id ID or --stack NAME (or set {API_ID_ENV})")
     return VerifyOptions(
         api_id=api_id,
         stage=stage or DEFAULT_STAGE,
@@ -229,9 +230,9 @@ def options_from_args(args: argparse.Namespace, *, api_id_env: str) -> VerifyOpt
     )
 
 
-def run(args: argparse.Namespace, out: IO[str], *, api_id_env: str) -> int:
+def run(args: argparse.Namespace, out: IO[str]) -> int:
     """The ``verify`` subcommand: print the report on ``out``; return 0 (no failure) or 1."""
-    options = options_from_args(args, api_id_env=api_id_env)
+    options = options_from_args(args)
     clients = make_clients(region=getattr(args, "region", None), profile=getattr(args, "profile", None))
     report = verify(clients, options)
     out.write((render_json(report) if getattr(args, "json", False) else render_table(report)) + "\n")

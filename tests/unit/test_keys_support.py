@@ -64,7 +64,13 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "AWS_DEFAULT_REGION": REGION,
     }.items():
         monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "SECURE_API_KMS_KEY_ID", "SECURE_API_REST_API_ID"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "SECURE_API_KMS_KEY_ID",
+        "SECURE_API_REST_API_ID",
+        "SECURE_API_API_ID",
+    ):
         monkeypatch.delenv(name, raising=False)
     with mock_aws():
         yield
