@@ -10,7 +10,8 @@ CDK's standard ``aws:cdk:bundling-stacks`` context (``[]``) skips bundling, e.g.
 pip runs with the user's own configuration (``pip.conf``, ``PIP_INDEX_URL``, ``PIP_EXTRA_INDEX_URL``,
 ``PIP_FIND_LINKS``, proxies), so a mirror configured for pip is used here too. The CDK CLI refuses
 ``aws:`` keys, so ``cdk synth -c secure-api:skipBundling=true`` skips bundling from the command line
-(the sources are staged without their requirements; the asset hash, and so the template, is the same).
+(the sources are staged without their requirements; the bundling options, and so the asset hash and
+the template, are the same).
 """
 
 from __future__ import annotations
@@ -87,17 +88,20 @@ class PipLocalBundling:
         architecture: lambda_.Architecture,
         with_keys: bool,
         extra_files: Mapping[str, bytes] | None = None,
+        install: bool = True,
     ) -> None:
         self.name = name
         self.arch = "aarch64" if architecture.name == lambda_.Architecture.ARM_64.name else "x86_64"
         self.with_keys = with_keys
         self.extra_files = dict(extra_files or {})
+        self.install = install
 
     def try_bundle(self, output_dir: str, *_options: Any, **_kwargs: Any) -> bool:
-        """Install the requirements for the target platform, then copy the sources."""
+        """Install the requirements for the target platform (unless ``install`` is False: a synth that
+        deploys nothing), then copy the sources."""
         out = Path(output_dir)
         requirements = LAMBDAS_DIR / self.name / "requirements.txt"
-        if requirements.exists() and _has_requirements(requirements):
+        if self.install and requirements.exists() and _has_requirements(requirements):
             platform = f"manylinux2014_{self.arch}"
             proc = subprocess.run(  # noqa: S603 - fixed argument list, no shell
                 [
@@ -188,10 +192,16 @@ def _bundling(
     architecture: lambda_.Architecture,
     with_keys: bool,
     extra_files: Mapping[str, bytes] | None,
+    install: bool,
 ) -> BundlingOptions:
+    # The same options whether or not pip runs: CDK mixes the bundling options into a custom asset
+    # hash, so a synth that skips pip writes the template a deploy would (the hash covers the sources
+    # and the requirements either way).
     return BundlingOptions(
         image=DockerImage.from_registry("public.ecr.aws/sam/build-python3.12"),
-        local=PipLocalBundling(name, architecture=architecture, with_keys=with_keys, extra_files=extra_files),
+        local=PipLocalBundling(
+            name, architecture=architecture, with_keys=with_keys, extra_files=extra_files, install=install
+        ),
     )
 
 
@@ -204,7 +214,8 @@ def lambda_code(
     bundle: bool = True,
 ) -> lambda_.Code:
     """The asset of ``lambdas/<name>``, bundled without Docker, with ``extra_files`` (path inside the
-    package -> content) written into it; ``bundle=False`` stages the sources without running pip.
+    package -> content) written into it; ``bundle=False`` stages the sources without running pip (the
+    template is the same).
 
     The asset hash covers every input (see ``asset_hash``), so a change to any of them redeploys the
     function, whether or not bundling runs.
@@ -213,7 +224,7 @@ def lambda_code(
         str(LAMBDAS_DIR / name),
         asset_hash=asset_hash(name, architecture=architecture, with_keys=with_keys, extra_files=extra_files),
         asset_hash_type=AssetHashType.CUSTOM,
-        bundling=_bundling(name, architecture, with_keys, extra_files) if bundle else None,
+        bundling=_bundling(name, architecture, with_keys, extra_files, install=bundle),
     )
 
 
@@ -275,10 +286,12 @@ class DeferredCode(lambda_.Code):
             deploy_time=True,
             asset_hash=digest,
             asset_hash_type=AssetHashType.CUSTOM,
-            bundling=(
-                None
-                if skip_bundling(self._scope)
-                else _bundling(self._name, self._architecture, self._with_keys, extra_files)
+            bundling=_bundling(
+                self._name,
+                self._architecture,
+                self._with_keys,
+                extra_files,
+                install=not skip_bundling(self._scope),
             ),
         )
         if self._resource is not None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import aws_cdk as cdk
 import pytest
@@ -121,3 +122,31 @@ def test_skip_bundling_context_key_stages_sources_without_pip(
 
 
 _BARE = {"firewall": None, "audit": None, "monitoring": None}
+
+
+def _example_template(tmp_path: Path, **context: Any) -> dict[str, Any]:
+    from secure_api import BearerAuth, Consumer, SecureRestApi, UsageTier
+
+    app = cdk.App(context=app_context(bundle=True, **context), outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Same")
+    api = SecureRestApi(
+        stack, "Api", auth=BearerAuth(issuer="https://login.example.com/", audience=["a"]),
+        usage_tiers=[UsageTier("gold")], consumers=[Consumer("app", tier="gold")],
+    )  # fmt: skip
+    api.add_route("GET", "/x", lambda_.Function(
+        stack, "Fn", runtime=lambda_.Runtime.PYTHON_3_13, handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(e, c):\n    return {}\n"),
+    ), scopes=["x:read"])  # fmt: skip
+    template: dict[str, Any] = app.synth().get_stack_by_name("Same").template
+    return template
+
+
+def test_skip_bundling_writes_the_template_a_bundled_synth_writes(tmp_path: Path) -> None:
+    """The README's promise: a snapshot taken with secure-api:skipBundling=true is the deployed stack's
+    template. CDK's own skip (aws:cdk:bundling-stacks=[]) hashes exactly as a real bundle does (the
+    custom hash plus the bundling options), so it stands for the bundled synth without running pip."""
+    bundled = _example_template(tmp_path / "bundled", **{"aws:cdk:bundling-stacks": []})
+    skipped = _example_template(tmp_path / "skipped", **{"secure-api:skipBundling": "true"})
+    functions = [k for k, v in bundled["Resources"].items() if v["Type"] == "AWS::Lambda::Function"]
+    assert len(functions) >= 4
+    assert json.dumps(skipped, sort_keys=True) == json.dumps(bundled, sort_keys=True)
