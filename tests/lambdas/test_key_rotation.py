@@ -136,5 +136,5 @@ def test_fails_to_touch_a_key_of_another_api(world: World) -> None:
     other = world.ag.create_api_key(name="x", enabled=True, tags={"secure-api:api": "otherapi"})["id"]
     key_ops = world.ops(ops.Clients(TagScopedApiGateway(world.ag, world.api_id), world.sm))
     with pytest.raises(Exception, match="AccessDenied"):
-        key_ops._set_enabled(other, False)
+        key_ops._patch_enabled(other, False)
     assert world.ag.get_api_key(apiKey=other)["enabled"] is True
