@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from secure_api.keys.errors import ConsumerStateError, KeyOpsError
+from secure_api.keys.errors import ConsumerStateError, KeyOpsError, RecordChangedError
 from secure_api.keys.model import (
     STATUS_ACTIVE,
     STATUS_DISABLED,
@@ -32,6 +32,7 @@ from secure_api.keys.store import (
     UPDATED,
     Inventory,
     SecretInfo,
+    Snapshot,
     ignore,
 )
 
@@ -78,28 +79,60 @@ class CreateOps(KeyPlans):
         validate_consumer(consumer)
         validate_tier(tier)
         plans = self.plans_for_tier(tier)
+        return self.retrying(
+            consumer,
+            "create",
+            lambda: self._ensure_once(
+                consumer,
+                tier,
+                plans,
+                enabled=enabled,
+                reissue_revoked=reissue_revoked,
+                strict_tier=strict_tier,
+                inventory=inventory,
+            ),
+        )
+
+    def _ensure_once(
+        self,
+        consumer: str,
+        tier: str,
+        plans: list[str],
+        *,
+        enabled: bool,
+        reissue_revoked: bool,
+        strict_tier: bool,
+        inventory: Inventory | None,
+    ) -> tuple[str, KeyRecord | None]:
         info = inventory.secrets.get(consumer) if inventory is not None else None
         if inventory is not None and info is None:
-            rec, state = None, "absent"
+            base = Snapshot(None, "absent")
         elif info is not None and info.deleted:
-            rec, state = None, "deleted"
+            base = Snapshot(None, "deleted")
         else:
-            rec, state = self.read(consumer)
+            base = self.read_current(consumer)
+        rec = base.record
         keys = {key.id: key for key in self.keys_of(consumer, inventory)}
         live = rec is not None and not rec.revoked
         if rec is not None and rec.revoked and not reissue_revoked:
             return REVOKED, rec
         if rec is not None and live and rec.api_key_id in keys:
             return self._reconcile(
-                rec, tier=tier, plans=plans, enabled=enabled, strict_tier=strict_tier, keys=keys
+                rec, base, tier=tier, plans=plans, enabled=enabled, strict_tier=strict_tier, keys=keys
             )
 
-        # A new key is needed. Keys no live record tracks were never handed out (or are revoked).
-        keep = {rec.previous_api_key_id} if rec is not None and live and rec.previous_api_key_id else set()
+        # A new key is needed. Keys no live record tracks were never handed out (or are revoked);
+        # quarantined ones are kept as evidence.
+        keep: set[str] = set()
+        if rec is not None and live:
+            keep = rec.key_ids() - {rec.api_key_id}
+            for key_id in keep & set(keys):
+                rec = rec.with_quarantine(keys[key_id])
         for key_id in keys:
             if key_id not in keep:
-                self._delete_key(key_id)
-        info_new, value = self._create_key(consumer, enabled=enabled)
+                self._delete_key(key_id, consumer)
+        quarantined = rec is not None and live and rec.quarantined
+        info_new, value = self._create_key(consumer, enabled=enabled and not quarantined)
         for plan_id in plans:
             self._attach(plan_id, info_new.id)
         new = KeyRecord(
@@ -108,12 +141,27 @@ class CreateOps(KeyPlans):
             api_key_id=info_new.id,
             api_key=value,
             usage_plan_ids=tuple(plans),
-            previous_api_key_id=rec.previous_api_key_id if rec is not None and keep else None,
-            previous_key_expires_at=rec.previous_key_expires_at if rec is not None and keep else None,
+            previous_api_key_id=rec.previous_api_key_id if rec is not None and live else None,
+            previous_key_expires_at=rec.previous_key_expires_at if rec is not None and live else None,
             tier=tier,
             status=STATUS_ACTIVE if enabled else STATUS_DISABLED,
         )
-        self._write(new, state)
+        if rec is not None and live and rec.quarantined:
+            new = new.with_changes(
+                quarantined=True,
+                quarantined_at=rec.quarantined_at,
+                quarantine_reason=rec.quarantine_reason,
+                quarantined_key_ids=rec.quarantined_key_ids,
+            )
+        try:
+            self._commit(new, base)
+        except RecordChangedError:
+            # Never handed out: the retry starts from the record the other writer left.
+            self._delete_key(info_new.id, consumer, disable_first=True)
+            if inventory is not None:
+                inventory.secrets.pop(consumer, None)
+                inventory.keys.pop(consumer, None)
+            raise
         if inventory is not None:
             inventory.keys[consumer] = [k for k in keys.values() if k.id in keep] + [info_new]
             inventory.secrets[consumer] = SecretInfo(
@@ -124,6 +172,7 @@ class CreateOps(KeyPlans):
     def _reconcile(
         self,
         rec: KeyRecord,
+        base: Snapshot,
         *,
         tier: str,
         plans: list[str],
@@ -148,7 +197,7 @@ class CreateOps(KeyPlans):
                         self._attach(plan_id, key_id)
                 stale = (member & managed) - set(plans)
                 if stale:
-                    self._detach_all(key_id, only=stale)
+                    self._detach_all(key_id, rec.consumer, only=stale)
             # The tag first: the record is written last, so a re-run redoes the whole move.
             self._sm(
                 "tag_resource",
@@ -160,14 +209,15 @@ class CreateOps(KeyPlans):
         if rec.status != desired:
             # Only a change of the declared state touches the key, so that a key quarantined by
             # monitoring is not re-enabled by the next deployment.
-            self._set_enabled(rec.api_key_id, enabled)
+            # A quarantined key stays disabled (only `keys reinstate` re-enables it).
+            self._set_enabled(rec.api_key_id, enabled and not rec.quarantined, rec.consumer)
             if not enabled and len(live_ids) > 1:
-                self._set_enabled(live_ids[1], False)
+                self._set_enabled(live_ids[1], False, rec.consumer)
             changes["status"] = desired
         if not changes:
             return UNCHANGED, rec
         new = rec.with_changes(**changes)
-        self._write(new, "present")
+        self._commit(new, base)
         return UPDATED, new
 
     def create(self, consumer: str, tier: str) -> tuple[str, KeyRecord]:
@@ -267,7 +317,8 @@ class CreateOps(KeyPlans):
         validate_consumer(consumer)
         keys = self.keys_of(consumer, inventory)
         for key in keys:
-            self._delete_key(key.id)
+            # Removing the consumer removes its quarantined keys too.
+            self._delete_key(key.id, consumer, keep_quarantined=False)
         info = inventory.secrets.get(consumer) if inventory is not None else None
         removed = bool(keys)
         if inventory is None or (info is not None and not info.deleted):

@@ -44,3 +44,15 @@ class RotationError(KeyOpsError):
 
 class CsvError(KeyOpsError):
     """The import file is missing or malformed."""
+
+
+class ForeignKeyError(KeyOpsError):
+    """A record names an API key whose ``secure-api:api``/``secure-api:consumer`` tags are not its own."""
+
+
+class RecordChangedError(KeyOpsError):
+    """The record changed between the read and the write; the operation retries from a fresh read."""
+
+
+class RecordConflictError(KeyOpsError):
+    """The record kept changing under an operation after every retry."""

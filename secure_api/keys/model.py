@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from secure_api.keys.errors import KeyOpsError
+from secure_api.keys.quarantine import QUARANTINED_AT_TAG, QUARANTINED_TAG
 
 TAG_CONSUMER = "secure-api:consumer"
 TAG_API = "secure-api:api"
@@ -104,6 +105,13 @@ class KeyRecord:
     previous_key_expires_at: datetime | None = None
     tier: str | None = None
     status: str = STATUS_ACTIVE
+    # Monitoring's quarantine (``quarantined``, ``quarantinedAt``, ``quarantineReason``,
+    # ``quarantinedApiKeyIds``): only ``keys reinstate`` clears it. Older records without the fields read
+    # as not quarantined.
+    quarantined: bool = False
+    quarantined_at: datetime | None = None
+    quarantine_reason: str | None = None
+    quarantined_key_ids: tuple[str, ...] = ()
 
     @property
     def revoked(self) -> bool:
@@ -112,15 +120,33 @@ class KeyRecord:
 
     @property
     def enabled(self) -> bool:
-        """Whether the operator wants the current key enabled."""
-        return self.status == STATUS_ACTIVE
+        """Whether the current key should be enabled: active and not quarantined."""
+        return self.status == STATUS_ACTIVE and not self.quarantined
 
     def key_ids(self) -> set[str]:
-        """The ids of the keys this record tracks (current and previous)."""
-        ids = {self.api_key_id}
+        """The ids of the keys this record tracks (current, previous and quarantined ones kept as evidence)."""
+        ids = {self.api_key_id, *self.quarantined_key_ids}
         if self.previous_api_key_id:
             ids.add(self.previous_api_key_id)
         return ids
+
+    def with_quarantine(self, key: ApiKeyInfo) -> KeyRecord:
+        """Return the record marked quarantined by ``key``'s quarantine tags (unchanged if it has none)."""
+        if not key.quarantined or key.id in self.quarantined_key_ids:
+            return self
+        return replace(
+            self,
+            quarantined=True,
+            quarantined_at=self.quarantined_at or key.quarantined_at,
+            quarantine_reason=self.quarantine_reason or key.quarantine_reason,
+            quarantined_key_ids=(*self.quarantined_key_ids, key.id),
+        )
+
+    def without_quarantine(self) -> KeyRecord:
+        """Return the record with the quarantine mark cleared (what ``keys reinstate`` writes)."""
+        return replace(
+            self, quarantined=False, quarantined_at=None, quarantine_reason=None, quarantined_key_ids=()
+        )
 
     def with_changes(self, **changes: Any) -> KeyRecord:
         """Return a copy with ``changes`` applied."""
@@ -139,6 +165,10 @@ class KeyRecord:
             "tier": self.tier,
             "status": self.status,
             "revoked": self.revoked,
+            "quarantined": self.quarantined,
+            "quarantinedAt": format_time(self.quarantined_at),
+            "quarantineReason": self.quarantine_reason,
+            "quarantinedApiKeyIds": list(self.quarantined_key_ids),
         }
 
     def to_json(self) -> str:
@@ -161,6 +191,10 @@ class KeyRecord:
                 previous_key_expires_at=parse_time(data.get("previousKeyExpiresAt")),
                 tier=data.get("tier") or None,
                 status=str(status),
+                quarantined=data.get("quarantined") is True,
+                quarantined_at=parse_time(data.get("quarantinedAt")),
+                quarantine_reason=data.get("quarantineReason") or None,
+                quarantined_key_ids=tuple(str(k) for k in data.get("quarantinedApiKeyIds") or ()),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise KeyOpsError(f"secret is not a secure-api key record ({type(exc).__name__})") from None
@@ -176,6 +210,9 @@ class ApiKeyInfo:
     created: datetime | None
     consumer: str | None
     rest_api_id: str | None
+    quarantined: bool = False
+    quarantine_reason: str | None = None
+    quarantined_at: datetime | None = None
 
     @classmethod
     def from_response(cls, item: dict[str, Any]) -> ApiKeyInfo:
@@ -191,4 +228,14 @@ class ApiKeyInfo:
             created=parse_time(created),
             consumer=tags.get(TAG_CONSUMER),
             rest_api_id=tags.get(TAG_API),
+            quarantined=QUARANTINED_TAG in tags or QUARANTINED_AT_TAG in tags,
+            quarantine_reason=tags.get(QUARANTINED_TAG),
+            quarantined_at=_quiet_time(tags.get(QUARANTINED_AT_TAG)),
         )
+
+
+def _quiet_time(value: Any) -> datetime | None:
+    try:
+        return parse_time(value)
+    except ValueError:
+        return None

@@ -7,9 +7,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from secure_api.keys.errors import UnknownTierError
+from secure_api.keys.errors import ForeignKeyError, UnknownTierError
 from secure_api.keys.generate import generate_key_value
-from secure_api.keys.model import TAG_TIER, ApiKeyInfo, key_tags
+from secure_api.keys.model import TAG_API, TAG_CONSUMER, TAG_TIER, ApiKeyInfo, KeyRecord, key_tags
 from secure_api.keys.retry import error_code
 from secure_api.keys.store import ACCESS_DENIED, Inventory, KeyStore, ignore, log
 
@@ -77,7 +77,51 @@ class KeyPlans(KeyStore):
         except ClientError as exc:
             ignore(exc, "ConflictException")
 
-    def _detach_all(self, key_id: str, only: Iterable[str] | None = None) -> None:
+    def owned_key(self, key_id: str, consumer: str) -> ApiKeyInfo | None:
+        """Read the key's tags; None if it does not exist, :class:`ForeignKeyError` unless it is ours.
+
+        Ours means ``secure-api:api`` is this API and ``secure-api:consumer`` is ``consumer``: write access
+        to one consumer's record must not reach another consumer's (or another API's) key.
+        """
+        try:
+            item = self._ag("get_api_key", apiKey=key_id, includeValue=False)
+        except ClientError as exc:
+            ignore(exc, "NotFoundException")
+            return None
+        key = ApiKeyInfo.from_response(item)
+        if key.rest_api_id != self.rest_api_id or key.consumer != consumer:
+            raise ForeignKeyError(
+                f"API key {key_id} is tagged {TAG_API}={key.rest_api_id!r}, {TAG_CONSUMER}={key.consumer!r}, "
+                f"not {self.rest_api_id!r}, {consumer!r}: the record of consumer {consumer!r} names a key "
+                "that is not its own; refusing to change it (nothing changed)"
+            )
+        return key
+
+    def check_record_keys(self, rec: KeyRecord) -> dict[str, ApiKeyInfo]:
+        """Check every existing key the record tracks is the record's own (before any change); return them."""
+        keys: dict[str, ApiKeyInfo] = {}
+        for key_id in sorted(rec.key_ids()):
+            key = self.owned_key(key_id, rec.consumer)
+            if key is not None:
+                keys[key_id] = key
+        return keys
+
+    def sync_quarantine(self, rec: KeyRecord, keys: dict[str, ApiKeyInfo] | None = None) -> KeyRecord:
+        """Return ``rec`` marked quarantined for every tracked key the key guard tagged quarantined.
+
+        The key guard tags the key (it holds no access to the secrets); the first key operation that
+        reads the record afterwards carries the mark into it. Also checks the keys are the record's own.
+        """
+        for key in (keys if keys is not None else self.check_record_keys(rec)).values():
+            rec = rec.with_quarantine(key)
+        return rec
+
+    def _detach_all(self, key_id: str, consumer: str, only: Iterable[str] | None = None) -> None:
+        if self.owned_key(key_id, consumer) is None:
+            return
+        self._detach_checked(key_id, only)
+
+    def _detach_checked(self, key_id: str, only: Iterable[str] | None = None) -> None:
         allowed = set(only) if only is not None else None
         for plan_id in sorted(self.plans_of_key(key_id)):
             if allowed is None or plan_id in allowed:
@@ -120,20 +164,48 @@ class KeyPlans(KeyStore):
             ignore(exc, "NotFoundException")
             return False
 
-    def _set_enabled(self, key_id: str, enabled: bool) -> bool:
+    def _set_enabled(self, key_id: str, enabled: bool, consumer: str) -> bool:
+        """Enable or disable the consumer's key; False if it is gone or (enabling) quarantined.
+
+        Only ``keys reinstate`` re-enables a quarantined key.
+        """
+        key = self.owned_key(key_id, consumer)
+        if key is None:
+            return False
+        if enabled and key.quarantined:
+            log.warning("key %s of consumer %s is quarantined: left disabled", key_id, consumer)
+            return False
+        return self._patch_enabled(key_id, enabled)
+
+    def _patch_enabled(self, key_id: str, enabled: bool) -> bool:
         return self._on_key(
             "update_api_key",
             key_id,
             patchOperations=[{"op": "replace", "path": "/enabled", "value": str(enabled).lower()}],
         )
 
-    def _delete_key(self, key_id: str, *, disable_first: bool = False) -> None:
-        """Take a key out of service: (disable ->) detach from every plan -> delete. Idempotent."""
-        if disable_first and not self._set_enabled(key_id, False):
-            return
-        self._detach_all(key_id)
+    def _delete_key(
+        self, key_id: str, consumer: str, *, disable_first: bool = False, keep_quarantined: bool = True
+    ) -> bool:
+        """Take a key out of service: (disable ->) detach from every plan -> delete. Idempotent.
+
+        A quarantined key is evidence: it is only disabled, never deleted (unless ``keep_quarantined``
+        is False: the consumer itself is being removed). Returns whether the key was deleted.
+        """
+        key = self.owned_key(key_id, consumer)
+        if key is None:
+            return False
+        if key.quarantined and keep_quarantined:
+            if key.enabled:
+                self._patch_enabled(key_id, False)
+            log.info("kept quarantined API key %s of consumer %s (disabled)", key_id, consumer)
+            return False
+        if disable_first and not self._patch_enabled(key_id, False):
+            return False
+        self._detach_checked(key_id)
         self._on_key("delete_api_key", key_id)
         log.info("deleted API key %s", key_id)
+        return True
 
     def _create_key(self, consumer: str, *, enabled: bool) -> tuple[ApiKeyInfo, str]:
         value = generate_key_value(self.key_length)

@@ -85,3 +85,20 @@ def reinstate(apigw: Any, *, rest_api_id: str, api_key_id: str) -> bool:
         resourceArn=_key_arn(apigw, api_key_id), tagKeys=[QUARANTINED_TAG, QUARANTINED_AT_TAG]
     )
     return True
+
+
+def release(apigw: Any, *, rest_api_id: str, api_key_id: str) -> bool:
+    """Remove the quarantine tags but leave the key disabled (a key rotated away from while quarantined).
+
+    Returns False if it was not quarantined.
+    """
+    key = _get_key(apigw, rest_api_id, api_key_id)
+    tags = key.get("tags") or {}
+    if QUARANTINED_TAG not in tags and QUARANTINED_AT_TAG not in tags:
+        return False
+    if key.get("enabled", False):
+        _set_enabled(apigw, api_key_id, False)
+    apigw.untag_resource(
+        resourceArn=_key_arn(apigw, api_key_id), tagKeys=[QUARANTINED_TAG, QUARANTINED_AT_TAG]
+    )
+    return True

@@ -7,14 +7,21 @@ key is current and which one is the previous key still inside its grace period (
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
-from secure_api.keys.errors import KeyOpsError, UnknownApiError, UnknownConsumerError
+from secure_api.keys.errors import (
+    KeyOpsError,
+    RecordChangedError,
+    RecordConflictError,
+    UnknownApiError,
+    UnknownConsumerError,
+)
 from secure_api.keys.generate import DEFAULT_KEY_LENGTH
 from secure_api.keys.model import (
     TAG_TIER,
@@ -36,6 +43,10 @@ DEFAULT_GRACE_HOURS = 24
 RECOVERY_WINDOW_DAYS = 7
 CURRENT = "AWSCURRENT"
 PENDING = "AWSPENDING"
+WRITE_STAGE = "secure-api-write"
+"""Label of a record version written but not yet made current (``AWSPENDING`` belongs to rotation)."""
+MAX_WRITE_ATTEMPTS = 5
+"""Attempts of an operation whose record write found the record changed since it was read."""
 
 CREATED = "created"
 UPDATED = "updated"
@@ -65,6 +76,18 @@ def make_clients(*, region: str | None = None, profile: str | None = None) -> Cl
         secretsmanager=session.client("secretsmanager", config=config),
         apigatewayv2=session.client("apigatewayv2", config=config),
     )
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One read of a consumer's record: the record, its state and the version that held ``AWSCURRENT``."""
+
+    record: KeyRecord | None
+    state: str
+    version_id: str | None = None
 
 
 def utcnow() -> datetime:
@@ -193,19 +216,28 @@ class KeyStore:
     # secrets
     # ----------------------------------------------------------------------------------------------
 
-    def read(self, consumer: str) -> tuple[KeyRecord | None, str]:
-        """Return ``(record, state)``; state is ``"present"``, ``"absent"`` or ``"deleted"``."""
+    def read_current(self, consumer: str) -> Snapshot:
+        """Read the consumer's ``AWSCURRENT`` record with its version id: the base of a conditional write.
+
+        Every operation reads through here, so a test can run a concurrent operation right after a read.
+        """
         name = self._secret(consumer)
         try:
             response = self._sm("get_secret_value", SecretId=name, VersionStage=CURRENT)
         except ClientError as exc:
             code = error_code(exc)
             if code == "ResourceNotFoundException":
-                return None, "absent"
+                return Snapshot(None, "absent")
             if code == "InvalidRequestException" and self._is_deleted(name):
-                return None, "deleted"
+                return Snapshot(None, "deleted")
             raise
-        return KeyRecord.from_json(str(response.get("SecretString") or "")), "present"
+        rec = KeyRecord.from_json(str(response.get("SecretString") or ""))
+        return Snapshot(rec, "present", str(response.get("VersionId") or "") or None)
+
+    def read(self, consumer: str) -> tuple[KeyRecord | None, str]:
+        """Return ``(record, state)``; state is ``"present"``, ``"absent"`` or ``"deleted"``."""
+        snap = self.read_current(consumer)
+        return snap.record, snap.state
 
     def record(self, consumer: str) -> KeyRecord:
         """Return the consumer's current record or raise :class:`UnknownConsumerError`."""
@@ -235,30 +267,106 @@ class KeyStore:
         response = self._sm("describe_secret", SecretId=self._secret(consumer))
         return {str(k): list(v) for k, v in (response.get("VersionIdsToStages") or {}).items()}
 
-    def _write(self, rec: KeyRecord, state: str) -> None:
+    def _commit(self, rec: KeyRecord, base: Snapshot) -> None:
+        """Write ``rec`` as the consumer's record if it is still the version ``base`` read.
+
+        Raises :class:`RecordChangedError` (nothing written) when another writer got there first: a new
+        secret that now exists, or ``AWSCURRENT`` no longer on ``base``'s version.
+        """
         name = self._secret(rec.consumer)
-        if state == "absent":
+        tags = secret_tags(rec.rest_api_id, rec.consumer, rec.tier or "")
+        if base.state == "absent":
             args: dict[str, Any] = {
                 "Name": name,
                 "Description": f"secure-api API key of consumer {rec.consumer} on API {rec.rest_api_id}",
                 "SecretString": rec.to_json(),
-                "Tags": secret_tags(rec.rest_api_id, rec.consumer, rec.tier or ""),
+                "Tags": tags,
             }
             if self.kms_key_id:
                 args["KmsKeyId"] = self.kms_key_id
             try:
                 self._sm("create_secret", **args)
-                return
             except ClientError as exc:
                 if error_code(exc) not in {"ResourceExistsException", "InvalidRequestException"}:
                     raise
-                state = "deleted" if self._is_deleted(name) else "present"
-        if state == "deleted":
+                raise RecordChangedError(
+                    f"the secret of consumer {rec.consumer!r} appeared meanwhile"
+                ) from None
+            return
+        if base.state == "deleted":
             self._sm("restore_secret", SecretId=name)
-            self._sm(
-                "tag_resource", SecretId=name, Tags=secret_tags(rec.rest_api_id, rec.consumer, rec.tier or "")
+            self._sm("tag_resource", SecretId=name, Tags=tags)
+            base = self.read_current(rec.consumer)
+        if base.version_id is None:
+            raise RecordChangedError(f"the secret of consumer {rec.consumer!r} changed state meanwhile")
+        self.move_current(rec.consumer, rec.to_json(), base.version_id)
+
+    def move_current(self, consumer: str, text: str | None, from_version: str, to_version: str = "") -> None:
+        """Make ``to_version`` (or a new version holding ``text``) current, if ``from_version`` still is.
+
+        The new version is written under :data:`WRITE_STAGE`, never ``AWSCURRENT``, and only then gets
+        the label by ``UpdateSecretVersionStage(RemoveFromVersionId=from_version)``, which fails when the
+        label has moved (AWS: "if ... the version ID does not match, then the operation fails").
+        """
+        name = self._secret(consumer)
+        staged = False
+        if not to_version:
+            response = self._sm(
+                "put_secret_value",
+                SecretId=name,
+                ClientRequestToken=str(uuid.uuid4()),
+                SecretString=text,
+                VersionStages=[WRITE_STAGE],
             )
-        self._sm("put_secret_value", SecretId=name, SecretString=rec.to_json())
+            to_version, staged = str(response["VersionId"]), True
+        try:
+            self._sm(
+                "update_secret_version_stage",
+                SecretId=name,
+                VersionStage=CURRENT,
+                MoveToVersionId=to_version,
+                RemoveFromVersionId=from_version,
+            )
+        except ClientError as exc:
+            if error_code(exc) not in {"InvalidParameterException", "InvalidRequestException"}:
+                raise
+            holder = next((v for v, s in self._stages(consumer).items() if CURRENT in s), None)
+            if holder == from_version:
+                raise
+            if staged:
+                # The orphan goes back to being an unlabelled version, which Secrets Manager prunes.
+                self._drop_stage(consumer, WRITE_STAGE, to_version)
+            raise RecordChangedError(
+                f"the record of consumer {consumer!r} changed since it was read (version {from_version})"
+            ) from None
+        if staged:
+            self._drop_stage(consumer, WRITE_STAGE, to_version)
+
+    def _drop_stage(self, consumer: str, stage: str, version_id: str) -> None:
+        try:
+            self._sm(
+                "update_secret_version_stage",
+                SecretId=self._secret(consumer),
+                VersionStage=stage,
+                RemoveFromVersionId=version_id,
+            )
+        except ClientError as exc:
+            # Another writer's version took the label meanwhile: nothing of ours is left to drop.
+            ignore(exc, "InvalidParameterException", "InvalidRequestException", "ResourceNotFoundException")
+
+    def retrying(self, consumer: str, what: str, attempt: Callable[[], T]) -> T:
+        """Run ``attempt`` (read, act, conditional write) again from a fresh read while the record changed."""
+        for number in range(1, MAX_WRITE_ATTEMPTS + 1):
+            try:
+                return attempt()
+            except RecordChangedError as exc:
+                log.info(
+                    "%s of consumer %s: %s; retrying from a fresh read (%d)", what, consumer, exc, number
+                )
+        raise RecordConflictError(
+            f"{what} of consumer {consumer!r} gave up: its record changed under it {MAX_WRITE_ATTEMPTS} times "
+            "(another key operation is running); re-run the command once it has finished"
+        )
 
     def list_secrets(self, *, include_deleted: bool = False) -> list[SecretInfo]:
         """Return this API's key secrets (names, tags and rotation settings; no values)."""

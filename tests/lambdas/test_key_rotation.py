@@ -136,5 +136,26 @@ def test_fails_to_touch_a_key_of_another_api(world: World) -> None:
     other = world.ag.create_api_key(name="x", enabled=True, tags={"secure-api:api": "otherapi"})["id"]
     key_ops = world.ops(ops.Clients(TagScopedApiGateway(world.ag, world.api_id), world.sm))
     with pytest.raises(Exception, match="AccessDenied"):
-        key_ops._set_enabled(other, False)
+        key_ops._patch_enabled(other, False)
     assert world.ag.get_api_key(apiKey=other)["enabled"] is True
+
+
+def test_scheduled_rotation_of_a_quarantined_consumer_completes_with_a_disabled_successor(
+    world: World, handler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from secure_api.keys import quarantine
+
+    monkeypatch.setattr(support.apigw_responses.APIGatewayResponse, "tag_resource", support._tag_resource)
+    world.ops().create("q", "gold")
+    leaked = world.record("q")["apiKeyId"]
+    quarantine.quarantine(world.ag, rest_api_id=world.api_id, api_key_id=leaked, reason="spike")
+    arn = world.sm.describe_secret(SecretId=secret_name(world.api_id, "q"))["ARN"]
+    event = load_event("key_rotation_create_secret.json") | {"SecretId": arn}
+    for _ in range(2):  # two scheduled rotations: neither fails, neither deletes the evidence
+        token = str(uuid.uuid4())
+        for step in ("createSecret", "setSecret", "testSecret", "finishSecret"):
+            assert handler.handler(event | {"Step": step, "ClientRequestToken": token}, None) is None
+        record = world.record("q")
+        assert world.keys("q")[record["apiKeyId"]]["enabled"] is False
+    assert record["quarantined"] is True and record["quarantinedApiKeyIds"] == [leaked]
+    assert world.keys("q")[leaked]["enabled"] is False
