@@ -34,7 +34,7 @@ _ID_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 API_KEY_ID = re.compile(r"[a-z0-9]{10}")
 
 _NETWORK_FIELDS = (
-    r"| parse ip /^(?<net4>\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}$/"
+    r"| parse ip /^(?<net4>[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})\.[0-9]{1,3}$/"
     "\n"
     r"| parse ip /^(?<net6>[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}):/"
     "\n| fields coalesce(net4, net6, ip) as net"
@@ -141,7 +141,7 @@ def network_prefix(value: str) -> str | None:
         address = ipaddress.ip_address(value)
     except ValueError:
         parts = value.split(".")
-        if len(parts) == 3 and all(p.isdigit() and int(p) < 256 for p in parts):
+        if len(parts) == 3 and all(p.isascii() and p.isdigit() and int(p) < 256 for p in parts):
             return f"{int(parts[0])}.{int(parts[1])}.{int(parts[2])}.0/24"
         hextets = value.split(":")
         if len(hextets) == 3:

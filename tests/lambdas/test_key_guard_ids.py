@@ -85,3 +85,8 @@ def test_the_victims_own_spike_still_quarantines_it(aws: Env) -> None:
     aws.logs.add(victim, count=3000)
     aws.logs.add(f" {victim}", count=1)
     assert aws.run(AUTO_QUARANTINE="true").quarantined == [victim]
+
+
+@pytest.mark.parametrize("value", ["\u0661\u0662\u0663.1.2", "10.\uff11.2"])
+def test_fails_network_prefix_with_non_ascii_digits(value: str) -> None:
+    assert kq.network_prefix(value) is None
