@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -132,15 +133,18 @@ class _Deadline:
     TLS handshake or write is blocked on it. (Name resolution is not bounded by it.)
     """
 
-    def __init__(self, seconds: float) -> None:
-        import threading
-
+    def __init__(self, at: float) -> None:
+        """``at`` is the deadline on the :func:`time.monotonic` clock."""
+        self.at = at
         self.expired = False
         self._connections: list[Any] = []
         self._sockets: list[Any] = []
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self.expire)
-        self._timer.daemon = True
+        self._timer: threading.Timer | None = None
+
+    def passed(self) -> bool:
+        """True once the deadline has passed (whether or not the timer has fired yet)."""
+        return self.expired or time.monotonic() >= self.at
 
     def track(self, connection_class: Any) -> Callable[..., Any]:
         """A factory for ``connection_class`` whose connections this deadline can cut."""
@@ -185,26 +189,28 @@ class _Deadline:
                         socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
     def __enter__(self) -> _Deadline:
+        self._timer = threading.Timer(max(0.0, self.at - time.monotonic()), self.expire)
+        self._timer.daemon = True
         self._timer.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._timer.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
 
 
 def fetch_jwks(uri: str, *, timeout: float | None = None, max_bytes: int = MAX_JWKS_BYTES) -> bytes:
     """GET the JWKS document: no redirects, at most ``max_bytes``, and ONE deadline of ``timeout``
     seconds (default :data:`FETCH_TIMEOUT_SECONDS`) for connecting, the TLS handshake and every read
     together; raise :class:`JwksError` on failure."""
+    seconds = FETCH_TIMEOUT_SECONDS if timeout is None else timeout
+    deadline = _Deadline(time.monotonic() + seconds)
     # urllib.request costs ~30 ms to import; only the first request of a container needs it.
     import http.client
     import ssl
     import urllib.error
     import urllib.request
 
-    seconds = FETCH_TIMEOUT_SECONDS if timeout is None else timeout
-    started = time.monotonic()
-    deadline = _Deadline(seconds)
     context = ssl.create_default_context()
 
     class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -226,22 +232,22 @@ def fetch_jwks(uri: str, *, timeout: float | None = None, max_bytes: int = MAX_J
     request = urllib.request.Request(uri, headers={"Accept": "application/json"})  # noqa: S310
     body = bytearray()
     try:
-        with deadline, opener.open(request, timeout=seconds) as response:
+        with deadline, opener.open(request, timeout=max(0.001, deadline.at - time.monotonic())) as response:
             if response.status != 200:
                 raise JwksError(f"JWKS endpoint answered {response.status}")
             while len(body) <= max_bytes:
-                if deadline.expired or time.monotonic() - started >= seconds:
+                if deadline.passed():
                     break
                 chunk = response.read(min(_READ_CHUNK_BYTES, max_bytes + 1 - len(body)))
                 if not chunk:
                     break
                 body += chunk
     except (OSError, ValueError, http.client.HTTPException, urllib.error.URLError) as error:
-        if deadline.expired:
+        if deadline.passed():
             raise JwksError("JWKS fetch exceeded its deadline") from error
         raise JwksError(f"JWKS fetch failed: {type(error).__name__}") from error
     # A read cut short by the deadline may look like a clean end of a close-delimited body.
-    if deadline.expired or time.monotonic() - started >= seconds:
+    if deadline.passed():
         raise JwksError("JWKS fetch exceeded its deadline")
     if len(body) > max_bytes:
         raise JwksError("JWKS document too large")
