@@ -45,7 +45,7 @@ from secure_api import compliance, defaults
 from secure_api.encryption import encrypted_log_group, logs_key
 from secure_api.errors import SecureApiConfigError, is_token, require_int
 
-_LOG_GROUP_NAME = re.compile(r"^[\w./#-]{1,512}$")
+_LOG_GROUP_NAME = re.compile(r"[A-Za-z0-9_./#-]{1,512}")
 _MAX_DAYS = 36_500
 
 
@@ -231,7 +231,7 @@ class AuditTrail:
 def _check_log_group_name(name: object) -> None:
     if is_token(name):
         return
-    if not isinstance(name, str) or not _LOG_GROUP_NAME.match(name):
+    if not isinstance(name, str) or not _LOG_GROUP_NAME.fullmatch(name):
         raise SecureApiConfigError(
             "AuditTrail.log_group_name",
             name,

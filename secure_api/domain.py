@@ -19,13 +19,13 @@ from secure_api import compliance, defaults
 from secure_api.errors import SecureApiConfigError, is_token
 
 # Lower-case labels of letters, digits and hyphens (API Gateway rejects upper case), at least two.
-_DOMAIN = re.compile(r"^(?=.{1,253}$)(?:(?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
+_DOMAIN = re.compile(r"(?=.{1,253}\Z)(?:(?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]")
 _CERTIFICATE_ARN = re.compile(
-    r"^arn:aws[a-z-]*:acm:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:certificate/[0-9a-f-]{36}$"
+    r"arn:aws[a-z-]*:acm:[a-z]{2}(?:-[a-z]+)+-[0-9]:[0-9]{12}:certificate/[0-9a-f-]{36}"
 )
-_HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
-_BASE_PATH = re.compile(r"^[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*$")
-_S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>[^\s]+[^/\s])$")
+_HOSTED_ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}")
+_BASE_PATH = re.compile(r"[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*")
+_S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>[!-~]+[!-.0-~])")
 
 # The security policies for REGIONAL domains that aws-cdk-lib offers, from TLS 1.2 up. The
 # "SecurityPolicy_*" ones are the enhanced policies (TLS 1.3 families).
@@ -181,7 +181,7 @@ class CustomDomain:
 
 def _matches(value: Any, pattern: re.Pattern[str]) -> bool:
     """True for a string matching ``pattern`` and for unresolved tokens (never validated)."""
-    return is_token(value) or (isinstance(value, str) and pattern.match(value) is not None)
+    return is_token(value) or (isinstance(value, str) and pattern.fullmatch(value) is not None)
 
 
 def _check_domain(field: str, value: Any) -> None:
@@ -192,7 +192,7 @@ def _check_domain(field: str, value: Any) -> None:
 
 
 def _parse_s3_uri(uri: Any) -> tuple[str, str]:
-    match = _S3_URI.match(uri) if isinstance(uri, str) else None
+    match = _S3_URI.fullmatch(uri) if isinstance(uri, str) else None
     if match is None or ".." in match["bucket"]:
         raise SecureApiConfigError(
             "CustomDomain.mtls_truststore_uri", uri, "an S3 URI 's3://<bucket>/<key>' of the truststore PEM"

@@ -108,21 +108,21 @@ def require_cidrs(field: str, values: Iterable[Any]) -> tuple[str, ...]:
     return _unique(field, result)
 
 
-_ACCOUNT = re.compile(r"^\d{12}$")
-_VPC = re.compile(r"^vpc-[0-9a-f]{8}([0-9a-f]{9})?$")
-_VPCE = re.compile(r"^vpce-[0-9a-f]{8}([0-9a-f]{9})?$")
+_ACCOUNT = re.compile(r"[0-9]{12}")
+_VPC = re.compile(r"vpc-[0-9a-f]{8}([0-9a-f]{9})?")
+_VPCE = re.compile(r"vpce-[0-9a-f]{8}([0-9a-f]{9})?")
 
 
 def require_pattern(
     field: str, values: Iterable[Any], pattern: re.Pattern[str], expected: str
 ) -> tuple[str, ...]:
-    """Validate every string of ``values`` against ``pattern``; duplicates are an error."""
+    """Validate every string of ``values`` against the whole of ``pattern``; duplicates are an error."""
     out: list[str] = []
     for i, v in enumerate(_as_list(field, values)):
         if is_token(v):
             out.append(v)
             continue
-        if not isinstance(v, str) or not pattern.match(v):
+        if not isinstance(v, str) or not pattern.fullmatch(v):
             raise SecureApiConfigError(f"{field}[{i}]", v, expected)
         out.append(v)
     return _unique(field, tuple(out))

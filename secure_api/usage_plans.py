@@ -43,8 +43,8 @@ from secure_api.overrides import override_path
 from secure_api.rest.routes import Route
 from secure_api.throttling import Throttle
 
-_TIER = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_CONSUMER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_TIER = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_CONSUMER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 _OFFSET_MAX = {"DAY": 0, "WEEK": 6, "MONTH": 27}
 
 
@@ -83,7 +83,7 @@ class UsageTier:
     description: str | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not _TIER.match(self.name):
+        if not isinstance(self.name, str) or not _TIER.fullmatch(self.name):
             raise SecureApiConfigError("UsageTier.name", self.name, "1-64 letters, digits, '-' or '_'")
         prefix = f"UsageTier({self.name!r})"
         for name, type_ in (("throttle", Throttle), ("quota", Quota)):
@@ -128,7 +128,7 @@ class Consumer:
     enabled: bool = True
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not _CONSUMER.match(self.name):
+        if not isinstance(self.name, str) or not _CONSUMER.fullmatch(self.name):
             raise SecureApiConfigError(
                 "Consumer.name",
                 self.name,

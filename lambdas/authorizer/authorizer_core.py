@@ -17,6 +17,29 @@ from authorizer_jwt import Denied, bearer_token, parse_token, validate_claims, v
 from authorizer_log import log_denial
 from authorizer_policy import BadMethodArn, build_context, build_policy, parse_method_arn, token_scopes
 
+# Names API Gateway itself gives a meaning under ``$context.authorizer`` (the answer's ``principalId``
+# and ``usageIdentifierKey``, Cognito's ``claims``, and the authorizer's own ``error``, ``status``,
+# ``latency``, ``integrationLatency`` and ``integrationStatus``): a claim by one of these names would
+# pass for API Gateway's value in mapping templates, access logs and the backend.
+RESERVED_CONTEXT_NAMES = frozenset(
+    {
+        "principalId",
+        "usageIdentifierKey",
+        "claims",
+        "error",
+        "status",
+        "latency",
+        "integrationLatency",
+        "integrationStatus",
+    }
+)
+
+
+def claims_context(claims: dict[str, Any], scopes: tuple[str, ...]) -> dict[str, str | int | float | bool]:
+    """The TOKEN answer's ``context``: the scalar claims, never under a name API Gateway reserves."""
+    context = build_context(claims, scopes)
+    return {name: value for name, value in context.items() if name not in RESERVED_CONTEXT_NAMES}
+
 
 class Authorizer:
     """Verifies bearer JWTs against one issuer's JWKS and answers with a token-only IAM policy."""
@@ -56,7 +79,7 @@ class Authorizer:
         response: dict[str, Any] = {
             "principalId": sub,
             "policyDocument": build_policy(stage, self.config.routes, scopes),
-            "context": build_context(claims, scopes),
+            "context": claims_context(claims, scopes),
         }
         if self.config.api_key_claim is not None:
             response["usageIdentifierKey"] = self._api_key(stage.api_id, claims, kid, now)

@@ -1,4 +1,4 @@
-"""The issuer's JSON Web Key Set: fetched with a size limit, parsed into key objects, and cached.
+"""The issuer's JSON Web Key Set: fetched within one deadline and a size limit, parsed into key objects, and cached.
 
 Public keys are built once per fetch and kept per ``kid`` together with the algorithms their JWK allows,
 so a warm request makes no network call and does no key parsing.
@@ -6,8 +6,11 @@ so a warm request makes no network call and does no key parsing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 FETCH_TIMEOUT_SECONDS = 3.0
 MAX_JWKS_BYTES = 256 * 1024
+_READ_CHUNK_BYTES = 16 * 1024
 MAX_KEYS = 100
 UNKNOWN_KID_REFETCH_SECONDS = 30.0
 FAILED_FETCH_RETRY_SECONDS = 5.0
@@ -121,35 +125,133 @@ def parse_jwks(document: bytes) -> dict[str, tuple[PublicKey, ...]]:
     return keys
 
 
-def fetch_jwks(uri: str, *, timeout: float = FETCH_TIMEOUT_SECONDS, max_bytes: int = MAX_JWKS_BYTES) -> bytes:
-    """GET the JWKS document: no redirects, bounded time and size; raise :class:`JwksError` on failure."""
+class _Deadline:
+    """One deadline for a whole fetch: at expiry it shuts down every socket of the fetch's connections.
+
+    A socket timeout bounds each read separately, so a server that sends a byte just often enough could
+    hold the fetch far past the authorizer's own timeout; shutting the socket down wakes whatever read,
+    TLS handshake or write is blocked on it. (Name resolution is not bounded by it.)
+    """
+
+    def __init__(self, at: float) -> None:
+        """``at`` is the deadline on the :func:`time.monotonic` clock."""
+        self.at = at
+        self.expired = False
+        self._connections: list[Any] = []
+        self._sockets: list[Any] = []
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+
+    def passed(self) -> bool:
+        """True once the deadline has passed (whether or not the timer has fired yet)."""
+        return self.expired or time.monotonic() >= self.at
+
+    def track(self, connection_class: Any) -> Callable[..., Any]:
+        """A factory for ``connection_class`` whose connections this deadline can cut."""
+
+        def factory(*args: Any, **kwargs: Any) -> Any:
+            connection = connection_class(*args, **kwargs)
+            connect = connection.connect
+
+            def connect_within_deadline() -> None:
+                # The deadline may pass while the socket does not exist yet, before it can be cut.
+                self._check()
+                connect()
+                with self._lock:
+                    # urllib drops ``connection.sock`` once the headers are read; the body still
+                    # arrives on this socket.
+                    self._sockets.append(connection.sock)
+                self._check()
+
+            connection.connect = connect_within_deadline
+            with self._lock:
+                self._connections.append(connection)
+            return connection
+
+        return factory
+
+    def _check(self) -> None:
+        if self.expired:
+            raise TimeoutError("JWKS fetch deadline passed")
+
+    def expire(self) -> None:
+        """Mark the fetch as late and wake anything blocked on its sockets."""
+        import socket
+
+        with self._lock:
+            self.expired = True
+            sockets = [getattr(c, "sock", None) for c in self._connections] + self._sockets
+            for sock in sockets:
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        # The plain socket's shutdown, also under TLS: it wakes a read in progress
+                        # without touching the TLS object another thread is using.
+                        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def __enter__(self) -> _Deadline:
+        self._timer = threading.Timer(max(0.0, self.at - time.monotonic()), self.expire)
+        self._timer.daemon = True
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+def fetch_jwks(uri: str, *, timeout: float | None = None, max_bytes: int = MAX_JWKS_BYTES) -> bytes:
+    """GET the JWKS document: no redirects, at most ``max_bytes``, and ONE deadline of ``timeout``
+    seconds (default :data:`FETCH_TIMEOUT_SECONDS`) for connecting, the TLS handshake and every read
+    together; raise :class:`JwksError` on failure."""
+    seconds = FETCH_TIMEOUT_SECONDS if timeout is None else timeout
+    deadline = _Deadline(time.monotonic() + seconds)
     # urllib.request costs ~30 ms to import; only the first request of a container needs it.
+    import http.client
     import ssl
     import urllib.error
     import urllib.request
+
+    context = ssl.create_default_context()
 
     class _NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args: Any, **kwargs: Any) -> None:
             return None
 
-    handlers: list[urllib.request.BaseHandler] = [
-        _NoRedirect(),
-        urllib.request.HTTPSHandler(context=ssl.create_default_context()),
-    ]
+    class _Http(urllib.request.HTTPHandler):
+        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(deadline.track(http.client.HTTPConnection), req)
+
+    class _Https(urllib.request.HTTPSHandler):
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(deadline.track(http.client.HTTPSConnection), req, context=context)
+
+    handlers: list[urllib.request.BaseHandler] = [_NoRedirect(), _Http(), _Https()]
     if urlsplit(uri).scheme == "http":
         handlers.append(urllib.request.ProxyHandler({}))
     opener = urllib.request.build_opener(*handlers)
     request = urllib.request.Request(uri, headers={"Accept": "application/json"})  # noqa: S310
+    body = bytearray()
     try:
-        with opener.open(request, timeout=timeout) as response:
+        with deadline, opener.open(request, timeout=max(0.001, deadline.at - time.monotonic())) as response:
             if response.status != 200:
                 raise JwksError(f"JWKS endpoint answered {response.status}")
-            body: bytes = response.read(max_bytes + 1)
-    except (OSError, ValueError, urllib.error.URLError) as error:
+            while len(body) <= max_bytes:
+                if deadline.passed():
+                    break
+                chunk = response.read(min(_READ_CHUNK_BYTES, max_bytes + 1 - len(body)))
+                if not chunk:
+                    break
+                body += chunk
+    except (OSError, ValueError, http.client.HTTPException, urllib.error.URLError) as error:
+        if deadline.passed():
+            raise JwksError("JWKS fetch exceeded its deadline") from error
         raise JwksError(f"JWKS fetch failed: {type(error).__name__}") from error
+    # A read cut short by the deadline may look like a clean end of a close-delimited body.
+    if deadline.passed():
+        raise JwksError("JWKS fetch exceeded its deadline")
     if len(body) > max_bytes:
         raise JwksError("JWKS document too large")
-    return body
+    return bytes(body)
 
 
 class JwksCache:

@@ -9,13 +9,16 @@ Two kinds of query keep every result under Logs Insights' 10,000-row cap:
    query so that each partition stays under ``MAX_ROWS``; at most ``MAX_PREFIX_QUERIES`` run per window.
    Keys left out get ``prefixes=None`` and are skipped by the unusual-place check for that window.
 
-Only characters ``[0-9A-Za-z]`` from key ids ever reach a query string.
+Only characters ``[0-9A-Za-z]`` from key ids ever reach a query string. A log line is data, not API
+Gateway's word: a row counts only when its ``apiKeyId`` is exactly an API key id (:func:`is_api_key_id`),
+never trimmed or case-folded, so no crafted form of one key's id adds traffic or networks to that key.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ipaddress
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,9 +30,11 @@ MAX_RESULT_ROWS = 10_000
 # Below the cap, because count_distinct is approximate for high cardinalities.
 MAX_ROWS = 8_000
 _ID_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+# API Gateway's API key ids: 10 lower-case ASCII letters and digits.
+API_KEY_ID = re.compile(r"[a-z0-9]{10}")
 
 _NETWORK_FIELDS = (
-    r"| parse ip /^(?<net4>\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}$/"
+    r"| parse ip /^(?<net4>[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3})\.[0-9]{1,3}$/"
     "\n"
     r"| parse ip /^(?<net6>[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}):/"
     "\n| fields coalesce(net4, net6, ip) as net"
@@ -136,7 +141,7 @@ def network_prefix(value: str) -> str | None:
         address = ipaddress.ip_address(value)
     except ValueError:
         parts = value.split(".")
-        if len(parts) == 3 and all(p.isdigit() and int(p) < 256 for p in parts):
+        if len(parts) == 3 and all(p.isascii() and p.isdigit() and int(p) < 256 for p in parts):
             return f"{int(parts[0])}.{int(parts[1])}.{int(parts[2])}.0/24"
         hextets = value.split(":")
         if len(hextets) == 3:
@@ -155,6 +160,11 @@ def network_prefix(value: str) -> str | None:
 def rows_to_dicts(results: Iterable[Sequence[Mapping[str, str]]]) -> list[dict[str, str]]:
     """Turn Logs Insights ``results`` (lists of ``{"field", "value"}``) into plain dicts."""
     return [{cell["field"]: cell.get("value", "") for cell in row} for row in results]
+
+
+def is_api_key_id(value: object) -> bool:
+    """True when ``value`` is exactly an API Gateway API key id (no surrounding space, no other case)."""
+    return isinstance(value, str) and API_KEY_ID.fullmatch(value) is not None
 
 
 def _int(value: str | None) -> int:
@@ -180,8 +190,8 @@ def parse_key_rows(rows: Iterable[Mapping[str, str]]) -> dict[str, KeyCounts]:
     """Parse the key query's rows, keyed by API key id."""
     out: dict[str, KeyCounts] = {}
     for row in rows:
-        key_id = row.get("apiKeyId", "").strip()
-        if not key_id or key_id == "-":
+        key_id = row.get("apiKeyId", "")
+        if not is_api_key_id(key_id):
             continue
         errors = _int(row.get("errors"))
         errors_5xx = _int(row.get("errors5xx"))
@@ -200,9 +210,9 @@ def parse_prefix_rows(rows: Iterable[Mapping[str, str]]) -> dict[str, set[str]]:
     """Parse prefix-query rows into ``{key id: {network, ...}}``."""
     out: dict[str, set[str]] = {}
     for row in rows:
-        key_id = row.get("apiKeyId", "").strip()
+        key_id = row.get("apiKeyId", "")
         prefix = network_prefix(row.get("net", ""))
-        if key_id and prefix:
+        if is_api_key_id(key_id) and prefix:
             out.setdefault(key_id, set()).add(prefix)
     return out
 

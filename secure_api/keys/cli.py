@@ -33,6 +33,7 @@ from secure_api.keys.environment import API_ID_ENV, API_ID_ENV_ALIASES, KMS_KEY_
 from secure_api.keys.errors import EXIT_ERROR, CsvError, KeyOpsError
 from secure_api.keys.model import KeyRecord, format_time, secret_name
 from secure_api.keys.retry import THROTTLING_CODES, error_code
+from secure_api.terminal import printable
 from secure_api.verify import command as verify_command
 
 PROG = "secure-api"
@@ -166,13 +167,14 @@ def _cell(value: Any) -> str:
     if isinstance(value, datetime):
         return format_time(value) or "-"
     if isinstance(value, list | tuple):
-        return ",".join(str(v) for v in value) or "-"
-    return str(value)
+        return printable(",".join(str(v) for v in value) or "-")
+    return printable(value)
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """Return ``rows`` as a left-aligned text table under ``headers``."""
-    cells = [[str(h) for h in headers]] + [[_cell(v) for v in row] for row in rows]
+    """Return ``rows`` as a left-aligned text table under ``headers``; every cell is shown
+    :func:`~secure_api.terminal.printable` (a CSV or an AWS answer is data, not terminal commands)."""
+    cells = [[printable(h) for h in headers]] + [[_cell(v) for v in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     return "\n".join(
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
@@ -429,7 +431,8 @@ def _run(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def _one_line(message: str) -> str:
-    return " ".join(message.split())
+    """One error line: whitespace runs (newlines too) become one space, the rest is shown printable."""
+    return printable(" ".join(message.split()))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

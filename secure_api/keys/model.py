@@ -22,8 +22,8 @@ STATUS_DISABLED = "disabled"
 STATUS_REVOKED = "revoked"
 
 # Consumer names become API key names, secret name segments and tag values.
-_CONSUMER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+=-]{0,127}$")
-_TIER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_CONSUMER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+=-]{0,127}")
+_TIER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def secret_name(rest_api_id: str, consumer: str) -> str:
@@ -46,7 +46,7 @@ def parse_secret_name(name: str) -> tuple[str, str]:
 
 def validate_consumer(name: str) -> str:
     """Return ``name`` if it is a valid consumer name, else raise :class:`KeyOpsError`."""
-    if not isinstance(name, str) or not _CONSUMER_RE.match(name):
+    if not isinstance(name, str) or not _CONSUMER_RE.fullmatch(name):
         raise KeyOpsError(
             f"invalid consumer name {name!r}: expected 1-128 letters, digits or ._@+=- "
             "starting with a letter or digit"
@@ -56,7 +56,7 @@ def validate_consumer(name: str) -> str:
 
 def validate_tier(tier: str) -> str:
     """Return ``tier`` if it is a valid tier name, else raise :class:`KeyOpsError`."""
-    if not isinstance(tier, str) or not _TIER_RE.match(tier):
+    if not isinstance(tier, str) or not _TIER_RE.fullmatch(tier):
         raise KeyOpsError(f"invalid tier {tier!r}: expected 1-64 letters, digits or ._-")
     return tier
 

@@ -14,8 +14,10 @@ from aws_cdk import aws_sns as sns
 from secure_api import defaults, grammar
 from secure_api.errors import SecureApiConfigError, is_token, require_int, require_number
 
-_EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
-_CONSUMER = re.compile(r"^[^,\s]+$")
+# Printable ASCII without space, "," and "@" (and, for the domain, without "."): no line breaks or
+# look-alike characters reach an SNS subscription.
+_EMAIL = re.compile(r"[!-+\--?A-~]+@(?:[!-+\-/-?A-~]+\.)+[!-+\-/-?A-~]+")
+_CONSUMER = re.compile(r"[!-+\--~]+")
 # What the construct adds to the key guard's environment: the API id, log group, table and topic
 # names/ARNs (up to 512 + 255 + 256 characters) and the query timeout.
 _KEY_GUARD_CONSTRUCT_ENV_BYTES = 1200
@@ -94,7 +96,7 @@ class Monitoring:
         if (
             email is not None
             and not is_token(email)
-            and (not isinstance(email, str) or not _EMAIL.match(email))
+            and (not isinstance(email, str) or not _EMAIL.fullmatch(email))
         ):
             raise SecureApiConfigError("Monitoring.alarm_email", self.alarm_email, "an e-mail address")
         if self.alarm_topic is not None:
@@ -241,7 +243,7 @@ def _names(field_: str, values: Any, pattern: re.Pattern[str] | None) -> tuple[s
         raise SecureApiConfigError(field_, values, "a list of strings")
     out: list[str] = []
     for i, v in enumerate(values):
-        if not isinstance(v, str) or not v or (pattern is not None and not pattern.match(v)):
+        if not isinstance(v, str) or not v or (pattern is not None and not pattern.fullmatch(v)):
             raise SecureApiConfigError(f"{field_}[{i}]", v, "a non-empty name without ',' or spaces")
         if v in out:
             raise SecureApiConfigError(field_, list(values), f"distinct values ({v!r} appears twice)")
@@ -257,7 +259,7 @@ def _active_hours(value: Any) -> dict[str, tuple[int, int]]:
     for consumer, hours in value.items():
         ok = (
             isinstance(consumer, str)
-            and _CONSUMER.match(consumer)
+            and _CONSUMER.fullmatch(consumer)
             and isinstance(hours, Sequence)
             and len(hours) == 2
             and all(isinstance(h, int) and not isinstance(h, bool) and 0 <= h <= 24 for h in hours)

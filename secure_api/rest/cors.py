@@ -14,9 +14,9 @@ from secure_api import defaults
 from secure_api.errors import SecureApiConfigError, is_token
 
 # What a browser sends as Origin: scheme, lower-case host, and a port only when it is not the default.
-_ORIGIN = re.compile(r"^(?P<scheme>https?)://[a-z0-9-]+(\.[a-z0-9-]+)*(:(?P<port>[0-9]{1,5}))?$")
+_ORIGIN = re.compile(r"(?P<scheme>https?)://[a-z0-9-]+(\.[a-z0-9-]+)*(:(?P<port>[0-9]{1,5}))?")
 # RFC 9110 header field names (tokens), without "'", which would end API Gateway's static value.
-_HEADER = re.compile(r"^[!#$%&*+.^_`|~0-9A-Za-z-]+$")
+_HEADER = re.compile(r"[!#$%&*+.^_`|~0-9A-Za-z-]+")
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
@@ -84,7 +84,7 @@ class CorsPolicy:
         for name in ("allow_headers", "expose_headers"):
             headers = _strings(f"CorsPolicy.{name}", getattr(self, name))
             for i, header in enumerate(headers):
-                if not is_token(header) and not _HEADER.match(header):
+                if not is_token(header) and not _HEADER.fullmatch(header):
                     raise SecureApiConfigError(
                         f"CorsPolicy.{name}[{i}]", header, "a header name such as 'Content-Type'"
                     )
@@ -167,7 +167,7 @@ def _strings(field: str, values: Any) -> tuple[str, ...]:
 
 def _origin_problem(origin: Any) -> str | None:
     expected = "'*' or an origin 'scheme://host[:port]' with no path or trailing slash"
-    match = _ORIGIN.match(origin) if isinstance(origin, str) else None
+    match = _ORIGIN.fullmatch(origin) if isinstance(origin, str) else None
     if match is None:
         if isinstance(origin, str) and "*" in origin:
             return f"{expected}: browsers never match a wildcard such as 'https://*.example.com', list each origin"

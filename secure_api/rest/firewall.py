@@ -46,7 +46,7 @@ _COUNTRY_CODES = """
 """
 _COUNTRIES = frozenset(_COUNTRY_CODES.split())
 _WEB_ACL_ARN = re.compile(
-    r"^arn:aws[\w-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[\w-]{1,128}/[0-9a-f-]{36}$"
+    r"arn:aws[a-z-]*:wafv2:[a-z0-9-]+:[0-9]{12}:regional/webacl/[A-Za-z0-9_-]{1,128}/[0-9a-f-]{36}"
 )
 
 _PRIORITY_BLOCK_IPV4 = 0
@@ -236,7 +236,7 @@ class Firewall:
 def _check_web_acl_arn(arn: Any) -> None:
     if is_token(arn):
         return
-    if not isinstance(arn, str) or not _WEB_ACL_ARN.match(arn):
+    if not isinstance(arn, str) or not _WEB_ACL_ARN.fullmatch(arn):
         raise SecureApiConfigError(
             "Firewall.web_acl_arn",
             arn,

@@ -13,9 +13,9 @@ from aws_cdk import aws_wafv2 as wafv2
 from secure_api import defaults
 from secure_api.errors import SecureApiConfigError
 
-_RULE_NAME = re.compile(r"^[\w-]{1,128}$")
-_GROUP_NAME = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-_VERSION = re.compile(r"^[\w#:.\-/]{1,64}$")
+_RULE_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_GROUP_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_VERSION = re.compile(r"[A-Za-z0-9_#:./-]{1,64}")
 
 # Managed rule groups take priorities 100, 101, ... (see the table in firewall.py).
 PRIORITY_MANAGED = 100
@@ -38,11 +38,11 @@ class ManagedRuleGroup:
     version: str | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not _GROUP_NAME.match(self.name):
+        if not isinstance(self.name, str) or not _GROUP_NAME.fullmatch(self.name):
             raise SecureApiConfigError(
                 "ManagedRuleGroup.name", self.name, "a rule group name such as 'AWSManagedRulesSQLiRuleSet'"
             )
-        if not isinstance(self.vendor, str) or not _GROUP_NAME.match(self.vendor):
+        if not isinstance(self.vendor, str) or not _GROUP_NAME.fullmatch(self.vendor):
             raise SecureApiConfigError("ManagedRuleGroup.vendor", self.vendor, "a vendor name such as 'AWS'")
         if len(self.rule_name) > 128:
             # The WebACL rule and its metric are named '<vendor>-<name>': WAF allows 128 characters.
@@ -52,7 +52,7 @@ class ManagedRuleGroup:
         if not isinstance(self.count_only, bool):
             raise SecureApiConfigError("ManagedRuleGroup.count_only", self.count_only, "True or False")
         rules = self.excluded_rules
-        if isinstance(rules, str) or not all(isinstance(r, str) and _RULE_NAME.match(r) for r in rules):
+        if isinstance(rules, str) or not all(isinstance(r, str) and _RULE_NAME.fullmatch(r) for r in rules):
             raise SecureApiConfigError(
                 "ManagedRuleGroup.excluded_rules",
                 rules,
@@ -61,7 +61,9 @@ class ManagedRuleGroup:
         if len(set(rules)) != len(tuple(rules)):
             raise SecureApiConfigError("ManagedRuleGroup.excluded_rules", list(rules), "distinct rule names")
         object.__setattr__(self, "excluded_rules", tuple(rules))
-        if self.version is not None and not (isinstance(self.version, str) and _VERSION.match(self.version)):
+        if self.version is not None and not (
+            isinstance(self.version, str) and _VERSION.fullmatch(self.version)
+        ):
             raise SecureApiConfigError(
                 "ManagedRuleGroup.version", self.version, "a version such as 'Version_1.10'"
             )

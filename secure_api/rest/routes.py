@@ -9,7 +9,7 @@ from secure_api import grammar
 from secure_api.errors import SecureApiConfigError
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
-_SEGMENT = re.compile(r"^(?:[A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_]*\}|\{[A-Za-z_][A-Za-z0-9_]*\+\})$")
+_SEGMENT = re.compile(r"[A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_]*\}|\{[A-Za-z_][A-Za-z0-9_]*\+\}")
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Route:
             raise SecureApiConfigError(f"{field}.path", path, "a path without empty segments or trailing '/'")
         parts = [p for p in parts if p]
         for i, part in enumerate(parts):
-            if not _SEGMENT.match(part):
+            if not _SEGMENT.fullmatch(part):
                 raise SecureApiConfigError(
                     f"{field}.path",
                     path,

@@ -16,7 +16,7 @@ from secure_api.verify.facts import AccountThrottle, ApiFacts, DomainMapping, Me
 from secure_api.verify.public import OPTIONS, PublicRoute, exempt, unmatched
 
 DEFAULT_METHOD_SETTINGS = "*/*"
-_ENHANCED_POLICY_RE = re.compile(r"^SecurityPolicy_TLS1(?P<max>\d)(?:_1_(?P<min>\d))?")
+_ENHANCED_POLICY_RE = re.compile(r"^SecurityPolicy_TLS1(?P<max>[0-9])(?:_1_(?P<min>[0-9]))?")
 _LISTED = 10
 
 

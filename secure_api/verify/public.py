@@ -11,7 +11,7 @@ from secure_api.verify.facts import Method
 
 ANY = "ANY"
 OPTIONS = "OPTIONS"
-_ROUTE_RE = re.compile(r"^(?P<method>[A-Z]+) (?P<path>/\S*)$")
+_ROUTE_RE = re.compile(r"(?P<method>[A-Z]+) (?P<path>/[!-~]*)")
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def parse_public(values: Iterable[str]) -> tuple[PublicRoute, ...]:
     """Parse ``--public`` values; :class:`KeyOpsError` (exit 2) for one not of the form ``"GET /health"``."""
     routes = []
     for value in values:
-        match = _ROUTE_RE.match(value)
+        match = _ROUTE_RE.fullmatch(value)
         if not match:
             raise KeyOpsError(
                 f"--public {value!r}: expected 'METHOD /path' exactly as the route is declared, with an "

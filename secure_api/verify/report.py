@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from secure_api.terminal import printable
 from secure_api.verify.model import FAIL, STATUSES, Report
 
 EXIT_OK = 0
@@ -12,9 +13,11 @@ EXIT_FAILED = 1
 
 def render_table(report: Report) -> str:
     """The human report: a header line, one row per check (CHECK, STATUS, DETAIL) and a summary line."""
-    rows = [("CHECK", "STATUS", "DETAIL")] + [(c.id, c.status, c.detail) for c in report.checks]
+    rows = [("CHECK", "STATUS", "DETAIL")] + [
+        (printable(c.id), printable(c.status), printable(c.detail)) for c in report.checks
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(2)]
-    lines = [f"API {report.api_id}, stage {report.stage}", ""]
+    lines = [f"API {printable(report.api_id)}, stage {printable(report.stage)}", ""]
     lines += [f"{a.ljust(widths[0])}  {b.ljust(widths[1])}  {c}".rstrip() for a, b, c in rows]
     summary = report.summary()
     lines += ["", ", ".join(f"{summary[s]} {s}" for s in STATUSES)]

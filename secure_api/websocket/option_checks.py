@@ -27,7 +27,7 @@ from secure_api.throttling import Throttle
 from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, check_tiers_and_consumers
 
 # API Gateway accepts only selection on the message body for WebSocket routes.
-_ROUTE_SELECTION = re.compile(r"^\$request\.body\.[A-Za-z0-9_.-]+$|^\$\{request\.body\.[A-Za-z0-9_.-]+\}$")
+_ROUTE_SELECTION = re.compile(r"\$request\.body\.[A-Za-z0-9_.-]+|\$\{request\.body\.[A-Za-z0-9_.-]+\}")
 _AUTHORIZER_ONLY = (
     "the $connect Lambda authorizer enforces it, and auth='iam' has none (use auth=BearerAuth(...))"
 )
@@ -242,7 +242,7 @@ def check_token_query_parameter(name: Any) -> str | None:
 def _check_route_selection(expression: Any) -> None:
     if is_token(expression):
         return
-    if not isinstance(expression, str) or not _ROUTE_SELECTION.match(expression):
+    if not isinstance(expression, str) or not _ROUTE_SELECTION.fullmatch(expression):
         raise SecureApiConfigError(
             "route_selection_expression",
             expression,

@@ -42,7 +42,7 @@ from secure_api.rest.routes import Route
 from secure_api.throttling import Throttle
 
 METADATA_KEY = "secure-api:openapi"
-_JSON = re.compile(r"^application/(?:[\w.+-]+\+)?json(?:\s*;.*)?$", re.IGNORECASE)
+_JSON = re.compile(r"application/(?:[A-Za-z0-9_.+-]+\+)?json(?:[ \t]*;.*)?", re.IGNORECASE | re.ASCII)
 
 
 class OpenApiDocumentError(SecureApiConfigError):
@@ -464,7 +464,7 @@ def _operation_models(
 ) -> dict[str, str] | None:
     models: dict[str, str] = {}
     for content_type, schema in op.body.items():
-        if not _JSON.match(content_type) or not schema:
+        if not _JSON.fullmatch(content_type) or not schema:
             if schema:
                 body.unvalidated.append(f"{where} requestBody {content_type}")
             continue

@@ -202,7 +202,9 @@ def parse(raw: dict[str, Any], offenders: list[str]) -> Document:
             body, body_required = _request_body(raw, operation.get("requestBody"), op_where, offenders)
             responses = operation.get("responses", {})
             codes = (
-                tuple(str(c) for c in responses if str(c).isdigit()) if isinstance(responses, Mapping) else ()
+                tuple(str(c) for c in responses if str(c).isascii() and str(c).isdigit())
+                if isinstance(responses, Mapping)
+                else ()
             )
             operations.append(
                 Operation(

@@ -10,7 +10,7 @@ from secure_api.rest.routes import Route
 
 LOCATIONS = ("path", "querystring", "header")
 OPENAPI_LOCATIONS = {"path": "path", "query": "querystring", "header": "header"}
-_NAME = re.compile(r"^[A-Za-z0-9._~!$&'*+^`|-]{1,128}$")
+_NAME = re.compile(r"[A-Za-z0-9._~!$&'*+^`|-]{1,128}")
 
 
 def required_parameters(values: Sequence[str], route: Route, *, field: str) -> dict[str, bool]:
@@ -24,7 +24,7 @@ def required_parameters(values: Sequence[str], route: Route, *, field: str) -> d
     out: dict[str, bool] = {}
     for value in values:
         location, _, name = value.partition(".") if isinstance(value, str) else ("", "", "")
-        if location not in LOCATIONS or not _NAME.match(name):
+        if location not in LOCATIONS or not _NAME.fullmatch(name):
             raise SecureApiConfigError(
                 field, value, f"'<location>.<name>' with location one of {', '.join(LOCATIONS)}"
             )
