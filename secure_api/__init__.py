@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from secure_api.access import AccessPolicy
     from secure_api.audit import AuditTrail
     from secure_api.authorizer import BearerAuth
-    from secure_api.domain import CustomDomain
+    from secure_api.domain import CustomDomain, MutualTls
     from secure_api.errors import SecureApiConfigError
     from secure_api.monitoring import Monitoring
     from secure_api.rest.api import SecureRestApi
@@ -32,6 +32,7 @@ _EXPORTS = {
     "AccessPolicy": "secure_api.access",
     "CorsPolicy": "secure_api.rest.cors",
     "CustomDomain": "secure_api.domain",
+    "MutualTls": "secure_api.domain",
     "Firewall": "secure_api.rest.firewall",
     "AuditTrail": "secure_api.audit",
     "BearerAuth": "secure_api.authorizer",
@@ -54,6 +55,7 @@ __all__ = [
     "Firewall",
     "KeyRotation",
     "Monitoring",
+    "MutualTls",
     "Quota",
     "SecureApiConfigError",
     "SecureRestApi",

@@ -269,6 +269,13 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
         "The Control Tower rule accepts only the literal 'TLS_1_2'; the domain uses one of API Gateway's "
         "enhanced SecurityPolicy_TLS13_* policies, which allow TLS 1.2 at the least and TLS 1.3 first.",
     ),
+    "domain-mtls-tls12": Acknowledgement(
+        ("securityhub::APIGateway.11",),
+        "The domain has mutual TLS (CustomDomain.mtls), which AWS cannot combine with an enhanced "
+        "SecurityPolicy_* policy: API Gateway offers mutual TLS only with TLS_1_2, which still refuses TLS 1.0 "
+        "and 1.1; every client must present a certificate from the version-pinned truststore, and the "
+        "execute-api endpoint is disabled so the domain cannot be bypassed.",
+    ),
     "role-dependency": Acknowledgement(
         ("cfn-lint::W3005",),
         "CDK makes a function depend explicitly on its role so that the role's policies exist before the "

@@ -81,6 +81,13 @@ WAF_REDACTED_HEADERS = ("authorization", "x-api-key")
 WAF_LOG_GROUP_PREFIX = "aws-waf-logs-"  # WAF only delivers to log groups with this prefix
 WAF_MAX_IP_SET_ADDRESSES = 10_000
 
+# The REST API's own execute-api endpoint: without a policy AWS gives a Regional REST API TLS_1_0. The
+# same policy as a custom domain's default (REGIONAL and PRIVATE REST APIs accept the enhanced
+# policies; the library creates no EDGE API), with STRICT: a request must reach the API through its own
+# endpoint type, with a matching SNI host name.
+REST_API_SECURITY_POLICY = apigw.SecurityPolicy.TLS13_1_2_PFS_PQ_2025_09
+REST_API_ENDPOINT_ACCESS_MODE = apigw.EndpointAccessMode.STRICT
+
 # Custom domain: TLS 1.2 minimum; enhanced (TLS 1.3) policies need an endpoint access mode. The default
 # is one of the policies Security Hub control APIGateway.11 accepts (TLS 1.2 clients still connect, with
 # forward-secret ciphers only). mTLS exists only with TLS_1_2, and WebSocket APIs offer only TLS_1_2.

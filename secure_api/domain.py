@@ -1,4 +1,5 @@
-"""``CustomDomain``: a REGIONAL custom domain name with a TLS 1.2+ policy, and ``apply_domain``."""
+"""``CustomDomain``: a REGIONAL custom domain name with a TLS 1.2+ policy and optional mutual TLS
+(``MutualTls``), and ``apply_domain``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Stack
+from aws_cdk import Annotations, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_certificatemanager as acm
@@ -26,6 +27,8 @@ _CERTIFICATE_ARN = re.compile(
 _HOSTED_ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}")
 _BASE_PATH = re.compile(r"[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)*")
 _S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>[!-~]+[!-.0-~])")
+_BUCKET_NAME = re.compile(r"(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_OBJECT_KEY = re.compile(r"[!-.0-~](?:[!-~]*[!-.0-~])?")
 
 # The security policies for REGIONAL domains that aws-cdk-lib offers, from TLS 1.2 up. The
 # "SecurityPolicy_*" ones are the enhanced policies (TLS 1.3 families).
@@ -36,6 +39,60 @@ SECURITY_POLICIES = (
     apigw.SecurityPolicy.TLS13_1_2_PQ_2025_09,
     apigw.SecurityPolicy.TLS13_1_2_PFS_PQ_2025_09,
 )
+
+
+@dataclass(frozen=True, kw_only=True)
+class MutualTls:
+    """Mutual TLS on a custom domain: clients must present a certificate that chains to a CA of the
+    truststore, a PEM bundle in S3 pinned by its object version (the bucket must be versioned).
+
+    ``truststore_bucket`` is an ``aws_s3.IBucket`` or a bucket name; ``truststore_key`` the object's key;
+    ``truststore_version`` its S3 version id, required, so that a new upload changes nothing until the
+    domain names the new version. API Gateway reads the object when the domain is created or updated,
+    with the permissions of whoever deploys (CloudFormation's role): no bucket policy for API Gateway.
+    """
+
+    truststore_bucket: s3.IBucket | str
+    truststore_key: str
+    truststore_version: str
+
+    def __post_init__(self) -> None:
+        bucket = self.truststore_bucket
+        if isinstance(bucket, str):
+            if not _matches(bucket, _BUCKET_NAME):
+                raise SecureApiConfigError(
+                    "MutualTls.truststore_bucket",
+                    bucket,
+                    "an aws_s3.IBucket or an S3 bucket name (3-63 lower-case letters, digits, '.' or '-')",
+                )
+        elif not (hasattr(bucket, "bucket_name") and hasattr(bucket, "bucket_arn")):
+            raise SecureApiConfigError(
+                "MutualTls.truststore_bucket", bucket, "an aws_s3.IBucket or an S3 bucket name"
+            )
+        if not _matches(self.truststore_key, _OBJECT_KEY):
+            raise SecureApiConfigError(
+                "MutualTls.truststore_key",
+                self.truststore_key,
+                "the truststore's S3 object key, such as 'truststores/api.pem' (no leading or trailing '/')",
+            )
+        version = self.truststore_version
+        if not is_token(version) and not (isinstance(version, str) and version.strip()):
+            raise SecureApiConfigError(
+                "MutualTls.truststore_version",
+                version,
+                "the truststore object's S3 version id (required: the truststore is pinned by version)",
+            )
+
+    @property
+    def bucket_name(self) -> str:
+        """The truststore bucket's name (a token for a bucket of the app)."""
+        bucket = self.truststore_bucket
+        return bucket if isinstance(bucket, str) else bucket.bucket_name
+
+    @property
+    def truststore_uri(self) -> str:
+        """``s3://<bucket>/<key>``, as API Gateway takes it."""
+        return f"s3://{self.bucket_name}/{self.truststore_key}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,11 +109,16 @@ class CustomDomain:
     one of the policies AWS Security Hub control APIGateway.11 accepts. The other TLS 1.3 policies
     (``TLS13_1_3_2025_09``, ``TLS13_1_3_FIPS_2025_09``, ``TLS13_1_2_PQ_2025_09``) use STRICT too;
     ``TLS_1_2`` stays selectable (APIGateway.11 flags it). TLS 1.0 and the edge-only policies are
-    rejected. ``base_path`` maps the API under a path (default: the root). ``mtls_truststore_uri``
-    (``s3://bucket/key``, optional ``mtls_truststore_version``) turns on mutual TLS, which API Gateway
-    offers only with ``TLS_1_2``: without an explicit ``security_policy`` an mTLS domain gets
-    ``TLS_1_2``. A ``SecureWebSocketApi`` domain gets ``TLS_1_2``, the only policy WebSocket APIs
-    support (another explicit policy is refused there).
+    rejected. ``base_path`` maps the API under a path (default: the root).
+
+    ``mtls=MutualTls(...)`` turns on mutual TLS with a truststore pinned by object version. AWS cannot
+    combine mutual TLS with an enhanced policy, so the domain's default policy becomes ``TLS_1_2`` (a
+    warning annotation says so, and Security Hub's APIGateway.11 finding on the domain is acknowledged
+    with that reason); an explicit enhanced policy with ``mtls`` is refused. ``mtls_truststore_uri``
+    (``s3://bucket/key``) with an optional ``mtls_truststore_version`` is the older spelling of the
+    same, kept working; setting both spellings is refused. A ``SecureWebSocketApi`` domain gets
+    ``TLS_1_2``, the only policy WebSocket APIs support (another explicit policy, and mutual TLS, are
+    refused there).
 
     With a custom domain the API's default ``execute-api`` endpoint is disabled, so clients cannot
     bypass this domain's TLS policy (nor mTLS).
@@ -68,10 +130,29 @@ class CustomDomain:
     hosted_zone_name: str | None = None
     security_policy: apigw.SecurityPolicy | None = None
     base_path: str | None = None
+    mtls: MutualTls | None = None
     mtls_truststore_uri: str | None = None
     mtls_truststore_version: str | None = None
 
     def __post_init__(self) -> None:
+        if self.mtls is not None and not isinstance(self.mtls, MutualTls):
+            raise SecureApiConfigError(
+                "CustomDomain.mtls",
+                self.mtls,
+                "a MutualTls(truststore_bucket=..., truststore_key=..., truststore_version=...) or None",
+            )
+        if self.mtls is not None and (
+            self.mtls_truststore_uri is not None or self.mtls_truststore_version is not None
+        ):
+            older = (
+                "mtls_truststore_uri" if self.mtls_truststore_uri is not None else "mtls_truststore_version"
+            )
+            raise SecureApiConfigError(
+                f"CustomDomain.mtls and CustomDomain.{older}",
+                getattr(self, older),
+                "mutual TLS given once: CustomDomain.mtls=MutualTls(...), or the older spelling "
+                "CustomDomain.mtls_truststore_uri/mtls_truststore_version, not both",
+            )
         # None means "the default": recorded, then resolved, so that a WebSocket API (TLS_1_2 only)
         # can tell the default from a policy the user chose.
         object.__setattr__(self, "_policy_chosen", self.security_policy is not None)
@@ -79,9 +160,7 @@ class CustomDomain:
             object.__setattr__(
                 self,
                 "security_policy",
-                defaults.DOMAIN_MTLS_SECURITY_POLICY
-                if self.mtls_truststore_uri is not None
-                else defaults.DOMAIN_SECURITY_POLICY,
+                defaults.DOMAIN_MTLS_SECURITY_POLICY if self.mutual_tls else defaults.DOMAIN_SECURITY_POLICY,
             )
         _check_domain("CustomDomain.domain_name", self.domain_name)
         if self.certificate_arn is not None and not _matches(self.certificate_arn, _CERTIFICATE_ARN):
@@ -140,13 +219,21 @@ class CustomDomain:
                 self.base_path,
                 "path segments of letters, digits, '_', '-' or '.', without leading or trailing '/'",
             )
+        if self.mtls is not None and self.enhanced_security_policy:
+            raise SecureApiConfigError(
+                "CustomDomain.security_policy",
+                self.security_policy,
+                "SecurityPolicy.TLS_1_2 or the default with CustomDomain.mtls: AWS cannot combine mutual TLS "
+                "with an enhanced (SecurityPolicy_*) policy, so a domain with mutual TLS uses TLS_1_2",
+            )
         if self.mtls_truststore_uri is not None:
             _parse_s3_uri(self.mtls_truststore_uri)
             if self.enhanced_security_policy:
                 raise SecureApiConfigError(
                     "CustomDomain.mtls_truststore_uri",
                     self.mtls_truststore_uri,
-                    "None with an enhanced (TLS 1.3) security policy: API Gateway only offers mTLS with TLS_1_2",
+                    "None with an enhanced (TLS 1.3) CustomDomain.security_policy: API Gateway only offers "
+                    "mTLS with TLS_1_2",
                 )
         if self.mtls_truststore_version is not None:
             if self.mtls_truststore_uri is None:
@@ -161,6 +248,11 @@ class CustomDomain:
                     self.mtls_truststore_version,
                     "the truststore object's S3 version id",
                 )
+
+    @property
+    def mutual_tls(self) -> bool:
+        """True when mutual TLS is on (``mtls``, or the older ``mtls_truststore_uri``)."""
+        return self.mtls is not None or self.mtls_truststore_uri is not None
 
     @property
     def policy(self) -> apigw.SecurityPolicy:
@@ -250,14 +342,7 @@ def apply_domain(
     ``BasePathMapping`` (``ApiMapping`` for a multi-level base path), and, when a hosted zone is
     given, the DNS-validated ``Certificate`` and the alias records ``AliasA`` and ``AliasAaaa``."""
     zone, certificate = _zone_and_certificate(scope, domain)
-    mtls = None
-    if domain.mtls_truststore_uri is not None:
-        bucket_name, key = _parse_s3_uri(domain.mtls_truststore_uri)
-        mtls = apigw.MTLSConfig(
-            bucket=s3.Bucket.from_bucket_name(scope, "TruststoreBucket", bucket_name),
-            key=key,
-            version=domain.mtls_truststore_version,
-        )
+    mtls = _mtls_config(scope, domain)
     domain_name = apigw.DomainName(
         scope,
         "DomainName",
@@ -272,6 +357,15 @@ def apply_domain(
     )
     if domain.enhanced_security_policy:
         compliance.acknowledge(domain_name, "domain-tls13-policy")
+    if mtls is not None:
+        compliance.acknowledge(domain_name, "domain-mtls-tls12")
+        Annotations.of(scope).add_warning_v2(
+            "secure-api:domain-mtls-tls12",
+            f"secure_api: domain {domain.domain_name}: mutual TLS (CustomDomain.mtls) uses the TLS_1_2 "
+            "security policy: AWS cannot combine mutual TLS with an enhanced SecurityPolicy_* policy, so the "
+            "domain accepts TLS 1.2 with API Gateway's TLS_1_2 ciphers (Security Hub APIGateway.11 flags it; "
+            "acknowledged for this domain)",
+        )
     if domain.base_path is not None and "/" in domain.base_path:
         # Multi-level base paths exist only as API mappings (the API Gateway v2 resource).
         apigwv2.CfnApiMapping(
@@ -297,6 +391,29 @@ def apply_domain(
         route53.ARecord(scope, "AliasA", zone=zone, record_name=record_name, target=target)
         route53.AaaaRecord(scope, "AliasAaaa", zone=zone, record_name=record_name, target=target)
     return domain_name
+
+
+def _mtls_config(scope: Construct, domain: CustomDomain) -> apigw.MTLSConfig | None:
+    """The domain's mutual TLS, from ``mtls`` or the older ``mtls_truststore_uri``/``_version``."""
+    if domain.mtls is not None:
+        bucket = domain.mtls.truststore_bucket
+        return apigw.MTLSConfig(
+            bucket=(
+                s3.Bucket.from_bucket_name(scope, "TruststoreBucket", bucket)
+                if isinstance(bucket, str)
+                else bucket
+            ),
+            key=domain.mtls.truststore_key,
+            version=domain.mtls.truststore_version,
+        )
+    if domain.mtls_truststore_uri is not None:
+        bucket_name, key = _parse_s3_uri(domain.mtls_truststore_uri)
+        return apigw.MTLSConfig(
+            bucket=s3.Bucket.from_bucket_name(scope, "TruststoreBucket", bucket_name),
+            key=key,
+            version=domain.mtls_truststore_version,
+        )
+    return None
 
 
 def apply_websocket_domain(

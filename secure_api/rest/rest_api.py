@@ -13,7 +13,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from secure_api import compliance
+from secure_api import compliance, defaults
 from secure_api.access import AccessPolicy
 from secure_api.access_logs import access_log_format
 from secure_api.cloudwatch_role import apply_cloudwatch_role
@@ -72,6 +72,7 @@ def create_rest_api(
         if openapi is None
         else openapi.create_rest_api(scope, id_, **rest_api_props)
     )
+    _apply_endpoint_tls(rest_api)
     if rest_api.latest_deployment is not None:
         rest_api.latest_deployment.add_to_logical_id({"accessPolicy": access.fingerprint()})
     stage = rest_api.deployment_stage
@@ -80,6 +81,24 @@ def create_rest_api(
     _log_to_group_arn(stage, access_log_group)
     compliance.acknowledge(stage, "stage-cache-off", "stage-client-certificate")
     return rest_api
+
+
+def _apply_endpoint_tls(rest_api: apigw.RestApiBase) -> None:
+    """TLS 1.2+ on the API's own execute-api endpoint: its security policy and endpoint access mode
+    (aws-cdk-lib's ``RestApi`` has no property for them, ``CfnRestApi`` has). Without them AWS gives a
+    Regional REST API ``TLS_1_0``; with a custom domain the endpoint is disabled, and the API's policy
+    is set all the same (API Gateway may negotiate a mapped domain's handshake with it)."""
+    cfn = rest_api.node.default_child
+    assert isinstance(cfn, apigw.CfnRestApi)
+    cfn.security_policy = security_policy_name(defaults.REST_API_SECURITY_POLICY)
+    cfn.endpoint_access_mode = defaults.REST_API_ENDPOINT_ACCESS_MODE.value
+
+
+def security_policy_name(policy: apigw.SecurityPolicy) -> str:
+    """The name API Gateway and CloudFormation use for ``policy``: the enhanced policies' names start
+    with ``SecurityPolicy_`` (jsii gives Python the enum member's name, without it)."""
+    name = str(policy.value)
+    return name if name in ("TLS_1_0", "TLS_1_2") else f"SecurityPolicy_{name}"
 
 
 def request_validator(rest_api: apigw.RestApiBase) -> apigw.RequestValidator | None:

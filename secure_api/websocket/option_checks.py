@@ -188,6 +188,12 @@ def check_domain(domain: CustomDomain) -> None:
             "SecurityPolicy.TLS_1_2 or the default: TLS_1_2 is the only policy API Gateway supports for "
             "WebSocket API domains",
         )
+    if domain.mtls is not None:
+        raise SecureApiConfigError(
+            "CustomDomain.mtls",
+            domain.mtls,
+            "None: WebSocket APIs do not support mutual TLS (API Gateway offers it for REST and HTTP APIs)",
+        )
     if domain.mtls_truststore_uri is not None:
         raise SecureApiConfigError(
             "CustomDomain.mtls_truststore_uri",

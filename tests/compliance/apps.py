@@ -26,6 +26,7 @@ from secure_api import (
     CustomDomain,
     Firewall,
     Monitoring,
+    MutualTls,
     SecureRestApi,
     SecureWebSocketApi,
     UsageTier,
@@ -167,6 +168,30 @@ def shared_bearer(app: cdk.App, stack_id: str, env: cdk.Environment | None = Non
     return stack
 
 
+def mtls_domain(app: cdk.App, stack_id: str, env: cdk.Environment | None = None) -> cdk.Stack:
+    """An API behind a custom domain with mutual TLS (truststore bucket given by name): TLS_1_2, the
+    only policy AWS offers with it, and its APIGateway.11 finding acknowledged."""
+    stack = cdk.Stack(app, stack_id, env=env)
+    api = SecureRestApi(
+        stack,
+        "Api",
+        domain=CustomDomain(
+            domain_name="partners.example.org",
+            certificate_arn="arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
+            mtls=MutualTls(
+                truststore_bucket="truststores-example",
+                truststore_key="partners/truststore.pem",
+                truststore_version="3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
+            ),
+        ),
+        auth=_AUTH,
+    )
+    # The warning that mutual TLS means TLS_1_2 is the point of this configuration.
+    cdk.Annotations.of(api).acknowledge_warning("secure-api:domain-mtls-tls12", "mutual TLS on purpose")
+    api.add_route("GET", "/orders", orders_function(stack), scopes=["orders:read"])
+    return stack
+
+
 def cloudwatch_role(app: cdk.App, stack_id: str, env: cdk.Environment | None = None) -> cdk.Stack:
     """An API that also creates the account's API Gateway CloudWatch role."""
     stack = cdk.Stack(app, stack_id, env=env)
@@ -212,6 +237,7 @@ CONFIGURATIONS: dict[str, StackBuilder] = {
     "iam-routes": iam_routes,
     "private": private,
     "shared-bearer": shared_bearer,
+    "mtls-domain": mtls_domain,
     "cloudwatch-role": cloudwatch_role,
     "hundred-routes": hundred_routes,
     "github": github,

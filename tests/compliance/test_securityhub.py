@@ -15,8 +15,9 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_lambda as lambda_
 
-from secure_api import BearerAuth, CustomDomain, SecureRestApi, compliance
+from secure_api import BearerAuth, CustomDomain, MutualTls, SecureRestApi, compliance
 from secure_api.compliance import ACKNOWLEDGEMENTS
+from secure_api.verify.checks import RECOMMENDED_SECURITY_POLICIES
 from tests.compliance.securityhub import (
     CONTROLS,
     PLUGIN_NAME,
@@ -264,9 +265,35 @@ def test_the_example_passes_every_control_but_the_client_certificate(example_tem
     assert [d["Properties"]["SecurityPolicy"] for d in domains] == ["SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09"]
     assert check(template, ["APIGateway.11"]) == []
     assert {f.control for f in check(template)} == {"APIGateway.2"}
-    assert not any(
-        "securityhub::APIGateway.11" in a.rules for n, a in ACKNOWLEDGEMENTS.items() if "websocket" not in n
+    # APIGateway.11 is acknowledged only where AWS offers nothing but TLS_1_2: WebSocket domains and
+    # domains with mutual TLS.
+    assert {n for n, a in ACKNOWLEDGEMENTS.items() if "securityhub::APIGateway.11" in a.rules} == {
+        "websocket-domain-tls12",
+        "domain-mtls-tls12",
+    }
+    # The control evaluates custom domains; the REST API's own endpoint has a policy it would accept too.
+    [api] = [r for r in template["Resources"].values() if r["Type"] == "AWS::ApiGateway::RestApi"]
+    assert api["Properties"]["SecurityPolicy"] in RECOMMENDED_SECURITY_POLICIES
+    assert api["Properties"]["EndpointAccessMode"] == "STRICT"
+
+
+def test_mutual_tls_domain_is_acknowledged(context: dict[str, Any], tmp_path: Path) -> None:
+    """A domain with mutual TLS has TLS_1_2 (AWS offers nothing else with it): the checker finds
+    APIGateway.11 on it, and the acknowledgement takes it out of CDK's validation (the synth, which fails
+    on a violation left, succeeds)."""
+    app = cdk.App(context=context, outdir=str(tmp_path))
+    plugin = SecurityHubPlugin()
+    cdk.Validations.of(app).add_plugins(plugin)
+    stack = cdk.Stack(app, "MutualTls")
+    mtls = MutualTls(
+        truststore_bucket="truststores-example", truststore_key="ca.pem", truststore_version="v1"
     )
+    _rest(stack, domain=CustomDomain(domain_name="api.example.org", certificate_arn=_CERTIFICATE, mtls=mtls))
+    template = app.synth().get_stack_by_name("MutualTls").template
+    assert plugin.evaluated, "the plugin did not run"
+    [finding] = check(template)
+    assert (finding.control, finding.reason) == ("APIGateway.11", "SecurityPolicy TLS_1_2")
+    assert finding.logical_id.startswith("ApiDomainName")
 
 
 def test_acknowledgements_reach_the_plugin(context: dict[str, Any], tmp_path: Path) -> None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_apigateway as apigw
-from aws_cdk.assertions import Template
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Annotations, Match, Template
 
+from secure_api import MutualTls
 from secure_api.domain import CustomDomain, apply_domain
 from secure_api.errors import SecureApiConfigError
 from tests.unit.helpers import bare_api_stack, only, resources
@@ -263,3 +266,168 @@ def test_fails_truststore_version_without_uri() -> None:
         CustomDomain(**kwargs, mtls_truststore_version="v1")
     with pytest.raises(SecureApiConfigError, match=r"CustomDomain\.mtls_truststore_version"):
         CustomDomain(**kwargs, mtls_truststore_uri="s3://bucket-name/t.pem", mtls_truststore_version="")
+
+
+# --- MutualTls: CustomDomain(mtls=MutualTls(...)) ------------------------------------------------
+TRUSTSTORE = {
+    "truststore_bucket": "truststores-example",
+    "truststore_key": "api/truststore.pem",
+    "truststore_version": "3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
+}
+
+
+@pytest.fixture(scope="module")
+def mutual_tls() -> tuple[cdk.Stack, Any]:
+    """A SecureRestApi behind a domain with MutualTls (bucket given by name)."""
+    stack, api = bare_api_stack(
+        domain=CustomDomain(domain_name="api.example.com", certificate_arn=CERT, mtls=MutualTls(**TRUSTSTORE))
+    )
+    return stack, api
+
+
+def test_mutual_tls_domain_template(mutual_tls: tuple[cdk.Stack, Any]) -> None:
+    stack, _ = mutual_tls
+    template = Template.from_stack(stack)
+    props = only(template, "AWS::ApiGateway::DomainName")["Properties"]
+    # AWS cannot combine mutual TLS with an enhanced policy: TLS_1_2, no endpoint access mode.
+    assert props["SecurityPolicy"] == "TLS_1_2"
+    assert "EndpointAccessMode" not in props
+    assert props["MutualTlsAuthentication"] == {
+        "TruststoreUri": "s3://truststores-example/api/truststore.pem",
+        "TruststoreVersion": "3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
+    }
+    # The execute-api endpoint stays disabled: mutual TLS cannot be bypassed.
+    assert only(template, "AWS::ApiGateway::RestApi")["Properties"]["DisableExecuteApiEndpoint"] is True
+
+
+def test_mutual_tls_warns_that_the_policy_is_tls_1_2(mutual_tls: tuple[cdk.Stack, Any]) -> None:
+    stack, _ = mutual_tls
+    warnings = Annotations.from_stack(stack).find_warning(
+        "/Test/Api", Match.string_like_regexp("mutual TLS.*TLS_1_2")
+    )
+    assert len(warnings) == 1, warnings
+    assert "secure-api:domain-mtls-tls12" in str(warnings[0].entry.data)
+
+
+def test_no_mutual_tls_no_warning() -> None:
+    stack, _ = bare_api_stack(domain=CustomDomain(domain_name="api.example.com", certificate_arn=CERT))
+    assert Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("mutual TLS")) == []
+
+
+def test_mutual_tls_with_a_bucket_of_the_app() -> None:
+    stack, api = bare_api_stack()
+    bucket = s3.Bucket(stack, "Truststores", versioned=True)
+    mtls = MutualTls(truststore_bucket=bucket, truststore_key="ca.pem", truststore_version="v7")
+    apply_domain(
+        api,
+        CustomDomain(domain_name="api.example.com", certificate_arn=CERT, mtls=mtls),
+        rest_api=api.rest_api,
+        stage=api.stage,
+    )
+    props = only(Template.from_stack(stack), "AWS::ApiGateway::DomainName")["Properties"]
+    bucket_id = stack.get_logical_id(bucket.node.default_child)  # type: ignore[arg-type]
+    assert stack.resolve(props["MutualTlsAuthentication"]) == {
+        "TruststoreUri": {"Fn::Join": ["", ["s3://", {"Ref": bucket_id}, "/ca.pem"]]},
+        "TruststoreVersion": "v7",
+    }
+
+
+def test_mutual_tls_default_policy_and_explicit_tls_1_2() -> None:
+    default = CustomDomain(domain_name="api.example.com", certificate_arn=CERT, mtls=MutualTls(**TRUSTSTORE))
+    assert default.security_policy == apigw.SecurityPolicy.TLS_1_2 and not default.policy_chosen
+    explicit = CustomDomain(
+        domain_name="api.example.com",
+        certificate_arn=CERT,
+        security_policy=apigw.SecurityPolicy.TLS_1_2,
+        mtls=MutualTls(**TRUSTSTORE),
+    )
+    assert explicit.security_policy == apigw.SecurityPolicy.TLS_1_2
+    assert MutualTls(**TRUSTSTORE).truststore_uri == "s3://truststores-example/api/truststore.pem"
+
+
+def test_mutual_tls_is_keyword_only_and_frozen() -> None:
+    with pytest.raises(TypeError):
+        MutualTls("truststores-example", "api/truststore.pem", "v1")  # type: ignore[misc]
+    mtls = MutualTls(**TRUSTSTORE)
+    with pytest.raises(AttributeError):
+        mtls.truststore_key = "other.pem"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        apigw.SecurityPolicy.TLS13_1_3_2025_09,
+        apigw.SecurityPolicy.TLS13_1_3_FIPS_2025_09,
+        apigw.SecurityPolicy.TLS13_1_2_PQ_2025_09,
+        apigw.SecurityPolicy.TLS13_1_2_PFS_PQ_2025_09,
+    ],
+)
+def test_fails_mutual_tls_with_an_enhanced_policy(policy: apigw.SecurityPolicy) -> None:
+    with pytest.raises(SecureApiConfigError) as refused:
+        CustomDomain(
+            domain_name="api.example.com",
+            certificate_arn=CERT,
+            security_policy=policy,
+            mtls=MutualTls(**TRUSTSTORE),
+        )
+    assert refused.value.field == "CustomDomain.security_policy"
+    assert "CustomDomain.mtls" in str(refused.value) and "TLS_1_2" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "older", [{"mtls_truststore_uri": "s3://bucket-name/t.pem"}, {"mtls_truststore_version": "v1"}]
+)
+def test_fails_both_spellings_of_mutual_tls(older: dict[str, str]) -> None:
+    with pytest.raises(SecureApiConfigError) as refused:
+        CustomDomain(
+            domain_name="api.example.com", certificate_arn=CERT, mtls=MutualTls(**TRUSTSTORE), **older
+        )
+    message = str(refused.value)
+    assert "CustomDomain.mtls" in message and f"CustomDomain.{next(iter(older))}" in message
+
+
+def test_fails_mtls_that_is_not_a_mutual_tls() -> None:
+    with pytest.raises(SecureApiConfigError, match=r"CustomDomain\.mtls.*MutualTls"):
+        CustomDomain(
+            domain_name="api.example.com",
+            certificate_arn=CERT,
+            mtls="s3://truststores-example/api/truststore.pem",  # type: ignore[arg-type]
+        )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("truststore_bucket", "Truststores"),  # upper case
+        ("truststore_bucket", "s3://truststores-example"),
+        ("truststore_bucket", "a"),
+        ("truststore_bucket", "two..dots"),
+        ("truststore_bucket", 42),
+        ("truststore_key", ""),
+        ("truststore_key", "/api/truststore.pem"),
+        ("truststore_key", "api/"),
+        ("truststore_key", None),
+        ("truststore_version", ""),
+        ("truststore_version", None),
+        ("truststore_version", 3),
+    ],
+)
+def test_fails_bad_mutual_tls(field: str, value: Any) -> None:
+    with pytest.raises(SecureApiConfigError) as refused:
+        MutualTls(**{**TRUSTSTORE, field: value})
+    assert refused.value.field == f"MutualTls.{field}"
+
+
+def test_fails_mutual_tls_without_a_version() -> None:
+    """The truststore is pinned by object version: the version is required."""
+    kwargs = {k: v for k, v in TRUSTSTORE.items() if k != "truststore_version"}
+    with pytest.raises(TypeError, match="truststore_version"):
+        MutualTls(**kwargs)  # type: ignore[call-arg]
+
+
+def test_tokens_are_not_validated() -> None:
+    stack = cdk.Stack()
+    name = cdk.Fn.import_value("TruststoreBucket")
+    version = cdk.Token.as_string(cdk.Fn.import_value("TruststoreVersion"))
+    mtls = MutualTls(truststore_bucket=name, truststore_key="ca.pem", truststore_version=version)
+    assert stack.resolve(mtls.bucket_name) == {"Fn::ImportValue": "TruststoreBucket"}

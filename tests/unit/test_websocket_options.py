@@ -101,6 +101,14 @@ def test_fails_with_tls_policy_other_than_tls_1_2() -> None:
     assert "TLS_1_2" in str(refused("CustomDomain.security_policy", domain=domain))
 
 
+def test_fails_with_mutual_tls() -> None:
+    from secure_api import MutualTls
+
+    mtls = MutualTls(truststore_bucket="bucket-name", truststore_key="ca.pem", truststore_version="v1")
+    domain = CustomDomain(domain_name="chat.example.com", mtls=mtls, **ZONE)
+    assert "WebSocket APIs do not support mutual TLS" in str(refused("CustomDomain.mtls", domain=domain))
+
+
 def test_fails_with_mtls() -> None:
     domain = CustomDomain(
         domain_name="chat.example.com", mtls_truststore_uri="s3://bucket-name/ca.pem", **ZONE

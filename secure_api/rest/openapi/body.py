@@ -284,15 +284,19 @@ class OpenApiBody:
         if cors is not None:
             headers = cors.gateway_response_headers()
             gateway_responses = {name: headers for name in defaults.CORS_GATEWAY_RESPONSES}
+        cfn: apigw.CfnRestApi = host.rest_api.node.default_child  # type: ignore[assignment]
         return render(
             title=self.title,
             version=self.version,
             routes=list(self.routes.values()),
             models=self.models,
             authorizer=authorizer_extension(Stack.of(host.scope), host.bearer, host.auth),
-            api_key_source=str(host.rest_api.node.default_child.api_key_source_type),  # type: ignore[union-attr]
+            api_key_source=str(cfn.api_key_source_type),
             preflight=preflight(cors) if cors is not None else None,
             gateway_responses=gateway_responses,
+            # The properties' values, so that the body and the properties always agree.
+            security_policy=cfn.security_policy,
+            endpoint_access_mode=cfn.endpoint_access_mode,
         )
 
     def finalize(self) -> None:

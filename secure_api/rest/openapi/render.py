@@ -3,7 +3,7 @@
 Only what API Gateway needs is rendered (no descriptions or examples), so that the definition stays
 small: each operation's parameters, request models, security, request validator and integration; a
 CORS preflight per path; the authorizer, API key and IAM security schemes; the request validator;
-the gateway responses; the API key source.
+the gateway responses; the API key source; the API's security policy and endpoint access mode.
 """
 
 from __future__ import annotations
@@ -57,8 +57,12 @@ def render(
     api_key_source: str,
     preflight: Preflight | None,
     gateway_responses: Mapping[str, Mapping[str, str]],
+    security_policy: str | None = None,
+    endpoint_access_mode: str | None = None,
 ) -> dict[str, Any]:
-    """The whole body. ``gateway_responses`` maps a response type to its header values."""
+    """The whole body. ``gateway_responses`` maps a response type to its header values;
+    ``security_policy`` and ``endpoint_access_mode`` are the REST API's own (the same as its
+    properties: the body is imported in overwrite mode)."""
     paths: dict[str, dict[str, Any]] = {}
     for route in sorted(routes, key=lambda r: (r.route.path, r.route.method)):
         item = paths.setdefault(route.route.path, {})
@@ -96,6 +100,10 @@ def render(
             VALIDATOR: {"validateRequestBody": True, "validateRequestParameters": True}
         },
     }
+    if security_policy is not None:
+        body["x-amazon-apigateway-security-policy"] = security_policy
+    if endpoint_access_mode is not None:
+        body["x-amazon-apigateway-endpoint-access-mode"] = endpoint_access_mode
     if models:
         body["components"]["schemas"] = dict(models)
     if gateway_responses:
