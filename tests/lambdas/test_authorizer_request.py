@@ -527,3 +527,16 @@ def test_the_constructs_connect_environment_is_what_the_function_reads(
     event = request_event("authorizer_request.json", token)
     event["requestContext"]["identity"]["sourceIp"] = "203.0.113.200"
     connect.forbid(event, "source_ip_denied")
+
+
+def test_the_readme_says_the_connect_integration_receives_the_key_value() -> None:
+    # The key value is in the authorizer's context (test above), so API Gateway hands it to the
+    # $connect integration in requestContext.authorizer: the README must say so, and not to log it.
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## WebSocket APIs\n", 1)[1].split("\n## ", 1)[0]
+    paragraph = next(p for p in section.split("\n\n") if "usageIdentifierKey" in p)
+    for words in ("api_key_claim", "$connect", "requestContext.authorizer"):
+        assert words in paragraph, words
+    assert "do not log" in " ".join(paragraph.lower().split())
