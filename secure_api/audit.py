@@ -419,12 +419,21 @@ def _trail(
     )
     _deliver_server_access_logs(bucket, to=access_logs, prefix="trail-bucket/")
     compliance.acknowledge(bucket, "audit-bucket-no-replication")
+    _admit_trail_delivery(bucket, trail_arn=trail_arn, account=stack.account)
     log_group = encrypted_log_group(scope, "TrailLogs", key=key, retention=retention)
     trail = cloudtrail.Trail(
         scope,
         "Trail",
         trail_name=name,
-        bucket=bucket,
+        # The construct adds its own, unconditioned, CloudTrail statements to the bucket it is given;
+        # a reference to the bucket cannot take a policy, so only ours (for this trail) are written.
+        bucket=s3.Bucket.from_bucket_attributes(
+            scope,
+            "TrailBucketRef",
+            bucket_arn=bucket.bucket_arn,
+            bucket_name=bucket.bucket_name,
+            encryption_key=key,
+        ),
         encryption_key=key,
         # CloudWatch Logs delivery is wired below with a role whose policy is a managed one (the
         # construct's own role carries an inline policy).
@@ -438,7 +447,36 @@ def _trail(
     assert isinstance(cfn_trail, cloudtrail.CfnTrail)
     cfn_trail.cloud_watch_logs_log_group_arn = log_group.log_group_arn
     cfn_trail.cloud_watch_logs_role_arn = _logs_role(scope, log_group, trail_arn=trail_arn).role_arn
+    # CloudTrail checks the bucket policy when the trail is created.
+    assert bucket.policy is not None
+    cfn_trail.node.add_dependency(bucket.policy)
     return trail, log_group
+
+
+def _admit_trail_delivery(bucket: s3.Bucket, *, trail_arn: str, account: str) -> None:
+    """Let CloudTrail check the bucket's ACL and deliver this trail's log files, for this trail only
+    (``aws:SourceArn``, the statements AWS documents for a trail bucket)."""
+    principal = iam.ServicePrincipal("cloudtrail.amazonaws.com")
+    bucket.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AWSCloudTrailAclCheck",
+            principals=[principal],
+            actions=["s3:GetBucketAcl"],
+            resources=[bucket.bucket_arn],
+            conditions={"StringEquals": {"aws:SourceArn": trail_arn}},
+        )
+    )
+    bucket.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AWSCloudTrailWrite",
+            principals=[principal],
+            actions=["s3:PutObject"],
+            resources=[bucket.arn_for_objects(f"AWSLogs/{account}/*")],
+            conditions={
+                "StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control", "aws:SourceArn": trail_arn}
+            },
+        )
+    )
 
 
 def _logs_role(scope: Construct, log_group: logs.ILogGroup, *, trail_arn: str) -> iam.Role:

@@ -447,8 +447,15 @@ class UsageTiers(Construct):
             actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
             resource_arns=[arn],
         )
-        self.keys_key.grant_decrypt(grantee)
-        return grant
+        # Decrypt only as Secrets Manager's caller: the role cannot use the key on ciphertext it
+        # obtained some other way.
+        decrypt = iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=["kms:Decrypt"],
+            resource_arns=[self.keys_key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"secretsmanager.{stack.region}.amazonaws.com"}},
+        )
+        return grant.combine(decrypt)
 
     def grant_key_secrets(
         self, function: SecureFunction, *, api: Construct | None = None, api_id: str | None = None

@@ -122,17 +122,18 @@ class CorsPolicy:
     def gateway_response_headers(self) -> dict[str, str]:
         """Headers for API Gateway's own error responses (401, 403, 429, WAF blocks, ...).
 
-        A single origin (or ``*``) is sent as is. With several origins a static header cannot name
-        the right one, so the caller's ``Origin`` is reflected with ``Vary: Origin``; those bodies are
-        only API Gateway's error messages, and credentials are then not allowed on them.
+        A single origin (or ``*``) is sent as is. A gateway response can map only static values or
+        request and context values, so with several origins it cannot pick the caller's origin from
+        the list: echoing ``method.request.header.Origin`` would let any site read them, and naming
+        one origin would serve one site and not the others. With several origins no
+        ``Access-Control-Allow-Origin`` (nor credentials) is sent: browsers then report those errors
+        as CORS failures, the same way for every origin.
         """
         headers = {"Access-Control-Allow-Headers": _quote(",".join(self.allow_headers))}
         if len(self.allow_origins) == 1:
             headers["Access-Control-Allow-Origin"] = _quote(self.allow_origins[0])
             if self.allow_credentials:
                 headers["Access-Control-Allow-Credentials"] = "'true'"
-        else:
-            headers["Access-Control-Allow-Origin"] = "method.request.header.Origin"
         headers["Vary"] = "'Origin'"
         if self.expose_headers:
             headers["Access-Control-Expose-Headers"] = _quote(",".join(self.expose_headers))

@@ -76,8 +76,9 @@ class Firewall:
     ``block_countries`` blocks those countries (ISO 3166-1 alpha-2 codes; at most one of the two).
 
     Requests are logged to the log group ``aws-waf-logs-...`` (KMS, the API's log retention) with
-    the ``authorization`` and ``x-api-key`` headers redacted; every rule publishes CloudWatch metrics
-    and sampled requests.
+    the ``authorization`` and ``x-api-key`` headers redacted, and the web ACL's data protection
+    replaces those headers by ``REDACTED`` in logs, sampled requests and rate-based rule details;
+    every rule publishes CloudWatch metrics and sampled requests.
 
     ``Firewall.existing(web_acl_arn)`` associates a REGIONAL WebACL you manage elsewhere instead.
     """
@@ -375,6 +376,7 @@ def apply_firewall(
         default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
         visibility_config=visibility(name),
         rules=rules,
+        data_protection_config=_data_protection(),
     )
     _associate(scope, stage, web_acl.attr_arn)
 
@@ -400,6 +402,28 @@ def apply_firewall(
         ],
     )
     return web_acl
+
+
+def _data_protection() -> wafv2.CfnWebACL.DataProtectionConfigProperty:
+    """The token and key headers replaced by ``REDACTED`` wherever WAF stores request data.
+
+    The logging configuration's redaction leaves the rate-based rule details of a log record alone:
+    the rule that counts per ``x-api-key`` would otherwise write the key's value there. Substitution,
+    not a hash: a hash would let anyone who reads the logs confirm a leaked or guessed value, and the
+    access logs' ``apiKeyId`` already tells which key a request used.
+    """
+    return wafv2.CfnWebACL.DataProtectionConfigProperty(
+        data_protections=[
+            wafv2.CfnWebACL.DataProtectProperty(
+                action="SUBSTITUTION",
+                field=wafv2.CfnWebACL.FieldToProtectProperty(
+                    field_type="SINGLE_HEADER", field_keys=list(defaults.WAF_REDACTED_HEADERS)
+                ),
+                exclude_rate_based_details=False,
+                exclude_rule_match_details=False,
+            )
+        ]
+    )
 
 
 def web_acl_name(scope: Construct) -> str:

@@ -536,3 +536,16 @@ def test_an_empty_connect_scope_list_requires_no_scope(
     """DESIGN.md: CONNECT_SCOPES is optional; an empty list means no scope is required (it refused
     every connection as a configuration error)."""
     make_connect(CONNECT_SCOPES=value).allow(request_event("authorizer_request.json", token))
+
+
+def test_the_readme_says_the_connect_integration_receives_the_key_value() -> None:
+    # The key value is in the authorizer's context (test above), so API Gateway hands it to the
+    # $connect integration in requestContext.authorizer: the README must say so, and not to log it.
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## WebSocket APIs\n", 1)[1].split("\n## ", 1)[0]
+    paragraph = next(p for p in section.split("\n\n") if "usageIdentifierKey" in p)
+    for words in ("api_key_claim", "$connect", "requestContext.authorizer"):
+        assert words in paragraph, words
+    assert "do not log" in " ".join(paragraph.lower().split())

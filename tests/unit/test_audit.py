@@ -99,6 +99,42 @@ def test_trail_key_rotates_and_admits_cloudtrail_for_this_trail_only(default: tu
     assert by_sid["AllowCloudWatchLogs"]["Condition"]["ArnLike"]
 
 
+def _trail_arn_suffix(template: Template) -> str:
+    return f':trail/{only(template, "AWS::CloudTrail::Trail")["Properties"]["TrailName"]}"]]}}'
+
+
+def test_trail_bucket_admits_cloudtrail_for_this_trail_only(default: tuple[Template, Any]) -> None:
+    # Without aws:SourceArn any trail of any account could write into the bucket (confused deputy).
+    template = default[0]
+    bucket = _id(template, "AWS::S3::Bucket", "TrailBucket")
+    policy = next(
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for p in resources(template, "AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": bucket}
+    )
+    admitted = [s for s in policy if s["Effect"] == "Allow" and "cloudtrail.amazonaws.com" in json.dumps(s)]
+    assert sorted(s["Action"] for s in admitted) == ["s3:GetBucketAcl", "s3:PutObject"]
+    for statement in admitted:
+        assert statement["Principal"] == {"Service": "cloudtrail.amazonaws.com"}
+        source = statement["Condition"]["StringEquals"]["aws:SourceArn"]
+        assert json.dumps(source).endswith(_trail_arn_suffix(template))
+    (write,) = (s for s in admitted if s["Action"] == "s3:PutObject")
+    assert write["Condition"]["StringEquals"]["s3:x-amz-acl"] == "bucket-owner-full-control"
+    # CloudTrail checks the bucket policy when the trail is created: the trail waits for it.
+    trail = only(template, "AWS::CloudTrail::Trail")
+    policy_id = _id(template, "AWS::S3::BucketPolicy", "TrailBucketPolicy")
+    assert policy_id in trail["DependsOn"]
+
+
+def test_trail_key_admits_cloudtrail_statements_for_this_trail_only(default: tuple[Template, Any]) -> None:
+    template = default[0]
+    key = resources(template, "AWS::KMS::Key")[_id(template, "AWS::KMS::Key", "TrailKey")]["Properties"]
+    for statement in key["KeyPolicy"]["Statement"]:
+        if "cloudtrail.amazonaws.com" in json.dumps(statement.get("Principal")):
+            source = statement["Condition"]["StringEquals"]["aws:SourceArn"]
+            assert json.dumps(source).endswith(_trail_arn_suffix(template))
+
+
 def test_trail_bucket_is_hardened(default: tuple[Template, Any]) -> None:
     template = default[0]
     buckets = resources(template, "AWS::S3::Bucket")

@@ -3,10 +3,14 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Template
 
-from secure_api import CorsPolicy
+from secure_api import BearerAuth, CorsPolicy, SecureRestApi
 from secure_api.defaults import CORS_GATEWAY_RESPONSES
 from secure_api.errors import SecureApiConfigError
-from tests.unit.helpers import resources
+from secure_api.rest.openapi.document import load
+from tests.fixtures.openapi_documents import PETSTORE
+from tests.unit.helpers import BARE, inline_function, new_stack, only, resources
+
+AUTH = BearerAuth(issuer="https://login.example.com/", audience=["pets"])
 
 
 def test_gateway_responses_carry_cors_headers(example_template: Template) -> None:
@@ -30,10 +34,53 @@ def test_preflight_only_on_resources_with_methods_and_without_auth(example_templ
         assert method["Integration"]["Type"] == "MOCK"
 
 
-def test_several_origins_reflect_origin_without_credentials() -> None:
-    headers = CorsPolicy(["https://a.example.com", "https://b.example.com"]).gateway_response_headers()
-    assert headers["Access-Control-Allow-Origin"] == "method.request.header.Origin"
+TWO_ORIGINS = ["https://a.example.com", "https://b.example.com"]
+
+
+def _gateway_response_headers(backend: str, cors: CorsPolicy) -> list[dict[str, str]]:
+    """The response parameters of every CORS gateway response one back end synthesizes."""
+    _, stack = new_stack()
+    backend_function = inline_function(stack)
+    if backend == "resources":
+        api = SecureRestApi(stack, "Api", cors=cors, **BARE)
+        api.add_route("GET", "/items", backend_function, auth="iam")
+        template = Template.from_stack(stack)
+        responses = resources(template, "AWS::ApiGateway::GatewayResponse").values()
+        found = {r["Properties"]["ResponseType"]: r["Properties"]["ResponseParameters"] for r in responses}
+    else:
+        SecureRestApi.from_openapi(stack, "Api", load(PETSTORE), integrations=dict.fromkeys(
+            ["listPets", "createPets", "showPetById"], backend_function), auth=AUTH, cors=cors, **BARE)  # fmt: skip
+        template = Template.from_stack(stack)
+        body = only(template, "AWS::ApiGateway::RestApi")["Properties"]["Body"]
+        gateway = body["x-amazon-apigateway-gateway-responses"]
+        found = {name: response["responseParameters"] for name, response in gateway.items()}
+    assert sorted(found) == sorted(CORS_GATEWAY_RESPONSES)
+    return list(found.values())
+
+
+@pytest.mark.parametrize("backend", ["resources", "openapi"])
+def test_several_origins_are_never_reflected_on_gateway_responses(backend: str) -> None:
+    # A gateway response cannot choose among origins per request: reflecting the caller's Origin would
+    # hand any site the error responses, so with several origins none is named.
+    for headers in _gateway_response_headers(backend, CorsPolicy(TWO_ORIGINS, allow_credentials=True)):
+        assert not any(value.startswith("method.request.") for value in headers.values()), headers
+        assert "gatewayresponse.header.Access-Control-Allow-Origin" not in headers
+        assert "gatewayresponse.header.Access-Control-Allow-Credentials" not in headers
+        assert headers["gatewayresponse.header.Vary"] == "'Origin'"
+
+
+@pytest.mark.parametrize("backend", ["resources", "openapi"])
+@pytest.mark.parametrize("origins", [["https://a.example.com"], ["*"]])
+def test_one_origin_or_the_wildcard_is_named_on_gateway_responses(backend: str, origins: list[str]) -> None:
+    for headers in _gateway_response_headers(backend, CorsPolicy(origins)):
+        assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == f"'{origins[0]}'"
+
+
+def test_several_origins_name_none_and_allow_no_credentials() -> None:
+    headers = CorsPolicy(TWO_ORIGINS, allow_credentials=True).gateway_response_headers()
+    assert "Access-Control-Allow-Origin" not in headers
     assert "Access-Control-Allow-Credentials" not in headers
+    assert headers["Vary"] == "'Origin'"
 
 
 def test_credentials_with_single_origin() -> None:

@@ -165,6 +165,31 @@ def test_logging_to_encrypted_waf_log_group_with_redacted_headers(default: tuple
     assert ":*" not in destination
 
 
+@pytest.mark.parametrize("fixture", ["default", "maximal"])
+def test_web_acl_data_protection_hides_key_and_token_headers(
+    fixture: str, request: pytest.FixtureRequest
+) -> None:
+    # Logging redaction does not cover the rate-based rule details (rateBasedRuleList): the
+    # per-key rule would log the x-api-key value it aggregates on. Data protection on the web ACL
+    # applies to logs, sampled requests and those details.
+    found = request.getfixturevalue(fixture)
+    template = found[0] if isinstance(found, tuple) else found
+    acl = only(template, "AWS::WAFv2::WebACL")["Properties"]
+    assert acl["DataProtectionConfig"] == {
+        "DataProtections": [
+            {
+                "Action": "SUBSTITUTION",
+                "Field": {"FieldType": "SINGLE_HEADER", "FieldKeys": ["authorization", "x-api-key"]},
+                "ExcludeRateBasedDetails": False,
+                "ExcludeRuleMatchDetails": False,
+            }
+        ]
+    }
+    # The logging configuration's own redaction stays.
+    redacted = only(template, "AWS::WAFv2::LoggingConfiguration")["Properties"]["RedactedFields"]
+    assert {f["SingleHeader"]["Name"] for f in redacted} == {"authorization", "x-api-key"}
+
+
 def test_ip_sets_for_both_ip_versions(maximal: Template) -> None:
     sets = {
         (s["Properties"]["Description"].split()[-1], s["Properties"]["IPAddressVersion"]): s["Properties"]

@@ -165,6 +165,50 @@ def test_grant_read_key_is_one_consumer_only(tiered: tuple[cdk.Stack, SecureRest
     assert "/*" not in text.split("mobile-app")[0][-40:]
 
 
+def _app_role_statements(template: Template) -> list[dict[str, object]]:
+    policies = resources(template, "AWS::IAM::Policy")
+    policy = next(p for k, p in policies.items() if k.startswith("AppRole"))
+    statements: list[dict[str, object]] = policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def _websocket_grant_template() -> Template:
+    from secure_api import SecureWebSocketApi
+
+    _, stack = new_stack()
+    chat = SecureWebSocketApi(
+        stack,
+        "Chat",
+        auth=BearerAuth(issuer="https://login.example.com/", audience=["chat"]),
+        usage_tiers=[UsageTier("gold")],
+        consumers=[Consumer("mobile-app", tier="gold")],
+        audit=None,
+        monitoring=None,
+    )
+    role = iam.Role(stack, "AppRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"))
+    chat.grant_read_key("mobile-app", role)
+    return Template.from_stack(stack)
+
+
+@pytest.mark.parametrize("kind", ["rest", "websocket"])
+def test_grant_read_key_decrypts_only_through_secrets_manager(
+    kind: str, tiered: tuple[cdk.Stack, SecureRestApi, Template]
+) -> None:
+    # Without kms:ViaService the role could decrypt any ciphertext made with the keys' KMS key
+    # (a copied secret blob, another consumer's version) directly with kms:Decrypt.
+    template = tiered[2] if kind == "rest" else _websocket_grant_template()
+    kms_statements = [s for s in _app_role_statements(template) if "kms:" in json.dumps(s["Action"])]
+    assert kms_statements
+    for statement in kms_statements:
+        assert statement["Condition"] == {
+            "StringEquals": {
+                "kms:ViaService": {
+                    "Fn::Join": ["", ["secretsmanager.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]
+                }
+            }
+        }
+
+
 def test_authorizer_key_source() -> None:
     _, stack = new_stack()
     api = SecureRestApi(
