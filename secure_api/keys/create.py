@@ -85,7 +85,7 @@ class CreateOps(KeyPlans):
             rec, state = None, "deleted"
         else:
             rec, state = self.read(consumer)
-        keys = {key.id: key for key in self.keys_of(consumer, inventory)}
+        keys = {key.id: key for key in self.keys_of(consumer, inventory, also=rec.key_ids() if rec else ())}
         live = rec is not None and not rec.revoked
         if rec is not None and rec.revoked and not reissue_revoked:
             return REVOKED, rec
@@ -99,9 +99,7 @@ class CreateOps(KeyPlans):
         for key_id in keys:
             if key_id not in keep:
                 self._delete_key(key_id)
-        info_new, value = self._create_key(consumer, enabled=enabled)
-        for plan_id in plans:
-            self._attach(plan_id, info_new.id)
+        info_new, value = self._create_key(consumer, enabled=enabled, plans=plans)
         new = KeyRecord(
             consumer=consumer,
             rest_api_id=self.rest_api_id,
@@ -266,6 +264,11 @@ class CreateOps(KeyPlans):
         """Delete every key of ``consumer`` and schedule its secret's deletion (7-day recovery window)."""
         validate_consumer(consumer)
         keys = self.keys_of(consumer, inventory)
+        rec = None if inventory is not None and consumer not in inventory.secrets else self.read(consumer)[0]
+        if rec is not None:
+            # A revoked consumer's keys are detached from the plans: the record still names them.
+            found = {key.id for key in keys}
+            keys += [k for k in self.list_keys(consumer, also=rec.key_ids()) if k.id not in found]
         for key in keys:
             self._delete_key(key.id)
         info = inventory.secrets.get(consumer) if inventory is not None else None

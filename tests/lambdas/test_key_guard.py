@@ -156,7 +156,10 @@ class Env:
         ]["QueueArn"]
         self.sns.subscribe(TopicArn=self.topic, Protocol="sqs", Endpoint=queue_arn)
         self.lines: list[str] = []
+        # The guard finds the API's keys through its usage plans (never the account's whole key list).
+        self.plan = self.apigw.create_usage_plan(name="gold")["id"]
         self.env = {
+            "USAGE_PLAN_IDS": self.plan,
             "REST_API_ID": API_ID,
             "LOG_GROUP_NAME": "/aws/apigateway/orders/access",
             "TABLE_NAME": "baselines",
@@ -170,6 +173,8 @@ class Env:
             name=consumer, enabled=True, tags={"secure-api:api": api_id, "secure-api:consumer": consumer}
         )
         self.values.append(created["value"])
+        if api_id == API_ID:
+            self.apigw.create_usage_plan_key(usagePlanId=self.plan, keyId=created["id"], keyType="API_KEY")
         return str(created["id"])
 
     def warm(self, key_id: str, *, level: int = 100) -> None:
