@@ -510,3 +510,18 @@ def test_activity_outside_declared_hours_is_unusual_time(aws: Env) -> None:
     assert message["reason"] == "unusual_time"
     assert message["numbers"]["declaredActiveHoursUtc"] == [0, 6]
     assert message["numbers"]["sustainedWindows"] == 3
+
+
+def test_keys_are_found_through_the_apis_own_plans_only(aws: Env) -> None:
+    """The guard never lists the account's keys (GetApiKeys, values included with includeValues): it
+    reads this API's plans' keys, and keeps no value."""
+    own = aws.key("mobile-app")
+    foreign = aws.key("other", api_id="otherapi")
+    calls: list[str] = []
+    proxy = mock.Mock(wraps=aws.apigw)
+    proxy.get_paginator.side_effect = lambda name: (calls.append(name), aws.apigw.get_paginator(name))[1]
+    known = kr.api_keys(proxy, load_settings(aws.env).usage_plan_ids)
+    assert set(known) == {own} and foreign not in known
+    assert known[own] == {"id": own, "name": "mobile-app"}
+    assert calls == ["get_usage_plan_keys"]
+    assert not proxy.get_api_keys.called
