@@ -12,6 +12,10 @@ Which alarms can be narrowed to this API:
   account and region, not to an API (GetApiKeys lists every key), so these count the whole account.
 - ``UsagePlanChanges`` (CreateUsagePlanKey, DeleteUsagePlanKey, UpdateUsagePlan, DeleteUsagePlan):
   no. The events carry only the usage plan id, and a plan can serve several APIs.
+- ``ApiKeyTagged`` (TagResource on an API key's ARN): no, for the same reason as ``ApiKeyChanges``. The
+  library tags keys at creation (CreateApiKey) only; a tag put on an existing key could make another
+  API's key look like this API's to a role that changes keys by tag. The key guard's quarantine tags a
+  key too, so a quarantine also trips it.
 
 For a WebSocket API (API Gateway v2, whose control-plane events CloudTrail also records under
 ``apigateway.amazonaws.com``), ``ApiChanges`` and ``WafAssociationChanges`` give way to:
@@ -71,6 +75,13 @@ API_KEY_VALUE_READS = AuditEventGroup(
     ("GetApiKey", "GetApiKeys"),
     "someone read API key values (GetApiKey includeValue, GetApiKeys includeValues) in this account and region",
 )
+API_KEY_TAGGED = AuditEventGroup(
+    "ApiKeyTagged",
+    "apigateway.amazonaws.com",
+    ("TagResource",),
+    "a tag was put on an existing API key in this account and region (the library tags keys when it "
+    "creates them; the key guard's quarantine tags a key too)",
+)
 USAGE_PLAN_CHANGES = AuditEventGroup(
     "UsagePlanChanges",
     "apigateway.amazonaws.com",
@@ -121,6 +132,7 @@ API_MAPPING_CHANGES = AuditEventGroup(
 WEBSOCKET_AUDIT_EVENT_GROUPS = (
     API_KEY_CHANGES,
     API_KEY_VALUE_READS,
+    API_KEY_TAGGED,
     USAGE_PLAN_CHANGES,
     WEBSOCKET_API_CHANGES,
     API_MAPPING_CHANGES,
@@ -129,6 +141,7 @@ WEBSOCKET_AUDIT_EVENT_GROUPS = (
 AUDIT_EVENT_GROUPS = (
     API_KEY_CHANGES,
     API_KEY_VALUE_READS,
+    API_KEY_TAGGED,
     USAGE_PLAN_CHANGES,
     API_CHANGES,
     WAF_ASSOCIATION_CHANGES,
@@ -292,6 +305,16 @@ def apply_audit(
                 + " || ".join(
                     f'($.requestParameters.{flag} IS TRUE) || ($.requestParameters.{flag} = "true")'
                     for flag in ("includeValue", "includeValues")
+                )
+                + ")"
+            )
+        if group is API_KEY_TAGGED:
+            # TagResource names the tagged resource's ARN (URL-encoded in the request path): API keys only.
+            conditions.append(
+                "("
+                + " || ".join(
+                    f'($.requestParameters.resourceArn = "{arn}")'
+                    for arn in ("*/apikeys/*", "*%2Fapikeys%2F*")
                 )
                 + ")"
             )

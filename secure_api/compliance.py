@@ -125,8 +125,14 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
     "rotation-invoke-permissions": Acknowledgement(
         ("cdk-validator-cfnguard::lambda_function_public_access_prohibited_check",),
         "The key rotation/expiry function may be invoked only by Secrets Manager on behalf of this account "
-        "(SourceAccount) and by this API's expiry schedule (SourceArn of the rule, a GetAtt the rule cannot "
+        "(SourceAccount) for this API's key secrets (SourceArn) and by this API's expiry schedule (SourceArn of the rule, a GetAtt the rule cannot "
         "read); neither permission is public.",
+    ),
+    "key-creator-no-dlq": Acknowledgement(
+        (*_nag("LambdaDLQ", ("Serverless", "NIST.800.53.R5", "HIPAA.Security")), "CKV_AWS_116"),
+        "The API key creator is invoked synchronously by the key rotation and provisioner functions, "
+        "which fail (and are retried) when it fails: a dead-letter queue only receives failed asynchronous "
+        "invocations; every failure trips its KeyCreatorErrorsAlarm.",
     ),
     "provisioner-no-dlq": Acknowledgement(
         (*_nag("LambdaDLQ", ("Serverless", "NIST.800.53.R5", "HIPAA.Security")), "CKV_AWS_116"),
@@ -136,8 +142,9 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
     ),
     "key-functions-no-reserved-concurrency": Acknowledgement(
         (*_nag("LambdaConcurrency", ("NIST.800.53.R5", "HIPAA.Security")), "CKV_AWS_115"),
-        "The key provisioner runs one slice at a time during deployments and the rotation/expiry function "
-        "once per rotation step or hourly run, so neither can crowd out other functions; reserving "
+        "The key provisioner runs one slice at a time during deployments, the rotation/expiry function "
+        "once per rotation step or hourly run and the key creator once per key they create, so none can "
+        "crowd out other functions; reserving "
         "concurrency fails to deploy in accounts with the minimum concurrency quota.",
     ),
     "idempotent-schedule-no-dlq": Acknowledgement(
@@ -148,21 +155,24 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
     ),
     "key-functions-read-keys": Acknowledgement(
         ("AwsSolutions::AwsSolutions-IAM5[Resource::arn:{partition}:apigateway:{region}::/apikeys/*]",),
-        "API key ids are generated at run time. Updating and deleting keys (PATCH, DELETE /apikeys/*) is "
-        "limited to keys tagged secure-api:api=<this API> (aws:ResourceTag). Still broad: reading (GET "
-        "/apikeys, /apikeys/*, /usageplans) covers every key and plan of the account and region, key values "
-        "included, because a list has no tags to condition on and a read of a key that is gone must answer "
-        "NotFound for a re-run to converge.",
+        "API key ids are generated at run time, so reading, updating and deleting a key (GET, PATCH, DELETE "
+        "/apikeys/<id>) names /apikeys/*, each conditioned on the key's tag secure-api:api=<this API> "
+        "(aws:ResourceTag): no other key, nor its value. The list of every key (GET /apikeys, with "
+        "includeValues) has no tags to condition on and is granted to no function: they find their keys "
+        "through this API's own usage plans (GET /usageplans/<plan>/keys).",
     ),
     "key-functions-tag-new-keys": Acknowledgement(
         (
             "AwsSolutions::AwsSolutions-IAM5[Resource::arn:{partition}:apigateway:{region}::/tags/"
             "arn%3A{partition}%3Aapigateway%3A{region}%3A%3A%2Fapikeys%2F*]",
         ),
-        "Creating a tagged key also authorizes PUT on the new key's tags ARN (URL-encoded): only API keys, "
-        "only the tag keys secure-api:api and secure-api:consumer, only secure-api:api=<this API> "
-        "(aws:RequestTag, aws:TagKeys). Still broad: IAM has no aws:ResourceTag for tags, so the function "
-        "could put this API's tag on an existing key of another API.",
+        "Creating a tagged key also authorizes PUT on the new key's tags ARN (URL-encoded), whose id is "
+        "generated at run time: only API keys, only the tag keys secure-api:api and secure-api:consumer, "
+        "only secure-api:api=<this API> (aws:RequestTag, aws:TagKeys). Still broad: IAM cannot tell that "
+        "PUT from TagResource on an existing key (there is no aws:ResourceTag for tags), so this role "
+        "could put this API's tag on another API's key. It is the key creator's role alone, which may not "
+        "change or delete any key (the functions that may have no PUT), and a TagResource on an API key "
+        "trips the audit trail's api-key-tagged alarm.",
     ),
     "key-functions-plan-keys": Acknowledgement(
         (
@@ -170,7 +180,9 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
             "/usageplans/<{plan}>/keys/*]",
         ),
         "Detaching a key (DELETE /usageplans/<plan>/keys/<keyId>) names a key id generated at run time; the "
-        "plans are this API's own usage plans, and attaching (POST .../keys) names them without a wildcard.",
+        "plans are this API's own usage plans, and listing and attaching (GET, POST .../keys) name them "
+        "without a wildcard. A plan's list carries its keys' values: only the key creator attaches, and only "
+        "keys tagged for this API.",
     ),
     "key-functions-secrets": Acknowledgement(
         (f"AwsSolutions::AwsSolutions-IAM5[Resource::{_API_SECRETS}]",),

@@ -162,6 +162,7 @@ KEY_CONSUMERS_INLINE_MAX_BYTES = 32 * 1024
 KEY_ROTATION_ALARM_PERIOD = Duration.hours(1)  # rotations are rare and expiry runs hourly
 KEY_PROVISIONER_ALARM_PERIOD = Duration.minutes(5)
 KEY_ROTATION_TIMEOUT = Duration.minutes(5)
+KEY_CREATOR_TIMEOUT = Duration.seconds(30)  # one CreateApiKey or CreateUsagePlanKey, with retries
 
 # OpenAPI bodies (SecureRestApi.from_openapi): up to this size (compact JSON) the body is inline in the
 # template, whose limit is 1 MB with everything else in it and which CDK writes indented (a body takes

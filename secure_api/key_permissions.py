@@ -1,5 +1,7 @@
-"""What the key functions (rotation and provisioner) may do: this API's keys (by tag), this API's
-usage plans and this API's key secrets, and the acknowledgements their policies need."""
+"""What the key functions may do to this API's keys (by tag), usage plans and key secrets, and the
+acknowledgements their policies need. Creating and tagging (the key creator) is one role; reading,
+changing and deleting (the rotation and provisioner functions) another: no role may both put this API's
+tag on an existing key and then change or delete it."""
 
 from __future__ import annotations
 
@@ -14,10 +16,68 @@ from secure_api.keys.model import TAG_API, TAG_CONSUMER
 
 KEY_POLICY_ACKNOWLEDGEMENTS = (
     "key-functions-read-keys",
-    "key-functions-tag-new-keys",
     "key-functions-plan-keys",
     "key-functions-secrets",
 )
+KEY_CREATOR_ACKNOWLEDGEMENTS = ("key-functions-read-keys", "key-functions-tag-new-keys")
+
+
+def _gw(stack: Stack, path: str) -> str:
+    return f"arn:{stack.partition}:apigateway:{stack.region}::{path}"
+
+
+def _read_this_apis_keys(stack: Stack, rest_api_id: str) -> iam.PolicyStatement:
+    # GetApiKey names the key: IAM conditions it on the key's tags. GetApiKeys (GET /apikeys) lists every
+    # key of the account and Region, values included with includeValues, and has no tags to condition
+    # on: no role of the library gets it; the functions find their keys through their own usage plans.
+    return iam.PolicyStatement(
+        sid="ReadThisApisKeys",
+        actions=["apigateway:GET"],
+        resources=[_gw(stack, "/apikeys/*")],
+        conditions={"StringEquals": {f"aws:ResourceTag/{TAG_API}": rest_api_id}},
+    )
+
+
+def creator_statements(
+    stack: Stack, rest_api_id: str, plans: Mapping[str, apigw.UsagePlan]
+) -> list[iam.PolicyStatement]:
+    """What the key creator may do: create this API's keys tagged at creation, attach keys to this API's
+    plans, and read this API's keys (to check a key's tags before attaching it). Nothing else: it may
+    not change or delete a key, nor read any other key.
+
+    API Gateway authorizes ``CreateApiKey`` with tags as ``POST /apikeys`` (``aws:RequestTag``,
+    ``aws:TagKeys``) plus ``PUT`` on the new key's URL-encoded tags ARN (``aws:RequestTag``,
+    ``aws:TagKeys``; no ``aws:ResourceTag``), the same action and resource as ``TagResource`` on an
+    existing key (IAM Service Authorization Reference, API Gateway Management): this role alone holds it.
+    """
+    new_key_tags = {
+        "StringEquals": {f"aws:RequestTag/{TAG_API}": rest_api_id},
+        "ForAllValues:StringEquals": {"aws:TagKeys": [TAG_API, TAG_CONSUMER]},
+    }
+    # IAM matches the tags resource on the tagged resource's ARN, URL-encoded.
+    key_tags_arn = _gw(
+        stack, f"/tags/arn%3A{stack.partition}%3Aapigateway%3A{stack.region}%3A%3A%2Fapikeys%2F*"
+    )
+    return [
+        iam.PolicyStatement(
+            sid="CreateThisApisKeys",
+            actions=["apigateway:POST"],
+            resources=[_gw(stack, "/apikeys")],
+            conditions=new_key_tags,
+        ),
+        iam.PolicyStatement(
+            sid="TagThisApisNewKeys",
+            actions=["apigateway:PUT"],
+            resources=[key_tags_arn],
+            conditions=new_key_tags,
+        ),
+        iam.PolicyStatement(
+            sid="AttachToThisApisPlans",
+            actions=["apigateway:POST"],
+            resources=[_gw(stack, f"/usageplans/{p.usage_plan_id}/keys") for p in plans.values()],
+        ),
+        _read_this_apis_keys(stack, rest_api_id),
+    ]
 
 
 def key_statements(
@@ -27,27 +87,19 @@ def key_statements(
     keys_key: kms.IKey,
     plans: Mapping[str, apigw.UsagePlan],
     *,
+    key_creator_arn: str,
     provisioner: bool = False,
 ) -> list[iam.PolicyStatement]:
-    """What the key functions may do: this API's keys (by tag), this API's plans, this API's secrets.
+    """What the key functions (rotation and provisioner) may do: read and change this API's keys (by
+    tag), list and detach this API's plans' keys, have the key creator (``key_creator_arn``) create and
+    attach keys, and use this API's secrets. They may not tag a key: with that, they could tag another
+    API's key as this API's and then change or delete it.
 
-    API Gateway authorizes ``CreateApiKey`` with tags as ``POST /apikeys`` (``aws:RequestTag``,
-    ``aws:TagKeys``) plus ``PUT`` on the new key's URL-encoded tags ARN (``aws:RequestTag``,
-    ``aws:TagKeys``; no ``aws:ResourceTag``); ``UpdateApiKey`` and ``DeleteApiKey`` as ``PATCH``/``DELETE``
-    on ``/apikeys/<id>`` (``aws:ResourceTag``); usage plan keys as ``POST /usageplans/<id>/keys`` and
+    ``UpdateApiKey`` and ``DeleteApiKey`` are ``PATCH``/``DELETE`` on ``/apikeys/<id>``
+    (``aws:ResourceTag``); ``GetUsagePlanKeys`` is ``GET /usageplans/<id>/keys`` and detaching
     ``DELETE /usageplans/<id>/keys/<keyId>`` (IAM Service Authorization Reference, API Gateway Management).
     """
-
-    def gw(path: str) -> str:
-        return f"arn:{stack.partition}:apigateway:{stack.region}::{path}"
-
-    plan_paths = [gw(f"/usageplans/{p.usage_plan_id}") for p in plans.values()]
-    new_key_tags = {
-        "StringEquals": {f"aws:RequestTag/{TAG_API}": rest_api_id},
-        "ForAllValues:StringEquals": {"aws:TagKeys": [TAG_API, TAG_CONSUMER]},
-    }
-    # IAM matches the tags resource on the tagged resource's ARN, URL-encoded.
-    key_tags_arn = gw(f"/tags/arn%3A{stack.partition}%3Aapigateway%3A{stack.region}%3A%3A%2Fapikeys%2F*")
+    plan_paths = [_gw(stack, f"/usageplans/{p.usage_plan_id}") for p in plans.values()]
     secret_actions = [
         "secretsmanager:DescribeSecret",
         "secretsmanager:GetSecretValue",
@@ -64,38 +116,31 @@ def key_statements(
             "secretsmanager:CancelRotateSecret",
         ]
     return [
+        _read_this_apis_keys(stack, rest_api_id),
         iam.PolicyStatement(
-            sid="ReadKeysAndPlans",
+            # GetUsagePlans (which plans serve this API, which plans hold a key): plans, never key values.
+            sid="ListPlans",
             actions=["apigateway:GET"],
-            resources=[gw("/apikeys"), gw("/apikeys/*"), gw("/usageplans")],
+            resources=[_gw(stack, "/usageplans")],
         ),
         iam.PolicyStatement(
-            sid="CreateThisApisKeys",
-            actions=["apigateway:POST"],
-            resources=[gw("/apikeys")],
-            conditions=new_key_tags,
-        ),
-        iam.PolicyStatement(
-            sid="TagThisApisNewKeys",
-            actions=["apigateway:PUT"],
-            resources=[key_tags_arn],
-            conditions=new_key_tags,
+            sid="ListThisApisPlansKeys",
+            actions=["apigateway:GET"],
+            resources=[f"{p}/keys" for p in plan_paths],
         ),
         iam.PolicyStatement(
             sid="ChangeThisApisKeys",
             actions=["apigateway:PATCH", "apigateway:DELETE"],
-            resources=[gw("/apikeys/*")],
+            resources=[_gw(stack, "/apikeys/*")],
             conditions={"StringEquals": {f"aws:ResourceTag/{TAG_API}": rest_api_id}},
-        ),
-        iam.PolicyStatement(
-            sid="AttachToThisApisPlans",
-            actions=["apigateway:POST"],
-            resources=[f"{p}/keys" for p in plan_paths],
         ),
         iam.PolicyStatement(
             sid="DetachFromThisApisPlans",
             actions=["apigateway:DELETE"],
             resources=[f"{p}/keys/*" for p in plan_paths],
+        ),
+        iam.PolicyStatement(
+            sid="CreateKeysThroughTheCreator", actions=["lambda:InvokeFunction"], resources=[key_creator_arn]
         ),
         iam.PolicyStatement(sid="ThisApisKeySecrets", actions=secret_actions, resources=[secrets_arn]),
         iam.PolicyStatement(

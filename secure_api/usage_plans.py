@@ -34,7 +34,12 @@ from constructs import Construct, IValidation
 from secure_api import compliance, defaults
 from secure_api.encryption import secure_key
 from secure_api.errors import SecureApiConfigError, is_token, require_int
-from secure_api.key_permissions import KEY_POLICY_ACKNOWLEDGEMENTS, key_statements
+from secure_api.key_permissions import (
+    KEY_CREATOR_ACKNOWLEDGEMENTS,
+    KEY_POLICY_ACKNOWLEDGEMENTS,
+    creator_statements,
+    key_statements,
+)
 from secure_api.key_provider import key_provider
 from secure_api.keys.provision import encode_consumers, progress_parameter
 from secure_api.lambda_function import SecureFunction
@@ -290,6 +295,34 @@ class UsageTiers(Construct):
         )
         self.secrets_arn = secrets_arn
 
+        # The only role that may tag keys (it creates them tagged and attaches them); the rotation and
+        # provisioner functions, which change and delete keys, have it do so (secure_api.keys.creator).
+        self.key_creator_function = SecureFunction(
+            self,
+            "KeyCreator",
+            code_name="key_creator",
+            with_keys=True,
+            description="secure_api: creates this API's keys (tagged at creation) and attaches them to its plans",
+            environment={"REST_API_ID": rest_api_id},
+            key=logs_key,
+            retention=retention,
+            timeout=defaults.KEY_CREATOR_TIMEOUT,
+            acknowledgements=("key-creator-no-dlq",),
+            concurrency_acknowledgement="key-functions-no-reserved-concurrency",
+        )
+        self.key_creator_function.add_to_policy(*creator_statements(stack, rest_api_id, self.plans))
+        compliance.acknowledge(self.key_creator_function.policy, *KEY_CREATOR_ACKNOWLEDGEMENTS, api=api)
+        self.key_creator_alarm = self._errors_alarm(
+            "KeyCreatorErrorsAlarm",
+            self.key_creator_function.function.metric_errors(
+                statistic="Sum", period=defaults.KEY_PROVISIONER_ALARM_PERIOD
+            ),
+            "the API key creator failed to create or attach a key (the rotation or provisioner that asked "
+            "for it fails too, and retries)",
+        )
+        creator_arn = self.key_creator_function.function.function_arn
+        creator_env = {"KEY_CREATOR_FUNCTION": creator_arn}
+
         self.rotation_function = SecureFunction(
             self,
             "KeyRotation",
@@ -299,6 +332,7 @@ class UsageTiers(Construct):
             environment={
                 "REST_API_ID": rest_api_id,
                 "GRACE_HOURS": str(int(rotation.grace_period.to_hours())),
+                **creator_env,
             },
             key=logs_key,
             retention=retention,
@@ -307,7 +341,9 @@ class UsageTiers(Construct):
             concurrency_acknowledgement="key-functions-no-reserved-concurrency",
         )
         self.rotation_function.add_to_policy(
-            *key_statements(stack, rest_api_id, secrets_arn, self.keys_key, self.plans)
+            *key_statements(
+                stack, rest_api_id, secrets_arn, self.keys_key, self.plans, key_creator_arn=creator_arn
+            )
         )
         compliance.acknowledge(
             self.rotation_function.policy,
@@ -328,6 +364,8 @@ class UsageTiers(Construct):
             principal=iam.ServicePrincipal("secretsmanager.amazonaws.com"),
             action="lambda:InvokeFunction",
             source_account=stack.account,
+            # Only for this API's key secrets (Lambda matches SourceArn with ArnLike).
+            source_arn=secrets_arn,
         )
         schedule = events.Rule(
             self,
@@ -354,6 +392,7 @@ class UsageTiers(Construct):
             environment={
                 "WORK_SECONDS": str(defaults.KEY_PROVISIONER_WORK_SECONDS),
                 "PROGRESS_PARAMETER": parameter,
+                **creator_env,
             },
             key=logs_key,
             retention=retention,
@@ -362,7 +401,15 @@ class UsageTiers(Construct):
             concurrency_acknowledgement="key-functions-no-reserved-concurrency",
         )
         self.provisioner_function.add_to_policy(
-            *key_statements(stack, rest_api_id, secrets_arn, self.keys_key, self.plans, provisioner=True),
+            *key_statements(
+                stack,
+                rest_api_id,
+                secrets_arn,
+                self.keys_key,
+                self.plans,
+                key_creator_arn=creator_arn,
+                provisioner=True,
+            ),
             iam.PolicyStatement(
                 # Secrets Manager checks that whoever configures rotation may invoke the rotation function.
                 actions=["lambda:InvokeFunction"],

@@ -6,6 +6,7 @@
 | ``LOG_GROUP_NAME`` | required | the stage's JSON access log group |
 | ``TABLE_NAME`` | required | DynamoDB baseline table, partition key ``apiKeyId`` (S) |
 | ``TOPIC_ARN`` | required | SNS topic for findings |
+| ``USAGE_PLAN_IDS`` | "" | comma-separated ids of the API's usage plans, through which its keys are found |
 | ``WINDOW_MINUTES`` | 5 | window length; divides 60; match the schedule |
 | ``INGESTION_DELAY_SECONDS`` | 120 | how far behind "now" the evaluated window ends |
 | ``AUTO_QUARANTINE`` | false | disable the key at once on a quarantining finding |
@@ -54,6 +55,7 @@ class Settings:
     ingestion_delay_seconds: int = 120
     query_timeout_seconds: float = 120.0
     max_prefix_queries: int = 10
+    usage_plan_ids: tuple[str, ...] = ()
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
@@ -158,4 +160,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         ingestion_delay_seconds=_integer(env, "INGESTION_DELAY_SECONDS", 120),
         query_timeout_seconds=_number(env, "QUERY_TIMEOUT_SECONDS", 120.0, minimum=1.0),
         max_prefix_queries=_integer(env, "MAX_PREFIX_QUERIES", 10, minimum=0),
+        usage_plan_ids=tuple(p.strip() for p in env.get("USAGE_PLAN_IDS", "").split(",") if p.strip()),
     )

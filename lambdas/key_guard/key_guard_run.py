@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +26,7 @@ from key_guard_query import (
     run_queries,
 )
 
-from secure_api.keys.quarantine import API_TAG, quarantine
+from secure_api.keys.quarantine import quarantine
 
 
 @dataclass(kw_only=True)
@@ -85,15 +85,18 @@ def window_start_for(now_s: float, settings: Settings, event: Mapping[str, Any] 
     return end - size
 
 
-def api_keys(apigw: Any, rest_api_id: str) -> dict[str, dict[str, Any]]:
-    """The API's keys (tag ``secure-api:api=<rest_api_id>``) by id, without their values."""
+def api_keys(apigw: Any, usage_plan_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The API's keys by id (``{"id", "name"}``, never a value), found through its own usage plans.
+
+    Never ``GetApiKeys``: that list covers every key of the account, values included with
+    ``includeValues``, and IAM cannot condition it; the guard's role may list these plans' keys only.
+    """
     out: dict[str, dict[str, Any]] = {}
-    paginator = apigw.get_paginator("get_api_keys")
-    for page in paginator.paginate(includeValues=False, PaginationConfig={"PageSize": 500}):
-        for item in page.get("items", []):
-            if (item.get("tags") or {}).get(API_TAG) == rest_api_id:
-                item.pop("value", None)
-                out[item["id"]] = item
+    paginator = apigw.get_paginator("get_usage_plan_keys")
+    for plan_id in usage_plan_ids:
+        for page in paginator.paginate(usagePlanId=plan_id, PaginationConfig={"PageSize": 500}):
+            for item in page.get("items", []):
+                out[str(item["id"])] = {"id": str(item["id"]), "name": item.get("name")}
     return out
 
 
@@ -147,7 +150,7 @@ def run(
                 prefixes.setdefault(key_id, set()).update(nets)
     result.prefix_coverage = len(covered) / len(counts)
 
-    known = api_keys(clients.apigateway, settings.rest_api_id)
+    known = api_keys(clients.apigateway, settings.usage_plan_ids)
     hours = settings.active_hours or {}
     contexts = {
         key_id: KeyContext(consumer=item.get("name"), active_hours=hours.get(item.get("name", "")))

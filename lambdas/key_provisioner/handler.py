@@ -23,7 +23,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import boto3
+
 from secure_api.keys import ops, provision
+from secure_api.keys.creator import environment_creator
 from secure_api.keys.errors import KeyOpsError
 
 log = logging.getLogger()
@@ -173,6 +176,7 @@ def is_complete(event: dict[str, Any], context: Any) -> dict[str, Any]:
         kms_key_id=str(props.get("KmsKeyId") or "") or None,
         tier_plans=parse_tier_plans(props),
     )
+    key_ops.key_creator = environment_creator(os.environ, boto3.client)
     progress = provision.run_slice(
         key_ops,
         tasks,

@@ -5,7 +5,8 @@ Invoked by Secrets Manager with ``{"SecretId", "ClientRequestToken", "Step"}`` (
 with ``{"action": "expire", "restApiId": ...}`` (``restApiId`` defaults to ``REST_API_ID``).
 
 Environment: ``GRACE_HOURS`` (default 24) keeps a rotated-out key valid that long; ``REST_API_ID`` is the
-API the schedule expires keys of.
+API the schedule expires keys of; ``KEY_CREATOR_FUNCTION`` names the function that creates and attaches
+the new keys (this function's role may not tag keys; unset, it creates them itself).
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ import logging
 import os
 from typing import Any
 
+import boto3
+
 from secure_api.keys import ops
+from secure_api.keys.creator import environment_creator
 from secure_api.keys.errors import KeyOpsError
 
 log = logging.getLogger()
@@ -50,6 +54,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any] | None:
             token=str(event["ClientRequestToken"]),
             step=step,
             grace_hours=grace_hours(),
+            key_creator=environment_creator(os.environ, boto3.client),
         )
         return None
     if _is_expire_event(event):

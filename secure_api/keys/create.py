@@ -112,7 +112,7 @@ class CreateOps(KeyPlans):
         else:
             base = self.read_current(consumer)
         rec = base.record
-        keys = {key.id: key for key in self.keys_of(consumer, inventory)}
+        keys = {key.id: key for key in self.keys_of(consumer, inventory, also=rec.key_ids() if rec else ())}
         live = rec is not None and not rec.revoked
         if rec is not None and rec.revoked and not reissue_revoked:
             return REVOKED, rec
@@ -132,9 +132,7 @@ class CreateOps(KeyPlans):
             if key_id not in keep:
                 self._delete_key(key_id, consumer)
         quarantined = rec is not None and live and rec.quarantined
-        info_new, value = self._create_key(consumer, enabled=enabled and not quarantined)
-        for plan_id in plans:
-            self._attach(plan_id, info_new.id)
+        info_new, value = self._create_key(consumer, enabled=enabled and not quarantined, plans=plans)
         new = KeyRecord(
             consumer=consumer,
             rest_api_id=self.rest_api_id,
@@ -316,6 +314,11 @@ class CreateOps(KeyPlans):
         """Delete every key of ``consumer`` and schedule its secret's deletion (7-day recovery window)."""
         validate_consumer(consumer)
         keys = self.keys_of(consumer, inventory)
+        rec = None if inventory is not None and consumer not in inventory.secrets else self.read(consumer)[0]
+        if rec is not None:
+            # A revoked consumer's keys are detached from the plans: the record still names them.
+            found = {key.id for key in keys}
+            keys += [k for k in self.list_keys(consumer, also=rec.key_ids()) if k.id not in found]
         for key in keys:
             # Removing the consumer removes its quarantined keys too.
             self._delete_key(key.id, consumer, keep_quarantined=False)

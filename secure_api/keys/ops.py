@@ -28,6 +28,7 @@ The operations live in one module per step of the lifecycle, each a part of :cla
 from __future__ import annotations
 
 from secure_api.keys.create import ConsumerSpec, CreateOps, ImportResult, new_counts
+from secure_api.keys.creator import KeyCreator
 from secure_api.keys.errors import RotationError
 from secure_api.keys.listing import ListingOps
 from secure_api.keys.model import parse_secret_name
@@ -95,12 +96,16 @@ def rotation_step(
     step: str,
     grace_hours: float = DEFAULT_GRACE_HOURS,
     caller: AwsCaller | None = None,
+    key_creator: KeyCreator | None = None,
 ) -> None:
-    """Run one step of the Secrets Manager rotation protocol for the secret ``secret_id`` (name or ARN)."""
+    """Run one step of the Secrets Manager rotation protocol for the secret ``secret_id`` (name or ARN).
+
+    ``key_creator`` creates and attaches the new key (the deployed function's role may not tag keys)."""
     caller = caller or AwsCaller()
     described = caller.call(clients.secretsmanager, "describe_secret", SecretId=secret_id)
     rest_api_id, consumer = parse_secret_name(str(described["Name"]))
     ops = KeyOps(clients, rest_api_id, caller=caller)
+    ops.key_creator = key_creator
     if step == "createSecret":
         ops.rotation_create(consumer, token, grace_hours)
     elif step == "setSecret":

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from secure_api.keys.creator import KeyCreator, create_key
 from secure_api.keys.errors import ForeignKeyError, UnknownTierError
-from secure_api.keys.generate import generate_key_value
-from secure_api.keys.model import TAG_API, TAG_CONSUMER, TAG_TIER, ApiKeyInfo, KeyRecord, key_tags
+from secure_api.keys.model import TAG_API, TAG_CONSUMER, TAG_TIER, ApiKeyInfo, KeyRecord
 from secure_api.keys.retry import error_code
 from secure_api.keys.store import ACCESS_DENIED, Inventory, KeyStore, ignore, log
 
 
 class KeyPlans(KeyStore):
-    """``KeyStore`` plus the usage plans and API keys every lifecycle operation shares."""
+    """``KeyStore`` plus the usage plans and API keys every lifecycle operation shares.
+
+    ``key_creator`` (the deployed functions set it) creates and attaches keys in another function, whose
+    role alone may tag keys (``secure_api.keys.creator``); None creates and attaches directly.
+    """
+
+    key_creator: KeyCreator | None = None
 
     # ----------------------------------------------------------------------------------------------
     # usage plans and keys
@@ -44,8 +50,34 @@ class KeyPlans(KeyStore):
             )
         return plans
 
-    def list_keys(self, consumer: str | None = None) -> list[ApiKeyInfo]:
-        """Return this API's keys (of one consumer when given), found by their tags; never values."""
+    def list_keys(self, consumer: str | None = None, *, also: Iterable[str | None] = ()) -> list[ApiKeyInfo]:
+        """Return this API's keys (of one consumer when given), found by their tags; never values.
+
+        Keys are found through this API's own usage plans (``GetUsagePlanKeys``) plus the ids in ``also``
+        (a record's keys, which revocation detaches), then read one by one (``GetApiKey``): the key
+        functions may read only keys tagged for this API, never the account's whole list.
+        """
+        if self.key_creator is None:
+            return self._list_all_keys(consumer)
+        ids: dict[str, None] = {}
+        for plan_id in self._own_plan_ids():
+            try:
+                for item in self._ag_items("get_usage_plan_keys", usagePlanId=plan_id):
+                    if consumer is None or item.get("name") == consumer:
+                        ids[str(item["id"])] = None
+            except ClientError as exc:
+                ignore(exc, "NotFoundException")
+        ids.update((str(i), None) for i in also if i)
+        keys = [key for key in map(self._get_key, ids) if key is not None]
+        return [
+            key
+            for key in keys
+            if key.rest_api_id == self.rest_api_id and (consumer is None or key.consumer == consumer)
+        ]
+
+    def _list_all_keys(self, consumer: str | None) -> list[ApiKeyInfo]:
+        # Creating keys directly (the secure-api command, with the operator's own permissions) also finds
+        # keys a crash left outside every plan; the deployed functions may not list the account's keys.
         query = {"nameQuery": consumer} if consumer else {}
         keys = [
             ApiKeyInfo.from_response(item)
@@ -57,11 +89,44 @@ class KeyPlans(KeyStore):
             if key.rest_api_id == self.rest_api_id and (consumer is None or key.consumer == consumer)
         ]
 
-    def keys_of(self, consumer: str, inventory: Inventory | None = None) -> list[ApiKeyInfo]:
-        """Return the keys tagged for ``consumer`` (from ``inventory`` when given)."""
+    def _own_plan_ids(self) -> list[str]:
+        return sorted({p for ids in self.tier_plans().values() for p in ids})
+
+    def _get_key(self, key_id: str) -> ApiKeyInfo | None:
+        """The key (never its value), or None when it is gone or not this API's (AccessDenied)."""
+        try:
+            return ApiKeyInfo.from_response(self._ag("get_api_key", apiKey=key_id, includeValue=False))
+        except ClientError as exc:
+            ignore(exc, "NotFoundException", *ACCESS_DENIED)
+            return None
+
+    def _plan_key_infos(self) -> list[ApiKeyInfo]:
+        """This API's plans' keys as the plans list them (id and name; one call per page, not per key)."""
+        found: dict[str, ApiKeyInfo] = {}
+        for plan_id in self._own_plan_ids():
+            try:
+                for item in self._ag_items("get_usage_plan_keys", usagePlanId=plan_id):
+                    name = str(item.get("name") or "")
+                    found[str(item["id"])] = ApiKeyInfo(
+                        id=str(item["id"]),
+                        name=name,
+                        enabled=True,
+                        created=None,
+                        consumer=name or None,
+                        rest_api_id=self.rest_api_id,
+                    )
+            except ClientError as exc:
+                ignore(exc, "NotFoundException")
+        return list(found.values())
+
+    def keys_of(
+        self, consumer: str, inventory: Inventory | None = None, *, also: Iterable[str | None] = ()
+    ) -> list[ApiKeyInfo]:
+        """Return the keys tagged for ``consumer`` (from ``inventory`` when given; else through the plans
+        and the ids in ``also``)."""
         if inventory is not None:
             return list(inventory.keys.get(consumer, []))
-        return self.list_keys(consumer)
+        return self.list_keys(consumer, also=also)
 
     def plans_of_key(self, key_id: str) -> set[str]:
         """Return the ids of every usage plan the key is attached to."""
@@ -72,6 +137,9 @@ class KeyPlans(KeyStore):
             return set()
 
     def _attach(self, plan_id: str, key_id: str) -> None:
+        if self.key_creator is not None:
+            self.key_creator.attach(plan_id, key_id)
+            return
         try:
             self._ag("create_usage_plan_key", usagePlanId=plan_id, keyId=key_id, keyType="API_KEY")
         except ClientError as exc:
@@ -139,12 +207,13 @@ class KeyPlans(KeyStore):
         return any(plan_id in ids for ids in self.tier_plans().values())
 
     def _key_exists(self, key_id: str) -> bool:
-        """Whether the key exists: the key functions may read any key (a read names no tags)."""
+        """Whether the key exists. The key functions may read only this API's keys: a key that is gone
+        answers AccessDenied to them too, as does another API's key, which they may not change either."""
         try:
             self._ag("get_api_key", apiKey=key_id, includeValue=False)
             return True
         except ClientError as exc:
-            ignore(exc, "NotFoundException")
+            ignore(exc, "NotFoundException", *ACCESS_DENIED)
             return False
 
     def _on_key(self, method: str, key_id: str, **kwargs: Any) -> bool:
@@ -207,16 +276,23 @@ class KeyPlans(KeyStore):
         log.info("deleted API key %s", key_id)
         return True
 
-    def _create_key(self, consumer: str, *, enabled: bool) -> tuple[ApiKeyInfo, str]:
-        value = generate_key_value(self.key_length)
-        response = self._ag(
-            "create_api_key",
-            name=consumer,
-            description=f"secure-api key of consumer {consumer}",
-            enabled=enabled,
-            value=value,
-            tags=key_tags(self.rest_api_id, consumer),
-        )
+    def _create_key(
+        self, consumer: str, *, enabled: bool, plans: Sequence[str] = ()
+    ) -> tuple[ApiKeyInfo, str]:
+        """Create the consumer's key, tagged at creation, and attach it to ``plans`` in the same step."""
+        if self.key_creator is not None:
+            response, value = self.key_creator.create(
+                consumer, enabled=enabled, key_length=self.key_length, usage_plan_ids=plans
+            )
+        else:
+            response, value = create_key(
+                self._ag,
+                self.rest_api_id,
+                consumer,
+                enabled=enabled,
+                key_length=self.key_length,
+                usage_plan_ids=plans,
+            )
         info = ApiKeyInfo.from_response(response)
         log.info("created API key %s for consumer %s", info.id, consumer)
         return info, value
@@ -224,7 +300,10 @@ class KeyPlans(KeyStore):
     def inventory(self) -> Inventory:
         """Snapshot this API's keys and secrets in a few paginated calls."""
         inv = Inventory()
-        for key in self.list_keys():
+        # The deployed functions go through the plans' own lists (a call per page, not per key), so that
+        # provisioning thousands of consumers stays within API Gateway's request rate; a key in a plan
+        # that is not this API's is refused by IAM if anything would change it.
+        for key in self._plan_key_infos() if self.key_creator is not None else self.list_keys():
             if key.consumer:
                 inv.keys.setdefault(key.consumer, []).append(key)
         for info in self.list_secrets(include_deleted=True):

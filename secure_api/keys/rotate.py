@@ -54,9 +54,7 @@ class RotateOps(KeyPlans):
                 if key.id not in cur.key_ids():
                     self._delete_key(key.id, consumer)
             plans: Sequence[str] = cur.usage_plan_ids or (self.plans_for_tier(cur.tier) if cur.tier else ())
-            info, value = self._create_key(consumer, enabled=cur.enabled)
-            for plan_id in plans:
-                self._attach(plan_id, info.id)
+            info, value = self._create_key(consumer, enabled=cur.enabled, plans=plans)
             new = cur.with_changes(
                 api_key_id=info.id,
                 api_key=value,

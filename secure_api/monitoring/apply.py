@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import aws_apigateway as apigw
@@ -32,6 +33,7 @@ def apply_monitoring(
     authorizer_function: lambda_.IFunction | None = None,
     web_acl: Any = None,
     retention: logs.RetentionDays = defaults.LOG_RETENTION,
+    usage_plans: Sequence[apigw.IUsagePlan] = (),
 ) -> cloudwatch.Dashboard:
     """Build the alarms, Contributor Insights rules, key guard and dashboard of ``rest_api`` under
     ``scope`` (the API's construct: its path names the alarms).
@@ -39,7 +41,8 @@ def apply_monitoring(
     ``stage`` and ``access_log_group`` (JSON access logs) are the API's; ``authorizer_function`` and
     ``web_acl`` (a ``CfnWebACL`` or an object with its ``ref``) add their alarms when given. Every alarm
     notifies ``topic`` on ALARM and OK. The key guard's table and environment are encrypted with
-    ``logs_key``; ``retention`` is its log retention. Returns the dashboard.
+    ``logs_key``; ``retention`` is its log retention; it reads the API's keys through ``usage_plans``
+    (the API's own). Returns the dashboard.
     """
     alarms = Alarms(
         scope,
@@ -54,5 +57,5 @@ def apply_monitoring(
     alarms.build()
     rules = contributor_insights(scope, access_log_group.log_group_name)
     if monitoring.key_guard:
-        key_guard(alarms, logs_key=logs_key, retention=retention)
+        key_guard(alarms, logs_key=logs_key, retention=retention, usage_plans=usage_plans)
     return dashboard(alarms, rules, key_guard=monitoring.key_guard)

@@ -4,9 +4,11 @@ quarantine a key; its table, schedule, permissions and errors alarm."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -28,9 +30,16 @@ _API_TAG = "secure-api:api"
 _CONSUMER_TAG = "secure-api:consumer"
 
 
-def key_guard(alarms: Alarms, *, logs_key: kms.IKey, retention: logs.RetentionDays) -> SecureFunction:
+def key_guard(
+    alarms: Alarms,
+    *,
+    logs_key: kms.IKey,
+    retention: logs.RetentionDays,
+    usage_plans: Sequence[apigw.IUsagePlan] = (),
+) -> SecureFunction:
     """The key guard of the API whose ``alarms`` are given (its access logs, alarm topic and construct,
-    whose path names its schedule and alarm); its errors alarm joins them. Returns its function."""
+    whose path names its schedule and alarm); its errors alarm joins them. It finds the API's keys
+    through ``usage_plans`` (the API's own). Returns its function."""
     scope, m, topic = alarms.scope, alarms.m, alarms.topic
     rest_api_id, access_log_group = alarms.api_id, alarms.access_log_group
     key = logs_key
@@ -64,6 +73,7 @@ def key_guard(alarms: Alarms, *, logs_key: kms.IKey, retention: logs.RetentionDa
             "TABLE_NAME": table.table_name,
             "TOPIC_ARN": topic.topic_arn,
             "QUERY_TIMEOUT_SECONDS": str(query_timeout_s),
+            "USAGE_PLAN_IDS": ",".join(p.usage_plan_id for p in usage_plans),
             **m.key_guard_environment(window_minutes=schedule_s // 60),
         },
         key=key,
@@ -83,6 +93,7 @@ def key_guard(alarms: Alarms, *, logs_key: kms.IKey, retention: logs.RetentionDa
         topic=topic,
         rest_api_id=rest_api_id,
         monitoring=m,
+        usage_plans=usage_plans,
     ):
         guard.add_to_policy(statement)
     compliance.acknowledge(guard.policy, "key-guard-logs-query-results", "key-guard-api-key-ids")
@@ -118,6 +129,7 @@ def key_guard_statements(
     topic: sns.ITopic,
     rest_api_id: str,
     monitoring: Monitoring,
+    usage_plans: Sequence[apigw.IUsagePlan] = (),
 ) -> list[iam.PolicyStatement]:
     """Exactly what the key guard may do (its log group, X-Ray and environment key come with its function)."""
     apikeys = f"arn:{stack.partition}:apigateway:{stack.region}::/apikeys"
@@ -145,10 +157,27 @@ def key_guard_statements(
             conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{stack.region}.{stack.url_suffix}"}},
         ),
         iam.PolicyStatement(sid="Notify", actions=["sns:Publish"], resources=[topic.topic_arn]),
+        # Never GET /apikeys: that list has no tags to condition on and carries every key's value with
+        # includeValues. The guard finds the API's keys through its own plans, and reads one key (to
+        # quarantine it) only if it is tagged for this API.
         iam.PolicyStatement(
-            sid="ReadApiKeys", actions=["apigateway:GET"], resources=[apikeys, f"{apikeys}/*"]
+            sid="ReadApiKeys",
+            actions=["apigateway:GET"],
+            resources=[f"{apikeys}/*"],
+            conditions={"StringEquals": {f"aws:ResourceTag/{_API_TAG}": rest_api_id}},
         ),
     ]
+    if usage_plans:
+        statements.append(
+            iam.PolicyStatement(
+                sid="ListThisApisPlansKeys",
+                actions=["apigateway:GET"],
+                resources=[
+                    f"arn:{stack.partition}:apigateway:{stack.region}::/usageplans/{p.usage_plan_id}/keys"
+                    for p in usage_plans
+                ],
+            )
+        )
     topic_key: kms.IKey | None = getattr(topic, "master_key", None)
     if topic_key is not None:
         statements.append(

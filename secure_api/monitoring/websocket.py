@@ -11,9 +11,11 @@ cannot be associated with a WebSocket API. The key guard is the REST API's: it r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_kms as kms
@@ -108,11 +110,13 @@ def apply_websocket_monitoring(
     topic: sns.ITopic,
     authorizer_function: lambda_.IFunction | None = None,
     retention: logs.RetentionDays = defaults.LOG_RETENTION,
+    usage_plans: Sequence[apigw.IUsagePlan] = (),
 ) -> cloudwatch.Dashboard:
     """Build the alarms, Contributor Insights rules and dashboard of ``web_socket_api``'s stage under
     ``scope`` (the API's construct: its path names the alarms), and with ``monitoring.key_guard`` the key
     guard, whose table and environment are encrypted with ``logs_key`` and whose logs are kept
-    ``retention``. Every alarm notifies ``topic`` on ALARM and OK. Returns the dashboard (construct id
+    ``retention`` and which reads the API's keys through ``usage_plans``. Every alarm notifies ``topic``
+    on ALARM and OK. Returns the dashboard (construct id
     ``Dashboard``)."""
     alarms = WebSocketAlarms(
         scope,
@@ -129,7 +133,7 @@ def apply_websocket_monitoring(
     rules = contributor_insights(scope, access_log_group.log_group_name)
     if monitoring.key_guard:
         # The same guard as a REST API's: the access logs carry apiKeyId, ip, status and requestTimeEpoch.
-        key_guard(alarms, logs_key=logs_key, retention=retention)
+        key_guard(alarms, logs_key=logs_key, retention=retention, usage_plans=usage_plans)
     dashboard = cloudwatch.Dashboard(scope, "Dashboard")
     dashboard.add_widgets(
         cloudwatch.TextWidget(

@@ -266,6 +266,7 @@ class SecureRestApi(Construct):
             authorizer_function=self.authorizer_function,
             web_acl=self.web_acl,
             retention=retention,
+            usage_plans=list(self.usage_plans.values()),
         )
 
     @classmethod

@@ -271,6 +271,7 @@ class SecureWebSocketApi(Construct):
             topic=self.alarm_topic,
             authorizer_function=self.authorizer_function,
             retention=retention,
+            usage_plans=list(self.usage_plans.values()),
         )
 
     def add_route(

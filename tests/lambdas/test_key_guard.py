@@ -156,7 +156,10 @@ class Env:
         ]["QueueArn"]
         self.sns.subscribe(TopicArn=self.topic, Protocol="sqs", Endpoint=queue_arn)
         self.lines: list[str] = []
+        # The guard finds the API's keys through its usage plans (never the account's whole key list).
+        self.plan = self.apigw.create_usage_plan(name="gold")["id"]
         self.env = {
+            "USAGE_PLAN_IDS": self.plan,
             "REST_API_ID": API_ID,
             "LOG_GROUP_NAME": "/aws/apigateway/orders/access",
             "TABLE_NAME": "baselines",
@@ -170,6 +173,8 @@ class Env:
             name=consumer, enabled=True, tags={"secure-api:api": api_id, "secure-api:consumer": consumer}
         )
         self.values.append(created["value"])
+        if api_id == API_ID:
+            self.apigw.create_usage_plan_key(usagePlanId=self.plan, keyId=created["id"], keyType="API_KEY")
         return str(created["id"])
 
     def warm(self, key_id: str, *, level: int = 100) -> None:
@@ -505,3 +510,18 @@ def test_activity_outside_declared_hours_is_unusual_time(aws: Env) -> None:
     assert message["reason"] == "unusual_time"
     assert message["numbers"]["declaredActiveHoursUtc"] == [0, 6]
     assert message["numbers"]["sustainedWindows"] == 3
+
+
+def test_keys_are_found_through_the_apis_own_plans_only(aws: Env) -> None:
+    """The guard never lists the account's keys (GetApiKeys, values included with includeValues): it
+    reads this API's plans' keys, and keeps no value."""
+    own = aws.key("mobile-app")
+    foreign = aws.key("other", api_id="otherapi")
+    calls: list[str] = []
+    proxy = mock.Mock(wraps=aws.apigw)
+    proxy.get_paginator.side_effect = lambda name: (calls.append(name), aws.apigw.get_paginator(name))[1]
+    known = kr.api_keys(proxy, load_settings(aws.env).usage_plan_ids)
+    assert set(known) == {own} and foreign not in known
+    assert known[own] == {"id": own, "name": "mobile-app"}
+    assert calls == ["get_usage_plan_keys"]
+    assert not proxy.get_api_keys.called

@@ -239,7 +239,7 @@ def test_one_metric_filter_and_alarm_per_event_group(default: tuple[Template, An
     template = default[0]
     filters = resources(template, "AWS::Logs::MetricFilter")
     alarms = resources(template, "AWS::CloudWatch::Alarm")
-    assert len(filters) == len(alarms) == len(AUDIT_EVENT_GROUPS) == 5
+    assert len(filters) == len(alarms) == len(AUDIT_EVENT_GROUPS) == 6
     log_group = _id(template, "AWS::Logs::LogGroup", "TrailLogs")
     for group in AUDIT_EVENT_GROUPS:
         (f,) = [v["Properties"] for k, v in filters.items() if f"Audit{group.id}Filter" in k]
@@ -295,6 +295,27 @@ def test_key_value_reads_need_include_value(default: tuple[Template, Any]) -> No
         assert f'$.requestParameters.{flag} = "true"' in pattern
 
 
+def test_a_tag_put_on_an_existing_api_key_alarms(default: tuple[Template, Any]) -> None:
+    """TagResource on an API key: keys are tagged at creation (CreateApiKey), so a tag put on an existing
+    key afterwards (which could make another API's key look like this API's) is worth an alarm."""
+    pattern = _filter(default[0], "ApiKeyTagged")["FilterPattern"]
+    assert '$.eventSource = "apigateway.amazonaws.com"' in pattern
+    assert '$.eventName = "TagResource"' in pattern
+    # Only API keys' tags (the ARN in the request, plain or URL-encoded), not the stages' or the APIs'.
+    assert '$.requestParameters.resourceArn = "*/apikeys/*"' in pattern
+    assert '$.requestParameters.resourceArn = "*%2Fapikeys%2F*"' in pattern
+    alarm = _alarm(default[0], "ApiKeyTagged")
+    assert alarm["Threshold"] == 1 and alarm["AlarmActions"]
+    assert "tag" in alarm["AlarmDescription"] and "existing API key" in alarm["AlarmDescription"]
+
+
+def test_websocket_apis_alarm_on_api_key_tags_too() -> None:
+    from secure_api.audit import API_KEY_TAGGED, WEBSOCKET_AUDIT_EVENT_GROUPS
+
+    for groups in (WEBSOCKET_AUDIT_EVENT_GROUPS, AUDIT_EVENT_GROUPS):
+        assert [g.id for g in groups].count(API_KEY_TAGGED.id) == 1
+
+
 def test_api_changes_narrowed_to_this_api(default: tuple[Template, Any]) -> None:
     template = default[0]
     api_id = _id(template, "AWS::ApiGateway::RestApi")
@@ -318,7 +339,7 @@ def test_waf_association_changes_narrowed_to_this_stage(default: tuple[Template,
 
 
 def test_account_wide_groups_have_no_dimension(default: tuple[Template, Any]) -> None:
-    for group_id in ("ApiKeyChanges", "ApiKeyValueReads", "UsagePlanChanges"):
+    for group_id in ("ApiKeyChanges", "ApiKeyValueReads", "UsagePlanChanges", "ApiKeyTagged"):
         assert "Dimensions" not in _filter(default[0], group_id)["MetricTransformations"][0]
         assert "Dimensions" not in _alarm(default[0], group_id)
 
@@ -360,9 +381,9 @@ def test_existing_trail_alarms_on_its_log_group(existing: tuple[Template, Any]) 
     assert not resources(template, "AWS::CloudTrail::Trail")
     assert not any("Trail" in k for k in resources(template, "AWS::S3::Bucket"))
     filters = resources(template, "AWS::Logs::MetricFilter")
-    assert len(filters) == 5
+    assert len(filters) == len(AUDIT_EVENT_GROUPS)
     assert {f["Properties"]["LogGroupName"] for f in filters.values()} == {"aws-controltower/CloudTrailLogs"}
-    assert len(resources(template, "AWS::CloudWatch::Alarm")) == 5
+    assert len(resources(template, "AWS::CloudWatch::Alarm")) == len(AUDIT_EVENT_GROUPS)
 
 
 def test_existing_trail_without_log_group_creates_nothing(

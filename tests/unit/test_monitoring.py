@@ -496,7 +496,7 @@ def test_key_guard_function(full: Built) -> None:
         "REST_API_ID", "LOG_GROUP_NAME", "TABLE_NAME", "TOPIC_ARN", "QUERY_TIMEOUT_SECONDS", "WINDOW_MINUTES",
         "AUTO_QUARANTINE", "QUARANTINE_EXEMPT", "QUARANTINE_ON", "SPIKE_MULTIPLIER", "SPIKE_MIN_Z",
         "SPIKE_MIN_REQUESTS", "ERROR_RATIO", "ERROR_MIN_REQUESTS", "LEARNING_WINDOWS", "NEW_PREFIX_THRESHOLD",
-        "ACTIVE_HOURS",
+        "ACTIVE_HOURS", "USAGE_PLAN_IDS",
     }  # fmt: skip
     assert env["REST_API_ID"] == {"Ref": full.logical_id("Api")}
     assert env["TABLE_NAME"] == {"Ref": full.logical_id("KeyGuardTable")}
@@ -606,7 +606,8 @@ def test_key_guard_least_privilege(full: Built) -> None:
         ),
         "Notify": ({"sns:Publish"}, [f"<{full.topic_ref()['Ref']}>"]),
         "NotifyKey": ({"kms:Decrypt", "kms:GenerateDataKey"}, [f"<{topic_key}.Arn>"]),
-        "ReadApiKeys": ({"apigateway:GET"}, [APIKEYS, f"{APIKEYS}/*"]),
+        # Never GET /apikeys (every key's value with includeValues): one key at a time, by its tag.
+        "ReadApiKeys": ({"apigateway:GET"}, [f"{APIKEYS}/*"]),
         "QuarantineApiKeys": ({"apigateway:PATCH"}, [f"{APIKEYS}/*"]),
         "TagQuarantinedKeys": (
             {"apigateway:PUT"},
@@ -620,6 +621,9 @@ def test_key_guard_least_privilege(full: Built) -> None:
         "ReadQueryResults",
     }
     api_id = full.logical_id("Api")
+    assert statements["ReadApiKeys"]["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/secure-api:api": {"Ref": api_id}}
+    }
     assert statements["QuarantineApiKeys"]["Condition"] == {
         "StringEquals": {"aws:ResourceTag/secure-api:api": {"Ref": api_id}},
         "StringNotEquals": {"aws:ResourceTag/secure-api:consumer": ["mobile-app", "batch"]},

@@ -303,7 +303,7 @@ def _api_ref(template: Template) -> dict[str, str]:
     return {"Ref": api_id}
 
 
-@pytest.mark.parametrize("function", ["KeyRotation", "KeyProvisionerFunction"])
+@pytest.mark.parametrize("function", ["KeyRotation", "KeyProvisionerFunction", "KeyCreator"])
 def test_key_functions_change_only_this_apis_keys_and_plans(
     tiered: tuple[cdk.Stack, SecureRestApi, Template], function: str
 ) -> None:
@@ -334,16 +334,23 @@ def test_key_functions_change_only_this_apis_keys_and_plans(
             # Writes to usage plans name this API's plans (no wildcard plan id, no other plan).
             assert all(any(p in json.dumps(r) for p in plan_ids) for r in _listed(statement["Resource"]))
             assert set(writes) <= {"apigateway:POST", "apigateway:DELETE"}
-    reads = [s for s in _key_policy(template, function) if _listed(s["Action"]) == ["apigateway:GET"]]
-    assert len(reads) == 1 and "Condition" not in reads[0]
+    # Reads: this API's keys by tag, plus (rotation, provisioner) the plans and this API's plans' keys.
+    for read in [s for s in _key_policy(template, function) if _listed(s["Action"]) == ["apigateway:GET"]]:
+        text = json.dumps(read["Resource"])
+        if "/apikeys" in text:
+            assert read["Condition"] == {"StringEquals": {"aws:ResourceTag/secure-api:api": api_ref}}
+        else:
+            assert "/usageplans" in text and "/usageplans/*" not in text, read
 
 
 def test_key_functions_ack_says_what_stays_broad() -> None:
     from secure_api.compliance import ACKNOWLEDGEMENTS
 
     assert "key-operations-wildcards" not in ACKNOWLEDGEMENTS
-    for name in ("key-functions-read-keys", "key-functions-tag-new-keys"):
-        assert "Still broad" in ACKNOWLEDGEMENTS[name].reason
+    assert "Still broad" in ACKNOWLEDGEMENTS["key-functions-tag-new-keys"].reason
+    # Reading is no longer broad: every read of a key is conditioned on its tag; the list is not granted.
+    reason = ACKNOWLEDGEMENTS["key-functions-read-keys"].reason
+    assert "Still broad" not in reason and "aws:ResourceTag" in reason and "granted to no function" in reason
 
 
 def _every_alarm_text(template: Template) -> str:
