@@ -64,6 +64,26 @@ def test_table_report(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert lines[-1] == "15 pass, 0 fail, 1 warn, 6 skip"
 
 
+def test_help_lists_every_check_id(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "verify", "--help")
+    assert code == 0
+    for cid in (*m.CHECK_IDS, *m.WS_CHECK_IDS):
+        assert f"  {cid}\n" in out, cid
+
+
+def test_fails_exit_1_when_the_execute_api_endpoint_keeps_awss_tls_1_0(
+    aws: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No custom domain, and moto (like an API created without SecurityPolicy) names no policy.
+    api_id = deploy(Setup(domain=False, disable_execute_api=False)).api_id
+    code, out, _ = run(capsys, "verify", "--api-id", api_id, "--json")
+    data = json.loads(out)
+    assert code == 1
+    failed = [c for c in data["checks"] if c["status"] == "fail"]
+    assert [c["id"] for c in failed] == [m.ENDPOINT_TLS_POLICY]
+    assert "TLS_1_0" in failed[0]["detail"]
+
+
 def test_fails_exit_1_when_a_check_fails(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
     api_id = deploy(Setup(waf=False)).api_id
     code, out, _ = run(capsys, "--json", "verify", "--api-id", api_id)
