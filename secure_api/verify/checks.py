@@ -9,13 +9,28 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from secure_api.verify import model as m
-from secure_api.verify.facts import AccountThrottle, ApiFacts, DomainMapping, Method, Trail, Unavailable
+from secure_api.verify.facts import (
+    AccountThrottle,
+    ApiFacts,
+    Certificate,
+    DomainMapping,
+    Method,
+    RequestValidator,
+    Trail,
+    Unavailable,
+)
 from secure_api.verify.public import OPTIONS, PublicRoute, exempt, unmatched
+from secure_api.verify.secret_values import secret_reason
 
 DEFAULT_METHOD_SETTINGS = "*/*"
+AWS_DEFAULT_REST_API_POLICY = "TLS_1_0"
+"""The security policy AWS gives a REST API's execute-api endpoint when none is set."""
+CERTIFICATE_WARNING_DAYS = 30
+"""``domain.certificate`` warns when a domain's certificate expires within this many days."""
 _ENHANCED_POLICY_RE = re.compile(r"^SecurityPolicy_TLS1(?P<max>[0-9])(?:_1_(?P<min>[0-9]))?")
 _LISTED = 10
 
@@ -168,6 +183,146 @@ def check_domain_tls_policy(facts: ApiFacts) -> m.CheckResult:
     return domain_tls_result(facts.domains, facts.stage)
 
 
+def endpoint_tls_result(rest_api: Mapping[str, Any] | Unavailable) -> m.CheckResult:
+    """``endpoint.tls_policy`` over ``GetRestApi``'s answer: the REST API's own ``securityPolicy``
+    (for its execute-api endpoint). Fails on ``TLS_1_0`` or none (AWS's default for a Regional REST
+    API is ``TLS_1_0``), warns on one Security Hub's APIGateway.11 flags, passes on a recommended one
+    or when the execute-api endpoint is disabled."""
+    cid = m.ENDPOINT_TLS_POLICY
+    if isinstance(rest_api, Unavailable):
+        return unavailable(cid, rest_api)
+    policy = rest_api.get("securityPolicy") or None
+    mode = rest_api.get("endpointAccessMode") or None
+    if rest_api.get("disableExecuteApiEndpoint"):
+        return m.CheckResult(
+            cid,
+            m.PASS,
+            f"endpoint disabled: the execute-api endpoint answers no request (its policy: {policy or 'none'})",
+        )
+    if policy is None:
+        return m.CheckResult(
+            cid,
+            m.FAIL,
+            "the execute-api endpoint has no security policy: AWS's default for a Regional REST API, "
+            f"{AWS_DEFAULT_REST_API_POLICY}, accepts TLS 1.0 and 1.1 clients",
+        )
+    oldest = minimum_tls(policy)
+    if oldest is not None and oldest < "1.2":
+        return m.CheckResult(cid, m.FAIL, f"the execute-api endpoint's policy {policy} accepts TLS {oldest}")
+    access = f", endpoint access mode {mode}" if mode else ", no endpoint access mode"
+    if oldest is None:
+        return m.CheckResult(
+            cid, m.WARN, f"unknown security policy {policy} on the execute-api endpoint{access}"
+        )
+    if policy not in RECOMMENDED_SECURITY_POLICIES:
+        return m.CheckResult(
+            cid,
+            m.WARN,
+            f"the execute-api endpoint's policy {policy}{access} allows TLS {oldest} or newer, but Security "
+            f"Hub control APIGateway.11 flags it; it accepts {_listing(RECOMMENDED_SECURITY_POLICIES)}",
+        )
+    return m.CheckResult(cid, m.PASS, f"the execute-api endpoint's policy {policy}{access}")
+
+
+def check_endpoint_tls_policy(facts: ApiFacts) -> m.CheckResult:
+    """``endpoint.tls_policy``: the REST API's own security policy, judged by :func:`endpoint_tls_result`."""
+    return endpoint_tls_result(facts.rest_api)
+
+
+def mtls_result(domains: Sequence[DomainMapping] | Unavailable, stage: str) -> m.CheckResult:
+    """``domain.mtls``: passes when every domain mapping ``stage`` checks client certificates against
+    a truststore (named with its version); ``warn`` when API Gateway reported truststore warnings or
+    some domain has no mutual TLS; ``skip`` without a domain or without mutual TLS."""
+    cid = m.DOMAIN_MTLS
+    if isinstance(domains, Unavailable):
+        return unavailable(cid, domains)
+    if not domains:
+        return m.CheckResult(cid, m.SKIP, f"no custom domain maps stage {stage}")
+    with_mtls = [d for d in domains if d.mutual_tls and d.mutual_tls.get("truststoreUri")]
+    without = [d.domain_name for d in domains if d not in with_mtls]
+    if not with_mtls:
+        return m.CheckResult(cid, m.SKIP, f"no mutual TLS on {_listing(without)}")
+    described = []
+    warned = []
+    for domain in with_mtls:
+        mtls = domain.mutual_tls or {}
+        version = mtls.get("truststoreVersion")
+        described.append(
+            f"{domain.domain_name} (truststore {mtls['truststoreUri']}, "
+            f"{f'version {version}' if version else 'no version pinned'})"
+        )
+        warnings = list(mtls.get("truststoreWarnings") or [])
+        if warnings:
+            warned.append(
+                f"{domain.domain_name}: {len(warnings)} truststore warning(s), first: {warnings[0]}"
+            )
+    if without:
+        return m.CheckResult(
+            cid,
+            m.WARN,
+            f"no mutual TLS on {_listing(without)} although {_listing(described)} checks client certificates",
+        )
+    if warned:
+        return m.CheckResult(cid, m.WARN, f"mutual TLS with truststore warnings: {'; '.join(warned)}")
+    return m.CheckResult(cid, m.PASS, f"mutual TLS: {_listing(described)}")
+
+
+def check_domain_mtls(facts: ApiFacts) -> m.CheckResult:
+    """``domain.mtls``: the mutual TLS state of each domain mapping the stage (:func:`mtls_result`)."""
+    return mtls_result(facts.domains, facts.stage)
+
+
+def certificate_result(
+    domains: Sequence[DomainMapping] | Unavailable,
+    certificates: Mapping[str, Certificate | Unavailable] | None,
+    stage: str,
+    now: datetime,
+) -> m.CheckResult:
+    """``domain.certificate``: ``warn`` when a domain's ACM certificate is not ``ISSUED`` or expires
+    within :data:`CERTIFICATE_WARNING_DAYS` days (or ACM's answer was denied); passes naming each
+    certificate's expiry; ``skip`` without a domain."""
+    cid = m.DOMAIN_CERTIFICATE
+    if isinstance(domains, Unavailable):
+        return unavailable(cid, domains)
+    if not domains:
+        return m.CheckResult(cid, m.SKIP, f"no custom domain maps stage {stage}")
+    if certificates is None:
+        return m.CheckResult(cid, m.SKIP, "the domains' certificates were not read (no ACM client)")
+    problems: list[str] = []
+    denied: list[str] = []
+    unknown: list[str] = []
+    good: list[str] = []
+    for domain in domains:
+        name = domain.domain_name
+        fact = certificates.get(domain.certificate_arn or "")
+        if domain.certificate_arn is None or fact is None:
+            unknown.append(f"{name}: no ACM certificate named by the domain")
+        elif isinstance(fact, Unavailable):
+            (denied if fact.denied else unknown).append(f"{name}: {fact.describe()}")
+        else:
+            expiry = fact.not_after.astimezone(UTC) if fact.not_after else None
+            shown = f"expires {expiry:%Y-%m-%d}" if expiry else "no expiry date"
+            days = (expiry - now).days if expiry else None
+            if fact.status != "ISSUED":
+                problems.append(f"{name}: certificate {fact.status} ({shown})")
+            elif days is not None and days < CERTIFICATE_WARNING_DAYS:
+                problems.append(f"{name}: certificate ISSUED but {shown}, in {max(days, 0)} day(s)")
+            else:
+                good.append(
+                    f"{name}: certificate ISSUED, {shown}" + (f" ({days} days)" if days is not None else "")
+                )
+    if problems or denied:
+        return m.CheckResult(cid, m.WARN, "; ".join(problems + denied))
+    if unknown:
+        return m.CheckResult(cid, m.SKIP, "; ".join(unknown))
+    return m.CheckResult(cid, m.PASS, "; ".join(good))
+
+
+def check_domain_certificate(facts: ApiFacts) -> m.CheckResult:
+    """``domain.certificate``: each domain's ACM certificate, judged by :func:`certificate_result`."""
+    return certificate_result(facts.domains, facts.certificates, facts.stage, datetime.now(UTC))
+
+
 def check_waf(facts: ApiFacts) -> m.CheckResult:
     """``waf.associated``: fails when no AWS WAF web ACL is associated with the stage."""
     cid = m.WAF_ASSOCIATED
@@ -264,6 +419,85 @@ def check_execution_logs(facts: ApiFacts) -> m.CheckResult:
     return m.CheckResult(cid, m.PASS, f"execution logging at {level}, data tracing off")
 
 
+def check_data_trace(facts: ApiFacts) -> m.CheckResult:
+    """``stage.data_trace``: fails when data trace is on for the stage (``*/*``) or any method."""
+    cid = m.STAGE_DATA_TRACE
+    if isinstance(facts.stage_info, Unavailable):
+        return unavailable(cid, facts.stage_info)
+    every = facts.stage_info.get("methodSettings") or {}
+    traced = sorted(key for key, value in every.items() if (value or {}).get("dataTraceEnabled"))
+    if traced:
+        return m.CheckResult(
+            cid,
+            m.FAIL,
+            f"data trace on for {_listing(traced)}: request and response bodies, tokens included, "
+            "go to the execution logs",
+        )
+    return m.CheckResult(
+        cid, m.PASS, f"data trace off for stage {facts.stage} and its {len(every)} method setting(s)"
+    )
+
+
+def variables_result(variables: Mapping[str, Any], stage: str) -> m.CheckResult:
+    """``stage.variables``: fails naming each stage variable whose name or value looks like a secret
+    (:func:`~secure_api.verify.secret_values.secret_reason`); never shows a value."""
+    cid = m.STAGE_VARIABLES
+    flagged = []
+    for name in sorted(variables):
+        reason = secret_reason(str(name), str(variables[name] or ""))
+        if reason:
+            flagged.append(f"{name} ({reason})")
+    if flagged:
+        return m.CheckResult(
+            cid,
+            m.FAIL,
+            f"stage {stage} variables look like secrets: {_listing(flagged)}; keep secrets in Secrets "
+            "Manager, stage variables are readable with apigateway:GET",
+        )
+    if not variables:
+        return m.CheckResult(cid, m.PASS, f"stage {stage} has no stage variables")
+    return m.CheckResult(
+        cid, m.PASS, f"none of stage {stage}'s {len(variables)} variable(s) looks like a secret"
+    )
+
+
+def check_stage_variables(facts: ApiFacts) -> m.CheckResult:
+    """``stage.variables``: the stage's variables judged by :func:`variables_result`."""
+    if isinstance(facts.stage_info, Unavailable):
+        return unavailable(m.STAGE_VARIABLES, facts.stage_info)
+    return variables_result(facts.stage_info.get("variables") or {}, facts.stage)
+
+
+def cache_encryption_result(stage_info: Mapping[str, Any], stage: str) -> m.CheckResult:
+    """``stage.cache_encryption`` (Security Hub APIGateway.5): fails when caching is on (the stage's
+    cache cluster, or a method setting's ``cachingEnabled``) and a caching setting does not encrypt
+    its data; ``skip`` without caching."""
+    cid = m.STAGE_CACHE_ENCRYPTION
+    every: Mapping[str, Any] = stage_info.get("methodSettings") or {}
+    cluster = bool(stage_info.get("cacheClusterEnabled"))
+    caching = sorted(key for key, value in every.items() if (value or {}).get("cachingEnabled"))
+    if not cluster and not caching:
+        return m.CheckResult(cid, m.SKIP, f"no cache on stage {stage}")
+    # With the cache cluster on, the stage default (*/*) is what every method inherits.
+    judged = sorted(set(caching) | ({DEFAULT_METHOD_SETTINGS} if cluster else set()))
+    plain = [key for key in judged if not (every.get(key) or {}).get("cacheDataEncrypted")]
+    where = f"cache cluster {'on' if cluster else 'off'}, caching on for {_listing(caching) or 'no method'}"
+    if plain:
+        return m.CheckResult(
+            cid,
+            m.FAIL,
+            f"stage {stage}: {where}; cache data not encrypted for {_listing(plain)} (APIGateway.5)",
+        )
+    return m.CheckResult(cid, m.PASS, f"stage {stage}: {where}; cache data encrypted")
+
+
+def check_cache_encryption(facts: ApiFacts) -> m.CheckResult:
+    """``stage.cache_encryption``: the stage's cache settings judged by :func:`cache_encryption_result`."""
+    if isinstance(facts.stage_info, Unavailable):
+        return unavailable(m.STAGE_CACHE_ENCRYPTION, facts.stage_info)
+    return cache_encryption_result(facts.stage_info, facts.stage)
+
+
 def check_tracing(facts: ApiFacts) -> m.CheckResult:
     """``stage.tracing``: ``warn`` when X-Ray tracing is off."""
     cid = m.STAGE_TRACING
@@ -327,6 +561,46 @@ def check_methods_api_keys(facts: ApiFacts, public: Sequence[PublicRoute] = ()) 
     return m.CheckResult(cid, m.PASS, f"{len(checked)} method(s) require an API key; usage plans {plans}")
 
 
+def request_validation_result(
+    methods: Sequence[Method], validators: Mapping[str, RequestValidator]
+) -> m.CheckResult:
+    """``methods.request_validation``: ``warn`` naming each method with a request body model and no
+    validator checking the body (none, an unknown one, or one validating only parameters)."""
+    cid = m.METHODS_REQUEST_VALIDATION
+    modelled = [x for x in methods if x.request_models]
+    unchecked = []
+    for method in modelled:
+        validator = validators.get(method.request_validator_id or "")
+        if validator is None:
+            unchecked.append(f"{method.route} (no request validator)")
+        elif not validator.validate_body:
+            unchecked.append(f"{method.route} (validator {validator.name} skips the body)")
+    if unchecked:
+        return m.CheckResult(
+            cid,
+            m.WARN,
+            f"request body model without body validation on {_listing(unchecked)}: API Gateway passes "
+            "any body to the backend",
+        )
+    if not modelled:
+        return m.CheckResult(cid, m.PASS, "no method declares a request body model")
+    return m.CheckResult(cid, m.PASS, f"{len(modelled)} method(s) with a body model validate the body")
+
+
+def check_request_validation(facts: ApiFacts) -> m.CheckResult:
+    """``methods.request_validation``: judged by :func:`request_validation_result`."""
+    cid = m.METHODS_REQUEST_VALIDATION
+    if isinstance(facts.methods, Unavailable):
+        return unavailable(cid, facts.methods)
+    if not any(x.request_models for x in facts.methods):
+        return request_validation_result(facts.methods, {})
+    if facts.request_validators is None:
+        return m.CheckResult(cid, m.SKIP, "the API's request validators were not read")
+    if isinstance(facts.request_validators, Unavailable):
+        return unavailable(cid, facts.request_validators)
+    return request_validation_result(facts.methods, facts.request_validators)
+
+
 def audit_result(trails: Sequence[Trail] | Unavailable, region: str) -> m.CheckResult:
     """``audit.trail``: fails when no trail in ``region`` is logging management events."""
     cid = m.AUDIT_TRAIL
@@ -374,14 +648,21 @@ def check_audit_trail(facts: ApiFacts) -> m.CheckResult:
 AWS_CHECKS: Sequence[tuple[str, Callable[[ApiFacts, Sequence[PublicRoute]], m.CheckResult]]] = (
     (m.POLICY_RESOURCE_POLICY, lambda f, _p: check_resource_policy(f)),
     (m.ENDPOINT_EXECUTE_API_DISABLED, lambda f, _p: check_execute_api_disabled(f)),
+    (m.ENDPOINT_TLS_POLICY, lambda f, _p: check_endpoint_tls_policy(f)),
     (m.DOMAIN_TLS_POLICY, lambda f, _p: check_domain_tls_policy(f)),
+    (m.DOMAIN_MTLS, lambda f, _p: check_domain_mtls(f)),
+    (m.DOMAIN_CERTIFICATE, lambda f, _p: check_domain_certificate(f)),
     (m.WAF_ASSOCIATED, lambda f, _p: check_waf(f)),
     (m.STAGE_THROTTLING, lambda f, _p: check_throttling(f)),
     (m.STAGE_ACCESS_LOGS, lambda f, _p: check_access_logs(f)),
     (m.STAGE_EXECUTION_LOGS, lambda f, _p: check_execution_logs(f)),
+    (m.STAGE_DATA_TRACE, lambda f, _p: check_data_trace(f)),
     (m.STAGE_TRACING, lambda f, _p: check_tracing(f)),
+    (m.STAGE_VARIABLES, lambda f, _p: check_stage_variables(f)),
+    (m.STAGE_CACHE_ENCRYPTION, lambda f, _p: check_cache_encryption(f)),
     (m.METHODS_AUTH, check_methods_auth),
     (m.METHODS_API_KEYS, check_methods_api_keys),
+    (m.METHODS_REQUEST_VALIDATION, lambda f, _p: check_request_validation(f)),
     (m.AUDIT_TRAIL, lambda f, _p: check_audit_trail(f)),
 )
 """Every AWS-side check, in report order."""

@@ -239,8 +239,23 @@ def run(args: argparse.Namespace, out: IO[str]) -> int:
     return exit_code(report)
 
 
+def checks_epilog() -> str:
+    """The help's list of check ids, per API kind, in report order."""
+    return "\n".join(
+        [
+            "checks of a REST API:",
+            *(f"  {cid}" for cid in m.CHECK_IDS),
+            "checks of a WebSocket API:",
+            *(f"  {cid}" for cid in m.WS_CHECK_IDS),
+            "each ends pass, fail, warn or skip; exit 0: nothing failed, 1: a check failed, 2: could not run",
+        ]
+    )
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``secure-api verify`` (``--api-id``, ``--stack``, ``--json`` come from the common ones)."""
+    parser.epilog = checks_epilog()
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "--stage",
         default=None,

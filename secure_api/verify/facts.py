@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 
@@ -34,6 +35,9 @@ class Method:
     path: str
     authorization_type: str
     api_key_required: bool
+    # The content types with a request body model (``requestModels``), and the request validator.
+    request_models: tuple[str, ...] = ()
+    request_validator_id: str | None = None
 
     @property
     def route(self) -> str:
@@ -49,6 +53,29 @@ class DomainMapping:
     base_path: str
     security_policy: str | None
     endpoint_types: Sequence[str] = ()
+    # The ACM certificate the domain serves (``regionalCertificateArn`` or ``certificateArn``).
+    certificate_arn: str | None = None
+    # ``mutualTlsAuthentication`` (``truststoreUri``, ``truststoreVersion``, ``truststoreWarnings``).
+    mutual_tls: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """An ACM certificate as ``DescribeCertificate`` reports it."""
+
+    arn: str
+    status: str
+    not_after: datetime | None
+
+
+@dataclass(frozen=True)
+class RequestValidator:
+    """A request validator of the API (``GetRequestValidators``)."""
+
+    id: str
+    name: str
+    validate_body: bool
+    validate_parameters: bool
 
 
 @dataclass(frozen=True)
@@ -92,6 +119,10 @@ class ApiFacts:
     trails: Sequence[Trail] | Unavailable
     # None when not gathered.
     account_throttle: AccountThrottle | Unavailable | None = None
+    # The ACM certificates of the domains, by ARN; None when not gathered.
+    certificates: Mapping[str, Certificate | Unavailable] | None = None
+    # The API's request validators, by id; None when not gathered.
+    request_validators: Mapping[str, RequestValidator] | Unavailable | None = None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ API or stage (and errors of the AWS environment itself: credentials, region, net
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +20,10 @@ from secure_api.keys.session import aws_session, client_config
 from secure_api.verify.facts import (
     AccountThrottle,
     ApiFacts,
+    Certificate,
     DomainMapping,
     Method,
+    RequestValidator,
     Trail,
     Unavailable,
     partition_of,
@@ -38,6 +41,10 @@ DENIED_CODES = frozenset(
 )
 NOT_FOUND_CODES = frozenset({"NotFoundException", "BadRequestException"})
 _PAGE = 500
+REST_API_WIRE_FIELDS = ("securityPolicy", "endpointAccessMode")
+"""Fields of ``GetRestApi``'s answer (November 2025) that botocore models older than 1.41 do not
+describe; botocore's parser drops what its output shape lacks, so :func:`keep_rest_api_wire_fields`
+reads them from the answer's body."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,9 @@ class VerifyClients:
     region: str
     # API Gateway v2, where WebSocket APIs live; None: only REST APIs can be verified.
     apigatewayv2: Any = None
+    # An ACM client for a region (a domain's certificate lives in the domain's region, or in
+    # us-east-1 for an edge-optimized one); None: domain.certificate is skipped.
+    acm_in: Callable[[str], Any] | None = None
 
 
 def make_clients(*, region: str | None = None, profile: str | None = None) -> VerifyClients:
@@ -60,12 +70,44 @@ def make_clients(*, region: str | None = None, profile: str | None = None) -> Ve
     if not session.region_name:
         raise NoRegionError()
     config = client_config("secure-api-verify")
+    acm_clients: dict[str, Any] = {}
+
+    def acm_in(acm_region: str) -> Any:
+        if acm_region not in acm_clients:
+            acm_clients[acm_region] = session.client("acm", region_name=acm_region, config=config)
+        return acm_clients[acm_region]
+
     return VerifyClients(
         apigateway=session.client("apigateway", config=config),
         wafv2=session.client("wafv2", config=config),
         cloudtrail=session.client("cloudtrail", config=config),
         region=session.region_name,
         apigatewayv2=session.client("apigatewayv2", config=config),
+        acm_in=acm_in,
+    )
+
+
+def _wire_fields(
+    response_dict: Mapping[str, Any], customized_response_dict: dict[str, Any], **_kwargs: Any
+) -> None:
+    if int(response_dict.get("status_code") or 0) >= 300:
+        return
+    try:
+        body = json.loads(response_dict.get("body") or b"{}")
+    except ValueError:
+        return
+    if isinstance(body, dict):
+        customized_response_dict.update({k: body[k] for k in REST_API_WIRE_FIELDS if k in body})
+
+
+def keep_rest_api_wire_fields(apigateway: Any) -> None:
+    """Make ``apigateway``'s ``GetRestApi`` answer keep :data:`REST_API_WIRE_FIELDS` whatever botocore
+    version is installed (a newer one parses them itself; the body says the same). Registering twice
+    is harmless."""
+    events = apigateway.meta.events
+    service = apigateway.meta.service_model.service_id.hyphenize()
+    events.register(
+        f"before-parse.{service}.GetRestApi", _wire_fields, unique_id="secure-api-verify-rest-api-fields"
     )
 
 
@@ -198,7 +240,9 @@ class Gatherer(AccountGatherer):
         return f"/restapis/{self.api_id}{suffix}"
 
     def rest_api_fact(self) -> dict[str, Any] | Unavailable:
-        """``GetRestApi``; raises :class:`UnknownApiError` when the API does not exist."""
+        """``GetRestApi`` (its ``securityPolicy`` and ``endpointAccessMode`` included); raises
+        :class:`UnknownApiError` when the API does not exist."""
+        keep_rest_api_wire_fields(self.clients.apigateway)
         try:
             return dict(
                 call_aws(
@@ -258,6 +302,8 @@ class Gatherer(AccountGatherer):
                             path=str(resource.get("path") or "/"),
                             authorization_type=str(method.get("authorizationType") or "NONE"),
                             api_key_required=bool(method.get("apiKeyRequired")),
+                            request_models=tuple(sorted(method.get("requestModels") or {})),
+                            request_validator_id=method.get("requestValidatorId") or None,
                         )
                     )
             return sorted(methods, key=lambda m: (m.path, m.http_method))
@@ -294,11 +340,64 @@ class Gatherer(AccountGatherer):
                                 endpoint_types=tuple(
                                     (domain.get("endpointConfiguration") or {}).get("types") or ()
                                 ),
+                                certificate_arn=domain.get("regionalCertificateArn")
+                                or domain.get("certificateArn"),
+                                mutual_tls=domain.get("mutualTlsAuthentication") or None,
                             )
                         )
             return found
         except NoAnswer as exc:
             return exc.unavailable
+
+    def request_validators_fact(self) -> dict[str, RequestValidator] | Unavailable:
+        """The API's request validators by id (``GetRequestValidators``)."""
+        try:
+            return {
+                str(v["id"]): RequestValidator(
+                    id=str(v["id"]),
+                    name=str(v.get("name") or v["id"]),
+                    validate_body=bool(v.get("validateRequestBody")),
+                    validate_parameters=bool(v.get("validateRequestParameters")),
+                )
+                for v in _items(
+                    self.clients.apigateway,
+                    "get_request_validators",
+                    self._apigw_permission(self._api_path("/requestvalidators")),
+                    restApiId=self.api_id,
+                )
+            }
+        except NoAnswer as exc:
+            return exc.unavailable
+
+    def certificates_fact(
+        self, domains: list[DomainMapping] | Unavailable
+    ) -> dict[str, Certificate | Unavailable] | None:
+        """ACM's ``DescribeCertificate`` for each domain's certificate, by ARN (None without an ACM
+        client). The certificate is read in the region its ARN names."""
+        if self.clients.acm_in is None:
+            return None
+        found: dict[str, Certificate | Unavailable] = {}
+        arns = [] if isinstance(domains, Unavailable) else [d.certificate_arn for d in domains]
+        for arn in dict.fromkeys(a for a in arns if a):
+            parts = arn.split(":")
+            region = parts[3] if len(parts) > 3 and parts[3] else self.region
+            try:
+                described = (
+                    call_aws(
+                        self.clients.acm_in(region),
+                        "describe_certificate",
+                        "acm:DescribeCertificate",
+                        CertificateArn=arn,
+                    ).get("Certificate")
+                    or {}
+                )
+            except NoAnswer as exc:
+                found[arn] = exc.unavailable
+                continue
+            found[arn] = Certificate(
+                arn=arn, status=str(described.get("Status") or "UNKNOWN"), not_after=described.get("NotAfter")
+            )
+        return found
 
     def web_acl_fact(self) -> dict[str, Any] | Unavailable | None:
         """The AWS WAF web ACL associated with the stage, or None."""
@@ -321,6 +420,7 @@ class Gatherer(AccountGatherer):
         """All facts; raises :class:`UnknownApiError` for an unknown API or stage."""
         rest_api = self.rest_api_fact()
         stage_info = self.stage_fact()
+        domains = self.domains_fact()
         return ApiFacts(
             api_id=self.api_id,
             stage=self.stage,
@@ -329,11 +429,13 @@ class Gatherer(AccountGatherer):
             rest_api=rest_api,
             stage_info=stage_info,
             methods=self.methods_fact(),
-            domains=self.domains_fact(),
+            domains=domains,
             usage_plans=self.usage_plans_fact(),
             web_acl=self.web_acl_fact(),
             trails=self.trails_fact(),
             account_throttle=self.account_throttle_fact(),
+            certificates=self.certificates_fact(domains),
+            request_validators=self.request_validators_fact(),
         )
 
 

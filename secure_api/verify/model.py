@@ -14,14 +14,21 @@ STATUSES = (PASS, FAIL, WARN, SKIP)
 
 POLICY_RESOURCE_POLICY = "policy.resource_policy"
 ENDPOINT_EXECUTE_API_DISABLED = "endpoint.execute_api_disabled"
+ENDPOINT_TLS_POLICY = "endpoint.tls_policy"
 DOMAIN_TLS_POLICY = "domain.tls_policy"
+DOMAIN_MTLS = "domain.mtls"
+DOMAIN_CERTIFICATE = "domain.certificate"
 WAF_ASSOCIATED = "waf.associated"
 STAGE_THROTTLING = "stage.throttling"
 STAGE_ACCESS_LOGS = "stage.access_logs"
 STAGE_EXECUTION_LOGS = "stage.execution_logs"
+STAGE_DATA_TRACE = "stage.data_trace"
 STAGE_TRACING = "stage.tracing"
+STAGE_VARIABLES = "stage.variables"
+STAGE_CACHE_ENCRYPTION = "stage.cache_encryption"
 METHODS_AUTH = "methods.auth"
 METHODS_API_KEYS = "methods.api_keys"
+METHODS_REQUEST_VALIDATION = "methods.request_validation"
 AUDIT_TRAIL = "audit.trail"
 HTTP_TLS_MIN_VERSION = "http.tls_min_version"
 HTTP_UNAUTHENTICATED = "http.unauthenticated"
@@ -37,14 +44,21 @@ WS_EXECUTE_API_URL = "ws.execute_api_url"
 AWS_CHECK_IDS = (
     POLICY_RESOURCE_POLICY,
     ENDPOINT_EXECUTE_API_DISABLED,
+    ENDPOINT_TLS_POLICY,
     DOMAIN_TLS_POLICY,
+    DOMAIN_MTLS,
+    DOMAIN_CERTIFICATE,
     WAF_ASSOCIATED,
     STAGE_THROTTLING,
     STAGE_ACCESS_LOGS,
     STAGE_EXECUTION_LOGS,
+    STAGE_DATA_TRACE,
     STAGE_TRACING,
+    STAGE_VARIABLES,
+    STAGE_CACHE_ENCRYPTION,
     METHODS_AUTH,
     METHODS_API_KEYS,
+    METHODS_REQUEST_VALIDATION,
     AUDIT_TRAIL,
 )
 """The checks made through the AWS APIs, in report order."""

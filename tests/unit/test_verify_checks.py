@@ -24,11 +24,20 @@ def statuses(setup: Setup | None = None, *public: str) -> dict[str, m.CheckResul
     return {c.id: c for c in run_aws_checks(facts, parse_public(public))}
 
 
+UNUSED_BY_DEFAULT = (m.DOMAIN_MTLS, m.STAGE_CACHE_ENCRYPTION)
+"""What the library's defaults leave off, so its check is ``skip``: mutual TLS and caching."""
+
+
 def assert_only(
     results: dict[str, m.CheckResult], changed: dict[str, str], *, skipped: tuple[str, ...] = ()
 ) -> None:
-    """Every AWS check passes except those in ``changed`` (with that status) and ``skipped``."""
-    expected = {cid: m.PASS for cid in m.AWS_CHECK_IDS} | {cid: m.SKIP for cid in skipped} | changed
+    """Every AWS check passes except those in ``changed`` (with that status), ``skipped`` and the
+    checks of what the defaults leave off (:data:`UNUSED_BY_DEFAULT`)."""
+    expected = (
+        {cid: m.PASS for cid in m.AWS_CHECK_IDS}
+        | {cid: m.SKIP for cid in (*UNUSED_BY_DEFAULT, *skipped)}
+        | changed
+    )
     assert {cid: r.status for cid, r in results.items()} == expected, {
         cid: r.detail for cid, r in results.items()
     }
@@ -51,7 +60,7 @@ def test_the_report_lists_every_check_in_order_and_skips_http_without_url(aws: N
     assert {c.id: c.status for c in report.checks if c.id.startswith("http.")} == dict.fromkeys(
         m.HTTP_CHECK_IDS, m.SKIP
     )
-    assert report.summary() == {"pass": 11, "fail": 0, "warn": 0, "skip": 4}
+    assert report.summary() == {"pass": 16, "fail": 0, "warn": 0, "skip": 6}
 
 
 def test_fails_policy_without_resource_policy(aws: None) -> None:
@@ -68,7 +77,9 @@ def test_fails_endpoint_when_execute_api_stays_enabled_behind_a_domain(aws: None
 
 def test_endpoint_and_domain_skip_without_a_domain(aws: None) -> None:
     results = statuses(Setup(domain=False, disable_execute_api=False))
-    assert_only(results, {}, skipped=(m.ENDPOINT_EXECUTE_API_DISABLED, m.DOMAIN_TLS_POLICY))
+    assert_only(
+        results, {}, skipped=(m.ENDPOINT_EXECUTE_API_DISABLED, m.DOMAIN_TLS_POLICY, m.DOMAIN_CERTIFICATE)
+    )
     assert "no custom domain maps stage prod" in results[m.DOMAIN_TLS_POLICY].detail
 
 
@@ -226,7 +237,7 @@ def test_fails_access_logs_when_the_stage_writes_none(aws: None) -> None:
 
 def test_fails_execution_logs_with_data_tracing(aws: None) -> None:
     results = statuses(Setup(data_trace=True))
-    assert_only(results, {m.STAGE_EXECUTION_LOGS: m.FAIL})
+    assert_only(results, {m.STAGE_EXECUTION_LOGS: m.FAIL, m.STAGE_DATA_TRACE: m.FAIL})
     assert "*/*" in results[m.STAGE_EXECUTION_LOGS].detail
 
 
@@ -410,14 +421,36 @@ class DenyingClient:
     ("operation", "warned", "resource"),
     [
         ("get_usage_plans", {m.METHODS_API_KEYS}, "::/usageplans"),
-        ("get_resources", {m.METHODS_AUTH, m.METHODS_API_KEYS}, "/resources"),
-        ("get_domain_names", {m.ENDPOINT_EXECUTE_API_DISABLED, m.DOMAIN_TLS_POLICY}, "::/domainnames"),
+        ("get_resources", {m.METHODS_AUTH, m.METHODS_API_KEYS, m.METHODS_REQUEST_VALIDATION}, "/resources"),
+        ("get_request_validators", {m.METHODS_REQUEST_VALIDATION}, "/requestvalidators"),
+        (
+            "get_domain_names",
+            {
+                m.ENDPOINT_EXECUTE_API_DISABLED,
+                m.DOMAIN_TLS_POLICY,
+                m.DOMAIN_MTLS,
+                m.DOMAIN_CERTIFICATE,
+            },
+            "::/domainnames",
+        ),
         (
             "get_stage",
-            {m.STAGE_THROTTLING, m.STAGE_ACCESS_LOGS, m.STAGE_EXECUTION_LOGS, m.STAGE_TRACING},
+            {
+                m.STAGE_THROTTLING,
+                m.STAGE_ACCESS_LOGS,
+                m.STAGE_EXECUTION_LOGS,
+                m.STAGE_DATA_TRACE,
+                m.STAGE_TRACING,
+                m.STAGE_VARIABLES,
+                m.STAGE_CACHE_ENCRYPTION,
+            },
             "/stages/prod",
         ),
-        ("get_rest_api", {m.POLICY_RESOURCE_POLICY, m.ENDPOINT_EXECUTE_API_DISABLED}, "/restapis/"),
+        (
+            "get_rest_api",
+            {m.POLICY_RESOURCE_POLICY, m.ENDPOINT_EXECUTE_API_DISABLED, m.ENDPOINT_TLS_POLICY},
+            "/restapis/",
+        ),
     ],
 )
 def test_denied_api_gateway_reads_are_warnings(

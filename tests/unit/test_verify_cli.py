@@ -43,7 +43,7 @@ def test_json_report_and_exit_0(aws: None, capsys: pytest.CaptureFixture[str]) -
     assert data["apiId"] == api_id and data["stage"] == "prod"
     assert [c["id"] for c in data["checks"]] == list(m.CHECK_IDS)
     assert all(set(c) == {"id", "status", "detail"} and c["detail"] for c in data["checks"])
-    assert data["summary"] == {"pass": 11, "fail": 0, "warn": 0, "skip": 4}
+    assert data["summary"] == {"pass": 16, "fail": 0, "warn": 0, "skip": 6}
 
 
 def test_table_report(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
@@ -54,11 +54,34 @@ def test_table_report(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
     assert lines[0] == f"API {api_id}, stage prod"
     assert lines[2].split() == ["CHECK", "STATUS", "DETAIL"]
     rows = {line.split()[0]: line.split()[1] for line in lines[3:-2]}
+    unused = {m.DOMAIN_MTLS, m.STAGE_CACHE_ENCRYPTION}  # the defaults use no mutual TLS and no cache
     assert rows == {
-        cid: m.WARN if cid == m.STAGE_TRACING else (m.SKIP if cid.startswith("http.") else m.PASS)
+        cid: m.WARN
+        if cid == m.STAGE_TRACING
+        else (m.SKIP if cid.startswith("http.") or cid in unused else m.PASS)
         for cid in m.CHECK_IDS
     }
-    assert lines[-1] == "10 pass, 0 fail, 1 warn, 4 skip"
+    assert lines[-1] == "15 pass, 0 fail, 1 warn, 6 skip"
+
+
+def test_help_lists_every_check_id(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "verify", "--help")
+    assert code == 0
+    for cid in (*m.CHECK_IDS, *m.WS_CHECK_IDS):
+        assert f"  {cid}\n" in out, cid
+
+
+def test_fails_exit_1_when_the_execute_api_endpoint_keeps_awss_tls_1_0(
+    aws: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No custom domain, and moto (like an API created without SecurityPolicy) names no policy.
+    api_id = deploy(Setup(domain=False, disable_execute_api=False)).api_id
+    code, out, _ = run(capsys, "verify", "--api-id", api_id, "--json")
+    data = json.loads(out)
+    assert code == 1
+    failed = [c for c in data["checks"] if c["status"] == "fail"]
+    assert [c["id"] for c in failed] == [m.ENDPOINT_TLS_POLICY]
+    assert "TLS_1_0" in failed[0]["detail"]
 
 
 def test_fails_exit_1_when_a_check_fails(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
@@ -165,6 +188,8 @@ def test_verify_is_read_only(
         "GetTrailStatus",
         "GetEventSelectors",
         "GetAccount",
+        "GetRequestValidators",
+        "DescribeCertificate",
     }
     mutating = sorted(name for name in operations if not name.startswith(READ_ONLY_PREFIXES))
     assert mutating == []
@@ -280,5 +305,5 @@ def test_url_probes_run_through_the_command(
         )
     data = json.loads(out)
     assert code == 0, data
-    assert data["summary"] == {"pass": 15, "fail": 0, "warn": 0, "skip": 0}
+    assert data["summary"] == {"pass": 20, "fail": 0, "warn": 0, "skip": 2}  # no mutual TLS, no cache
     assert {method for method, _, _ in seen.requests} == {"GET", "OPTIONS"}

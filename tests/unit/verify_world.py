@@ -4,7 +4,9 @@ every protection can be switched off one at a time. Holds no tests itself."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -15,6 +17,8 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 STAGE = "prod"
 DOMAIN = "api.example.com"
+LIBRARY_POLICY = "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09"
+TRUSTSTORE = {"truststoreUri": "s3://orders-truststore/truststore.pem", "truststoreVersion": "v3Xk2"}
 AUTHORIZER_URI = (
     f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
     f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:authorizer/invocations"
@@ -48,7 +52,15 @@ class Setup:
     policy: bool = True
     disable_execute_api: bool = True
     domain: bool = True
-    security_policy: str = "SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09"
+    security_policy: str = LIBRARY_POLICY
+    # The REST API's own securityPolicy / endpointAccessMode (moto keeps neither: see WIRE_ANSWERS).
+    api_security_policy: str | None = LIBRARY_POLICY
+    endpoint_access_mode: str | None = "STRICT"
+    # The domain's mutualTlsAuthentication (moto keeps none: see WIRE_ANSWERS).
+    mtls: Mapping[str, Any] | None = None
+    # The domain's ACM certificate: ISSUED (imported, valid certificate_days) or PENDING_VALIDATION.
+    certificate_status: str = "ISSUED"
+    certificate_days: int = 395
     waf: bool = True
     throttling: tuple[str, str] | None = ("1000", "2000")
     access_logs: bool = True
@@ -63,6 +75,15 @@ class Setup:
     trail_selectors: bool = True
     # Extra methods: (method, path, authorization type, api key required)
     extra_methods: tuple[tuple[str, str, str, bool], ...] = ()
+    stage_variables: Mapping[str, str] = field(default_factory=dict)
+    cache_cluster: bool = False
+    # Method settings paths ("*/*", "~1orders/GET") with caching on, and whether their data is encrypted.
+    caching: tuple[str, ...] = ()
+    cache_encrypted: bool = True
+    data_trace_methods: tuple[str, ...] = ()
+    # "POST /orders" gets a body model; validator: "body", "params" (parameters only) or None.
+    body_model: bool = True
+    validator: str | None = "body"
 
 
 @dataclass
@@ -75,15 +96,86 @@ class Deployed:
     trail_arn: str | None = None
 
 
+WIRE_ANSWERS: dict[str, dict[str, dict[str, Any]]] = {"GetRestApi": {}, "GetDomainNames": {}}
+"""Fields AWS puts in an answer that moto 5.2 does not keep, as recorded from AWS: ``GetRestApi``'s
+``securityPolicy``/``endpointAccessMode`` (by API id) and ``GetDomainNames``' items'
+``mutualTlsAuthentication`` (by domain name). :func:`clients` adds them to moto's answer on the wire,
+before botocore parses it, so the gatherer reads them the way it reads AWS's."""
+
+
+def _forget_wire_answers_of_a_new_account(ag: Any) -> None:
+    if not ag.get_rest_apis()["items"]:
+        for answers in WIRE_ANSWERS.values():
+            answers.clear()
+
+
+def _add_wire_answers(response_dict: dict[str, Any], operation: str, **_kwargs: Any) -> None:
+    body = json.loads(response_dict.get("body") or b"{}")
+    if operation == "GetRestApi":
+        body.update(WIRE_ANSWERS[operation].get(str(body.get("id")), {}))
+    else:
+        for item in body.get("item") or body.get("items") or []:
+            item.update(WIRE_ANSWERS[operation].get(str(item.get("domainName")), {}))
+    response_dict["body"] = json.dumps(body).encode()
+
+
+def with_wire_answers(apigateway: Any) -> Any:
+    """``apigateway`` answering with :data:`WIRE_ANSWERS` added to moto's answers."""
+    for operation in WIRE_ANSWERS:
+        apigateway.meta.events.register_first(
+            f"before-parse.api-gateway.{operation}",
+            lambda operation=operation, **kwargs: _add_wire_answers(operation=operation, **kwargs),
+        )
+    return apigateway
+
+
 def clients() -> VerifyClients:
     """Clients of the mocked account."""
     return VerifyClients(
-        apigateway=boto3.client("apigateway", region_name=REGION),
+        apigateway=with_wire_answers(boto3.client("apigateway", region_name=REGION)),
         wafv2=boto3.client("wafv2", region_name=REGION),
         cloudtrail=boto3.client("cloudtrail", region_name=REGION),
         region=REGION,
         apigatewayv2=boto3.client("apigatewayv2", region_name=REGION),
+        acm_in=lambda region: boto3.client("acm", region_name=region),
     )
+
+
+def acm_certificate(domain: str, *, days: int = 395, status: str = "ISSUED") -> str:
+    """An ACM certificate for ``domain`` in the mocked account: imported and valid for ``days`` (ISSUED),
+    or requested and still ``PENDING_VALIDATION``."""
+    acm = boto3.client("acm", region_name=REGION)
+    if status == "PENDING_VALIDATION":
+        arn: str = acm.request_certificate(DomainName=domain, ValidationMethod="DNS")["CertificateArn"]
+        return arn
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=days))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(domain)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    arn = acm.import_certificate(
+        Certificate=certificate.public_bytes(serialization.Encoding.PEM),
+        PrivateKey=key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+    )["CertificateArn"]
+    return arn
 
 
 def _resource(ag: Any, api_id: str, known: dict[str, str], path: str) -> str:
@@ -98,6 +190,7 @@ def _resource(ag: Any, api_id: str, known: dict[str, str], path: str) -> str:
 def deploy(setup: Setup = Setup()) -> Deployed:
     """Create the API, its stage, domain, usage plan, web ACL and trail in the (mocked) account."""
     ag = boto3.client("apigateway", region_name=REGION)
+    _forget_wire_answers_of_a_new_account(ag)
     api_args: dict[str, Any] = {
         "name": "SecureApiExample-OrdersApi",
         "endpointConfiguration": {"types": ["REGIONAL"]},
@@ -107,8 +200,28 @@ def deploy(setup: Setup = Setup()) -> Deployed:
     if setup.policy:
         api_args["policy"] = json.dumps(POLICY)
     api_id = ag.create_rest_api(**api_args)["id"]
+    WIRE_ANSWERS["GetRestApi"][api_id] = {
+        k: v
+        for k, v in (
+            ("securityPolicy", setup.api_security_policy),
+            ("endpointAccessMode", setup.endpoint_access_mode),
+        )
+        if v
+    }
     root = ag.get_resources(restApiId=api_id)["items"][0]["id"]
     deployed = Deployed(api_id=api_id, resources={"/": root})
+    validator = None
+    if setup.validator:
+        validator = ag.create_request_validator(
+            restApiId=api_id,
+            name=f"validate-{setup.validator}",
+            validateRequestBody=setup.validator == "body",
+            validateRequestParameters=True,
+        )["id"]
+    if setup.body_model:
+        ag.create_model(
+            restApiId=api_id, name="Order", contentType="application/json", schema='{"type": "object"}'
+        )
     authorizer = ag.create_authorizer(
         restApiId=api_id,
         name="Authorizer",
@@ -127,7 +240,11 @@ def deploy(setup: Setup = Setup()) -> Deployed:
     ]
     for http_method, path, auth, key in methods:
         resource = _resource(ag, api_id, deployed.resources, path)
-        extra = {"authorizerId": authorizer} if auth == "CUSTOM" else {}
+        extra: dict[str, Any] = {"authorizerId": authorizer} if auth == "CUSTOM" else {}
+        if http_method != "OPTIONS" and validator:
+            extra["requestValidatorId"] = validator
+        if (http_method, path) == ("POST", "/orders") and setup.body_model:
+            extra["requestModels"] = {"application/json": "Order"}
         ag.put_method(
             restApiId=api_id,
             resourceId=resource,
@@ -137,7 +254,7 @@ def deploy(setup: Setup = Setup()) -> Deployed:
             **extra,
         )
         ag.put_integration(restApiId=api_id, resourceId=resource, httpMethod=http_method, type="MOCK")
-    ag.create_deployment(restApiId=api_id, stageName=STAGE)
+    ag.create_deployment(restApiId=api_id, stageName=STAGE, variables=dict(setup.stage_variables))
     patches = [
         {"op": "replace", "path": "/*/*/logging/loglevel", "value": setup.logging_level},
         {"op": "replace", "path": "/*/*/logging/dataTrace", "value": str(setup.data_trace).lower()},
@@ -152,6 +269,20 @@ def deploy(setup: Setup = Setup()) -> Deployed:
             {"op": "replace", "path": "/~1orders~1{id}/GET/throttling/rateLimit", "value": "100"},
             {"op": "replace", "path": "/~1orders~1{id}/GET/throttling/burstLimit", "value": "200"},
         ]
+    if setup.cache_cluster:
+        patches.append({"op": "replace", "path": "/cacheClusterEnabled", "value": "true"})
+    for path in setup.caching:
+        prefix = "/*/*" if path == "*/*" else f"/{path}"
+        patches += [
+            {"op": "replace", "path": f"{prefix}/caching/enabled", "value": "true"},
+            {
+                "op": "replace",
+                "path": f"{prefix}/caching/dataEncrypted",
+                "value": str(setup.cache_encrypted).lower(),
+            },
+        ]
+    for path in setup.data_trace_methods:
+        patches.append({"op": "replace", "path": f"/{path}/logging/dataTrace", "value": "true"})
     if setup.access_logs:
         patches += [
             {
@@ -172,10 +303,14 @@ def deploy(setup: Setup = Setup()) -> Deployed:
         domain = DOMAIN if DOMAIN not in taken else f"{api_id}.example.com"
         ag.create_domain_name(
             domainName=domain,
-            regionalCertificateArn=f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/0000",
+            regionalCertificateArn=acm_certificate(
+                domain, days=setup.certificate_days, status=setup.certificate_status
+            ),
             endpointConfiguration={"types": ["REGIONAL"]},
             securityPolicy=setup.security_policy,
         )
+        if setup.mtls:
+            WIRE_ANSWERS["GetDomainNames"][domain] = {"mutualTlsAuthentication": dict(setup.mtls)}
         ag.create_base_path_mapping(domainName=domain, restApiId=api_id, stage=STAGE)
     if setup.usage_plan:
         ag.create_usage_plan(
@@ -297,6 +432,7 @@ class TemplateDeployment:
     def deploy(self) -> str:
         """Deploy; return the REST API id."""
         (api_lid, api), *_ = self.of_type("AWS::ApiGateway::RestApi")
+        _forget_wire_answers_of_a_new_account(self.ag)
         created = self.ag.create_rest_api(
             name=api["Name"],
             policy=json.dumps(self.resolve(api["Policy"])),
@@ -307,6 +443,28 @@ class TemplateDeployment:
         api_id = created["id"]
         self.refs[api_lid] = api_id
         self.attrs[(api_lid, "RootResourceId")] = created["rootResourceId"]
+        WIRE_ANSWERS["GetRestApi"][api_id] = {
+            wire: api[prop]
+            for prop, wire in (
+                ("SecurityPolicy", "securityPolicy"),
+                ("EndpointAccessMode", "endpointAccessMode"),
+            )
+            if prop in api
+        }
+        for lid, props in self.of_type("AWS::ApiGateway::RequestValidator"):
+            self.refs[lid] = self.ag.create_request_validator(
+                restApiId=api_id,
+                name=props.get("Name", lid),
+                validateRequestBody=bool(props.get("ValidateRequestBody")),
+                validateRequestParameters=bool(props.get("ValidateRequestParameters")),
+            )["id"]
+        for lid, props in self.of_type("AWS::ApiGateway::Model"):
+            self.refs[lid] = self.ag.create_model(
+                restApiId=api_id,
+                name=props.get("Name", lid),
+                contentType=props.get("ContentType", "application/json"),
+                schema=json.dumps(props.get("Schema", {})),
+            )["name"]
         for lid, props in self.of_type("AWS::ApiGateway::Authorizer"):
             self.refs[lid] = self.ag.create_authorizer(
                 restApiId=api_id,
@@ -328,9 +486,15 @@ class TemplateDeployment:
                 del pending[lid]
         for _lid, props in self.of_type("AWS::ApiGateway::Method"):
             resource = self.resolve(props["ResourceId"])
-            extra = {"authorizerId": self.resolve(props["AuthorizerId"])} if "AuthorizerId" in props else {}
+            extra: dict[str, Any] = (
+                {"authorizerId": self.resolve(props["AuthorizerId"])} if "AuthorizerId" in props else {}
+            )
             if props.get("AuthorizationScopes"):
                 extra["authorizationScopes"] = props["AuthorizationScopes"]
+            if props.get("RequestValidatorId"):
+                extra["requestValidatorId"] = self.resolve(props["RequestValidatorId"])
+            if props.get("RequestModels"):
+                extra["requestModels"] = self.resolve(props["RequestModels"])
             self.ag.put_method(
                 restApiId=api_id,
                 resourceId=resource,
@@ -344,14 +508,33 @@ class TemplateDeployment:
             )
         for lid, props in self.of_type("AWS::ApiGateway::Stage"):
             self.deploy_stage(api_id, lid, props)
+        for lid, props in self.of_type("AWS::CertificateManager::Certificate"):
+            # CloudFormation waits for the certificate's DNS validation: a deployed one is ISSUED.
+            self.refs[lid] = acm_certificate(props["DomainName"])
         for lid, props in self.of_type("AWS::ApiGateway::DomainName"):
             self.refs[lid] = props["DomainName"]
+            certificate = props.get("RegionalCertificateArn") or props.get("CertificateArn")
             self.ag.create_domain_name(
                 domainName=props["DomainName"],
-                regionalCertificateArn=f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/example",
+                regionalCertificateArn=self.resolve(certificate)
+                if certificate
+                else f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/example",
                 endpointConfiguration={"types": props["EndpointConfiguration"]["Types"]},
                 securityPolicy=props["SecurityPolicy"],
             )
+            if props.get("MutualTlsAuthentication"):
+                mtls = self.resolve(props["MutualTlsAuthentication"])
+                WIRE_ANSWERS["GetDomainNames"][props["DomainName"]] = {
+                    "mutualTlsAuthentication": {
+                        "truststoreUri": mtls["TruststoreUri"],
+                        **(
+                            {"truststoreVersion": mtls["TruststoreVersion"]}
+                            if "TruststoreVersion" in mtls
+                            else {}
+                        ),
+                        "truststoreWarnings": [],
+                    }
+                }
         for _lid, props in self.of_type("AWS::ApiGateway::BasePathMapping"):
             self.ag.create_base_path_mapping(
                 domainName=self.resolve(props["DomainName"]),
@@ -408,15 +591,23 @@ class TemplateDeployment:
     def deploy_stage(self, api_id: str, lid: str, props: dict[str, Any]) -> None:
         stage = props["StageName"]
         self.refs[lid] = stage
-        self.ag.create_deployment(restApiId=api_id, stageName=stage)
+        self.ag.create_deployment(
+            restApiId=api_id,
+            stageName=stage,
+            variables={k: str(self.resolve(v)) for k, v in (props.get("Variables") or {}).items()},
+        )
         names = {
             "ThrottlingRateLimit": "throttling/rateLimit",
             "ThrottlingBurstLimit": "throttling/burstLimit",
             "LoggingLevel": "logging/loglevel",
             "DataTraceEnabled": "logging/dataTrace",
             "MetricsEnabled": "metrics/enabled",
+            "CachingEnabled": "caching/enabled",
+            "CacheDataEncrypted": "caching/dataEncrypted",
         }
         patches = []
+        if props.get("CacheClusterEnabled"):
+            patches.append({"op": "replace", "path": "/cacheClusterEnabled", "value": "true"})
         for setting in props.get("MethodSettings", []):
             prefix = f"/{setting['ResourcePath'].lstrip('/')}/{setting['HttpMethod']}"
             for key, path in names.items():
