@@ -13,11 +13,10 @@ import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
 from constructs import Construct
 
-from example.stack import orders_function
+from example.stack import bearer_auth, orders_function
 from secure_api import (
     AccessPolicy,
     AuditTrail,
-    BearerAuth,
     Consumer,
     CorsPolicy,
     Firewall,
@@ -53,7 +52,7 @@ class OpenApiExampleStack(cdk.Stack):
             cors=CorsPolicy(["https://app.example.com"]),
             firewall=Firewall(rate_limit_per_ip=2000),
             audit=AuditTrail(),
-            auth=BearerAuth(issuer="https://login.example.com/", audience=["orders-api"]),
+            auth=bearer_auth(self, audience=["orders-api"]),
             usage_tiers=[
                 UsageTier(
                     "gold",

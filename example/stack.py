@@ -2,7 +2,10 @@
 
 The custom domain comes from ``cdk.json``'s context (``secure-api:domainName``,
 ``secure-api:hostedZoneId``, ``secure-api:hostedZoneName``); the placeholders there synthesize
-without an account. Put your own zone there (or pass ``-c``) to deploy.
+without an account. Put your own zone there (or pass ``-c``) to deploy. The token issuer is
+``https://login.example.com/`` unless the context names another (``secure-api:issuer``, and
+``secure-api:jwksUri`` when its key set is not at ``<issuer>/.well-known/jwks.json``): the
+end-to-end suite points them at a key set it serves on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ class ExampleStack(cdk.Stack):
             domain=self.custom_domain(),
             firewall=Firewall(rate_limit_per_ip=2000, rate_limit_per_api_key=5000),
             audit=AuditTrail(),
-            auth=BearerAuth(issuer="https://login.example.com/", audience=["orders-api"]),
+            auth=bearer_auth(self, audience=["orders-api"]),
             throttle=Throttle(rate_limit=1000, burst_limit=2000),
             usage_tiers=[
                 UsageTier(
@@ -101,6 +104,15 @@ class ExampleStack(cdk.Stack):
         if not domain_name:
             return None
         return CustomDomain(domain_name=domain_name, hosted_zone_id=zone_id, hosted_zone_name=zone_name)
+
+
+def bearer_auth(scope: Construct, *, audience: list[str]) -> BearerAuth:
+    """Bearer tokens of the context's issuer (``secure-api:issuer``, default
+    ``https://login.example.com/``) and key set (``secure-api:jwksUri``, default the issuer's)."""
+    issuer = scope.node.try_get_context("secure-api:issuer") or "https://login.example.com/"
+    return BearerAuth(
+        issuer=issuer, audience=audience, jwks_uri=scope.node.try_get_context("secure-api:jwksUri")
+    )
 
 
 def orders_function(scope: Construct) -> lambda_.IFunction:

@@ -16,10 +16,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from example.stack import bearer_auth
 from secure_api import (
     AccessPolicy,
     AuditTrail,
-    BearerAuth,
     Consumer,
     CustomDomain,
     Monitoring,
@@ -45,7 +45,7 @@ class WebSocketExampleStack(cdk.Stack):
             self,
             "ChatApi",
             stage_name="prod",
-            auth=BearerAuth(issuer="https://login.example.com/", audience=["chat"]),
+            auth=bearer_auth(self, audience=["chat"]),
             connect_handler=chat,
             connect_scopes=["chat:connect"],
             allowed_origins=["https://app.example.com"],

@@ -11,6 +11,10 @@ pip runs with the user's own configuration (``pip.conf``, ``PIP_INDEX_URL``, ``P
 ``PIP_FIND_LINKS``, proxies), so a mirror configured for pip is used here too. The CDK CLI refuses
 ``aws:`` keys, so ``cdk synth -c secure-api:skipBundling=true`` skips bundling from the command line
 (the sources are staged without their requirements; the asset hash, and so the template, is the same).
+``secure-api:bundleForHost`` (true) builds packages for a local emulator that runs the functions
+with this machine's Python, whose environment already holds their requirements (the end-to-end
+suite, tests/e2e, installs them into the emulator's venv): the sources, shared code and generated
+files, without pip. Such packages never suit Lambda, so their hash differs.
 """
 
 from __future__ import annotations
@@ -87,17 +91,19 @@ class PipLocalBundling:
         architecture: lambda_.Architecture,
         with_keys: bool,
         extra_files: Mapping[str, bytes] | None = None,
+        host: bool = False,
     ) -> None:
         self.name = name
         self.arch = "aarch64" if architecture.name == lambda_.Architecture.ARM_64.name else "x86_64"
         self.with_keys = with_keys
         self.extra_files = dict(extra_files or {})
+        self.host = host
 
     def try_bundle(self, output_dir: str, *_options: Any, **_kwargs: Any) -> bool:
         """Install the requirements for the target platform, then copy the sources."""
         out = Path(output_dir)
         requirements = LAMBDAS_DIR / self.name / "requirements.txt"
-        if requirements.exists() and _has_requirements(requirements):
+        if not self.host and requirements.exists() and _has_requirements(requirements):
             platform = f"manylinux2014_{self.arch}"
             proc = subprocess.run(  # noqa: S603 - fixed argument list, no shell
                 [
@@ -161,7 +167,17 @@ def _has_requirements(path: Path) -> bool:
 
 def skip_bundling(scope: IConstruct) -> bool:
     """Whether the app's context asks to skip pip (``secure-api:skipBundling`` true)."""
-    value = scope.node.try_get_context(defaults.SKIP_BUNDLING_CONTEXT)
+    return _context_flag(scope, defaults.SKIP_BUNDLING_CONTEXT)
+
+
+def bundle_for_host(scope: IConstruct) -> bool:
+    """Whether the app's context asks for packages run by this machine's Python, whose environment
+    holds their requirements (``secure-api:bundleForHost`` true): a local emulator, never Lambda."""
+    return _context_flag(scope, defaults.HOST_BUNDLING_CONTEXT)
+
+
+def _context_flag(scope: IConstruct, key: str) -> bool:
+    value = scope.node.try_get_context(key)
     return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
@@ -171,11 +187,14 @@ def asset_hash(
     architecture: lambda_.Architecture,
     with_keys: bool = False,
     extra_files: Mapping[str, bytes] | None = None,
+    host: bool = False,
 ) -> str:
     """The hash of every input of a function's package: sources, shared code, requirements, target
     platform and generated files."""
     digest = hashlib.sha256()
     digest.update(f"{defaults.LAMBDA_PYTHON_VERSION}|{architecture.name}|{with_keys}".encode())
+    if host:
+        digest.update(f"|host:{sys.platform}:{sys.version_info[0]}.{sys.version_info[1]}".encode())
     for source, relative in _sources(name, with_keys):
         digest.update(relative.encode() + b"\0" + source.read_bytes() + b"\0")
     for relative, content in sorted((extra_files or {}).items()):
@@ -188,10 +207,13 @@ def _bundling(
     architecture: lambda_.Architecture,
     with_keys: bool,
     extra_files: Mapping[str, bytes] | None,
+    host: bool = False,
 ) -> BundlingOptions:
     return BundlingOptions(
         image=DockerImage.from_registry("public.ecr.aws/sam/build-python3.12"),
-        local=PipLocalBundling(name, architecture=architecture, with_keys=with_keys, extra_files=extra_files),
+        local=PipLocalBundling(
+            name, architecture=architecture, with_keys=with_keys, extra_files=extra_files, host=host
+        ),
     )
 
 
@@ -202,18 +224,22 @@ def lambda_code(
     with_keys: bool = False,
     extra_files: Mapping[str, bytes] | None = None,
     bundle: bool = True,
+    host: bool = False,
 ) -> lambda_.Code:
     """The asset of ``lambdas/<name>``, bundled without Docker, with ``extra_files`` (path inside the
-    package -> content) written into it; ``bundle=False`` stages the sources without running pip.
+    package -> content) written into it; ``bundle=False`` stages the sources without running pip;
+    ``host=True`` leaves the requirements to the emulator's Python (see ``bundle_for_host``).
 
     The asset hash covers every input (see ``asset_hash``), so a change to any of them redeploys the
     function, whether or not bundling runs.
     """
     return lambda_.Code.from_asset(
         str(LAMBDAS_DIR / name),
-        asset_hash=asset_hash(name, architecture=architecture, with_keys=with_keys, extra_files=extra_files),
+        asset_hash=asset_hash(
+            name, architecture=architecture, with_keys=with_keys, extra_files=extra_files, host=host
+        ),
         asset_hash_type=AssetHashType.CUSTOM,
-        bundling=_bundling(name, architecture, with_keys, extra_files) if bundle else None,
+        bundling=_bundling(name, architecture, with_keys, extra_files, host) if bundle else None,
     )
 
 
@@ -254,8 +280,13 @@ class DeferredCode(lambda_.Code):
             return
         if self._scope is None:
             raise ValueError("DeferredCode.finalize before a function was created with it")
+        host = bundle_for_host(self._scope)
         digest = asset_hash(
-            self._name, architecture=self._architecture, with_keys=self._with_keys, extra_files=extra_files
+            self._name,
+            architecture=self._architecture,
+            with_keys=self._with_keys,
+            extra_files=extra_files,
+            host=host,
         )
         source = LAMBDAS_DIR / self._name
         if extra_files:
@@ -278,7 +309,7 @@ class DeferredCode(lambda_.Code):
             bundling=(
                 None
                 if skip_bundling(self._scope)
-                else _bundling(self._name, self._architecture, self._with_keys, extra_files)
+                else _bundling(self._name, self._architecture, self._with_keys, extra_files, host)
             ),
         )
         if self._resource is not None:
