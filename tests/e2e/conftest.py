@@ -125,6 +125,44 @@ class Gateway:
             connection.close()
 
 
+@dataclass
+class RestApi:
+    """The deployed REST example: its gateway, ids and the consumers' keys as consumers read them."""
+
+    gateway: Gateway
+    api_id: str
+    outputs: dict[str, str]
+    world: World
+
+    def consumer_key(self, consumer: str) -> str:
+        """The consumer's current API key, read from Secrets Manager the way a consumer reads it."""
+        secret = self.world.emulator.client("secretsmanager").get_secret_value(
+            SecretId=f"{self.outputs['OrdersApiKeySecretsPrefix']}{consumer}"
+        )
+        value: str = json.loads(secret["SecretString"])["apiKey"]
+        return value
+
+
+@pytest.fixture(scope="session")
+def rest(world: World) -> RestApi:
+    """The REST example stack, deployed once."""
+    outputs = world.deploy("rest")
+    api_id = outputs["OrdersApiRestApiId"]
+    return RestApi(Gateway(world.emulator, api_id, outputs["OrdersApiStageName"]), api_id, outputs, world)
+
+
+@pytest.fixture(scope="session")
+def issuer(world: World) -> Issuer:
+    """The session's token issuer."""
+    return world.issuer
+
+
+@pytest.fixture(scope="session")
+def gold_key(rest: RestApi) -> str:
+    """mobile-app's key (tier gold)."""
+    return rest.consumer_key("mobile-app")
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Remember each end-to-end check's outcome (a failed setup or teardown counts as failed)."""
     if not Path(report.fspath).resolve().is_relative_to(E2E_DIR):

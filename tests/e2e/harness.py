@@ -44,7 +44,8 @@ def ensure_venv() -> Path:
     """Create ``.venv-ministack`` from ``requirements-ministack.txt`` if it is missing or stale (what
     ``make e2e-setup`` does), and return its interpreter."""
     stamp = VENV / ".stamp-installed"
-    if stamp.exists() and stamp.stat().st_mtime >= REQUIREMENTS.stat().st_mtime:
+    inputs = (REQUIREMENTS, ROOT / "lambdas" / "authorizer" / "requirements.txt")
+    if stamp.exists() and all(stamp.stat().st_mtime >= p.stat().st_mtime for p in inputs):
         return venv_python()
     if not venv_python().exists():
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(VENV)], check=True)

@@ -4,58 +4,18 @@ backend, API keys, throttles and quotas (429), CORS."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import pytest
 
-from tests.e2e.conftest import Gateway, Response, World
+from tests.e2e.conftest import Response, RestApi
 from tests.e2e.tokens import Issuer
 
 ORIGIN = "https://app.example.com"
 # Bursts stop at the first 429; none sends more than this many requests.
 BURST_LIMIT = 150
 BURST_WIDTH = 6
-
-
-@dataclass
-class RestApi:
-    """The deployed REST example: its gateway, ids and the consumers' keys as consumers read them."""
-
-    gateway: Gateway
-    api_id: str
-    outputs: dict[str, str]
-    world: World
-
-    def consumer_key(self, consumer: str) -> str:
-        """The consumer's current API key, read from Secrets Manager the way a consumer reads it."""
-        secret = self.world.emulator.client("secretsmanager").get_secret_value(
-            SecretId=f"{self.outputs['OrdersApiKeySecretsPrefix']}{consumer}"
-        )
-        value: str = json.loads(secret["SecretString"])["apiKey"]
-        return value
-
-
-@pytest.fixture(scope="session")
-def rest(world: World) -> RestApi:
-    """The REST example stack, deployed once."""
-    outputs = world.deploy("rest")
-    api_id = outputs["OrdersApiRestApiId"]
-    return RestApi(Gateway(world.emulator, api_id, outputs["OrdersApiStageName"]), api_id, outputs, world)
-
-
-@pytest.fixture(scope="session")
-def issuer(world: World) -> Issuer:
-    """The session's token issuer."""
-    return world.issuer
-
-
-@pytest.fixture(scope="session")
-def gold_key(rest: RestApi) -> str:
-    """mobile-app's key (tier gold)."""
-    return rest.consumer_key("mobile-app")
 
 
 def burst(send: Callable[[], Response], limit: int = BURST_LIMIT) -> list[int]:
