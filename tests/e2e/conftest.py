@@ -40,7 +40,9 @@ class World:
             harness.publish_assets(self.emulator, self.outdir, name)
             try:
                 self.deployed[which] = harness.deploy(
-                    self.emulator, name, emulator_gaps.for_emulator(self.templates[which])
+                    self.emulator,
+                    name,
+                    emulator_gaps.for_emulator(self.templates[which], self.emulator.endpoint),
                 )
             except RuntimeError as error:
                 raise RuntimeError(f"{error}\n--- emulator log ---\n{self.emulator.log_tail()}") from None

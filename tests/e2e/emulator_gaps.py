@@ -100,6 +100,16 @@ SKIPS: dict[str, Gap] = {
     ),
 }
 
+SKIPS["ws.unauthorized_status"] = Gap(
+    "WebSocket Unauthorized",
+    "when the $connect authorizer raises Exception('Unauthorized') (API Gateway's 401), ministack "
+    "refuses the handshake with 500: the refusal is asserted, its 401 status is skipped.",
+    "WebSocket $connect: an authorizer's 'Unauthorized' answers 500 instead of 401. A REQUEST "
+    "authorizer Lambda that raises Exception('Unauthorized') must make API Gateway refuse the "
+    "upgrade with 401 Unauthorized (as the REST data plane already does); _authorize_ws_connect "
+    "treats the missing policy document as an error and answers (500, '').",
+)
+
 # verify checks whose facts ministack does not keep: excluded from the statuses asserted, with why.
 VERIFY_FACTS_NOT_KEPT: dict[str, str] = {
     "endpoint.execute_api_disabled": SKIPS["rest.execute_api_disabled"].reason,
@@ -179,9 +189,20 @@ def _references(node: Any, ids: set[str]) -> bool:
     return False
 
 
-def for_emulator(template: dict[str, Any]) -> dict[str, Any]:
+# The chat function posts replies to https://<requestContext.domainName>/<stage>/@connections unless
+# CALLBACK_URL names the management endpoint; the emulator serves that API over plain http on its
+# own port, under its execute-api path.
+CALLBACK_URL = Gap(
+    "WebSocket management endpoint",
+    "ministack serves @connections at http://127.0.0.1:<port>/_aws/execute-api/<apiId>/<stage>, not at "
+    "https://<domainName>/<stage>: the chat function's CALLBACK_URL is set to it.",
+)
+
+
+def for_emulator(template: dict[str, Any], endpoint: str = "") -> dict[str, Any]:
     """A copy of ``template`` that ministack deploys: dropped types removed (with what references
-    them), DependsOn on removed resources cut, then each translation below applied."""
+    them), DependsOn on removed resources cut, then each translation below applied; ``endpoint`` (the
+    emulator's URL) for CALLBACK_URL."""
     result = copy.deepcopy(template)
     dropped = dropped_logical_ids(result)
     resources = result["Resources"]
@@ -198,4 +219,21 @@ def for_emulator(template: dict[str, Any]) -> dict[str, Any]:
         del outputs[key]
     for resource in resources.values():
         _translate(resource)
+    _set_callback_url(resources, endpoint)
     return result
+
+
+def _set_callback_url(resources: dict[str, Any], endpoint: str) -> None:
+    apis = [lid for lid, r in resources.items() if r["Type"] == "AWS::ApiGatewayV2::Api"]
+    stages = [
+        r["Properties"]["StageName"] for r in resources.values() if r["Type"] == "AWS::ApiGatewayV2::Stage"
+    ]
+    if not (endpoint and len(apis) == 1 and len(stages) == 1):
+        return
+    for resource in resources.values():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::Lambda::Function" and props.get("Description") == "chat backend":
+            variables = props.setdefault("Environment", {}).setdefault("Variables", {})
+            variables["CALLBACK_URL"] = {
+                "Fn::Join": ["", [f"{endpoint}/_aws/execute-api/", {"Ref": apis[0]}, f"/{stages[0]}"]]
+            }

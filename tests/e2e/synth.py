@@ -1,6 +1,7 @@
 """The example stacks synthesized for the emulator, in one app (one synthesis per session): packages
 built for the emulator's Python (``secure-api:bundleForHost``), the bearer tokens' issuer and key set
-served on 127.0.0.1 (``secure-api:issuer``, ``secure-api:jwksUri``), no bootstrap version rule (the
+served on 127.0.0.1 (``secure-api:issuer``, ``secure-api:jwksUri``), callers allowed from 127.0.0.1
+(``secure-api:allowIpRanges``), no bootstrap version rule (the
 emulator has no CDK bootstrap stack). Extra context (e.g. another consumer list) is passed through."""
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ def synthesize(
         "secure-api:bundleForHost": True,
         "secure-api:issuer": issuer,
         "secure-api:jwksUri": jwks_uri,
+        # 127.0.0.1 is where the suite's requests come from; 127.0.0.2 stays outside.
+        "secure-api:allowIpRanges": ["127.0.0.1/32", "203.0.113.0/24"],
         **context,
     }
     app = cdk.App(outdir=str(outdir), context=app_context(bundle=True, **settings))
