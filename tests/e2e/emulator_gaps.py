@@ -110,6 +110,40 @@ SKIPS["ws.unauthorized_status"] = Gap(
     "treats the missing policy document as an error and answers (500, '').",
 )
 
+SKIPS["openapi.request_validators"] = Gap(
+    "request validators in an OpenAPI body",
+    "ministack's body import skips x-amazon-apigateway-request-validators / -request-validator, so a "
+    "request without a required parameter or with an invalid body reaches the backend instead of "
+    "400. Evidence stays with the template tests of the body.",
+    "AWS::ApiGateway::RestApi with an OpenAPI Body: x-amazon-apigateway-request-validators and "
+    "x-amazon-apigateway-request-validator are ignored on import. An operation whose validator "
+    "validates parameters and a required query parameter 'limit' must answer 400 'Missing required "
+    "request parameters: [limit]' when it is absent; the imported method has no requestValidatorId.",
+)
+SKIPS["openapi.gateway_responses"] = Gap(
+    "gateway responses in an OpenAPI body",
+    "ministack's body import skips x-amazon-apigateway-gateway-responses, so a 401 from the "
+    "OpenAPI stack carries none of the configured CORS headers (the resources stack's "
+    "AWS::ApiGateway::GatewayResponse resources are kept and tested).",
+    "AWS::ApiGateway::RestApi with an OpenAPI Body: x-amazon-apigateway-gateway-responses are "
+    "ignored on import. A body declaring UNAUTHORIZED with responseParameters "
+    "gatewayresponse.header.Access-Control-Allow-Origin: \"'https://app.example.com'\" must add "
+    "that header to the 401 a request without a token gets; GetGatewayResponses lists only defaults.",
+)
+
+SKIPS["openapi.integration_responses"] = Gap(
+    "integration responses in an OpenAPI body",
+    "ministack's body import keeps only an integration's type, httpMethod and uri: the CORS "
+    "preflight's MOCK integration loses its requestTemplates and responses (204 with the "
+    "Access-Control-* headers), so the preflight is answered (without a token: asserted) but with "
+    "200 and no CORS headers. The resources stack's preflight is tested with its headers.",
+    "AWS::ApiGateway::RestApi with an OpenAPI Body: x-amazon-apigateway-integration requestTemplates "
+    "and responses are dropped on import (_import_operation passes only type, httpMethod and uri to "
+    "_put_integration). An OPTIONS operation with a mock integration whose responses.default is "
+    "{statusCode: '204', responseParameters: {method.response.header.Access-Control-Allow-Origin: "
+    "\"'https://app.example.com'\"}} must answer 204 with that header; it answers 200 with none.",
+)
+
 # verify checks whose facts ministack does not keep: excluded from the statuses asserted, with why.
 VERIFY_FACTS_NOT_KEPT: dict[str, str] = {
     "endpoint.execute_api_disabled": SKIPS["rest.execute_api_disabled"].reason,
