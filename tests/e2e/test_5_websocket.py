@@ -67,8 +67,8 @@ def open_chat(
 
 def refused_status(chat: ChatApi, token: str | None, **kwargs: Any) -> int:
     """The HTTP status of a refused handshake (fails if the connection opens)."""
-    with pytest.raises(InvalidStatus) as refused:
-        open_chat(chat, token, **kwargs).close()
+    with pytest.raises(InvalidStatus) as refused, open_chat(chat, token, **kwargs):
+        pass
     return int(refused.value.response.status_code)
 
 
@@ -104,6 +104,17 @@ def test_foreign_origin_is_403(chat: ChatApi, issuer: Issuer) -> None:
 def test_source_address_outside_the_allow_list_is_403(chat: ChatApi, issuer: Issuer) -> None:
     # The stack allows 127.0.0.1/32 (and 203.0.113.0/24); 127.0.0.2 is another loopback address.
     assert refused_status(chat, chat_token(issuer), source="127.0.0.2") == 403
+
+
+def test_connect_without_the_consumers_api_key_is_403(chat: ChatApi, issuer: Issuer) -> None:
+    try:
+        connection = open_chat(chat, chat_token(issuer), api_key="z" * 40)
+    except InvalidStatus as refused:
+        assert refused.response.status_code == 403
+        return
+    with connection:
+        pass
+    pytest.skip(emulator_gaps.skip_reason("ws.api_key_required"))
 
 
 def test_valid_token_connects_and_a_message_reaches_its_function(chat: ChatApi, issuer: Issuer) -> None:
