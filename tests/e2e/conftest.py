@@ -1,5 +1,5 @@
-"""Session fixtures of the end-to-end suite: one ministack, one issuer, each example stack synthesized
-once (one app) and deployed once, everything stopped and removed at the end (and checked)."""
+"""Fixtures of the end-to-end suite: one ministack, one issuer, each example stack synthesized once
+(one app) and deployed once, everything stopped and removed after the suite's last test (and checked)."""
 
 from __future__ import annotations
 
@@ -50,10 +50,11 @@ class World:
         return self.deployed[which]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def world() -> Iterator[World]:
     """Start everything the suite needs; stop and remove all of it whatever happens, then check that
-    no process, port or folder is left."""
+    no process, port or folder is left. Package-scoped: torn down after the suite's last test, not at
+    the end of the whole pytest session."""
     python = harness.ensure_venv()
     with contextlib.ExitStack() as stack:
         issuer = start_issuer()
@@ -146,7 +147,7 @@ class RestApi:
         return value
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def rest(world: World) -> RestApi:
     """The REST example stack, deployed once."""
     outputs = world.deploy("rest")
@@ -154,13 +155,13 @@ def rest(world: World) -> RestApi:
     return RestApi(Gateway(world.emulator, api_id, outputs["OrdersApiStageName"]), api_id, outputs, world)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def issuer(world: World) -> Issuer:
     """The session's token issuer."""
     return world.issuer
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def gold_key(rest: RestApi) -> str:
     """mobile-app's key (tier gold)."""
     return rest.consumer_key("mobile-app")

@@ -100,6 +100,9 @@ def test_stack_update_adding_and_removing_a_consumer_converges(rest: RestApi, is
     names = {k["name"] for k in apigw.get_api_keys(limit=500)["items"]}
     assert "e2e-trial" in names
     assert "reporting" not in names
+    secrets = rest.world.emulator.client("secretsmanager").list_secrets(MaxResults=100)["SecretList"]
+    prefix = rest.outputs["OrdersApiKeySecretsPrefix"]
+    assert {s["Name"][len(prefix) :] for s in secrets if s["Name"].startswith(prefix)} == set(listed)
     assert status(rest, issuer, rest.consumer_key("e2e-trial")) == 200
 
 

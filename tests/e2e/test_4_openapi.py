@@ -17,7 +17,7 @@ LIST = "/orders?limit=10"
 TENANT = {"X-Tenant": "acme"}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def spec(world: World) -> RestApi:
     """The OpenAPI example stack, deployed once."""
     outputs = world.deploy("openapi")
@@ -25,7 +25,7 @@ def spec(world: World) -> RestApi:
     return RestApi(Gateway(world.emulator, api_id, outputs["OrdersApiStageName"]), api_id, outputs, world)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def spec_key(spec: RestApi) -> str:
     """mobile-app's key on the OpenAPI stack, read from Secrets Manager."""
     return spec.consumer_key("mobile-app")

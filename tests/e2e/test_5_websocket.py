@@ -28,7 +28,7 @@ class ChatApi:
     api_key: str
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chat(world: World) -> ChatApi:
     """The WebSocket example stack, deployed once."""
     outputs = world.deploy("websocket")
