@@ -63,6 +63,15 @@ def test_rotate_makes_a_new_key_current_and_the_old_one_keeps_working(rest: Rest
     assert row["previousApiKeyId"] and row["previousKeyExpiresAt"]
 
 
+def test_the_old_key_is_refused_once_its_grace_period_has_ended(rest: RestApi, issuer: Issuer) -> None:
+    old = rest.consumer_key("partner-portal")
+    secure_api(rest.world, "keys", "--stack", STACK, "rotate", "partner-portal", "--grace-hours", "0")
+    new = rest.consumer_key("partner-portal")
+    secure_api(rest.world, "keys", "--stack", STACK, "expire")
+    assert (status(rest, issuer, new), status(rest, issuer, old)) == (200, 403)
+    assert not rows(rest.world)["partner-portal"]["previousApiKeyId"]
+
+
 def test_revoke_refuses_every_key_of_the_consumer(rest: RestApi, issuer: Issuer) -> None:
     current = rest.consumer_key("reporting")
     previous_id = rows(rest.world)["reporting"]["previousApiKeyId"]
