@@ -99,4 +99,4 @@ dist: setup-runtime
 	@ls dist
 
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache dist build $(MINISTACK_VENV)
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache dist build

@@ -14,8 +14,8 @@ from tests.e2e.tokens import Issuer
 
 ORIGIN = "https://app.example.com"
 # Bursts stop at the first 429; none sends more than this many requests.
-BURST_LIMIT = 150
-BURST_WIDTH = 6
+BURST_LIMIT = 200
+BURST_WIDTH = 8
 
 
 def burst(send: Callable[[], Response], limit: int = BURST_LIMIT) -> list[int]:
