@@ -109,8 +109,10 @@ class Gateway:
         api_key: str | None = None,
         headers: dict[str, str] | None = None,
         body: Any = None,
+        source: str = "127.0.0.1",
     ) -> Response:
-        """One request; ``token`` goes in ``Authorization: Bearer``, ``api_key`` in ``x-api-key``."""
+        """One request from ``source`` (a loopback address); ``token`` goes in ``Authorization:
+        Bearer``, ``api_key`` in ``x-api-key``."""
         sent = dict(headers or {})
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
@@ -120,7 +122,9 @@ class Gateway:
         if body is not None:
             payload = json.dumps(body).encode()
             sent.setdefault("Content-Type", "application/json")
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=30, source_address=(source, 0)
+        )
         try:
             connection.request(method, self.prefix + path, body=payload, headers=sent)
             answer = connection.getresponse()

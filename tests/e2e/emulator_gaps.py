@@ -78,9 +78,9 @@ SKIPS: dict[str, Gap] = {
     "rest.resource_policy_ip": Gap(
         "resource policies on CUSTOM-auth methods",
         "ministack evaluates a REST API's resource policy only for AWS_IAM methods; the example's "
-        "methods use the Lambda authorizer (CUSTOM), so its IP allow list (203.0.113.0/24) is never "
-        "applied and a request from 127.0.0.1 is not refused. Evidence stays with the template "
-        "tests, the checkers and verify's policy.resource_policy.",
+        "methods use the Lambda authorizer (CUSTOM), so its IP rules are never applied and a request "
+        "from 127.0.0.2, outside the allow list, is answered 200. Evidence stays with the template "
+        "tests and verify's policy.resource_policy (moto).",
         "Execute-api: a REST API's resource policy is ignored for methods whose authorizationType "
         "is CUSTOM, COGNITO_USER_POOLS or NONE. API Gateway evaluates the resource policy for every "
         "method (for a Lambda authorizer, together with the authorizer's policy): a policy that "
