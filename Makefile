@@ -19,7 +19,7 @@ CDK := node node_modules/aws-cdk/bin/cdk
 LINT_PATHS := secure_api lambdas tests bench app.py
 LAMBDA_DIRS := $(wildcard lambdas/*/)
 
-.PHONY: setup setup-runtime synth test lint typecheck unit compliance bench dist clean
+.PHONY: setup setup-runtime synth test lint typecheck unit e2e-setup compliance bench dist clean
 
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
@@ -66,6 +66,18 @@ $(VENV)/.stamp-node: $(VENV)/.stamp-runtime requirements-node.txt
 	@$(BIN)/node --version
 	touch $@
 
+# The local AWS emulator of the end-to-end suite (tests/e2e) in a venv of its own: ministack pins
+# botocore exactly, which .venv must not inherit. It also holds the Lambda functions' requirements
+# (the emulator runs them with this venv's Python).
+MINISTACK_VENV := .venv-ministack
+$(MINISTACK_VENV)/.stamp-installed: requirements-ministack.txt lambdas/authorizer/requirements.txt
+	@echo "==> ministack (the end-to-end suite's local AWS emulator) in its own venv $(MINISTACK_VENV)"
+	@test -x $(MINISTACK_VENV)/bin/python || $(HOST_PYTHON) -m venv --without-pip $(MINISTACK_VENV)
+	@$(HOST_PYTHON) -m pip --python $(MINISTACK_VENV)/bin/python --disable-pip-version-check install --quiet --no-compile pip -r requirements-ministack.txt
+	touch $@
+
+e2e-setup: $(MINISTACK_VENV)/.stamp-installed
+
 node_modules/.stamp-installed: package.json package-lock.json $(NODE_STAMP)
 	@echo "==> [2/3] the pinned AWS CDK CLI (npm ci)"
 	npm ci --no-audit --no-fund --loglevel=error
@@ -85,7 +97,8 @@ typecheck: setup
 	$(BIN)/mypy secure_api app.py
 	@for d in $(LAMBDA_DIRS); do echo "mypy $$d"; MYPYPATH=$$d $(BIN)/mypy $$d || exit 1; done
 
-unit: setup
+# The unit, snapshot and compliance tests, and the end-to-end suite in ministack (tests/e2e).
+unit: setup e2e-setup
 	$(BIN)/pytest
 
 test: lint typecheck unit

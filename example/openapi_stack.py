@@ -13,11 +13,10 @@ import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
 from constructs import Construct
 
-from example.stack import orders_function
+from example.stack import allow_ip_ranges, bearer_auth, orders_function
 from secure_api import (
     AccessPolicy,
     AuditTrail,
-    BearerAuth,
     Consumer,
     CorsPolicy,
     Firewall,
@@ -49,11 +48,11 @@ class OpenApiExampleStack(cdk.Stack):
                 "updateOrder": orders,
             },
             throttles={"createOrder": Throttle(rate_limit=20, burst_limit=40)},
-            access=AccessPolicy(allow_ip_ranges=["203.0.113.0/24", "2001:db8::/32"]),
+            access=AccessPolicy(allow_ip_ranges=allow_ip_ranges(self)),
             cors=CorsPolicy(["https://app.example.com"]),
             firewall=Firewall(rate_limit_per_ip=2000),
             audit=AuditTrail(),
-            auth=BearerAuth(issuer="https://login.example.com/", audience=["orders-api"]),
+            auth=bearer_auth(self, audience=["orders-api"]),
             usage_tiers=[
                 UsageTier(
                     "gold",

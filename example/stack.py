@@ -2,7 +2,11 @@
 
 The custom domain comes from ``cdk.json``'s context (``secure-api:domainName``,
 ``secure-api:hostedZoneId``, ``secure-api:hostedZoneName``); the placeholders there synthesize
-without an account. Put your own zone there (or pass ``-c``) to deploy.
+without an account. Put your own zone there (or pass ``-c``) to deploy. The token issuer is
+``https://login.example.com/`` unless the context names another (``secure-api:issuer``, and
+``secure-api:jwksUri`` when its key set is not at ``<issuer>/.well-known/jwks.json``), and the
+callers' addresses are ``ALLOW_IP_RANGES`` unless the context lists others
+(``secure-api:allowIpRanges``): the end-to-end suite points them at 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from secure_api.encryption import secure_key
 from secure_api.lambda_function import SecureFunction
 
 ORDERS_CODE = Path(__file__).resolve().parent / "orders"
+ALLOW_IP_RANGES = ("203.0.113.0/24", "2001:db8::/32")
 
 
 class ExampleStack(cdk.Stack):
@@ -46,14 +51,12 @@ class ExampleStack(cdk.Stack):
             self,
             "OrdersApi",
             stage_name="prod",
-            access=AccessPolicy(
-                allow_ip_ranges=["203.0.113.0/24", "2001:db8::/32"], deny_ip_ranges=["203.0.113.128/25"]
-            ),
+            access=AccessPolicy(allow_ip_ranges=allow_ip_ranges(self), deny_ip_ranges=["203.0.113.128/25"]),
             cors=CorsPolicy(["https://app.example.com"]),
             domain=self.custom_domain(),
             firewall=Firewall(rate_limit_per_ip=2000, rate_limit_per_api_key=5000),
             audit=AuditTrail(),
-            auth=BearerAuth(issuer="https://login.example.com/", audience=["orders-api"]),
+            auth=bearer_auth(self, audience=["orders-api"]),
             throttle=Throttle(rate_limit=1000, burst_limit=2000),
             usage_tiers=[
                 UsageTier(
@@ -101,6 +104,21 @@ class ExampleStack(cdk.Stack):
         if not domain_name:
             return None
         return CustomDomain(domain_name=domain_name, hosted_zone_id=zone_id, hosted_zone_name=zone_name)
+
+
+def allow_ip_ranges(scope: Construct) -> list[str]:
+    """The callers' address ranges: the context's ``secure-api:allowIpRanges``, else ``ALLOW_IP_RANGES``."""
+    ranges = scope.node.try_get_context("secure-api:allowIpRanges")
+    return list(ranges) if ranges else list(ALLOW_IP_RANGES)
+
+
+def bearer_auth(scope: Construct, *, audience: list[str]) -> BearerAuth:
+    """Bearer tokens of the context's issuer (``secure-api:issuer``, default
+    ``https://login.example.com/``) and key set (``secure-api:jwksUri``, default the issuer's)."""
+    issuer = scope.node.try_get_context("secure-api:issuer") or "https://login.example.com/"
+    return BearerAuth(
+        issuer=issuer, audience=audience, jwks_uri=scope.node.try_get_context("secure-api:jwksUri")
+    )
 
 
 def orders_function(scope: Construct) -> lambda_.IFunction:

@@ -16,10 +16,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from example.stack import allow_ip_ranges, bearer_auth
 from secure_api import (
     AccessPolicy,
     AuditTrail,
-    BearerAuth,
     Consumer,
     CustomDomain,
     Monitoring,
@@ -45,12 +45,12 @@ class WebSocketExampleStack(cdk.Stack):
             self,
             "ChatApi",
             stage_name="prod",
-            auth=BearerAuth(issuer="https://login.example.com/", audience=["chat"]),
+            auth=bearer_auth(self, audience=["chat"]),
             connect_handler=chat,
             connect_scopes=["chat:connect"],
             allowed_origins=["https://app.example.com"],
             token_query_parameter="access_token",  # noqa: S106 (a parameter name, not a secret)
-            access=AccessPolicy(allow_ip_ranges=["203.0.113.0/24", "2001:db8::/32"]),
+            access=AccessPolicy(allow_ip_ranges=allow_ip_ranges(self)),
             domain=self.custom_domain(),
             throttle=Throttle(rate_limit=1000, burst_limit=2000),
             usage_tiers=[UsageTier("gold", throttle=Throttle(rate_limit=50, burst_limit=100))],

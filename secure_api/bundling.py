@@ -12,6 +12,10 @@ pip runs with the user's own configuration (``pip.conf``, ``PIP_INDEX_URL``, ``P
 ``aws:`` keys, so ``cdk synth -c secure-api:skipBundling=true`` skips bundling from the command line
 (the sources are staged without their requirements; the bundling options, and so the asset hash and
 the template, are the same).
+``secure-api:bundleForHost`` (true) builds packages for a local emulator that runs the functions
+with this machine's Python, whose environment already holds their requirements (the end-to-end
+suite, tests/e2e, installs them into the emulator's venv): the sources, shared code and generated
+files, without pip. Such packages never suit Lambda, so their hash differs.
 """
 
 from __future__ import annotations
@@ -89,19 +93,21 @@ class PipLocalBundling:
         with_keys: bool,
         extra_files: Mapping[str, bytes] | None = None,
         install: bool = True,
+        host: bool = False,
     ) -> None:
         self.name = name
         self.arch = "aarch64" if architecture.name == lambda_.Architecture.ARM_64.name else "x86_64"
         self.with_keys = with_keys
         self.extra_files = dict(extra_files or {})
         self.install = install
+        self.host = host
 
     def try_bundle(self, output_dir: str, *_options: Any, **_kwargs: Any) -> bool:
         """Install the requirements for the target platform (unless ``install`` is False: a synth that
         deploys nothing), then copy the sources."""
         out = Path(output_dir)
         requirements = LAMBDAS_DIR / self.name / "requirements.txt"
-        if self.install and requirements.exists() and _has_requirements(requirements):
+        if self.install and not self.host and requirements.exists() and _has_requirements(requirements):
             platform = f"manylinux2014_{self.arch}"
             proc = subprocess.run(  # noqa: S603 - fixed argument list, no shell
                 [
@@ -165,7 +171,17 @@ def _has_requirements(path: Path) -> bool:
 
 def skip_bundling(scope: IConstruct) -> bool:
     """Whether the app's context asks to skip pip (``secure-api:skipBundling`` true)."""
-    value = scope.node.try_get_context(defaults.SKIP_BUNDLING_CONTEXT)
+    return _context_flag(scope, defaults.SKIP_BUNDLING_CONTEXT)
+
+
+def bundle_for_host(scope: IConstruct) -> bool:
+    """Whether the app's context asks for packages run by this machine's Python, whose environment
+    holds their requirements (``secure-api:bundleForHost`` true): a local emulator, never Lambda."""
+    return _context_flag(scope, defaults.HOST_BUNDLING_CONTEXT)
+
+
+def _context_flag(scope: IConstruct, key: str) -> bool:
+    value = scope.node.try_get_context(key)
     return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
@@ -175,11 +191,14 @@ def asset_hash(
     architecture: lambda_.Architecture,
     with_keys: bool = False,
     extra_files: Mapping[str, bytes] | None = None,
+    host: bool = False,
 ) -> str:
     """The hash of every input of a function's package: sources, shared code, requirements, target
     platform and generated files."""
     digest = hashlib.sha256()
     digest.update(f"{defaults.LAMBDA_PYTHON_VERSION}|{architecture.name}|{with_keys}".encode())
+    if host:
+        digest.update(f"|host:{sys.platform}:{sys.version_info[0]}.{sys.version_info[1]}".encode())
     for source, relative in _sources(name, with_keys):
         digest.update(relative.encode() + b"\0" + source.read_bytes() + b"\0")
     for relative, content in sorted((extra_files or {}).items()):
@@ -192,7 +211,9 @@ def _bundling(
     architecture: lambda_.Architecture,
     with_keys: bool,
     extra_files: Mapping[str, bytes] | None,
+    *,
     install: bool,
+    host: bool = False,
 ) -> BundlingOptions:
     # The same options whether or not pip runs: CDK mixes the bundling options into a custom asset
     # hash, so a synth that skips pip writes the template a deploy would (the hash covers the sources
@@ -200,7 +221,12 @@ def _bundling(
     return BundlingOptions(
         image=DockerImage.from_registry("public.ecr.aws/sam/build-python3.12"),
         local=PipLocalBundling(
-            name, architecture=architecture, with_keys=with_keys, extra_files=extra_files, install=install
+            name,
+            architecture=architecture,
+            with_keys=with_keys,
+            extra_files=extra_files,
+            install=install,
+            host=host,
         ),
     )
 
@@ -212,19 +238,23 @@ def lambda_code(
     with_keys: bool = False,
     extra_files: Mapping[str, bytes] | None = None,
     bundle: bool = True,
+    host: bool = False,
 ) -> lambda_.Code:
     """The asset of ``lambdas/<name>``, bundled without Docker, with ``extra_files`` (path inside the
     package -> content) written into it; ``bundle=False`` stages the sources without running pip (the
-    template is the same).
+    template is the same); ``host=True`` leaves the requirements to the emulator's Python (see
+    ``bundle_for_host``).
 
     The asset hash covers every input (see ``asset_hash``), so a change to any of them redeploys the
     function, whether or not bundling runs.
     """
     return lambda_.Code.from_asset(
         str(LAMBDAS_DIR / name),
-        asset_hash=asset_hash(name, architecture=architecture, with_keys=with_keys, extra_files=extra_files),
+        asset_hash=asset_hash(
+            name, architecture=architecture, with_keys=with_keys, extra_files=extra_files, host=host
+        ),
         asset_hash_type=AssetHashType.CUSTOM,
-        bundling=_bundling(name, architecture, with_keys, extra_files, install=bundle),
+        bundling=_bundling(name, architecture, with_keys, extra_files, install=bundle, host=host),
     )
 
 
@@ -265,8 +295,13 @@ class DeferredCode(lambda_.Code):
             return
         if self._scope is None:
             raise ValueError("DeferredCode.finalize before a function was created with it")
+        host = bundle_for_host(self._scope)
         digest = asset_hash(
-            self._name, architecture=self._architecture, with_keys=self._with_keys, extra_files=extra_files
+            self._name,
+            architecture=self._architecture,
+            with_keys=self._with_keys,
+            extra_files=extra_files,
+            host=host,
         )
         source = LAMBDAS_DIR / self._name
         if extra_files:
@@ -292,6 +327,7 @@ class DeferredCode(lambda_.Code):
                 self._with_keys,
                 extra_files,
                 install=not skip_bundling(self._scope),
+                host=host,
             ),
         )
         if self._resource is not None:

@@ -26,6 +26,8 @@ ACCOUNT_BURST_LIMIT = 5_000
 # Lambda functions the library deploys.
 LAMBDA_PYTHON_VERSION = "3.14"  # the latest Python runtime Lambda offers (cdk-nag L1)
 SKIP_BUNDLING_CONTEXT = "secure-api:skipBundling"
+# Bundle for the Python that runs the synthesis instead of Lambda's runtime (a local emulator).
+HOST_BUNDLING_CONTEXT = "secure-api:bundleForHost"
 """Context key: ``true`` skips pip in the library's bundling (a synth that deploys nothing, e.g. in CI).
 Unlike CDK's ``aws:cdk:bundling-stacks``, it can be given on the command line and in ``cdk.json``."""
 LAMBDA_MEMORY_MB = 256

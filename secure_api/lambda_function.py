@@ -80,6 +80,7 @@ class SecureFunction(Construct):
                 architecture=architecture,
                 with_keys=with_keys,
                 bundle=not bundling.skip_bundling(self),
+                host=bundling.bundle_for_host(self),
             ),
             # Grants made by CDK (tracing, environment key) would land in an inline policy: the
             # managed policy above already holds them.

@@ -150,3 +150,29 @@ def test_skip_bundling_writes_the_template_a_bundled_synth_writes(tmp_path: Path
     functions = [k for k, v in bundled["Resources"].items() if v["Type"] == "AWS::Lambda::Function"]
     assert len(functions) >= 4
     assert json.dumps(skipped, sort_keys=True) == json.dumps(bundled, sort_keys=True)
+
+
+def test_host_bundling_runs_no_pip_and_has_its_own_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # secure-api:bundleForHost: the emulator's Python already holds the requirements (cryptography).
+    def no_pip(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("pip must not run for a host package")
+
+    monkeypatch.setattr(bundling.subprocess, "run", no_pip)
+    arm = lambda_.Architecture.ARM_64
+    bundler = bundling.PipLocalBundling("authorizer", architecture=arm, with_keys=True, host=True)
+    assert bundler.try_bundle(str(tmp_path)) is True
+    assert (tmp_path / "handler.py").exists()
+    assert (tmp_path / "secure_api" / "keys" / "ops.py").exists()
+    assert not (tmp_path / "cryptography").exists()
+    assert bundling.asset_hash("authorizer", architecture=arm, host=True) != bundling.asset_hash(
+        "authorizer", architecture=arm
+    )
+
+
+def test_host_bundling_context_reaches_every_function() -> None:
+    app = cdk.App(context=app_context(bundle=True, **{"secure-api:bundleForHost": "true"}))
+    stack = cdk.Stack(app, "Host")
+    assert bundling.bundle_for_host(stack)
+    assert not bundling.bundle_for_host(cdk.Stack(cdk.App(context=app_context()), "Lambda"))

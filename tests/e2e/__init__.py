@@ -1,0 +1,1 @@
+"""End-to-end suite: the example stacks deployed into the local emulator ministack (see README, Testing)."""

@@ -1,0 +1,198 @@
+"""Fixtures of the end-to-end suite: one ministack, one issuer, each example stack synthesized once
+(one app) and deployed once, everything stopped and removed after the suite's last test (and checked)."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e import emulator_gaps, harness, synth
+from tests.e2e.tokens import Issuer, start_issuer
+
+E2E_DIR = Path(__file__).resolve().parent
+_RESULTS: dict[str, str] = {}
+_SPAN: list[float] = []  # the start of the first end-to-end phase, the stop of the last
+
+
+@dataclass
+class World:
+    """What the session started: the issuer, the emulator, the synthesized templates, the stacks."""
+
+    issuer: Issuer
+    emulator: harness.Emulator
+    outdir: Path
+    templates: dict[str, dict[str, Any]]
+    deployed: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def deploy(self, which: str) -> dict[str, str]:
+        """Deploy the example stack ``which`` once (publishing its assets first); its outputs."""
+        if which not in self.deployed:
+            name = synth.STACKS[which]
+            harness.publish_assets(self.emulator, self.outdir, name)
+            try:
+                self.deployed[which] = harness.deploy(
+                    self.emulator,
+                    name,
+                    emulator_gaps.for_emulator(self.templates[which], self.emulator.endpoint),
+                )
+            except RuntimeError as error:
+                raise RuntimeError(f"{error}\n--- emulator log ---\n{self.emulator.log_tail()}") from None
+        return self.deployed[which]
+
+
+@pytest.fixture(scope="package")
+def world() -> Iterator[World]:
+    """Start everything the suite needs; stop and remove all of it whatever happens, then check that
+    no process, port or folder is left. Package-scoped: torn down after the suite's last test, not at
+    the end of the whole pytest session."""
+    python = harness.ensure_venv()
+    with contextlib.ExitStack() as stack:
+        issuer = start_issuer()
+        stack.callback(issuer.close)
+        outdir = Path(tempfile.mkdtemp(prefix="secure-api-e2e-synth-"))
+        stack.callback(shutil.rmtree, outdir, True)
+        templates = synth.synthesize(outdir, synth.STACKS, issuer=issuer.issuer, jwks_uri=issuer.jwks_uri)
+        emulator = harness.start(python)
+        stack.callback(harness.stop, emulator)
+        yield World(issuer=issuer, emulator=emulator, outdir=outdir, templates=templates)
+    _assert_nothing_left(issuer, emulator, outdir)
+
+
+def _assert_nothing_left(issuer: Issuer, emulator: harness.Emulator, outdir: Path) -> None:
+    deadline = time.monotonic() + 5
+    while harness.group_alive(emulator.process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not harness.group_alive(emulator.process.pid), "a process of the emulator's group outlived it"
+    assert not harness.port_in_use(emulator.port), f"port {emulator.port} still accepts connections"
+    jwks_port = int(issuer.base_url.rsplit(":", 1)[1])
+    assert not harness.port_in_use(jwks_port), f"the JWKS port {jwks_port} still accepts connections"
+    assert not emulator.folder.exists(), f"{emulator.folder} was left behind"
+    assert not outdir.exists(), f"{outdir} was left behind"
+
+
+@dataclass
+class Response:
+    """An HTTP answer: status, headers (lower-case names), body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The body as JSON."""
+        return json.loads(self.body or b"null")
+
+
+class Gateway:
+    """Requests to a deployed REST API's stage through the emulator's execute-api path."""
+
+    def __init__(self, emulator: harness.Emulator, api_id: str, stage: str) -> None:
+        self.port = emulator.port
+        self.prefix = f"/_aws/execute-api/{api_id}/{stage}"
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        api_key: str | None = None,
+        headers: dict[str, str] | None = None,
+        body: Any = None,
+        source: str = "127.0.0.1",
+    ) -> Response:
+        """One request from ``source`` (a loopback address); ``token`` goes in ``Authorization:
+        Bearer``, ``api_key`` in ``x-api-key``."""
+        sent = dict(headers or {})
+        if token is not None:
+            sent["Authorization"] = f"Bearer {token}"
+        if api_key is not None:
+            sent["x-api-key"] = api_key
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            sent.setdefault("Content-Type", "application/json")
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=30, source_address=(source, 0)
+        )
+        try:
+            connection.request(method, self.prefix + path, body=payload, headers=sent)
+            answer = connection.getresponse()
+            return Response(answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read())
+        finally:
+            connection.close()
+
+
+@dataclass
+class RestApi:
+    """The deployed REST example: its gateway, ids and the consumers' keys as consumers read them."""
+
+    gateway: Gateway
+    api_id: str
+    outputs: dict[str, str]
+    world: World
+
+    def consumer_key(self, consumer: str) -> str:
+        """The consumer's current API key, read from Secrets Manager the way a consumer reads it."""
+        secret = self.world.emulator.client("secretsmanager").get_secret_value(
+            SecretId=f"{self.outputs['OrdersApiKeySecretsPrefix']}{consumer}"
+        )
+        value: str = json.loads(secret["SecretString"])["apiKey"]
+        return value
+
+
+@pytest.fixture(scope="package")
+def rest(world: World) -> RestApi:
+    """The REST example stack, deployed once."""
+    outputs = world.deploy("rest")
+    api_id = outputs["OrdersApiRestApiId"]
+    return RestApi(Gateway(world.emulator, api_id, outputs["OrdersApiStageName"]), api_id, outputs, world)
+
+
+@pytest.fixture(scope="package")
+def issuer(world: World) -> Issuer:
+    """The session's token issuer."""
+    return world.issuer
+
+
+@pytest.fixture(scope="package")
+def gold_key(rest: RestApi) -> str:
+    """mobile-app's key (tier gold)."""
+    return rest.consumer_key("mobile-app")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Remember each end-to-end check's outcome (a failed setup or teardown counts as failed)."""
+    if not Path(report.fspath).resolve().is_relative_to(E2E_DIR):
+        return
+    _SPAN[:] = (
+        [min(_SPAN[0], report.start), max(_SPAN[1], report.stop)] if _SPAN else [report.start, report.stop]
+    )
+    if report.when == "call" or report.outcome != "passed":
+        previous = _RESULTS.get(report.nodeid)
+        if previous != "failed":
+            _RESULTS[report.nodeid] = report.outcome
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """``end-to-end: N checks ran, N passed`` (skipped checks counted apart) and its wall time."""
+    if not _RESULTS:
+        return
+    ran = [o for o in _RESULTS.values() if o != "skipped"]
+    passed = sum(o == "passed" for o in ran)
+    skipped = len(_RESULTS) - len(ran)
+    line = f"end-to-end: {len(ran)} checks ran, {passed} passed"
+    if skipped:
+        line += f" ({skipped} skipped: emulator gaps, see tests/e2e/emulator_gaps.py)"
+    line += f", {_SPAN[1] - _SPAN[0]:.0f} s"
+    terminalreporter.write_line(line)

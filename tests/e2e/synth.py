@@ -1,0 +1,49 @@
+"""The example stacks synthesized for the emulator, in one app (one synthesis per session): packages
+built for the emulator's Python (``secure-api:bundleForHost``), the bearer tokens' issuer and key set
+served on 127.0.0.1 (``secure-api:issuer``, ``secure-api:jwksUri``), callers allowed from 127.0.0.1
+(``secure-api:allowIpRanges``), no bootstrap version rule (the
+emulator has no CDK bootstrap stack). Extra context (e.g. another consumer list) is passed through."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from tests.cdk_context import app_context
+
+STACKS = {
+    "rest": "SecureApiExample",
+    "openapi": "SecureApiOpenApiExample",
+    "websocket": "SecureApiWebSocketExample",
+}
+
+
+def synthesize(
+    outdir: Path, which: Iterable[str], *, issuer: str, jwks_uri: str, **context: Any
+) -> dict[str, dict[str, Any]]:
+    """Synthesize the example stacks ``which`` (keys of ``STACKS``) into ``outdir`` in one app; return
+    each one's template."""
+    import aws_cdk as cdk
+
+    from example.openapi_stack import OpenApiExampleStack
+    from example.stack import ExampleStack
+    from example.websocket_stack import WebSocketExampleStack
+
+    classes = {"rest": ExampleStack, "openapi": OpenApiExampleStack, "websocket": WebSocketExampleStack}
+    settings: dict[str, Any] = {
+        "secure-api:bundleForHost": True,
+        "secure-api:issuer": issuer,
+        "secure-api:jwksUri": jwks_uri,
+        # 127.0.0.1 is where the suite's requests come from; 127.0.0.2 stays outside.
+        "secure-api:allowIpRanges": ["127.0.0.1/32", "203.0.113.0/24"],
+        **context,
+    }
+    app = cdk.App(outdir=str(outdir), context=app_context(bundle=True, **settings))
+    for key in which:
+        classes[key](
+            app, STACKS[key], synthesizer=cdk.DefaultStackSynthesizer(generate_bootstrap_version_rule=False)
+        )
+    assembly = Path(app.synth().directory)
+    return {key: json.loads((assembly / f"{STACKS[key]}.template.json").read_text()) for key in which}

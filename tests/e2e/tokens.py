@@ -1,0 +1,112 @@
+"""An OAuth issuer on 127.0.0.1 for the end-to-end suite: an RS256 key generated per session, its JWKS
+served over plain http (the authorizer accepts http for loopback hosts only), and real tokens."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from joserfc import jwt
+from joserfc.jwk import RSAKey
+
+ISSUER_PATH = "/issuer/"
+JWKS_PATH = "/issuer/.well-known/jwks.json"
+
+
+@dataclass
+class Issuer:
+    """The signing key, the server that publishes its public half, and a token factory."""
+
+    key: RSAKey
+    server: ThreadingHTTPServer
+    thread: threading.Thread
+    other_key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, parameters={"kid": "rogue"}))
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    @property
+    def issuer(self) -> str:
+        """The ``iss`` every valid token carries."""
+        return self.base_url + ISSUER_PATH
+
+    @property
+    def jwks_uri(self) -> str:
+        """Where the authorizer fetches the key set."""
+        return self.base_url + JWKS_PATH
+
+    def token(
+        self,
+        *,
+        scope: str = "orders:read orders:write",
+        audience: str = "orders-api",
+        issuer: str | None = None,
+        expires_in: int = 600,
+        key: RSAKey | None = None,
+        kid: str | None = None,
+        sub: str = "user-1",
+        **claims: Any,
+    ) -> str:
+        """A signed RS256 token (claims overridable)."""
+        now = int(time.time())
+        signing_key = key or self.key
+        header = {"alg": "RS256", "kid": kid or str(signing_key.kid), "typ": "JWT"}
+        payload = {
+            "iss": issuer or self.issuer,
+            "aud": audience,
+            "sub": sub,
+            "scope": scope,
+            "iat": now - 5,
+            "nbf": now - 5,
+            "exp": now + expires_in,
+            **claims,
+        }
+        return jwt.encode(header, payload, signing_key)
+
+    def unsigned_token(self, **claims: Any) -> str:
+        """An ``alg: none`` token with otherwise valid claims."""
+        now = int(time.time())
+        payload = {"iss": self.issuer, "aud": "orders-api", "sub": "user-1", "scope": "orders:read",
+                   "iat": now, "exp": now + 600, **claims}  # fmt: skip
+        parts = [{"alg": "none", "typ": "JWT", "kid": str(self.key.kid)}, payload]
+        encoded = [base64.urlsafe_b64encode(json.dumps(p).encode()).rstrip(b"=").decode() for p in parts]
+        return ".".join(encoded) + "."
+
+    def close(self) -> None:
+        """Stop serving and free the port."""
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+def start_issuer() -> Issuer:
+    """Generate the key and serve its JWKS on 127.0.0.1 (a free port)."""
+    key = RSAKey.generate_key(2048, parameters={"kid": "e2e-1", "use": "sig", "alg": "RS256"})
+    document = json.dumps({"keys": [key.as_dict(private=False)]}).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path != JWKS_PATH:
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(document)))
+            self.end_headers()
+            self.wfile.write(document)
+
+        def log_message(self, *_args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="e2e-jwks", daemon=True)
+    thread.start()
+    return Issuer(key=key, server=server, thread=thread)
