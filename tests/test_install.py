@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,10 +32,20 @@ def first_app() -> str:
     return apps[0]
 
 
-def _run(argv: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+def readme_cdk_json() -> dict[str, Any]:
+    """The Install section's cdk.json, as its ``echo '...' > cdk.json`` line writes it."""
+    text = README.read_text()
+    section = text[text.index("\n## Install") : text.index("\n## ", text.index("\n## Install") + 1)]
+    line = next(line for line in section.splitlines() if line.strip().startswith("echo '{"))
+    document: dict[str, Any] = json.loads(line.split("'")[1])
+    assert document["app"] == "python3 app.py"
+    return document
+
+
+def _run(argv: list[str], cwd: Path, env: dict[str, str] | None = None, *, both: bool = False) -> str:
     proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, f"{argv[:3]} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
-    return proc.stdout
+    return proc.stdout + proc.stderr if both else proc.stdout
 
 
 @pytest.mark.slow
@@ -66,16 +77,21 @@ def test_wheel_in_a_fresh_venv_synthesizes_the_readme_app(tmp_path: Path) -> Non
     app = tmp_path / "my-app"
     app.mkdir()
     (app / "app.py").write_text(first_app())
-    # As the README says: cdk.json names the app only ("aws:" keys are reserved there); bundling is
-    # skipped with the library's context key on the command line, as a user's CI synth would.
-    (app / "cdk.json").write_text(json.dumps({"app": f"{python} app.py"}))
+    # As the README says: cdk.json names the app and the pinned CLI sets the recommended feature flags
+    # ("aws:" keys are reserved there); bundling is skipped with the library's context key on the
+    # command line, as a user's CI synth would.
+    (app / "cdk.json").write_text(json.dumps(readme_cdk_json() | {"app": f"{python} app.py"}))
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    _run([str(CDK_CLI), "flags", "--unstable=flags", "--set", "--recommended", "--all", "--yes"], app, env)
     installed = _run([str(python), "-c", "import secure_api; print(secure_api.__file__)"], app, env)
     assert Path(installed.strip()).is_relative_to(venv), installed
     version = _run([str(venv / "bin" / "secure-api"), "--version"], app, env)
     assert version.startswith("secure-api ")
 
-    _run([str(CDK_CLI), "synth", "--quiet", "-c", "secure-api:skipBundling=true"], app, env)
+    printed = _run(
+        [str(CDK_CLI), "synth", "--quiet", "-c", "secure-api:skipBundling=true"], app, env, both=True
+    )
+    assert "feature flag" not in printed and "!!" not in printed, printed
     template = json.loads((app / "cdk.out" / "OrdersStack.template.json").read_text())
     assert {"OrdersApiRestApiId", "OrdersApiUrl", "OrdersApiStageName"} <= set(template["Outputs"])
     types = {r["Type"] for r in template["Resources"].values()}
