@@ -108,3 +108,11 @@ def test_every_block_synthesizes(readme_app: cdk.App) -> None:
         if readme_app.node.try_find_child(f"Readme{block.line}") is None:
             pytest.skip(f"{block.name} did not run (see its own test)")
     readme_app.synth()
+
+
+def test_the_table_of_contents_lists_every_section() -> None:
+    from tests.readme_toc import README as PATH
+    from tests.readme_toc import current, table_of_contents
+
+    text = PATH.read_text(encoding="utf-8")
+    assert current(text) == table_of_contents(text), "run: .venv/bin/python -m tests.readme_toc"
