@@ -11,8 +11,11 @@ from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 
 from example.openapi_stack import OpenApiExampleStack
 from example.stack import ExampleStack, orders_function
@@ -219,6 +222,15 @@ def insecure(app: cdk.App, stack_id: str, env: cdk.Environment | None = None) ->
     """Plain CDK resources every checker finds something in: proof that the checkers run."""
     stack = cdk.Stack(app, stack_id, env=env)
     s3.Bucket(stack, "Bucket")
+    # A TLS-only topic policy replaces SNS's default one: the alarm cannot notify.
+    alarm = cloudwatch.Alarm(
+        stack,
+        "Alarm",
+        metric=cloudwatch.Metric(namespace="Insecure", metric_name="Errors"),
+        threshold=0,
+        evaluation_periods=1,
+    )
+    alarm.add_alarm_action(cw_actions.SnsAction(sns.Topic(stack, "Topic", enforce_ssl=True)))
     lambda_.Function(
         stack,
         "Function",

@@ -4,7 +4,9 @@ acknowledgement.
 cdk-nag (five packs), cfn-guard and the Security Hub checker (``tests.compliance.securityhub``: AWS
 Security Hub's API Gateway controls) run as CDK validation plugins during synth; checkov and cfn-lint run
 on the synthesized templates, all of an app's templates in one run each; the library's own check runs on
-every operation of every OpenAPI body (which the other checkers cannot see).
+every operation of every OpenAPI body (which the other checkers cannot see), and its alarm-topic rule
+(``tests.compliance.alarm_topics``: CloudWatch may publish to every alarm's topic and use its key) on
+every template.
 ``secure_api.compliance`` holds every acknowledgement. An app is built once per feature-flag context
 and stack list: flag sets with the same context (``cdk.json`` and ``cdk init``'s, today) share one
 synthesis.
@@ -29,6 +31,7 @@ from secure_api.compliance import IGNORE_ACKNOWLEDGEMENTS, validation_plugins
 from secure_api.rest.openapi.body import METADATA_KEY
 from secure_api.rest.openapi.check import check_body
 from tests.cdk_context import app_context
+from tests.compliance import alarm_topics
 from tests.compliance.apps import GateStack
 from tests.compliance.securityhub.plugin import SecurityHubPlugin
 
@@ -165,6 +168,7 @@ def _run_app(context: str, stacks: tuple[GateStack, ...], acknowledge: bool) -> 
     for stack_id, (stack, template) in built.items():
         findings = Findings(plugin_findings(reports, stack_id), template, stack)
         findings.by_checker["secure-api-openapi"] = openapi_findings(template, outdir)
+        findings.by_checker[alarm_topics.CHECKER] = [str(f) for f in alarm_topics.check(template)]
         findings.by_checker["checkov"] = checkov[stack_id]
         findings.by_checker["cfn-lint"] = cfn_lint[stack_id]
         out[stack_id] = findings
