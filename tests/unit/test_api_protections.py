@@ -192,7 +192,9 @@ def test_second_api_reuses_the_first_apis_trail() -> None:
         for f in resources(template, "AWS::Logs::MetricFilter").values()
     }
     assert len(groups) == 1
-    assert len(resources(template, "AWS::Logs::MetricFilter")) == 10
+    assert (
+        len(resources(template, "AWS::Logs::MetricFilter")) == 12
+    )  # six filters per API (the ApiKeyTagged one among them), both on the one trail log group
 
 
 def test_existing_trail_log_group_gets_the_alarms_but_no_trail() -> None:
