@@ -46,8 +46,10 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from secure_api import compliance, defaults
+from secure_api.bucket_emptier import empty_on_delete
 from secure_api.encryption import encrypted_log_group, logs_key
 from secure_api.errors import SecureApiConfigError, is_token, require_int
+from secure_api.removal import check_removal_policy
 
 _LOG_GROUP_NAME = re.compile(r"[A-Za-z0-9_./#-]{1,512}")
 _MAX_DAYS = 36_500
@@ -173,6 +175,11 @@ class AuditTrail:
     multi-region trail would bill a second copy of the management events, and an account allows five
     trails per region). ``shared=False`` gives an API a trail of its own. APIs in other stacks share a
     trail with ``AuditTrail.existing(log_group_name)``, given the first API's ``audit_log_group``.
+
+    ``removal_policy``: what ``cdk destroy`` does with the trail's key, buckets and log group (the
+    audit evidence): keeps them (``RemovalPolicy.RETAIN``, default) or, for development stacks,
+    deletes them (``RemovalPolicy.DESTROY``: the buckets are emptied first, which Object Lock
+    retention forbids, so it needs ``object_lock_days=None``). See ``secure_api/removal.py``.
     """
 
     multi_region: bool = True
@@ -184,8 +191,17 @@ class AuditTrail:
     create_trail: bool = True
     log_group_name: str | None = None
     shared: bool = True
+    removal_policy: RemovalPolicy = defaults.REMOVAL_POLICY
 
     def __post_init__(self) -> None:
+        check_removal_policy("AuditTrail.removal_policy", self.removal_policy)
+        if self.removal_policy == RemovalPolicy.DESTROY and self.object_lock_days is not None:
+            raise SecureApiConfigError(
+                "AuditTrail.object_lock_days",
+                self.object_lock_days,
+                "None with removal_policy=RemovalPolicy.DESTROY: objects under Object Lock retention cannot "
+                "be deleted until it ends, so the stack deletion would fail on the non-empty trail bucket",
+            )
         for flag in ("multi_region", "include_global_service_events", "create_trail", "shared"):
             if not isinstance(getattr(self, flag), bool):
                 raise SecureApiConfigError(f"AuditTrail.{flag}", getattr(self, flag), "True or False")
@@ -473,6 +489,10 @@ def _trail(
     # CloudTrail checks the bucket policy when the trail is created.
     assert bucket.policy is not None
     cfn_trail.node.add_dependency(bucket.policy)
+    if audit.removal_policy == RemovalPolicy.DESTROY:
+        cfn_trail.node.add_dependency(
+            empty_on_delete(scope, [bucket, access_logs], key=key, retention=retention)
+        )
     return trail, log_group
 
 

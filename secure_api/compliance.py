@@ -266,6 +266,23 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
         "This is the server access log bucket of the trail bucket; logging it into itself would log its own "
         "log deliveries without end, and a third bucket would only move the finding there.",
     ),
+    "bucket-emptier-no-dlq": Acknowledgement(
+        (*_nag("LambdaDLQ", ("Serverless", "NIST.800.53.R5", "HIPAA.Security")), "CKV_AWS_116"),
+        "The bucket emptier runs only when CloudFormation deletes the development stack's audit trail "
+        "(AuditTrail(removal_policy=DESTROY)); it answers CloudFormation itself, FAILED with the reason "
+        "when a bucket cannot be emptied, so a failure shows in the stack's events and the deletion can be "
+        "retried: a dead-letter queue would hold a stale deletion event nobody can replay.",
+    ),
+    "bucket-emptier-no-reserved-concurrency": Acknowledgement(
+        (*_nag("LambdaConcurrency", ("NIST.800.53.R5", "HIPAA.Security")), "CKV_AWS_115"),
+        "The bucket emptier runs once, when the stack is deleted, so it cannot crowd out other functions; "
+        "reserving concurrency fails to deploy in accounts with the minimum concurrency quota.",
+    ),
+    "bucket-emptier-objects": Acknowledgement(
+        ("AwsSolutions::AwsSolutions-IAM5[Resource::<{buckets}.Arn>/*]",),
+        "Emptying a bucket deletes every object version in it, whose keys CloudTrail chooses at run time: "
+        "the object actions name each audit bucket's objects (<bucket>/*), and no other bucket.",
+    ),
     "alarm-email-no-redrive": Acknowledgement(
         ("Serverless::Serverless-SNSRedrivePolicy",),
         "An e-mail subscription's failed deliveries are retried by SNS; the alarm and its state history stay "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -107,6 +107,10 @@ AUDIT_OBJECT_LOCK_DAYS = 365  # GOVERNANCE mode: audit logs cannot be deleted or
 AUDIT_METRIC_NAMESPACE = "SecureApi/Audit"
 AUDIT_ALARM_PERIOD = Duration.minutes(5)
 AUDIT_ALARM_THRESHOLD = 1
+
+# What cdk destroy deletes (secure_api/removal.py): RETAIN keeps keys, logs and the key guard table.
+REMOVAL_POLICY = RemovalPolicy.RETAIN
+DESTROYED_KEY_PENDING_WINDOW = Duration.days(7)  # the shortest waiting period KMS allows (7-30 days)
 
 # --- Monitoring (secure_api/monitoring/) ---------------------------------------------------------
 # Alarms evaluate one-minute periods and fire when 3 of the last 5 breach: fast enough to page on a

@@ -218,6 +218,33 @@ def hundred_routes(app: cdk.App, stack_id: str, env: cdk.Environment | None = No
     return stack
 
 
+def dev_destroy(app: cdk.App, stack_id: str, env: cdk.Environment | None = None) -> cdk.Stack:
+    """A development stack: a REST API with usage tiers and a WebSocket API, both with
+    ``removal_policy=DESTROY`` and an ``AuditTrail(removal_policy=DESTROY)`` (the bucket emptier)."""
+    stack = cdk.Stack(app, stack_id, env=env)
+    audit = AuditTrail(removal_policy=cdk.RemovalPolicy.DESTROY, object_lock_days=None)
+    backend = orders_function(stack)
+    rest = SecureRestApi(
+        stack,
+        "Api",
+        auth=_AUTH,
+        audit=audit,
+        usage_tiers=[UsageTier("free")],
+        consumers=[Consumer("dev-app", tier="free")],
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+    rest.add_route("GET", "/orders", backend)
+    chat = SecureWebSocketApi(
+        stack, "Chat", auth="iam", audit=audit, removal_policy=cdk.RemovalPolicy.DESTROY
+    )
+    chat.add_route("$default", backend)
+    # The warnings that cdk destroy deletes keys, logs and evidence are the point of this configuration.
+    for api in (rest, chat):
+        for warning in ("secure-api:removal-policy-destroy", "secure-api:audit-removal-policy-destroy"):
+            cdk.Annotations.of(api).acknowledge_warning(warning, "a development stack on purpose")
+    return stack
+
+
 def insecure(app: cdk.App, stack_id: str, env: cdk.Environment | None = None) -> cdk.Stack:
     """Plain CDK resources every checker finds something in: proof that the checkers run."""
     stack = cdk.Stack(app, stack_id, env=env)
@@ -258,6 +285,7 @@ CONFIGURATIONS: dict[str, StackBuilder] = {
     "hundred-routes": hundred_routes,
     "github": github,
     "websocket-iam": websocket_iam,
+    "dev-destroy": dev_destroy,
 }
 """Configurations the example does not cover, each in its own stack."""
 
