@@ -250,8 +250,9 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
     "audit-bucket-no-replication": Acknowledgement(
         _nag("S3BucketReplicationEnabled", ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")),
         "Replication needs a destination bucket in another region or account, which one regional stack "
-        "cannot own; the audit buckets are versioned, Object Lock protects every object, CloudTrail's log "
-        "file validation proves tampering, and accounts with an organization trail use AuditTrail.existing().",
+        "cannot own; the audit buckets are versioned, Object Lock (AuditTrail.object_lock_days, on by "
+        "default) protects every object, CloudTrail's log file validation proves tampering, and accounts "
+        "with an organization trail use AuditTrail.existing().",
     ),
     "access-logs-bucket-sse-s3": Acknowledgement(
         (
