@@ -15,12 +15,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import ModuleType
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from moto import mock_aws
-from moto.apigateway import responses as apigw_responses
 
 from tests.lambdas.authorizer_harness import (
     AUDIENCE,
@@ -35,7 +35,8 @@ from tests.lambdas.authorizer_harness import (
     default_jwks,
 )
 from tests.lambdas.code_roots import EVENTS, LAMBDAS, lambda_root, load_event, load_handler
-from tests.lambdas.key_guard_harness import REGION, Env, tag_resource, untag_resource
+from tests.lambdas.key_guard_harness import REGION, Env
+from tests.moto_api_keys import tag_api_keys
 
 __all__ = ["EVENTS", "LAMBDAS", "lambda_root", "load_event", "load_handler"]
 
@@ -101,6 +102,19 @@ def _reset(server: JwksServer, keys: Keys, caplog: pytest.LogCaptureFixture) -> 
     caplog.set_level("INFO", logger="secure_api.authorizer")
 
 
+def _load_authorizer(
+    monkeypatch: pytest.MonkeyPatch, server: JwksServer, clear: tuple[str, ...], env: dict[str, str | None]
+) -> ModuleType:
+    """A freshly loaded authorizer handler configured for ``server``'s JWKS and ``env`` (the variables
+    ``clear`` unset first; a None value leaves its variable unset)."""
+    for name in clear:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in {"JWKS_URI": server.uri, "ISSUER": ISSUER, "AUDIENCE": AUDIENCE, **env}.items():
+        if value is not None:
+            monkeypatch.setenv(name, value)
+    return load_handler("authorizer")
+
+
 @pytest.fixture
 def make_authz(
     server: JwksServer, keys: Keys, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
@@ -108,13 +122,7 @@ def make_authz(
     _reset(server, keys, caplog)
 
     def factory(**env: str | None) -> Authz:
-        for name in ENV_VARS:
-            monkeypatch.delenv(name, raising=False)
-        settings_ = {"JWKS_URI": server.uri, "ISSUER": ISSUER, "AUDIENCE": AUDIENCE, **env}
-        for name, value in settings_.items():
-            if value is not None:
-                monkeypatch.setenv(name, value)
-        module = load_handler("authorizer")
+        module = _load_authorizer(monkeypatch, server, ENV_VARS, env)
         now = [NOW]
         monkeypatch.setattr(module, "clock", lambda: now[0])
         return Authz(module, caplog, server, now)
@@ -134,12 +142,7 @@ def make_connect(
     _reset(server, keys, caplog)
 
     def factory(**env: str | None) -> Connect:
-        for name in (*ENV_VARS, *CONNECT_VARS):
-            monkeypatch.delenv(name, raising=False)
-        for name, value in {"JWKS_URI": server.uri, "ISSUER": ISSUER, "AUDIENCE": AUDIENCE, **env}.items():
-            if value is not None:
-                monkeypatch.setenv(name, value)
-        module = load_handler("authorizer")
+        module = _load_authorizer(monkeypatch, server, (*ENV_VARS, *CONNECT_VARS), env)
         monkeypatch.setattr(module, "clock", lambda: NOW)
         return Connect(module, caplog)
 
@@ -151,7 +154,6 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setattr(apigw_responses.APIGatewayResponse, "tag_resource", tag_resource)
-    monkeypatch.setattr(apigw_responses.APIGatewayResponse, "untag_resource", untag_resource)
+    tag_api_keys(monkeypatch)
     with mock_aws():
         yield Env(monkeypatch)

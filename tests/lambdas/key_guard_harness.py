@@ -8,12 +8,9 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import unquote
 
 import boto3
 import pytest
-from moto.apigateway import responses as apigw_responses
-from moto.apigateway.models import apigateway_backends
 
 from tests.lambdas.code_roots import lambda_root
 
@@ -28,36 +25,6 @@ REGION = "us-east-1"
 API_ID = "a1b2c3d4e5"
 WINDOW = 1_704_888_000  # 2024-01-10T12:00:00Z
 W = 300
-
-
-# moto 5.2 tags only stages through TagResource; API keys are taggable resources in API Gateway too.
-_original_tag = apigw_responses.APIGatewayResponse.tag_resource
-_original_untag = apigw_responses.APIGatewayResponse.untag_resource
-
-
-def _api_key_from_path(resp: Any) -> Any | None:
-    arn = unquote(resp.path.split("/tags/")[1])
-    if "/apikeys/" not in arn:
-        return None
-    backend = apigateway_backends[resp.current_account][resp.region]
-    return backend.get_api_key(arn.rsplit("/", 1)[1])
-
-
-def tag_resource(self: Any) -> str:
-    key = _api_key_from_path(self)
-    if key is None:
-        return str(_original_tag(self))
-    key.tags = {**(key.tags or {}), **(self._get_param("tags") or {})}
-    return json.dumps({})
-
-
-def untag_resource(self: Any) -> str:
-    key = _api_key_from_path(self)
-    if key is None:
-        return str(_original_untag(self))
-    for name in self.querystring.get("tagKeys") or []:
-        (key.tags or {}).pop(name, None)
-    return json.dumps({})
 
 
 class FakeLogs:
