@@ -59,7 +59,7 @@ CORS_ALLOW_HEADERS = ("Content-Type", "Authorization", "X-Api-Key", "X-Amz-Date"
 CORS_MAX_AGE = Duration.hours(1)
 
 # ---------------------------------------------------------------------------------------------------
-# Edge and audit (issue 3): firewall.py, domain.py, audit.py
+# Edge and audit (issue 3): firewall.py, domain.py, audit/
 # ---------------------------------------------------------------------------------------------------
 # WAF: the AWS managed rule groups on by default, in evaluation order.
 WAF_DEFAULT_RULE_GROUPS = (
