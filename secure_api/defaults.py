@@ -25,6 +25,9 @@ ACCOUNT_BURST_LIMIT = 5_000
 
 # Lambda functions the library deploys.
 LAMBDA_PYTHON_VERSION = "3.14"  # the latest Python runtime Lambda offers (cdk-nag L1)
+# Scheduled functions (key guard, key expiry): Lambda's attempts after a failed asynchronous run (its
+# own default, written down), then the record goes to the on-failure destination (the alarm topic).
+SCHEDULED_RETRY_ATTEMPTS = 2
 SKIP_BUNDLING_CONTEXT = "secure-api:skipBundling"
 """Context key: ``true`` skips pip in the library's bundling (a synth that deploys nothing, e.g. in CI).
 Unlike CDK's ``aws:cdk:bundling-stacks``, it can be given on the command line and in ``cdk.json``."""

@@ -34,6 +34,7 @@ from constructs import Construct, IValidation
 from secure_api import compliance, defaults
 from secure_api.encryption import secure_key
 from secure_api.errors import SecureApiConfigError, is_token, require_int
+from secure_api.failure_destination import failure_destination
 from secure_api.key_permissions import (
     KEY_CREATOR_ACKNOWLEDGEMENTS,
     KEY_POLICY_ACKNOWLEDGEMENTS,
@@ -381,6 +382,10 @@ class UsageTiers(Construct):
             ],
         )
         compliance.acknowledge(schedule, "idempotent-schedule-no-dlq")
+        if alarm_topic is not None:
+            failure_destination(
+                self.rotation_function, alarm_topic, max_event_age=defaults.KEY_EXPIRY_SCHEDULE
+            )
 
         parameter = progress_parameter(rest_api_id)
         self.provisioner_function = SecureFunction(
