@@ -25,7 +25,8 @@ def failure_destination(
     """
     stack = Stack.of(function)
     # Named by its ARN, as the schedule's Lambda permission names it: AWS's serverless rule ES1007
-    # pairs the permission with this config by that value (CloudFormation accepts either form).
+    # pairs the permission with this config by that value. CloudFormation accepts either form; its drift
+    # detection reports an ARN here as drifted (cloudformation-coverage-roadmap issue 2571).
     config = lambda_.CfnEventInvokeConfig(
         function,
         "FailureDestination",
