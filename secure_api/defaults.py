@@ -25,6 +25,9 @@ ACCOUNT_BURST_LIMIT = 5_000
 
 # Lambda functions the library deploys.
 LAMBDA_PYTHON_VERSION = "3.14"  # the latest Python runtime Lambda offers (cdk-nag L1)
+# Scheduled functions (key guard, key expiry): Lambda's attempts after a failed asynchronous run (its
+# own default, written down), then the record goes to the on-failure destination (the alarm topic).
+SCHEDULED_RETRY_ATTEMPTS = 2
 SKIP_BUNDLING_CONTEXT = "secure-api:skipBundling"
 # Bundle for the Python that runs the synthesis instead of Lambda's runtime (a local emulator).
 HOST_BUNDLING_CONTEXT = "secure-api:bundleForHost"

@@ -143,6 +143,7 @@ class UsageTiers(Construct):
             logs_key=logs_key,
             retention=retention,
             errors_alarm=self._errors_alarm,
+            alarm_topic=alarm_topic,
         )
         self.provisioner_function, self.provisioner_alarm, self.provisioner = key_provisioner(
             self,

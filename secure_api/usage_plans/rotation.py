@@ -14,9 +14,11 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from secure_api import compliance, defaults
+from secure_api.failure_destination import failure_destination
 from secure_api.key_permissions import KEY_POLICY_ACKNOWLEDGEMENTS, key_statements
 from secure_api.lambda_function import SecureFunction
 from secure_api.usage_plans.options import KeyRotation
@@ -35,10 +37,12 @@ def key_rotation(
     logs_key: kms.IKey,
     retention: logs.RetentionDays,
     errors_alarm: Callable[[str, cloudwatch.IMetric, str], cloudwatch.Alarm],
+    alarm_topic: sns.ITopic | None = None,
 ) -> tuple[SecureFunction, cloudwatch.Alarm]:
     """The function ``KeyRotation`` (under ``scope``) that rotates the key secrets ``secrets_arn`` of
-    ``api`` (id ``rest_api_id``) and expires previous keys (schedule ``ExpireSchedule``), through the key
-    creator ``creator_arn``; and the alarm ``KeyRotationErrorsAlarm`` on its errors."""
+    ``api`` (id ``rest_api_id``) and expires previous keys (schedule ``ExpireSchedule``, whose failed
+    runs go to ``alarm_topic``), through the key creator ``creator_arn``; and the alarm
+    ``KeyRotationErrorsAlarm`` on its errors."""
     stack = Stack.of(scope)
     creator_env = {"KEY_CREATOR_FUNCTION": creator_arn}
 
@@ -96,4 +100,6 @@ def key_rotation(
         ],
     )
     compliance.acknowledge(schedule, "idempotent-schedule-no-dlq")
+    if alarm_topic is not None:
+        failure_destination(rotation_function, alarm_topic, max_event_age=defaults.KEY_EXPIRY_SCHEDULE)
     return rotation_function, rotation_alarm
