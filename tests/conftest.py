@@ -58,6 +58,7 @@ def example_template(example_stack: Any) -> Any:
     return Template.from_stack(example_stack)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist turns xdist_group marks into node id suffixes
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under ``pytest -n N --dist loadgroup`` (``make test``), keep together what shares an expensive
     fixture: each module's tests run in one worker (its module and session fixtures built once), the
