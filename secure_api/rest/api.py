@@ -15,7 +15,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct, IConstruct
 
-from secure_api import defaults
+from secure_api import compliance, defaults
 from secure_api.access import AccessPolicy
 from secure_api.audit import AuditTrail, apply_audit, find_trail_owner
 from secure_api.authorizer import BearerAuth, BearerAuthorizer
@@ -220,7 +220,26 @@ class SecureRestApi(Construct):
         )
         self.usage_plans = dict(self.usage_tiers.plans)
         if self._bearer is not None and self._auth is not None and self._auth.api_key_claim:
-            self.usage_tiers.grant_key_secrets(self._bearer.secure_function, api=self.rest_api)
+            self._grant_authorizer_key_secrets(self.usage_tiers)
+
+    def _grant_authorizer_key_secrets(self, tiers: UsageTiers) -> None:
+        """Let the authorizer read every key secret of this API (tokens name the consumer's key).
+
+        A policy of its own, attached to the function's role: in the function's managed policy the
+        secrets' ARN (holding the API's id) would make the function depend on the REST API, whose
+        OpenAPI body names the function (a dependency cycle)."""
+        role = self._bearer.function.role if self._bearer is not None else None
+        assert role is not None
+        policy = iam.Policy(
+            self,
+            "AuthorizerKeySecrets",
+            statements=[
+                iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[tiers.secrets_arn]),
+                iam.PolicyStatement(actions=["kms:Decrypt"], resources=[tiers.keys_key.key_arn]),
+            ],
+            roles=[role],
+        )
+        compliance.acknowledge(policy, "authorizer-key-secrets", api=self.rest_api)
 
     def _add_outputs(self, *, execute_api_disabled: bool) -> None:
         """The stack outputs the ``secure-api`` command reads (``outputs``)."""
