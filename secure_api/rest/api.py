@@ -54,7 +54,8 @@ class SecureRestApi(Construct):
 
     Escape hatches: ``rest_api``, ``stage``, ``authorizer``, ``authorizer_function``, ``web_acl``,
     ``trail``, ``audit_log_group``, ``domain_name``, ``usage_plans``, ``access_log_group``,
-    ``alarm_topic``, ``dashboard``, ``url``; ``outputs`` maps each stack output's name
+    ``alarm_topic``, ``dashboard``, ``url`` (``authorizer`` is None: the authorizer, like every route,
+    lives in the REST API's OpenAPI body; ``routes`` lists the ``Route`` records); ``outputs`` maps each stack output's name
     (``secure_api.keys.stack_outputs``) to its ``CfnOutput``.
     """
 
@@ -165,7 +166,9 @@ class SecureRestApi(Construct):
         self._method_settings = StageMethodSettings(self.stage)
 
     def _apply_auth(self, auth: BearerAuth | None, retention: logs.RetentionDays) -> None:
-        """The bearer authorizer (``authorizer``, ``authorizer_function``), or a warning without one."""
+        """The bearer authorizer's function (``authorizer_function``), or a warning without one.
+
+        ``authorizer`` stays None: the authorizer is declared in the OpenAPI body."""
         self.authorizer: apigw.TokenAuthorizer | None = None
         self.authorizer_function: lambda_.IFunction | None = None
         self._bearer: BearerAuthorizer | None = None
