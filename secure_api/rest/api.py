@@ -228,12 +228,12 @@ class SecureRestApi(Construct):
     def _grant_authorizer_key_secrets(self, tiers: UsageTiers) -> None:
         """Let the authorizer read every key secret of this API (tokens name the consumer's key).
 
-        A policy of its own, attached to the function's role: in the function's managed policy the
-        secrets' ARN (holding the API's id) would make the function depend on the REST API, whose
-        OpenAPI body names the function (a dependency cycle)."""
+        A customer-managed policy of its own that names the function's role: in the policy the role
+        references, the secrets' ARN (holding the API's id) would make the function depend on the REST
+        API, whose OpenAPI body names the function (a dependency cycle)."""
         role = self._bearer.function.role if self._bearer is not None else None
         assert role is not None
-        policy = iam.Policy(
+        policy = iam.ManagedPolicy(
             self,
             "AuthorizerKeySecrets",
             statements=[
@@ -241,6 +241,7 @@ class SecureRestApi(Construct):
                 iam.PolicyStatement(actions=["kms:Decrypt"], resources=[tiers.keys_key.key_arn]),
             ],
             roles=[role],
+            description=f"secure_api {self.node.path}: the authorizer reads the API's key secrets",
         )
         compliance.acknowledge(policy, "authorizer-key-secrets", api=self.rest_api)
 
