@@ -1,14 +1,17 @@
-"""How far ``SecureRestApi.from_openapi`` scales in one stack, every protection on.
+"""How far a ``SecureRestApi`` scales in one stack, every protection on, whichever way its routes are
+declared (one route engine: both render the same OpenAPI body).
 
-For 10, 100, 1,000 and 3,000 generated operations (half GETs on ``/items{n}/{id}``, half POSTs with a
-JSON body on ``/items{n}``, bearer scopes and the API key as in a real document), synthesizes one
-stack with CORS, a custom domain, the WAF, the audit trail, usage tiers and consumers and monitoring,
-and records the stack's CloudFormation resources, the template's and the OpenAPI definition's size,
-where the definition went (inline ``Body`` or an S3 asset included with ``AWS::Include``) and the
-seconds to build and synthesize (in one process, after a discarded warm-up run). ``add_route`` is measured beside it for 10 and 100 routes (one
-resource, method and CORS preflight each). Writes ``bench/results/openapi_scale.json``.
+For 10, 100, 1,000 and 3,000 routes (half GETs on ``/items{n}/{id}`` with a required header, half
+POSTs with a JSON body on ``/items{n}``, bearer scopes and the API key), declared with ``add_route``
+and from an OpenAPI document, synthesizes one stack with CORS, a custom domain, the WAF, the audit
+trail, two usage tiers with method throttles and consumers, and monitoring, and records the stack's
+CloudFormation resources, the template's and the OpenAPI definition's size, where the definition
+went (inline ``Body`` or an S3 asset included with ``AWS::Include``) and the seconds to build and
+synthesize (in one process, after a discarded warm-up run). Writes
+``bench/results/openapi_scale.json`` and the README's route-budget table (between its
+``route-budget`` markers) from it.
 
-    .venv/bin/python bench/openapi_scale.py
+    .venv/bin/python bench/openapi_scale.py [--sizes 10,100]
 """
 
 from __future__ import annotations
@@ -36,13 +39,28 @@ from secure_api import (  # noqa: E402
     SecureRestApi,
     Throttle,
     UsageTier,
+    defaults,
 )
+from secure_api.rest.limits import path_resources  # noqa: E402
 from tests.cdk_context import app_context  # noqa: E402
 from tests.unit.helpers import inline_function  # noqa: E402
 
 SIZES = (10, 100, 1_000, 3_000)
-ADD_ROUTE_SIZES = (10, 100)
+MODES = ("add_route", "from_openapi")
 OUT = ROOT / "bench" / "results" / "openapi_scale.json"
+README = ROOT / "README.md"
+MARKERS = (
+    "<!-- route-budget:start (bench/openapi_scale.py writes this table) -->",
+    "<!-- route-budget:end -->",
+)
+ITEM_SCHEMA = {
+    "type": "object",
+    "required": ["name"],
+    "properties": {
+        "name": {"type": "string", "maxLength": 100},
+        "note": {"type": "string", "nullable": True},
+    },
+}
 
 
 def document(operations: int) -> dict[str, Any]:
@@ -85,16 +103,7 @@ def document(operations: int) -> dict[str, Any]:
                 },
                 "key": {"type": "apiKey", "in": "header", "name": "x-api-key"},
             },
-            "schemas": {
-                "Item": {
-                    "type": "object",
-                    "required": ["name"],
-                    "properties": {
-                        "name": {"type": "string", "maxLength": 100},
-                        "note": {"type": "string", "nullable": True},
-                    },
-                }
-            },
+            "schemas": {"Item": ITEM_SCHEMA},
         },
     }
 
@@ -113,10 +122,50 @@ def options() -> dict[str, Any]:
         "audit": AuditTrail(),
         "auth": BearerAuth(issuer="https://login.example.com/", audience=["scale"]),
         "throttle": Throttle(rate_limit=1000, burst_limit=2000),
-        "usage_tiers": [UsageTier("gold")],
-        "consumers": [Consumer("app", tier="gold")],
+        "usage_tiers": [
+            UsageTier(
+                name,
+                throttle=Throttle(rate_limit=rate, burst_limit=2 * rate),
+                method_throttles={
+                    "GET /items0/{id}": Throttle(rate_limit=rate // 10, burst_limit=rate // 5),
+                    "POST /items0": Throttle(rate_limit=rate // 10, burst_limit=rate // 5),
+                },
+            )
+            for name, rate in (("gold", 500), ("silver", 50))
+        ],
+        "consumers": [Consumer("app", tier="gold"), Consumer("partner", tier="silver")],
         "monitoring": Monitoring(alarm_email="oncall@example.com"),
     }
+
+
+def build(stack: cdk.Stack, operations: int, *, mode: str) -> SecureRestApi:
+    """The benchmark's API in ``stack``: ``operations`` routes declared one way or the other."""
+    backend = inline_function(stack)
+    if mode == "from_openapi":
+        doc = document(operations)
+        ids = [op["operationId"] for item in doc["paths"].values() for op in item.values()]
+        return SecureRestApi.from_openapi(
+            stack, "Api", doc, integrations=dict.fromkeys(ids, backend), **options()
+        )
+    api = SecureRestApi(stack, "Api", **options())
+    for n in range(operations):
+        if n % 2 == 0:
+            api.add_route(
+                "GET",
+                f"/items{n // 2}/{{id}}",
+                backend,
+                scopes=["items:read"],
+                required_parameters=["header.X-Tenant"],
+            )
+        else:
+            api.add_route(
+                "POST",
+                f"/items{n // 2}",
+                backend,
+                scopes=[f"items{n // 2}:write"],
+                request_schema=ITEM_SCHEMA,
+            )
+    return api
 
 
 def measure(operations: int, *, mode: str) -> dict[str, Any]:
@@ -124,17 +173,7 @@ def measure(operations: int, *, mode: str) -> dict[str, Any]:
     app = cdk.App(context=app_context())
     stack = cdk.Stack(app, "Scale")
     started = time.perf_counter()
-    backend = inline_function(stack)
-    if mode == "from_openapi":
-        doc = document(operations)
-        ids = [op["operationId"] for item in doc["paths"].values() for op in item.values()]
-        api = SecureRestApi.from_openapi(
-            stack, "Api", doc, integrations=dict.fromkeys(ids, backend), **options()
-        )
-    else:
-        api = SecureRestApi(stack, "Api", **options())
-        for n in range(operations):
-            api.add_route("GET" if n % 2 == 0 else "POST", f"/items{n // 2}", backend, scopes=["items:read"])
+    api = build(stack, operations, mode=mode)
     built = time.perf_counter()
     assembly = app.synth()
     synthesized = time.perf_counter()
@@ -148,13 +187,13 @@ def measure(operations: int, *, mode: str) -> dict[str, Any]:
     types: dict[str, int] = {}
     for resource in template["Resources"].values():
         types[resource["Type"]] = types.get(resource["Type"], 0) + 1
-    del api
     return {
         "mode": mode,
         "operations": operations,
         "cloudformation_resources": len(template["Resources"]),
         "api_gateway_methods": types.get("AWS::ApiGateway::Method", 0),
         "api_gateway_resources": types.get("AWS::ApiGateway::Resource", 0),
+        "path_resources": path_resources(api._openapi.routes),
         "template_bytes": len(template_text.encode()),
         "definition_bytes": body_meta["bytes"] if body_meta else None,
         "definition_storage": body_meta["storage"] if body_meta else "resources",
@@ -164,36 +203,56 @@ def measure(operations: int, *, mode: str) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    """Run every size and write the results."""
-    measure(SIZES[0], mode="from_openapi")  # warm-up: the first synth in a process loads jsii and the CDK
-    rows = []
-    for size in SIZES:
-        rows.append(measure(size, mode="from_openapi"))
-        print(json.dumps(rows[-1]), flush=True)
-    for size in ADD_ROUTE_SIZES:
-        rows.append(measure(size, mode="add_route"))
-        print(json.dumps(rows[-1]), flush=True)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(
-        json.dumps(
-            {
-                "benchmark": "bench/openapi_scale.py",
-                "protections": sorted(options()),
-                "limits": {
-                    "cloudformation_resources_per_stack": 500,
-                    "cloudformation_template_bytes": 1_000_000,
-                    "api_gateway_definition_bytes": 6 * 1024 * 1024,
-                    "api_gateway_resources_per_api_default_quota": 300,
-                },
-                "results": rows,
-            },
-            indent=2,
+def readme_table(results: dict[str, Any]) -> str:
+    """The README's route-budget table, from ``bench/results/openapi_scale.json``'s content."""
+    lines = [
+        "| declared with | routes | CloudFormation resources | template | OpenAPI definition | stored | "
+        "API Gateway path resources | build + synth |",
+        "| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
+    ]
+    for row in results["results"]:
+        lines.append(
+            f"| `{row['mode']}` | {row['operations']:,} | {row['cloudformation_resources']} | "
+            f"{row['template_bytes'] / 1000:.0f} KB | {row['definition_bytes'] / 1000:.0f} KB | "
+            f"{row['definition_storage']} | {row['path_resources']:,} | {row['total_seconds']:.1f} s |"
         )
-        + "\n"
-    )
-    print(f"wrote {OUT.relative_to(ROOT)}")
+    return "\n".join(lines)
+
+
+def write_readme(results: dict[str, Any]) -> None:
+    """Replace the README's table between ``MARKERS`` with ``readme_table(results)``."""
+    text = README.read_text()
+    start, end = text.index(MARKERS[0]) + len(MARKERS[0]), text.index(MARKERS[1])
+    README.write_text(text[:start] + "\n" + readme_table(results) + "\n" + text[end:])
+
+
+def main(argv: list[str]) -> None:
+    """Run every size both ways and write the results and the README's table."""
+    sizes = SIZES
+    if "--sizes" in argv:
+        sizes = tuple(int(n) for n in argv[argv.index("--sizes") + 1].split(","))
+    measure(10, mode="from_openapi")  # warm-up: the first synth in a process loads jsii and the CDK
+    rows = []
+    for mode in MODES:
+        for size in sizes:
+            rows.append(measure(size, mode=mode))
+            print(json.dumps(rows[-1]), flush=True)
+    results = {
+        "benchmark": "bench/openapi_scale.py",
+        "protections": sorted(options()),
+        "limits": {
+            "cloudformation_resources_per_stack": defaults.CLOUDFORMATION_MAX_RESOURCES,
+            "cloudformation_template_bytes": defaults.CLOUDFORMATION_MAX_TEMPLATE_BYTES,
+            "api_gateway_definition_bytes": defaults.OPENAPI_MAX_DEFINITION_BYTES,
+            "api_gateway_resources_per_api_default_quota": defaults.API_GATEWAY_DEFAULT_RESOURCES_PER_API,
+        },
+        "results": rows,
+    }
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(results, indent=2) + "\n")
+    write_readme(results)
+    print(f"wrote {OUT.relative_to(ROOT)} and README.md's route-budget table")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

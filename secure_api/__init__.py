@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from secure_api.rest.api import SecureRestApi
     from secure_api.rest.cors import CorsPolicy
     from secure_api.rest.firewall import Firewall
+    from secure_api.rest.route_record import Route
     from secure_api.throttling import Throttle
     from secure_api.usage_plans import Consumer, KeyRotation, Quota, UsageTier
     from secure_api.websocket.api import SecureWebSocketApi
@@ -42,6 +43,7 @@ _EXPORTS = {
     "Consumer": "secure_api.usage_plans",
     "KeyRotation": "secure_api.usage_plans",
     "Monitoring": "secure_api.monitoring",
+    "Route": "secure_api.rest.route_record",
     "SecureApiConfigError": "secure_api.errors",
 }
 
@@ -57,6 +59,7 @@ __all__ = [
     "Monitoring",
     "MutualTls",
     "Quota",
+    "Route",
     "SecureApiConfigError",
     "SecureRestApi",
     "SecureWebSocketApi",

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aws_cdk import Duration
-from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -186,7 +185,7 @@ def check_scopes(field: str, scopes: Any) -> tuple[str, ...]:
 
 
 class BearerAuthorizer:
-    """One API's authorizer function and ``TokenAuthorizer``.
+    """One API's authorizer function (the authorizer itself is declared in the API's OpenAPI body).
 
     Each API has its own function, so no API's route scopes change another API's decisions. The
     scopes of the API's bearer routes are written, once every route is known (``finalize``, at
@@ -201,7 +200,6 @@ class BearerAuthorizer:
         *,
         key: kms.IKey,
         retention: logs.RetentionDays,
-        token_authorizer: bool = True,
         extra_environment: Mapping[str, str] | None = None,
     ) -> None:
         self._code = bundling.DeferredCode("authorizer", architecture=lambda_.Architecture.ARM_64)
@@ -219,21 +217,10 @@ class BearerAuthorizer:
             timeout=defaults.AUTHORIZER_TIMEOUT,
             memory_size=auth.memory_size,
             reserved_concurrency=auth.reserved_concurrency,
-            # Its only resource-policy statement is the TokenAuthorizer's invoke permission.
+            # Its only resource-policy statement is the invoke permission of the authorizer in the API's body.
             acknowledgements=("sync-lambda-no-dlq", "permission-source-arn-join"),
         )
         self.function = self.secure_function.function
-        # A body-defined API (SecureRestApi.from_openapi) declares its authorizer in the body instead.
-        self.authorizer: apigw.TokenAuthorizer | None = None
-        if token_authorizer:
-            self.authorizer = apigw.TokenAuthorizer(
-                scope,
-                "Authorizer",
-                handler=self.function,
-                identity_source=apigw.IdentitySource.header("Authorization"),
-                validation_regex=defaults.BEARER_TOKEN_REGEX,
-                results_cache_ttl=auth.cache_ttl,
-            )
 
     @property
     def route_count(self) -> int:

@@ -179,6 +179,15 @@ KEY_CREATOR_TIMEOUT = Duration.seconds(30)  # one CreateApiKey or CreateUsagePla
 OPENAPI_INLINE_MAX_BYTES = 150_000
 # API Gateway imports definitions of at most 6 MB.
 OPENAPI_MAX_DEFINITION_BYTES = 6 * 1024 * 1024
+# API Gateway's default quota of resources (path segments, the root included) per REST API; AWS raises
+# it on request (Service Quotas, "Resources per API"): above it the library warns.
+API_GATEWAY_DEFAULT_RESOURCES_PER_API = 300
+# CloudFormation refuses a stack of more resources, or a template of more bytes.
+CLOUDFORMATION_MAX_RESOURCES = 500
+CLOUDFORMATION_MAX_TEMPLATE_BYTES = 1024 * 1024
+# What a resource other than the route table's parts takes in a synthesized template, at most on
+# average (the example stack's resources average well under it): the template-size estimate's base.
+TEMPLATE_BYTES_PER_RESOURCE = 1500
 
 # ---- WebSocket APIs (secure_api/websocket/) -----------------------------------------------------
 WEBSOCKET_ROUTE_SELECTION_EXPRESSION = "$request.body.action"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jsii
-from aws_cdk import Annotations, Aspects, IAspect, RemovalPolicy
+from aws_cdk import Annotations, Aspects, IAspect, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -27,22 +27,23 @@ from secure_api.notifications import alarm_topic
 from secure_api.outputs import add_outputs
 from secure_api.removal import apply_removal_policy, check_removal_policy
 from secure_api.rest.cors import CorsPolicy
+from secure_api.rest.escape_hatches import check_no_foreign_routes
 from secure_api.rest.firewall import Firewall, apply_firewall
 from secure_api.rest.integrations import integration_for
+from secure_api.rest.limits import check_stack, warn_path_resources
+from secure_api.rest.openapi.body import OpenApiBody
 from secure_api.rest.option_checks import check_api_options
 from secure_api.rest.placeholder import add_placeholder_route
-from secure_api.rest.request_validation import request_validation
-from secure_api.rest.rest_api import create_rest_api, redeploy_on_change, request_validator
+from secure_api.rest.rest_api import create_rest_api
 
 # AUTH_MODES stays importable from secure_api.rest.api.
 from secure_api.rest.route_checks import AUTH_MODES, check_bearer_routes, check_route_options  # noqa: F401
-from secure_api.rest.routes import Route, RouteTree
+from secure_api.rest.route_record import Route
+from secure_api.rest.routes import Route as RouteKey
+from secure_api.rest.routes import RouteTree
 from secure_api.rest.stage_settings import StageMethodSettings
 from secure_api.throttling import Throttle, warn_above_account_limits
 from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, UsageTiers, tier_throttles
-
-if TYPE_CHECKING:
-    from secure_api.rest.openapi.body import OpenApiBody
 
 _DEFAULT_FIREWALL = Firewall()
 _DEFAULT_AUDIT = AuditTrail()
@@ -54,7 +55,8 @@ class SecureRestApi(Construct):
 
     Escape hatches: ``rest_api``, ``stage``, ``authorizer``, ``authorizer_function``, ``web_acl``,
     ``trail``, ``audit_log_group``, ``domain_name``, ``usage_plans``, ``access_log_group``,
-    ``alarm_topic``, ``dashboard``, ``url``; ``outputs`` maps each stack output's name
+    ``alarm_topic``, ``dashboard``, ``url`` (``authorizer`` is None: the authorizer, like every route,
+    lives in the REST API's OpenAPI body; ``routes`` lists the ``Route`` records); ``outputs`` maps each stack output's name
     (``secure_api.keys.stack_outputs``) to its ``CfnOutput``.
     """
 
@@ -119,17 +121,19 @@ class SecureRestApi(Construct):
         self._log_retention = log_retention
         self._stage_name = stage_name
         self._consumers = frozenset(c.name for c in consumers)
+        self._tier_specs = tuple(usage_tiers)
         self._functions_with_permission: set[str] = set()
-        self._openapi = _openapi
+        # One route engine: however routes are declared, they are rendered into the API's OpenAPI body.
+        self._openapi = _openapi if _openapi is not None else OpenApiBody()
         self._routes = RouteTree()
+        self.routes: list[Route] = []
+        """Every route of the API, in the order declared (``add_route``'s records)."""
         self._finalized = False
         Aspects.of(self).add(_Finalize(self))
 
         self._create_logs(log_retention)
         self._create_rest_api(description, domain is not None, create_cloudwatch_role)
         self._apply_auth(auth, log_retention)
-        if cors is not None and isinstance(self.rest_api, apigw.RestApi):
-            cors.add_gateway_responses(self.rest_api)
         self.url: str = self.rest_api.url
         self._apply_firewall(firewall, log_retention)
         self._apply_domain(domain)
@@ -152,7 +156,7 @@ class SecureRestApi(Construct):
     def _create_rest_api(
         self, description: str | None, execute_api_disabled: bool, cloudwatch_role: bool
     ) -> None:
-        """``rest_api``, its ``stage`` and the ``request_validator`` (None on a body-defined API)."""
+        """``rest_api`` (its routes in its OpenAPI body) and its ``stage``."""
         self.rest_api: apigw.RestApiBase = create_rest_api(
             self,
             "Api",
@@ -168,23 +172,21 @@ class SecureRestApi(Construct):
         )
         self.stage: apigw.Stage = self.rest_api.deployment_stage
         self._method_settings = StageMethodSettings(self.stage)
-        self.request_validator: apigw.RequestValidator | None = request_validator(self.rest_api)
 
     def _apply_auth(self, auth: BearerAuth | None, retention: logs.RetentionDays) -> None:
-        """The bearer authorizer (``authorizer``, ``authorizer_function``), or a warning without one."""
+        """The bearer authorizer's function (``authorizer_function``), or a warning without one.
+
+        ``authorizer`` stays None: the authorizer is declared in the OpenAPI body."""
         self.authorizer: apigw.TokenAuthorizer | None = None
         self.authorizer_function: lambda_.IFunction | None = None
         self._bearer: BearerAuthorizer | None = None
         if auth is None:
             self._warn("auth", "no BearerAuth: routes need auth='iam' or an explicit auth='none'")
             return
-        self._bearer = BearerAuthorizer(
-            self, auth, key=self.logs_key, retention=retention, token_authorizer=self._openapi is None
-        )
-        self.authorizer = self._bearer.authorizer
+        # The authorizer itself is declared in the OpenAPI body (``authorizer`` stays None): a separate
+        # AWS::ApiGateway::Authorizer would be erased by the body's overwrite import.
+        self._bearer = BearerAuthorizer(self, auth, key=self.logs_key, retention=retention)
         self.authorizer_function = self._bearer.function
-        if self.authorizer is not None:
-            redeploy_on_change(self.rest_api, self.authorizer)
 
     def _apply_firewall(self, firewall: Firewall | None, retention: logs.RetentionDays) -> None:
         """The WebACL in front of the stage (``web_acl``), or a warning without one."""
@@ -229,7 +231,27 @@ class SecureRestApi(Construct):
         )
         self.usage_plans = dict(self.usage_tiers.plans)
         if self._bearer is not None and self._auth is not None and self._auth.api_key_claim:
-            self.usage_tiers.grant_key_secrets(self._bearer.secure_function, api=self.rest_api)
+            self._grant_authorizer_key_secrets(self.usage_tiers)
+
+    def _grant_authorizer_key_secrets(self, tiers: UsageTiers) -> None:
+        """Let the authorizer read every key secret of this API (tokens name the consumer's key).
+
+        A customer-managed policy of its own that names the function's role: in the policy the role
+        references, the secrets' ARN (holding the API's id) would make the function depend on the REST
+        API, whose OpenAPI body names the function (a dependency cycle)."""
+        role = self._bearer.function.role if self._bearer is not None else None
+        assert role is not None
+        policy = iam.ManagedPolicy(
+            self,
+            "AuthorizerKeySecrets",
+            statements=[
+                iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[tiers.secrets_arn]),
+                iam.PolicyStatement(actions=["kms:Decrypt"], resources=[tiers.keys_key.key_arn]),
+            ],
+            roles=[role],
+            description=f"secure_api {self.node.path}: the authorizer reads the API's key secrets",
+        )
+        compliance.acknowledge(policy, "authorizer-key-secrets", api=self.rest_api)
 
     def _add_outputs(self, *, execute_api_disabled: bool) -> None:
         """The stack outputs the ``secure-api`` command reads (``outputs``)."""
@@ -243,9 +265,7 @@ class SecureRestApi(Construct):
         )
 
     def _attach_openapi(self) -> None:
-        """Hand a body-defined API's body the pieces it renders (authorizer, CORS, integrations)."""
-        if self._openapi is None:
-            return
+        """Hand the API's body the pieces it renders (authorizer, CORS, integrations)."""
         self._openapi.attach(
             self,
             rest_api=self.rest_api,
@@ -329,8 +349,8 @@ class SecureRestApi(Construct):
         auth: str = "bearer",
         request_schema: Mapping[str, Any] | None = None,
         required_parameters: Sequence[str] = (),
-    ) -> apigw.Method | None:
-        """Add ``method`` on ``path`` (its resources are created as needed) and return the ``Method``.
+    ) -> Route:
+        """Add ``method`` on ``path`` to the API's OpenAPI body and return its ``Route`` record.
 
         ``integration`` is any ``apigw.Integration`` or a Lambda function (a proxy integration with one
         invoke permission per function per API). ``throttle`` overrides the stage limits for this
@@ -338,16 +358,42 @@ class SecureRestApi(Construct):
         ``"iam"`` or ``"none"``; ``api_key_required`` defaults to True once usage tiers exist.
         ``request_schema`` (a JSON schema; OpenAPI 3.0 spellings such as ``nullable`` are converted
         to draft 4) validates JSON bodies; ``required_parameters`` (``"querystring.limit"``,
-        ``"header.X-Tenant"``, ``"path.id"``) must be present. On an API built by ``from_openapi``
-        the route is written into the OpenAPI body and ``None`` is returned (there is no Method).
+        ``"header.X-Tenant"``, ``"path.id"``) must be present. A route costs no CloudFormation
+        resource: every route lives in the REST API's body.
         """
-        route = Route.parse(method, path, field="add_route")
+        return self._add_route(
+            method,
+            path,
+            integration,
+            throttle=throttle,
+            scopes=scopes,
+            api_key_required=api_key_required,
+            auth=auth,
+            request_schema=request_schema,
+            required_parameters=required_parameters,
+        )
+
+    def _add_route(
+        self,
+        method: str,
+        path: str,
+        integration: apigw.Integration | lambda_.IFunction,
+        *,
+        throttle: Throttle | None = None,
+        scopes: Sequence[str] = (),
+        api_key_required: bool | None = None,
+        auth: str = "bearer",
+        request_schema: Mapping[str, Any] | None = None,
+        required_parameters: Sequence[str] = (),
+        responses: Sequence[str] = (),
+    ) -> Route:
+        key = RouteKey.parse(method, path, field="add_route")
         if self._finalized:
             raise SecureApiConfigError(
-                "add_route", route.key, "routes added before the app is synthesized (synth has run)"
+                "add_route", key.key, "routes added before the app is synthesized (synth has run)"
             )
         scopes = check_route_options(
-            route,
+            key,
             method,
             auth=auth,
             scopes=scopes,
@@ -357,59 +403,38 @@ class SecureRestApi(Construct):
             bearer=self._bearer is not None,
             stage_name=self._stage_name,
         )
-        self._routes.add(route, field="add_route")
-        warn_above_account_limits(self, f"add_route({route.key!r}).throttle", throttle)
+        self._routes.add(key, field="add_route")
+        warn_above_account_limits(self, f"add_route({key.key!r}).throttle", throttle)
         if api_key_required is None:
             api_key_required = self.usage_tiers is not None
-        if self._openapi is not None:
-            if auth == "bearer":
-                assert self._bearer is not None
-                self._bearer.add_route_scopes(route.key, scopes)
-            elif auth == "none":
-                self._warn(f"route {route.key}", "auth='none': anyone the resource policy admits can call it")
-            self._openapi.add_route(
-                route,
-                integration,
-                auth=auth,
-                api_key_required=bool(api_key_required),
-                request_schema=request_schema,
-                required_params=required_parameters,
-            )
-            self._route_settings(route, throttle, None)
-            return None
-        resource = self.rest_api.root.resource_for_path(route.path)
-
-        acknowledgements: list[str] = []
-        options: dict[str, Any] = {
-            "api_key_required": bool(api_key_required),
-            "request_validator": self.request_validator,
-        }
         if auth == "bearer":
             assert self._bearer is not None
-            acknowledgements.append("bearer-authorizer-not-cognito")
-            options["authorizer"] = self._bearer.authorizer
-            options["authorization_type"] = apigw.AuthorizationType.CUSTOM
-            self._bearer.add_route_scopes(route.key, scopes)
-        elif auth == "iam":
-            acknowledgements.append("iam-route-not-cognito")
-            options["authorization_type"] = apigw.AuthorizationType.IAM
-        else:
-            options["authorization_type"] = apigw.AuthorizationType.NONE
-            self._warn(f"route {route.key}", "auth='none': anyone the resource policy admits can call it")
-
-        options.update(request_validation(self, self.rest_api, route, request_schema, required_parameters))
-        method_ = resource.add_method(route.method, self._integration(integration), **options)
-        compliance.acknowledge(method_, *acknowledgements)
-        if self._cors is not None and resource.node.try_find_child("OPTIONS") is None:
-            self._cors.add_preflight(resource)
-        self._route_settings(route, throttle, method_)
-        return method_
-
-    def _route_settings(self, route: Route, throttle: Throttle | None, method: apigw.Method | None) -> None:
+            self._bearer.add_route_scopes(key.key, scopes)
+        elif auth == "none":
+            self._warn(f"route {key.key}", "auth='none': anyone the resource policy admits can call it")
+        self._openapi.add_route(
+            key,
+            integration,
+            auth=auth,
+            api_key_required=bool(api_key_required),
+            request_schema=request_schema,
+            required_params=required_parameters,
+            responses=responses,
+        )
         if throttle is not None:
-            self._method_settings.throttle(route, throttle)
+            self._method_settings.throttle(key, throttle)
         if self.usage_tiers is not None:
-            self.usage_tiers.on_route(route, method)
+            self.usage_tiers.on_route(key, None)
+        route = Route(
+            method=key.method,
+            path=key.path,
+            auth=auth,
+            scopes=tuple(scopes),
+            throttle=throttle,
+            api_key_required=bool(api_key_required),
+        )
+        self.routes.append(route)
+        return route
 
     def grant_read_key(self, consumer: str, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` (the consumer application's role) read that consumer's key secret only.
@@ -473,19 +498,29 @@ class SecureRestApi(Construct):
         return find_trail_owner(self, audit)
 
     def _finalize(self) -> None:
-        """Once every route is known (at synthesis): give an API without routes a placeholder, then
-        write the authorizer's route scopes into its code package."""
+        """Once every route is known (at synthesis): refuse what the rest_api escape hatch added, give
+        an API without routes a placeholder, write the authorizer's route scopes into its code package,
+        render the OpenAPI body, then check the quotas and limits the routes meet."""
         if self._finalized:
             return
-        # Routes are recorded in the route tree whether they become methods or not (a definition body).
-        # Methods added through the rest_api escape hatch count too.
-        methods = self.rest_api.methods if isinstance(self.rest_api, apigw.RestApi) else ()
-        if not methods and not len(self._routes):
-            add_placeholder_route(self, self.add_route, auth="bearer" if self._bearer is not None else "iam")
+        check_no_foreign_routes(self.rest_api)
+        if not len(self._routes):
+            add_placeholder_route(self, self._add_route, auth="bearer" if self._bearer is not None else "iam")
         self._finalized = True
         if self._bearer is not None:
             check_bearer_routes(self._bearer.route_count)
             self._bearer.finalize()
+        self._openapi.finalize()
+        warn_path_resources(self, self._openapi.routes)
+        parts: dict[str, Any] = {
+            "the stage's method settings": self._method_settings.entries,
+            "the usage tiers' method throttles": [
+                (tier.name, key) for tier in self._tier_specs for key in tier.method_throttles
+            ],
+        }
+        if self._openapi.inline is not None:
+            parts["the inline OpenAPI body"] = self._openapi.inline
+        check_stack(Stack.of(self), template_parts=parts)
 
     def _warn(self, what: str, why: str) -> None:
         Annotations.of(self).add_warning_v2(

@@ -1,4 +1,5 @@
-"""``CorsPolicy``: CORS preflight on the resources that carry methods, and on API Gateway's own errors."""
+"""``CorsPolicy``: which origins may call the API (its body renders the preflights and the CORS headers
+of API Gateway's own errors)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 from aws_cdk import Duration
-from aws_cdk import aws_apigateway as apigw
 
 from secure_api import defaults
 from secure_api.errors import SecureApiConfigError, is_token
@@ -108,17 +108,6 @@ class CorsPolicy:
                     "a Duration of whole seconds between 0 and 86400",
                 )
 
-    def add_preflight(self, resource: apigw.IResource) -> apigw.Method:
-        """Add the unauthenticated ``OPTIONS`` method (a MOCK integration) to one resource."""
-        return resource.add_cors_preflight(
-            allow_origins=list(self.allow_origins),
-            allow_methods=list(self.allow_methods),
-            allow_headers=list(self.allow_headers),
-            expose_headers=list(self.expose_headers) or None,
-            allow_credentials=self.allow_credentials,
-            max_age=self.max_age,
-        )
-
     def gateway_response_headers(self) -> dict[str, str]:
         """Headers for API Gateway's own error responses (401, 403, 429, WAF blocks, ...).
 
@@ -138,16 +127,6 @@ class CorsPolicy:
         if self.expose_headers:
             headers["Access-Control-Expose-Headers"] = _quote(",".join(self.expose_headers))
         return headers
-
-    def add_gateway_responses(self, api: apigw.RestApi) -> None:
-        """CORS headers on every gateway response a browser needs to read."""
-        headers = self.gateway_response_headers()
-        for name in defaults.CORS_GATEWAY_RESPONSES:
-            api.add_gateway_response(
-                f"Cors{name.title().replace('_', '')}",
-                type=apigw.ResponseType.of(name),
-                response_headers=headers,
-            )
 
 
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "ANY")

@@ -1,7 +1,7 @@
 """The REST API and its stage: access-logged, traced, throttled, metered, behind the resource policy.
 
-Also what makes a changed API redeploy: the access policy and the bearer authorizer's settings are
-part of the deployment's logical id, whatever the app's feature flags say.
+Also what makes a changed API redeploy: the access policy is part of the deployment's logical id (the
+OpenAPI body, authorizer included, adds its own digest), whatever the app's feature flags say.
 """
 
 from __future__ import annotations
@@ -35,12 +35,10 @@ def create_rest_api(
     execute_api_disabled: bool,
     api_key_from_authorizer: bool,
     create_cloudwatch_role: bool,
-    openapi: OpenApiBody | None,
+    openapi: OpenApiBody,
 ) -> apigw.RestApiBase:
-    """The REST API ``id_`` under ``scope`` (the API's construct) with its deployed stage ``stage_name``.
-
-    A document-defined API (``openapi``) carries its routes in the REST API's OpenAPI body.
-    """
+    """The REST API ``id_`` under ``scope`` (the API's construct) with its deployed stage ``stage_name``,
+    its routes in its OpenAPI body (``openapi``)."""
     rest_api_props: dict[str, Any] = dict(
         # Unique per API: the stage's CloudWatch metrics are keyed by the API's name.
         rest_api_name=Names.unique_resource_name(scope, max_length=128, separator="-"),
@@ -67,11 +65,7 @@ def create_rest_api(
             access_log_format=access_log_format(),
         ),
     )
-    rest_api: apigw.RestApiBase = (
-        apigw.RestApi(scope, id_, **rest_api_props)
-        if openapi is None
-        else openapi.create_rest_api(scope, id_, **rest_api_props)
-    )
+    rest_api: apigw.RestApiBase = openapi.create_rest_api(scope, id_, **rest_api_props)
     _apply_endpoint_tls(rest_api)
     if rest_api.latest_deployment is not None:
         rest_api.latest_deployment.add_to_logical_id({"accessPolicy": access.fingerprint()})
@@ -101,16 +95,6 @@ def security_policy_name(policy: apigw.SecurityPolicy) -> str:
     return name if name in ("TLS_1_0", "TLS_1_2") else f"SecurityPolicy_{name}"
 
 
-def request_validator(rest_api: apigw.RestApiBase) -> apigw.RequestValidator | None:
-    """The validator of bodies and parameters; None for a body-defined API, whose body declares it (the
-    body is imported in overwrite mode, which would delete a separate resource)."""
-    if not isinstance(rest_api, apigw.RestApi):
-        return None
-    return rest_api.add_request_validator(
-        "RequestValidator", validate_request_body=True, validate_request_parameters=True
-    )
-
-
 def _log_to_group_arn(stage: apigw.Stage, log_group: logs.ILogGroup) -> None:
     """The access-log destination as the log group's ARN without CDK's trailing ``:*``, whatever the
     app's ``@aws-cdk/aws-apigateway:logGroupDestinationArnWithoutWildcard`` flag says."""
@@ -125,24 +109,3 @@ def _log_to_group_arn(stage: apigw.Stage, log_group: logs.ILogGroup) -> None:
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         ),
     )
-
-
-def redeploy_on_change(rest_api: apigw.RestApiBase, authorizer: apigw.TokenAuthorizer) -> None:
-    """A changed authorizer takes effect only with a new deployment: make the deployment's logical id
-    depend on the authorizer's settings, whatever the app's
-    ``@aws-cdk/aws-apigateway:authorizerChangeDeploymentLogicalId`` flag says."""
-    deployment = rest_api.latest_deployment
-    cfn_authorizer = authorizer.node.default_child
-    if deployment is None or not isinstance(cfn_authorizer, apigw.CfnAuthorizer):
-        return
-    deployment.add_to_logical_id(
-        {
-            "bearerAuthorizer": {
-                "identitySource": cfn_authorizer.identity_source,
-                "identityValidationExpression": cfn_authorizer.identity_validation_expression,
-                "resultTtl": cfn_authorizer.authorizer_result_ttl_in_seconds,
-                "uri": cfn_authorizer.authorizer_uri,
-            }
-        }
-    )
-    deployment.node.add_dependency(authorizer)

@@ -19,19 +19,20 @@ class StageMethodSettings:
         base = self._cfn.method_settings
         self._next = len(base) if isinstance(base, list) else 0
         self._index: dict[Route, int] = {}
+        self.entries: dict[str, dict[str, object]] = {}
+        """The entries written, by route key (what they add to the template)."""
 
     def throttle(self, route: Route, throttle: Throttle) -> None:
         """Override the stage throttle for one route."""
         index = self._index.setdefault(route, self._next + len(self._index))
-        self._cfn.add_property_override(
-            f"MethodSettings.{index}",
-            {
-                "HttpMethod": route.method if route.method != "ANY" else "*",
-                "ResourcePath": route.stage_method_setting_path,
-                "ThrottlingRateLimit": throttle.rate_limit,
-                "ThrottlingBurstLimit": throttle.burst_limit,
-                "LoggingLevel": "ERROR",
-                "DataTraceEnabled": False,
-                "MetricsEnabled": True,
-            },
-        )
+        entry: dict[str, object] = {
+            "HttpMethod": route.method if route.method != "ANY" else "*",
+            "ResourcePath": route.stage_method_setting_path,
+            "ThrottlingRateLimit": throttle.rate_limit,
+            "ThrottlingBurstLimit": throttle.burst_limit,
+            "LoggingLevel": "ERROR",
+            "DataTraceEnabled": False,
+            "MetricsEnabled": True,
+        }
+        self.entries[route.key] = entry
+        self._cfn.add_property_override(f"MethodSettings.{index}", entry)

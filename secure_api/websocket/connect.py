@@ -70,7 +70,6 @@ def add_connect_route(
             options.bearer,
             key=key,
             retention=retention,
-            token_authorizer=False,
             extra_environment=options.connect_environment,
         )
         bearer.finalize()  # no route scopes: AWS authorizes $connect only

@@ -59,3 +59,22 @@ def api_stack(**kwargs: Any) -> tuple[cdk.Stack, Any]:
     api = SecureRestApi(stack, "Api", **kwargs)
     api.add_route("GET", "/items", inline_function(stack), auth="iam")
     return stack, api
+
+
+def rest_body(template: Template, logical_id: str | None = None) -> dict[str, Any]:
+    """The OpenAPI body of the template's REST API (``logical_id``'s when several), inline."""
+    apis = resources(template, "AWS::ApiGateway::RestApi")
+    api = apis[logical_id] if logical_id is not None else only(template, "AWS::ApiGateway::RestApi")
+    body: dict[str, Any] = api["Properties"]["Body"]
+    return body
+
+
+def operations(template: Template, logical_id: str | None = None) -> dict[str, dict[str, Any]]:
+    """Every operation of the REST API's body by route key (``"GET /items"``, ``"OPTIONS /items"``,
+    ``"ANY /"``)."""
+    out: dict[str, dict[str, Any]] = {}
+    for path, item in rest_body(template, logical_id)["paths"].items():
+        for method, op in item.items():
+            name = "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
+            out[f"{name} {path}"] = op
+    return out

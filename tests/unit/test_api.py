@@ -2,15 +2,17 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import FrozenInstanceError
 
 import pytest
 from aws_cdk import assertions
 from aws_cdk.assertions import Template
 
-from secure_api import BearerAuth, SecureRestApi, Throttle
+from secure_api import BearerAuth, Route, SecureRestApi, Throttle, UsageTier
 from secure_api.access_logs import ACCESS_LOG_FIELDS
 from secure_api.errors import SecureApiConfigError
-from tests.unit.helpers import api_stack, inline_function, new_stack, only, resources
+from secure_api.rest.openapi.render import BEARER_SCHEME
+from tests.unit.helpers import api_stack, inline_function, new_stack, only, operations, resources, rest_body
 
 REQUIRED_LOG_FIELDS = {
     "requestId", "extendedRequestId", "ip", "userAgent", "requestTime", "httpMethod", "resourcePath", "status",
@@ -90,14 +92,18 @@ def test_logs_key_rotates_and_admits_cloudwatch_logs(example_template: Template)
 
 
 def test_request_validator_on_every_route(example_template: Template) -> None:
-    validator_id = next(iter(resources(example_template, "AWS::ApiGateway::RequestValidator")))
-    validator = only(example_template, "AWS::ApiGateway::RequestValidator")["Properties"]
-    assert validator["ValidateRequestBody"] is True and validator["ValidateRequestParameters"] is True
-    methods = [m["Properties"] for m in resources(example_template, "AWS::ApiGateway::Method").values()]
-    for method in methods:
-        if method["HttpMethod"] != "OPTIONS":
-            assert method["RequestValidatorId"] == {"Ref": validator_id}
-            assert method["AuthorizationType"] == "CUSTOM"
+    body = rest_body(example_template)
+    (validator_name,) = body["x-amazon-apigateway-request-validators"]
+    validator = body["x-amazon-apigateway-request-validators"][validator_name]
+    assert validator == {"validateRequestBody": True, "validateRequestParameters": True}
+    routes = {k: op for k, op in operations(example_template).items() if not k.startswith("OPTIONS ")}
+    assert len(routes) >= 3
+    for op in routes.values():
+        assert op["x-amazon-apigateway-request-validator"] == validator_name
+        assert BEARER_SCHEME in op["security"][0]
+    # No route is declared beside the body (an overwrite import would erase it).
+    for type_ in ("Method", "Resource", "RequestValidator", "Authorizer", "Model", "GatewayResponse"):
+        assert not resources(example_template, f"AWS::ApiGateway::{type_}")
 
 
 def test_no_cloudwatch_role_by_default(example_template: Template) -> None:
@@ -139,7 +145,19 @@ def test_disabled_protections_leave_warnings() -> None:
     assert "auth" in texts and "GET /public" in texts
 
 
-def test_hundred_routes_stay_under_500_resources() -> None:
+def test_add_route_returns_its_route_record() -> None:
+    stack, api = api_stack(usage_tiers=[UsageTier("gold")])
+    throttle = Throttle(rate_limit=5, burst_limit=10)
+    route = api.add_route("post", "/orders/{id}", inline_function(stack, "F2"), auth="iam", throttle=throttle)
+    assert route == Route(
+        method="POST", path="/orders/{id}", auth="iam", scopes=(), throttle=throttle, api_key_required=True
+    )
+    assert route.key == "POST /orders/{id}" and api.routes[-1] is route
+    with pytest.raises(FrozenInstanceError):
+        route.path = "/x"  # type: ignore[misc]
+
+
+def test_hundred_routes_cost_no_resource() -> None:
     import aws_cdk as cdk
 
     from example.stack import ExampleStack
@@ -153,11 +171,12 @@ def test_hundred_routes_stay_under_500_resources() -> None:
     )
     for i in range(100):
         stack.api.add_route("GET", f"/items{i}", backend)
-    count = len(Template.from_stack(stack).to_json()["Resources"])
-    assert count < 500
-    # Each route: its path resource, its method and one OPTIONS; the backend adds its role, function,
-    # log group and its single invoke permission.
-    assert count - before == 100 * 3 + 4
+    template = Template.from_stack(stack)
+    count = len(template.to_json()["Resources"])
+    # Routes live in the body: the backend adds its role, function, log group and its single invoke
+    # permission, and the hundred routes nothing.
+    assert count - before == 4
+    assert {f"GET /items{i}" for i in range(100)} <= set(operations(template))
 
 
 def _bearer_api() -> tuple[object, SecureRestApi]:

@@ -4,7 +4,6 @@ functions; and an API declared before any of its routes (issue 10, items 2 and 6
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import aws_cdk as cdk
 import pytest
@@ -13,8 +12,9 @@ from aws_cdk.assertions import Annotations, Match, Template
 
 from secure_api import BearerAuth, Consumer, SecureRestApi, UsageTier
 from secure_api.errors import SecureApiConfigError
+from secure_api.rest.openapi.render import BEARER_SCHEME, IAM_SCHEME, KEY_SCHEME
 from tests.cdk_context import app_context
-from tests.unit.helpers import BARE, inline_function, new_stack, resources
+from tests.unit.helpers import BARE, inline_function, new_stack, operations, resources
 
 AUTH = BearerAuth(issuer="https://id.example.com/", audience=["orders"])
 IMPORTED_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:orders"
@@ -88,12 +88,8 @@ def test_imported_function_by_arn_synthesizes_and_says_what_to_do() -> None:
     api.add_route("GET", "/x", fn, auth="iam")
     api.add_route("POST", "/x", fn, auth="iam")
     template = Template.from_stack(stack)
-    integration = next(
-        m["Properties"]["Integration"]
-        for m in resources(template, "AWS::ApiGateway::Method").values()
-        if m["Properties"]["HttpMethod"] == "GET"
-    )
-    assert IMPORTED_ARN in json.dumps(integration["Uri"])
+    integration = operations(template)["GET /x"]["x-amazon-apigateway-integration"]
+    assert IMPORTED_ARN in json.dumps(integration["uri"])
     warnings = Annotations.from_stack(stack).find_warning(
         "*", Match.string_like_regexp("no invoke permission for API Gateway on the imported function")
     )
@@ -101,19 +97,16 @@ def test_imported_function_by_arn_synthesizes_and_says_what_to_do() -> None:
     assert "same_environment=True" in json.dumps(warnings[0].entry.data)
 
 
-def _methods(template: Template) -> list[dict[str, Any]]:
-    return [m["Properties"] for m in resources(template, "AWS::ApiGateway::Method").values()]
-
-
 def test_api_without_routes_synthesizes_with_a_placeholder_behind_its_authorizer() -> None:
     _, stack = new_stack()
     SecureRestApi(stack, "Api", auth=AUTH, **BARE)
-    methods = _methods(Template.from_stack(stack))  # used to fail: "Authorizer must be attached"
-    assert len(methods) == 1
-    assert methods[0]["HttpMethod"] == "ANY"
-    assert methods[0]["AuthorizationType"] == "CUSTOM"
-    assert methods[0]["Integration"]["Type"] == "MOCK"
-    assert methods[0]["MethodResponses"] == [{"StatusCode": "404"}]
+    ops = operations(Template.from_stack(stack))  # used to fail: "Authorizer must be attached"
+    assert list(ops) == ["ANY /"]
+    op = ops["ANY /"]
+    assert op["security"] == [{BEARER_SCHEME: []}]
+    assert op["x-amazon-apigateway-integration"]["type"] == "mock"
+    assert list(op["responses"]) == ["404"]
+    assert next(iter(op["x-amazon-apigateway-integration"]["responses"].values()))["statusCode"] == "404"
 
 
 def test_api_without_routes_or_authorizer_uses_iam_and_keys() -> None:
@@ -121,9 +114,9 @@ def test_api_without_routes_or_authorizer_uses_iam_and_keys() -> None:
     SecureRestApi(
         stack, "Api", usage_tiers=[UsageTier("basic")], consumers=[Consumer("app", tier="basic")], **BARE
     )
-    (method,) = _methods(Template.from_stack(stack))
-    assert method["AuthorizationType"] == "AWS_IAM"
-    assert method["ApiKeyRequired"] is True
+    ops = operations(Template.from_stack(stack))
+    assert list(ops) == ["ANY /"]
+    assert ops["ANY /"]["security"] == [{IAM_SCHEME: [], KEY_SCHEME: []}]
 
 
 def test_fails_bearer_auth_that_no_route_uses() -> None:

@@ -10,7 +10,8 @@ from aws_cdk.assertions import Template
 from secure_api import BearerAuth, SecureRestApi
 from secure_api.defaults import BEARER_TOKEN_REGEX
 from secure_api.errors import SecureApiConfigError
-from tests.unit.helpers import inline_function, new_stack, only, resources
+from secure_api.rest.openapi.render import BEARER_SCHEME
+from tests.unit.helpers import inline_function, new_stack, resources, rest_body
 
 
 def _authorizer_function(template: Template) -> dict[str, object]:
@@ -19,11 +20,16 @@ def _authorizer_function(template: Template) -> dict[str, object]:
 
 
 def test_token_authorizer_with_regex_and_cache(example_template: Template) -> None:
-    authorizer = only(example_template, "AWS::ApiGateway::Authorizer")["Properties"]
-    assert authorizer["Type"] == "TOKEN"
-    assert authorizer["IdentitySource"] == "method.request.header.Authorization"
-    assert authorizer["IdentityValidationExpression"] == BEARER_TOKEN_REGEX
-    assert authorizer["AuthorizerResultTtlInSeconds"] == 300
+    scheme = rest_body(example_template)["components"]["securitySchemes"][BEARER_SCHEME]
+    assert scheme["x-amazon-apigateway-authtype"] == "custom"
+    authorizer = scheme["x-amazon-apigateway-authorizer"]
+    assert authorizer["type"] == "token"
+    assert authorizer["identitySource"] == "method.request.header.Authorization"
+    assert authorizer["identityValidationExpression"] == BEARER_TOKEN_REGEX
+    assert authorizer["authorizerResultTtlInSeconds"] == 300
+    function_id = next(k for k in resources(example_template, "AWS::Lambda::Function") if "Authorizer" in k)
+    assert {"Fn::GetAtt": [function_id, "Arn"]} in authorizer["authorizerUri"]["Fn::Join"][1]
+    assert not resources(example_template, "AWS::ApiGateway::Authorizer")
 
 
 def test_function_contract_environment(example_template: Template, example_stack: Any) -> None:
@@ -67,7 +73,13 @@ def test_shared_bearer_auth_gives_each_api_its_own_function() -> None:
     template = Template.from_stack(stack)
     authorizer_functions = [k for k in resources(template, "AWS::Lambda::Function") if "Authorizer" in k]
     assert len(authorizer_functions) == 2
-    assert len(resources(template, "AWS::ApiGateway::Authorizer")) == 2
+    apis = resources(template, "AWS::ApiGateway::RestApi")
+    used = set()
+    for logical_id in apis:
+        scheme = rest_body(template, logical_id)["components"]["securitySchemes"][BEARER_SCHEME]
+        uri = json.dumps(scheme["x-amazon-apigateway-authorizer"]["authorizerUri"])
+        used |= {f for f in authorizer_functions if f in uri}
+    assert used == set(authorizer_functions)
 
 
 def test_no_route_scopes_when_no_route_has_scopes() -> None:

@@ -8,30 +8,31 @@ from secure_api.defaults import CORS_GATEWAY_RESPONSES
 from secure_api.errors import SecureApiConfigError
 from secure_api.rest.openapi.document import load
 from tests.fixtures.openapi_documents import PETSTORE
-from tests.unit.helpers import BARE, inline_function, new_stack, only, resources
+from tests.unit.helpers import BARE, inline_function, new_stack, operations, resources, rest_body
 
 AUTH = BearerAuth(issuer="https://login.example.com/", audience=["pets"])
 
 
 def test_gateway_responses_carry_cors_headers(example_template: Template) -> None:
-    responses = resources(example_template, "AWS::ApiGateway::GatewayResponse").values()
-    types = sorted(r["Properties"]["ResponseType"] for r in responses)
-    assert types == sorted(CORS_GATEWAY_RESPONSES)
-    for response in responses:
-        headers = response["Properties"]["ResponseParameters"]
+    responses = rest_body(example_template)["x-amazon-apigateway-gateway-responses"]
+    assert sorted(responses) == sorted(CORS_GATEWAY_RESPONSES)
+    for response in responses.values():
+        headers = response["responseParameters"]
         assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == "'https://app.example.com'"
         assert headers["gatewayresponse.header.Vary"] == "'Origin'"
 
 
 def test_preflight_only_on_resources_with_methods_and_without_auth(example_template: Template) -> None:
-    methods = resources(example_template, "AWS::ApiGateway::Method").values()
-    options = [m["Properties"] for m in methods if m["Properties"]["HttpMethod"] == "OPTIONS"]
-    # /orders and /orders/{id} carry methods; the root does not.
-    assert len(options) == 2
-    for method in options:
-        assert method["AuthorizationType"] == "NONE"
-        assert method.get("ApiKeyRequired", False) is False
-        assert method["Integration"]["Type"] == "MOCK"
+    ops = operations(example_template)
+    options = {key: op for key, op in ops.items() if key.startswith("OPTIONS ")}
+    # Every path carrying a method gets one preflight; the root carries none.
+    paths = {key.split(" ", 1)[1] for key in ops if not key.startswith("OPTIONS ")}
+    assert "/" not in paths and {key.split(" ", 1)[1] for key in options} == paths
+    assert len(options) >= 2
+    for op in options.values():
+        assert op["security"] == []  # neither the authorizer nor an API key
+        assert op["x-amazon-apigateway-integration"]["type"] == "mock"
+        assert "204" in op["responses"]
 
 
 TWO_ORIGINS = ["https://a.example.com", "https://b.example.com"]
@@ -41,24 +42,21 @@ def _gateway_response_headers(backend: str, cors: CorsPolicy) -> list[dict[str, 
     """The response parameters of every CORS gateway response one back end synthesizes."""
     _, stack = new_stack()
     backend_function = inline_function(stack)
-    if backend == "resources":
+    if backend == "add_route":
         api = SecureRestApi(stack, "Api", cors=cors, **BARE)
         api.add_route("GET", "/items", backend_function, auth="iam")
-        template = Template.from_stack(stack)
-        responses = resources(template, "AWS::ApiGateway::GatewayResponse").values()
-        found = {r["Properties"]["ResponseType"]: r["Properties"]["ResponseParameters"] for r in responses}
     else:
         SecureRestApi.from_openapi(stack, "Api", load(PETSTORE), integrations=dict.fromkeys(
             ["listPets", "createPets", "showPetById"], backend_function), auth=AUTH, cors=cors, **BARE)  # fmt: skip
-        template = Template.from_stack(stack)
-        body = only(template, "AWS::ApiGateway::RestApi")["Properties"]["Body"]
-        gateway = body["x-amazon-apigateway-gateway-responses"]
-        found = {name: response["responseParameters"] for name, response in gateway.items()}
+    template = Template.from_stack(stack)
+    assert not resources(template, "AWS::ApiGateway::GatewayResponse")
+    gateway = rest_body(template)["x-amazon-apigateway-gateway-responses"]
+    found = {name: response["responseParameters"] for name, response in gateway.items()}
     assert sorted(found) == sorted(CORS_GATEWAY_RESPONSES)
     return list(found.values())
 
 
-@pytest.mark.parametrize("backend", ["resources", "openapi"])
+@pytest.mark.parametrize("backend", ["add_route", "openapi"])
 def test_several_origins_are_never_reflected_on_gateway_responses(backend: str) -> None:
     # A gateway response cannot choose among origins per request: reflecting the caller's Origin would
     # hand any site the error responses, so with several origins none is named.
@@ -69,7 +67,7 @@ def test_several_origins_are_never_reflected_on_gateway_responses(backend: str) 
         assert headers["gatewayresponse.header.Vary"] == "'Origin'"
 
 
-@pytest.mark.parametrize("backend", ["resources", "openapi"])
+@pytest.mark.parametrize("backend", ["add_route", "openapi"])
 @pytest.mark.parametrize("origins", [["https://a.example.com"], ["*"]])
 def test_one_origin_or_the_wildcard_is_named_on_gateway_responses(backend: str, origins: list[str]) -> None:
     for headers in _gateway_response_headers(backend, CorsPolicy(origins)):

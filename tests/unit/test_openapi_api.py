@@ -22,7 +22,7 @@ from secure_api.rest.openapi.check import check_body
 from secure_api.rest.openapi.document import load
 from secure_api.rest.openapi.render import BEARER_SCHEME, KEY_SCHEME, VALIDATOR
 from tests.fixtures.openapi_documents import PETSTORE
-from tests.unit.helpers import BARE, inline_function, new_stack, only, resources
+from tests.unit.helpers import BARE, inline_function, new_stack, only, operations, resources, rest_body
 
 AUTH = BearerAuth(issuer="https://login.example.com/", audience=["pets"])
 PER_ROUTE_TYPES = (
@@ -229,7 +229,7 @@ def test_fails_on_unknown_options() -> None:
         SecureRestApi.from_openapi(stack, "Api", load(PETSTORE), integrations={}, auth=AUTH, colour="blue")
 
 
-# -- add_route on a resource-defined API ------------------------------------------------------------------
+# -- add_route on a plain SecureRestApi (the same body) ------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def imperative() -> Template:
     _, stack = new_stack()
@@ -244,25 +244,31 @@ def imperative() -> Template:
 
 
 def test_add_route_request_schema_becomes_a_model(imperative: Template) -> None:
-    model = only(imperative, "AWS::ApiGateway::Model")["Properties"]
-    assert model["ContentType"] == "application/json"
-    assert model["Schema"]["$schema"] == "http://json-schema.org/draft-04/schema#"
-    assert model["Schema"]["properties"]["note"] == {"type": ["string", "null"]}
-    methods = {m["Properties"]["HttpMethod"] + json.dumps(m["Properties"]["ResourceId"]): m["Properties"]
-               for m in resources(imperative, "AWS::ApiGateway::Method").values()}  # fmt: skip
-    post = next(m for k, m in methods.items() if k.startswith("POST"))
-    assert "application/json" in post["RequestModels"]
-    assert post["RequestParameters"] == {"method.request.querystring.dryRun": True}
-    assert "RequestValidatorId" in post
+    for type_ in PER_ROUTE_TYPES:
+        assert not resources(imperative, type_), type_
+    ops = operations(imperative)
+    post = ops["POST /orders"]
+    ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert post["requestBody"]["required"] is True
+    schema = rest_body(imperative)["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert schema["$schema"] == "http://json-schema.org/draft-04/schema#"
+    assert schema["properties"]["note"] == {"type": ["string", "null"]}
+    assert {(p["in"], p["name"], p["required"]) for p in post["parameters"]} == {("query", "dryRun", True)}
+    assert post["x-amazon-apigateway-request-validator"] == VALIDATOR
 
 
 def test_add_route_required_parameters(imperative: Template) -> None:
-    gets = [m["Properties"] for m in resources(imperative, "AWS::ApiGateway::Method").values()
-            if m["Properties"]["HttpMethod"] == "GET"]  # fmt: skip
-    assert {"method.request.path.id": True, "method.request.header.X-Tenant": True} in [
-        g.get("RequestParameters") for g in gets
-    ]
-    assert all("RequestValidatorId" in g for g in gets)
+    ops = operations(imperative)
+    get = ops["GET /orders/{id}"]
+    assert {(p["in"], p["name"], p["required"]) for p in get["parameters"]} == {
+        ("path", "id", True),
+        ("header", "X-Tenant", True),
+    }
+    assert all(
+        op["x-amazon-apigateway-request-validator"] == VALIDATOR
+        for key, op in ops.items()
+        if key.startswith("GET ")
+    )
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,10 @@ from aws_cdk.assertions import Template
 
 from secure_api import BearerAuth, Consumer, Quota, SecureRestApi, Throttle, UsageTier
 from secure_api.errors import SecureApiConfigError
+from secure_api.rest.openapi.render import KEY_SCHEME
 from secure_api.usage_plans import KeyRotation
 from tests.cdk_context import app_context
-from tests.unit.helpers import inline_function, new_stack, resources
+from tests.unit.helpers import inline_function, new_stack, operations, resources
 
 TIERS = [
     UsageTier(
@@ -89,10 +90,10 @@ def test_method_throttle_key_with_dots_stays_one_key() -> None:
 
 def test_routes_require_keys_once_tiers_exist(tiered: tuple[cdk.Stack, SecureRestApi, Template]) -> None:
     _, _, template = tiered
-    methods = [m["Properties"] for m in resources(template, "AWS::ApiGateway::Method").values()]
-    by_path = {(m["HttpMethod"], json.dumps(m["ResourceId"])): m for m in methods}
-    required = [m.get("ApiKeyRequired", False) for m in by_path.values()]
-    assert required.count(True) == 2 and required.count(False) == 1
+    ops = operations(template)
+    required = {key: KEY_SCHEME in op["security"][0] for key, op in ops.items() if op["security"]}
+    assert required == {"GET /orders": True, "GET /orders/{id}": True}
+    assert ops["GET /health"]["security"] == []
     api = next(iter(resources(template, "AWS::ApiGateway::RestApi").values()))["Properties"]
     assert api["ApiKeySourceType"] == "HEADER"
 

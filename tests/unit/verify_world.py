@@ -506,6 +506,8 @@ class TemplateDeployment:
             self.ag.put_integration(
                 restApiId=api_id, resourceId=resource, httpMethod=props["HttpMethod"], type="MOCK"
             )
+        if "Body" in api:
+            self.deploy_body(api_id, created["rootResourceId"], self.resolve(api["Body"]))
         for lid, props in self.of_type("AWS::ApiGateway::Stage"):
             self.deploy_stage(api_id, lid, props)
         for lid, props in self.of_type("AWS::CertificateManager::Certificate"):
@@ -557,6 +559,74 @@ class TemplateDeployment:
             )
         self.deploy_trails()
         return api_id
+
+    def deploy_body(self, api_id: str, root_id: str, body: dict[str, Any]) -> None:
+        """What API Gateway's import of the REST API's OpenAPI body creates: validators, models, the
+        authorizer, resources and methods (integrations as MOCK, as above)."""
+        validators = {
+            name: self.ag.create_request_validator(
+                restApiId=api_id,
+                name=name,
+                validateRequestBody=bool(v.get("validateRequestBody")),
+                validateRequestParameters=bool(v.get("validateRequestParameters")),
+            )["id"]
+            for name, v in body.get("x-amazon-apigateway-request-validators", {}).items()
+        }
+        components = body.get("components", {})
+        schemes = components.get("securitySchemes", {})
+        for name, schema in components.get("schemas", {}).items():
+            self.ag.create_model(
+                restApiId=api_id, name=name, contentType="application/json", schema=json.dumps(schema)
+            )
+        authorizers: dict[str, str] = {}
+        for name, scheme in schemes.items():
+            authorizer = scheme.get("x-amazon-apigateway-authorizer")
+            if authorizer is not None:
+                authorizers[name] = self.ag.create_authorizer(
+                    restApiId=api_id,
+                    name=name,
+                    type=authorizer["type"].upper(),
+                    authorizerUri=authorizer["authorizerUri"],
+                    identitySource=authorizer["identitySource"],
+                    authorizerResultTtlInSeconds=authorizer.get("authorizerResultTtlInSeconds", 300),
+                )["id"]
+        known = {"/": root_id}
+        for path, item in body.get("paths", {}).items():
+            resource = _resource(self.ag, api_id, known, path)
+            for method, op in item.items():
+                requirement = (op.get("security") or [{}])[0]
+                extra: dict[str, Any] = {}
+                auth = "NONE"
+                for name in requirement:
+                    if name in authorizers:
+                        auth, extra["authorizerId"] = "CUSTOM", authorizers[name]
+                    elif schemes.get(name, {}).get("x-amazon-apigateway-authtype") == "awsSigv4":
+                        auth = "AWS_IAM"
+                validator = op.get("x-amazon-apigateway-request-validator")
+                if validator in validators:
+                    extra["requestValidatorId"] = validators[validator]
+                content = op.get("requestBody", {}).get("content", {})
+                if content:
+                    extra["requestModels"] = {
+                        ct: media["schema"]["$ref"].rsplit("/", 1)[1] for ct, media in content.items()
+                    }
+                http_method = "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
+                key_required = any(
+                    schemes.get(n, {}).get("name") == "x-api-key"
+                    and "x-amazon-apigateway-authtype" not in schemes[n]
+                    for n in requirement
+                )
+                self.ag.put_method(
+                    restApiId=api_id,
+                    resourceId=resource,
+                    httpMethod=http_method,
+                    authorizationType=auth,
+                    apiKeyRequired=key_required,
+                    **extra,
+                )
+                self.ag.put_integration(
+                    restApiId=api_id, resourceId=resource, httpMethod=http_method, type="MOCK"
+                )
 
     def deploy_usage_plans(self) -> None:
         for _lid, props in self.of_type("AWS::ApiGateway::UsagePlan"):

@@ -1,7 +1,7 @@
-"""A ``SecureRestApi`` whose routes live in the REST API's OpenAPI body (no per-route resources).
+"""The REST API's OpenAPI body: every ``SecureRestApi``'s routes live there (no per-route resources).
 
-``SecureRestApi.from_openapi`` builds one from a document; ``add_route`` on it writes into the same
-body. The body is rendered once the app synthesizes (an aspect), carried inline as ``Body`` when
+``add_route`` writes into it, and ``SecureRestApi.from_openapi`` fills it from a document. The body is
+rendered once the app synthesizes (``SecureRestApi``'s finalizing aspect), carried inline as ``Body`` when
 small, else stored as an S3 asset and included with ``Fn::Transform AWS::Include`` (which, unlike
 ``BodyS3Location``, resolves the intrinsic functions the body holds: function ARNs, region). The
 REST API is imported in ``overwrite`` mode so that an operation removed from the document is removed
@@ -14,24 +14,23 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jsii
-from aws_cdk import App, Aspects, Fn, IAspect, Stack, Token
+from aws_cdk import App, Fn, Stack, Stage, Token
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3_assets as s3_assets
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from secure_api import compliance, defaults
 from secure_api.authorizer import BearerAuth, BearerAuthorizer
-from secure_api.errors import SecureApiConfigError, located
+from secure_api.errors import SecureApiConfigError
 from secure_api.rest.cors import CorsPolicy
+from secure_api.rest.limits import check_definition_size
 from secure_api.rest.openapi.document import Document, Operation, Parameter, load, parse
 from secure_api.rest.openapi.extensions import authorizer_extension, integration_extension, preflight
 from secure_api.rest.openapi.parameters import required_parameters, route_parameter_names
@@ -88,6 +87,8 @@ class OpenApiBody:
         self.key_exempt: set[str] = set()
         self.document: dict[str, Any] | None = None
         self.storage: str | None = None
+        self.inline: dict[str, Any] | None = None
+        """The body as the template holds it when inline (resolved), else None."""
         self._pending: dict[Route, tuple[Operation, dict[str, str]]] = {}
         self._integrations: dict[str, dict[str, Any]] = {}
         self._scratch: tuple[apigw.RestApi, list[int]] | None = None
@@ -132,7 +133,7 @@ class OpenApiBody:
     ) -> None:
         """Called at the end of ``SecureRestApi.__init__`` with the API's construct and the pieces the
         body needs (``lambda_integration`` makes a function's proxy integration and its permission):
-        authorizer permission and rendering hook."""
+        the authorizer's invoke permission. ``finalize`` renders the body at synthesis."""
         self._host = _Host(api, rest_api, bearer, auth, cors, has_tiers, lambda_integration)
         if bearer is not None:
             permission_id = f"AuthorizerInvokeBy{api.node.id}{api.node.addr[-8:]}"
@@ -150,7 +151,6 @@ class OpenApiBody:
                 bearer.function.node.find_child(permission_id), "permission-source-arn-join"
             )
         compliance.acknowledge(rest_api, "openapi-body-validator")
-        Aspects.of(api).add(_Render(self))
 
     def add_route(
         self,
@@ -161,8 +161,10 @@ class OpenApiBody:
         api_key_required: bool,
         request_schema: Mapping[str, Any] | None,
         required_params: Sequence[str],
+        responses: Sequence[str] = (),
     ) -> None:
-        """Record one route (``SecureRestApi.add_route`` has validated it)."""
+        """Record one route (``SecureRestApi.add_route`` has validated it); ``responses`` are the
+        method responses' status codes (default ``200``)."""
         if route in self.routes:
             raise SecureApiConfigError("add_route", route.key, "a route that has not been added already")
         pending = self._pending.pop(route, None)
@@ -170,7 +172,7 @@ class OpenApiBody:
         models: dict[str, str] = {}
         operation_id = None
         body_required = False
-        responses: tuple[str, ...] = ()
+        responses = tuple(responses)
         if pending is not None:
             operation, models = pending
             parameters = operation.parameters
@@ -308,15 +310,12 @@ class OpenApiBody:
         resolved = _resolve(Stack.of(api), document, {})
         text = json.dumps(resolved, separators=(",", ":"), sort_keys=True)
         size = len(text.encode())
-        if size > defaults.OPENAPI_MAX_DEFINITION_BYTES:
-            raise SecureApiConfigError(
-                f"{api.node.path} OpenAPI body",
-                f"{size} bytes",
-                f"at most {defaults.OPENAPI_MAX_DEFINITION_BYTES} bytes (API Gateway's import limit)",
-            )
+        check_definition_size(api.node.path, size)
+        self.inline = None
         cfn: apigw.CfnRestApi = rest_api.node.default_child  # type: ignore[assignment]
         if size <= defaults.OPENAPI_INLINE_MAX_BYTES:
             self.storage = "inline"
+            self.inline = resolved
             cfn.body = document
         else:
             if self.foreign_functions:
@@ -328,9 +327,12 @@ class OpenApiBody:
                     f"{defaults.OPENAPI_INLINE_MAX_BYTES} bytes and is stored in S3",
                 )
             self.storage = "s3"
-            folder = Path(tempfile.mkdtemp(prefix="secure-api-openapi-"))
-            (folder / "openapi.json").write_text(text)
-            asset = s3_assets.Asset(api, "OpenApiDefinition", path=str(folder / "openapi.json"))
+            # Written into the cloud assembly (never the system's temporary directory): the asset is
+            # staged from there, and the file goes when the assembly does.
+            outdir = Path(Stage.of(api).outdir)  # type: ignore[union-attr]
+            source = outdir / f"secure-api-openapi-{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
+            source.write_text(text)
+            asset = s3_assets.Asset(api, "OpenApiDefinition", path=str(source))
             cfn.body = Fn.transform("AWS::Include", {"Location": asset.s3_object_url})
         if rest_api.latest_deployment is not None:
             digest = hashlib.sha256(text.encode()).hexdigest()
@@ -365,20 +367,6 @@ def _resolve(stack: Stack, value: Any, cache: dict[str, Any]) -> Any:
     if isinstance(value, bool | int | float) or value is None:
         return value
     return stack.resolve(value)
-
-
-@jsii.implements(IAspect)
-class _Render:
-    def __init__(self, body: OpenApiBody) -> None:
-        self._body = body
-        self._done = False
-
-    def visit(self, node: IConstruct) -> None:
-        host = self._body._host
-        if not self._done and host is not None and node is host.scope:
-            self._done = True
-            with located(host.scope.node.path):
-                self._body.finalize()
 
 
 def _pascal(segment: str) -> str:

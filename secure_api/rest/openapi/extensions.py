@@ -1,6 +1,6 @@
-"""What a body-defined API's OpenAPI body says for an integration (``x-amazon-apigateway-integration``),
-for the bearer authorizer and for a CORS preflight, computed from the same objects a resource-defined
-API uses."""
+"""What a REST API's OpenAPI body says for an integration (``x-amazon-apigateway-integration``),
+for the bearer authorizer and for a CORS preflight, computed from the API's options (``CorsPolicy``,
+``BearerAuth``) and each route's ``apigw.Integration``."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from secure_api.rest.openapi.render import Preflight
 
 
 def preflight(cors: CorsPolicy) -> Preflight:
-    """The preflight answer ``CorsPolicy.add_preflight`` gives, for a body-defined API."""
+    """The CORS preflight answer of every path of the body (a MOCK integration answering 204)."""
     headers = {
         "Access-Control-Allow-Headers": "'" + ",".join(cors.allow_headers) + "'",
         "Access-Control-Allow-Methods": "'" + ",".join(cors.allow_methods) + "'",
