@@ -24,10 +24,7 @@ def _address(source_ip: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Add
     return address
 
 
-def address_refusal(config: ConnectConfig, source_ip: str | None) -> str | None:
-    """Why ``source_ip`` may not call (a short loggable code), or None when the lists allow it."""
-    if config.allow_ip_ranges is None and not config.deny_ip_ranges:
-        return None
+def _refusal(config: ConnectConfig, source_ip: str | None) -> str | None:
     address = _address(source_ip)
     if address is None:
         return "source_ip_unknown"
@@ -36,3 +33,28 @@ def address_refusal(config: ConnectConfig, source_ip: str | None) -> str | None:
     if config.allow_ip_ranges is not None and not any(address in n for n in config.allow_ip_ranges):
         return "source_ip_not_allowed"
     return None
+
+
+MAX_REMEMBERED_ADDRESSES = 1024
+# The decisions of one configuration's lists by address text (a pure function of both), kept while
+# that (immutable) configuration object is the one asked about.
+_remembered_for: list[ConnectConfig] = []
+_remembered: dict[str | None, str | None] = {}
+
+
+def address_refusal(config: ConnectConfig, source_ip: str | None) -> str | None:
+    """Why ``source_ip`` may not call (a short loggable code), or None when the lists allow it."""
+    if config.allow_ip_ranges is None and not config.deny_ip_ranges:
+        return None
+    if not _remembered_for or _remembered_for[0] is not config:
+        _remembered.clear()
+        _remembered_for[:] = [config]
+    try:
+        return _remembered[source_ip]
+    except KeyError:
+        pass
+    refusal = _refusal(config, source_ip)
+    if len(_remembered) >= MAX_REMEMBERED_ADDRESSES:
+        _remembered.clear()
+    _remembered[source_ip] = refusal
+    return refusal

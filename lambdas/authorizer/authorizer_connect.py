@@ -60,6 +60,9 @@ def _count(values: list[Any]) -> int:
 
 _HEADERS = frozenset({"authorization", "origin"})
 """The only headers the authorizer reads (lower case)."""
+# Every character whose lower case is ASCII lowers to exactly one character, so a name that lowers to
+# one of _HEADERS has its length: other lengths need not be lowered.
+_HEADER_LENGTHS = frozenset(len(name) for name in _HEADERS)
 
 
 def _by_name(values: Mapping[str, Any] | None) -> dict[str, list[Any]]:
@@ -67,7 +70,7 @@ def _by_name(values: Mapping[str, Any] | None) -> dict[str, list[Any]]:
     found: dict[str, list[Any]] = {}
     if values:
         for key, value in values.items():
-            if isinstance(key, str):
+            if isinstance(key, str) and len(key) in _HEADER_LENGTHS:
                 name = key.lower()
                 if name in _HEADERS:
                     found.setdefault(name, []).append(value)

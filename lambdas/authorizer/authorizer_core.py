@@ -50,7 +50,10 @@ RESERVED_CONTEXT_NAMES = frozenset(
 def claims_context(claims: dict[str, Any], scopes: tuple[str, ...]) -> dict[str, str | int | float | bool]:
     """The TOKEN answer's ``context``: the scalar claims, never under a name API Gateway reserves."""
     context = build_context(claims, scopes)
-    return {name: value for name, value in context.items() if name not in RESERVED_CONTEXT_NAMES}
+    if not RESERVED_CONTEXT_NAMES.isdisjoint(context):
+        for name in RESERVED_CONTEXT_NAMES.intersection(context):
+            del context[name]
+    return context
 
 
 class VerifiedToken(NamedTuple):

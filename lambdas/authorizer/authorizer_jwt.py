@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from authorizer_encoding import b64url_decode
@@ -84,13 +84,24 @@ def _reject_constant(name: str) -> None:
 
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_unique_members, parse_constant=_reject_constant)
+# What _DECODER.decode runs, without its Python wrapper (typeshed does not list the attribute).
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+_JSON_WHITESPACE = " \t\n\r"
 
 
 def json_object(data: bytes) -> dict[str, Any]:
-    """Parse a strict UTF-8 JSON object (no duplicate members, no NaN/Infinity)."""
+    """Parse a strict UTF-8 JSON object (no duplicate members, no NaN/Infinity).
+
+    What ``json.JSONDecoder.decode`` does, without its Python-level wrapper: JSON whitespace around one
+    value, nothing else.
+    """
     try:
-        value = _DECODER.decode(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        text = data.decode("utf-8")
+        start = len(text) - len(text.lstrip(_JSON_WHITESPACE))
+        value, end = _SCAN(text, start)
+        if end != len(text) and text[end:].strip(_JSON_WHITESPACE):
+            raise ValueError("extra data after the JSON value")
+    except (UnicodeDecodeError, ValueError, RecursionError, StopIteration) as error:
         raise Denied("bad_json") from error
     if not isinstance(value, dict):
         raise Denied("bad_json")
