@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from authorizer_config import Route
 
@@ -30,8 +29,7 @@ class BadMethodArn(ValueError):
     """``methodArn`` is not an execute-api ARN of a REST API stage."""
 
 
-@dataclass(frozen=True, slots=True)
-class StageArn:
+class StageArn(NamedTuple):
     """The parts of ``methodArn`` a policy may use: the stage's ARN prefix and the REST API id."""
 
     prefix: str
