@@ -97,9 +97,12 @@ typecheck: setup
 	$(BIN)/mypy secure_api app.py
 	@for d in $(LAMBDA_DIRS); do echo "mypy $$d"; MYPYPATH=$$d $(BIN)/mypy $$d || exit 1; done
 
-# The unit, snapshot and compliance tests, and the end-to-end suite in ministack (tests/e2e).
+# The unit, snapshot and compliance tests, and the end-to-end suite in ministack (tests/e2e), on two
+# workers: pytest waits on jsii's Node process, checkov and the emulator much of the time. Tests that
+# share an expensive fixture stay in one worker (tests/conftest.py groups them).
+PYTEST_WORKERS ?= 2
 unit: setup e2e-setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 test: lint typecheck unit
 

@@ -37,7 +37,9 @@ class AccessPolicy:
     routes); ``deny_accounts`` denies principals of those accounts.
 
     ``AccessPolicy.private(vpc_endpoint_ids=[...])`` makes a PRIVATE API that only those
-    interface VPC endpoints can reach.
+    interface VPC endpoints can reach. IP ranges are matched against ``aws:SourceIp`` on a REGIONAL API
+    and against ``aws:VpcSourceIp`` (the caller's address in its VPC) on a PRIVATE one, whose requests
+    carry no ``aws:SourceIp``.
     """
 
     allow_ip_ranges: Sequence[str] = ()
@@ -106,11 +108,14 @@ class AccessPolicy:
         allow_vpc_ids: Sequence[str] = (),
         allow_accounts: Sequence[str] = (),
         deny_accounts: Sequence[str] = (),
+        deny_ip_ranges: Sequence[str] = (),
     ) -> AccessPolicy:
-        """A PRIVATE API reachable only through the given interface VPC endpoints."""
+        """A PRIVATE API reachable only through the given interface VPC endpoints; ``deny_ip_ranges``
+        are the callers' addresses inside their VPCs (``aws:VpcSourceIp``)."""
         return cls(
             allow_vpc_endpoint_ids=vpc_endpoint_ids,
             allow_vpc_ids=allow_vpc_ids,
+            deny_ip_ranges=deny_ip_ranges,
             allow_accounts=allow_accounts,
             deny_accounts=deny_accounts,
             private_endpoint=True,
@@ -160,9 +165,12 @@ class AccessPolicy:
                 resources=[_THIS_API],
             )
         )
+        # A request through an interface VPC endpoint (the only way to a PRIVATE API) carries no
+        # aws:SourceIp: its caller's address is aws:VpcSourceIp, so a Deny on aws:SourceIp never matches.
+        source_ip = "aws:VpcSourceIp" if self.private_endpoint else "aws:SourceIp"
         for sid, operator, key, values in (
-            ("DenyOutsideAllowedIpRanges", "NotIpAddress", "aws:SourceIp", self.allow_ip_ranges),
-            ("DenyBlockedIpRanges", "IpAddress", "aws:SourceIp", self.deny_ip_ranges),
+            ("DenyOutsideAllowedIpRanges", "NotIpAddress", source_ip, self.allow_ip_ranges),
+            ("DenyBlockedIpRanges", "IpAddress", source_ip, self.deny_ip_ranges),
             ("DenyOutsideAllowedVpcs", "StringNotEquals", "aws:SourceVpc", self.allow_vpc_ids),
             (
                 "DenyOutsideAllowedVpcEndpoints",

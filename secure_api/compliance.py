@@ -2,8 +2,8 @@
 
 The packs: cdk-nag's AwsSolutions, Serverless, NIST 800-53 R5, HIPAA Security and PCI DSS 3.2.1,
 cfn-guard with the Control Tower rules (as CDK validation plugins), AWS Security Hub's API Gateway
-controls (the gate's own checker, also a validation plugin), checkov and cfn-lint (run on the
-synthesized template by ``tests/compliance``). A finding is fixed wherever the fix is real; what is
+controls (the gate's own checker, also a validation plugin), checkov and cfn-lint with AWS's serverless
+rules (``cfn-lint-serverless``; run on the synthesized template by ``tests/compliance``). A finding is fixed wherever the fix is real; what is
 left is acknowledged here, on the narrowest construct, and nowhere else.
 """
 
@@ -24,7 +24,7 @@ NAG_PACKS = ("AwsSolutions", "Serverless", "NIST.800.53.R5", "HIPAA.Security", "
 @dataclass(frozen=True)
 class Acknowledgement:
     """Rules (``<pack>::<rule>`` for cdk-nag and cfn-guard, ``securityhub::APIGateway.<n>`` for the Security
-    Hub controls, ``CKV_...`` for checkov) and why."""
+    Hub controls, ``CKV_...`` for checkov, ``cfn-lint::<id>`` for cfn-lint and its serverless rules) and why."""
 
     rules: tuple[str, ...]
     reason: str
@@ -119,14 +119,16 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
     "rotation-no-dlq": Acknowledgement(
         (*_nag("LambdaDLQ", ("Serverless", "NIST.800.53.R5", "HIPAA.Security")), "CKV_AWS_116"),
         "The key rotation/expiry function is invoked synchronously by Secrets Manager (which retries a "
-        "failed rotation step) and by an hourly schedule whose expiry job is idempotent (EventBridge retries "
-        "it, the next hour redoes what is left); every failure trips its KeyRotationErrorsAlarm.",
+        "failed rotation step) and asynchronously by an hourly schedule whose expiry job is idempotent: a "
+        "run that fails Lambda's retries goes to its on-failure destination (the API's alarm topic, an "
+        "EventInvokeConfig), the next hour redoes what is left, and every failure trips KeyRotationErrorsAlarm.",
     ),
     "rotation-invoke-permissions": Acknowledgement(
-        ("cdk-validator-cfnguard::lambda_function_public_access_prohibited_check",),
+        ("cdk-validator-cfnguard::lambda_function_public_access_prohibited_check", "cfn-lint::WS1002"),
         "The key rotation/expiry function may be invoked only by Secrets Manager on behalf of this account "
         "(SourceAccount) for this API's key secrets (SourceArn) and by this API's expiry schedule (SourceArn of the rule, a GetAtt the rule cannot "
-        "read); neither permission is public.",
+        "read); neither permission is public. One function has both invokers on purpose: a rotation step and "
+        "the hourly expiry change the same keys and secrets with the same permissions.",
     ),
     "key-creator-no-dlq": Acknowledgement(
         (*_nag("LambdaDLQ", ("Serverless", "NIST.800.53.R5", "HIPAA.Security")), "CKV_AWS_116"),
@@ -148,10 +150,11 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
         "concurrency fails to deploy in accounts with the minimum concurrency quota.",
     ),
     "idempotent-schedule-no-dlq": Acknowledgement(
-        ("Serverless::Serverless-EventBusDLQ",),
-        "The hourly expiry job is idempotent: EventBridge retries a failed invocation and the next hour's "
-        "run redoes whatever is left, so a dead-letter queue would hold nothing worth replaying; a failed "
-        "run trips KeyRotationErrorsAlarm.",
+        ("Serverless::Serverless-EventBusDLQ", "cfn-lint::ES4000"),
+        "The hourly expiry job is idempotent and its events carry a fixed input: an event EventBridge could "
+        "not hand to Lambda after its retries holds nothing the next hour's run does not redo, so a target "
+        "dead-letter queue would hold nothing worth replaying. A run that fails in the function goes to its "
+        "on-failure destination (the alarm topic) and trips KeyRotationErrorsAlarm.",
     ),
     "key-functions-read-keys": Acknowledgement(
         ("AwsSolutions::AwsSolutions-IAM5[Resource::arn:{partition}:apigateway:{region}::/apikeys/*]",),
@@ -198,12 +201,13 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
             *_nag("LambdaDLQ", ("Serverless", "NIST.800.53.R5", "HIPAA.Security")),
             *_nag("LambdaConcurrency", ("NIST.800.53.R5", "HIPAA.Security")),
             "Serverless::Serverless-LambdaDefaultMemorySize",
+            "cfn-lint::ES1005",
             "CKV_AWS_116",
             "CKV_AWS_115",
         ),
         "CDK's provider framework functions of the API key provisioner (onEvent, isComplete, onTimeout): they "
         "run only during deployments, a failure is reported to CloudFormation and trips KeyProviderErrorsAlarm, "
-        "and CDK owns their memory setting (they are traced with X-Ray).",
+        "and CDK owns their memory setting, which cr.Provider offers no option for (they are traced with X-Ray).",
     ),
     "provider-waiter": Acknowledgement(
         (
@@ -238,9 +242,17 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
         "only keys tagged secure-api:api=<this API> (aws:ResourceTag) and set only the quarantine tags (aws:TagKeys).",
     ),
     "key-guard-schedule-no-dlq": Acknowledgement(
-        ("Serverless::Serverless-EventBusDLQ",),
-        "The schedule's only target is the key guard, whose failed asynchronous runs go to its own dead-letter "
-        "target (the alarm topic) and the KeyGuardErrors alarm; the next run evaluates the next window.",
+        ("Serverless::Serverless-EventBusDLQ", "cfn-lint::ES4000"),
+        "The key guard reads nothing from the schedule's events (it evaluates the last complete window at run "
+        "time), so an event EventBridge could not hand to Lambda after its retries could not be replayed from "
+        "a target dead-letter queue to recover its window; the next run evaluates the next window. Failed "
+        "runs of the key guard go to its on-failure destination (the alarm topic) and the KeyGuardErrors alarm.",
+    ),
+    "key-guard-failure-destination": Acknowledgement(
+        (*_nag("LambdaDLQ", ("Serverless", "NIST.800.53.R5", "HIPAA.Security")), "CKV_AWS_116"),
+        "The key guard runs only asynchronously (its schedule), and a run that fails Lambda's retries goes to "
+        "its on-failure destination, the API's alarm topic (an EventInvokeConfig whose record carries the "
+        "error); a dead-letter queue as well would deliver every failed run twice.",
     ),
     "key-guard-table-no-backup-plan": Acknowledgement(
         _nag("DynamoDBInBackupPlan", ("NIST.800.53.R5", "HIPAA.Security")),
@@ -250,8 +262,9 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
     "audit-bucket-no-replication": Acknowledgement(
         _nag("S3BucketReplicationEnabled", ("NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321")),
         "Replication needs a destination bucket in another region or account, which one regional stack "
-        "cannot own; the audit buckets are versioned, Object Lock protects every object, CloudTrail's log "
-        "file validation proves tampering, and accounts with an organization trail use AuditTrail.existing().",
+        "cannot own; the audit buckets are versioned, Object Lock (AuditTrail.object_lock_days, on by "
+        "default) protects every object, CloudTrail's log file validation proves tampering, and accounts "
+        "with an organization trail use AuditTrail.existing().",
     ),
     "access-logs-bucket-sse-s3": Acknowledgement(
         (
@@ -266,8 +279,25 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
         "This is the server access log bucket of the trail bucket; logging it into itself would log its own "
         "log deliveries without end, and a third bucket would only move the finding there.",
     ),
+    "bucket-emptier-no-dlq": Acknowledgement(
+        (*_nag("LambdaDLQ", ("Serverless", "NIST.800.53.R5", "HIPAA.Security")), "CKV_AWS_116"),
+        "The bucket emptier runs only when CloudFormation deletes the development stack's audit trail "
+        "(AuditTrail(removal_policy=DESTROY)); it answers CloudFormation itself, FAILED with the reason "
+        "when a bucket cannot be emptied, so a failure shows in the stack's events and the deletion can be "
+        "retried: a dead-letter queue would hold a stale deletion event nobody can replay.",
+    ),
+    "bucket-emptier-no-reserved-concurrency": Acknowledgement(
+        (*_nag("LambdaConcurrency", ("NIST.800.53.R5", "HIPAA.Security")), "CKV_AWS_115"),
+        "The bucket emptier runs once, when the stack is deleted, so it cannot crowd out other functions; "
+        "reserving concurrency fails to deploy in accounts with the minimum concurrency quota.",
+    ),
+    "bucket-emptier-objects": Acknowledgement(
+        ("AwsSolutions::AwsSolutions-IAM5[Resource::<{buckets}.Arn>/*]",),
+        "Emptying a bucket deletes every object version in it, whose keys CloudTrail chooses at run time: "
+        "the object actions name each audit bucket's objects (<bucket>/*), and no other bucket.",
+    ),
     "alarm-email-no-redrive": Acknowledgement(
-        ("Serverless::Serverless-SNSRedrivePolicy",),
+        ("Serverless::Serverless-SNSRedrivePolicy", "cfn-lint::ES7000"),
         "An e-mail subscription's failed deliveries are retried by SNS; the alarm and its state history stay "
         "in CloudWatch and on the dashboard, so a dead-letter queue would only hold copies nobody reads.",
     ),
@@ -287,6 +317,12 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
         "SecurityPolicy_* policy: API Gateway offers mutual TLS only with TLS_1_2, which still refuses TLS 1.0 "
         "and 1.1; every client must present a certificate from the version-pinned truststore, and the "
         "execute-api endpoint is disabled so the domain cannot be bypassed.",
+    ),
+    "function-log-group": Acknowledgement(
+        ("cfn-lint::WS1004",),
+        "The function writes to its own log group, KMS-encrypted and with a retention, named in its "
+        "LoggingConfig; the rule only recognises a log group named /aws/lambda/<function name>, which this "
+        "function never writes to (naming ours so would need a fixed function name or a dependency cycle).",
     ),
     "role-dependency": Acknowledgement(
         ("cfn-lint::W3005",),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -25,6 +25,9 @@ ACCOUNT_BURST_LIMIT = 5_000
 
 # Lambda functions the library deploys.
 LAMBDA_PYTHON_VERSION = "3.14"  # the latest Python runtime Lambda offers (cdk-nag L1)
+# Scheduled functions (key guard, key expiry): Lambda's attempts after a failed asynchronous run (its
+# own default, written down), then the record goes to the on-failure destination (the alarm topic).
+SCHEDULED_RETRY_ATTEMPTS = 2
 SKIP_BUNDLING_CONTEXT = "secure-api:skipBundling"
 # Bundle for the Python that runs the synthesis instead of Lambda's runtime (a local emulator).
 HOST_BUNDLING_CONTEXT = "secure-api:bundleForHost"
@@ -59,7 +62,7 @@ CORS_ALLOW_HEADERS = ("Content-Type", "Authorization", "X-Api-Key", "X-Amz-Date"
 CORS_MAX_AGE = Duration.hours(1)
 
 # ---------------------------------------------------------------------------------------------------
-# Edge and audit (issue 3): firewall.py, domain.py, audit.py
+# Edge and audit (issue 3): firewall.py, domain.py, audit/
 # ---------------------------------------------------------------------------------------------------
 # WAF: the AWS managed rule groups on by default, in evaluation order.
 WAF_DEFAULT_RULE_GROUPS = (
@@ -107,6 +110,10 @@ AUDIT_OBJECT_LOCK_DAYS = 365  # GOVERNANCE mode: audit logs cannot be deleted or
 AUDIT_METRIC_NAMESPACE = "SecureApi/Audit"
 AUDIT_ALARM_PERIOD = Duration.minutes(5)
 AUDIT_ALARM_THRESHOLD = 1
+
+# What cdk destroy deletes (secure_api/removal.py): RETAIN keeps keys, logs and the key guard table.
+REMOVAL_POLICY = RemovalPolicy.RETAIN
+DESTROYED_KEY_PENDING_WINDOW = Duration.days(7)  # the shortest waiting period KMS allows (7-30 days)
 
 # --- Monitoring (secure_api/monitoring/) ---------------------------------------------------------
 # Alarms evaluate one-minute periods and fire when 3 of the last 5 breach: fast enough to page on a

@@ -107,7 +107,9 @@ def key_provider(
     trace_functions(provider)
     for name in ("framework-onEvent", "framework-isComplete", "framework-onTimeout"):
         framework = provider.node.find_child(name)
-        compliance.acknowledge(framework, "provider-framework", "lambda-outside-vpc", "role-dependency")
+        compliance.acknowledge(
+            framework, "provider-framework", "lambda-outside-vpc", "role-dependency", "function-log-group"
+        )
     compliance.acknowledge(
         waiter,
         "provider-waiter",

@@ -96,7 +96,9 @@ class SecureFunction(Construct):
         )
 
         compliance.acknowledge(self.policy, "xray-wildcard")
-        compliance.acknowledge(self.function, "lambda-outside-vpc", "role-dependency", *acknowledgements)
+        compliance.acknowledge(
+            self.function, "lambda-outside-vpc", "role-dependency", "function-log-group", *acknowledgements
+        )
         if reserved_concurrency is None:
             compliance.acknowledge(self.function, concurrency_acknowledgement)
 

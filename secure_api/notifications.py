@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aws_cdk import Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
@@ -14,22 +15,46 @@ from secure_api import compliance
 
 
 def alarm_topic(scope: Construct, id_: str, *, key: kms.Key, email: str | None = None) -> sns.Topic:
-    """A topic encrypted with ``key`` (which CloudWatch alarms may use to publish), that refuses
-    non-TLS publishers, with an optional e-mail subscription."""
-    # Only alarms publish as a service; the key guard publishes with its own role's key grant.
+    """A topic encrypted with ``key`` that refuses non-TLS publishers, to which CloudWatch alarms of this
+    account and region (and only they, as a service) may publish, with an optional e-mail subscription."""
+    # The topic's policy replaces SNS's default one, and a service principal may use a customer-managed
+    # key only when its policy says so: without both grants every alarm action fails "not authorized".
+    # The key guard publishes through its own role (same account), which needs neither.
+    conditions = cloudwatch_alarm_conditions(Stack.of(scope))
     key.add_to_resource_policy(
         iam.PolicyStatement(
             sid="AllowCloudwatchToPublish",
             principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
             actions=["kms:Decrypt", "kms:GenerateDataKey*"],
             resources=["*"],
+            conditions=conditions,
         )
     )
     topic = sns.Topic(scope, id_, master_key=key, enforce_ssl=True, display_name="secure_api alarms")
+    topic.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowCloudwatchAlarmsToPublish",
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["sns:Publish"],
+            resources=[topic.topic_arn],
+            conditions=conditions,
+        )
+    )
     if email:
         subscription = topic.add_subscription(subs.EmailSubscription(email))
         compliance.acknowledge(subscription, "alarm-email-no-redrive")
     return topic
+
+
+def cloudwatch_alarm_conditions(stack: Stack) -> dict[str, dict[str, str]]:
+    """Conditions that limit a grant to ``cloudwatch.amazonaws.com`` to the alarms of ``stack``'s account
+    and region (no other account's alarm can use the grant: the confused deputy)."""
+    return {
+        "StringEquals": {"aws:SourceAccount": stack.account},
+        "ArnLike": {
+            "aws:SourceArn": f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:*"
+        },
+    }
 
 
 def errors_alarm(

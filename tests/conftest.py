@@ -56,3 +56,23 @@ def example_template(example_stack: Any) -> Any:
     from aws_cdk.assertions import Template
 
     return Template.from_stack(example_stack)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist turns xdist_group marks into node id suffixes
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``pytest -n N --dist loadgroup`` (``make test``), keep together what shares an expensive
+    fixture: each module's tests run in one worker (its module and session fixtures built once), the
+    end-to-end suite in one worker (one emulator, stacks deployed once, files in order), and each of
+    the compliance gate's flag sets apart (those with the same context together: one synthesis)."""
+    from tests.cdk_context import flag_set_context
+
+    contexts: dict[str, str] = {}
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        group = "e2e" if path.startswith("tests/e2e/") else path
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if path == "tests/compliance/test_compliance.py" and "gate" in params:
+            flags = params["gate"]
+            context = contexts.setdefault(flags, repr(sorted(flag_set_context(flags).items())))
+            group = f"{path}::{next(f for f, c in contexts.items() if c == context)}"
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -82,7 +82,13 @@ def test_wheel_in_a_fresh_venv_synthesizes_the_readme_app(tmp_path: Path) -> Non
     # command line, as a user's CI synth would.
     (app / "cdk.json").write_text(json.dumps(readme_cdk_json() | {"app": f"{python} app.py"}))
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    _run([str(CDK_CLI), "flags", "--unstable=flags", "--set", "--recommended", "--all", "--yes"], app, env)
+    # (The README's command as a user runs it; this venv has no pip, so bundling is skipped here too.)
+    skip = ["-c", "secure-api:skipBundling=true"]
+    _run(
+        [str(CDK_CLI), "flags", "--unstable=flags", "--set", "--recommended", "--all", "--yes", *skip],
+        app,
+        env,
+    )
     installed = _run([str(python), "-c", "import secure_api; print(secure_api.__file__)"], app, env)
     assert Path(installed.strip()).is_relative_to(venv), installed
     version = _run([str(venv / "bin" / "secure-api"), "--version"], app, env)

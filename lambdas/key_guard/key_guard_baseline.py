@@ -2,7 +2,7 @@
 
 Item layout: ``apiKeyId``; ``lastWindow`` (N, epoch seconds of the last evaluated window);
 ``windowsSeen`` (N); ``hoursMask`` (N, 24-bit mask of usual UTC hours); ``model`` (S, the compact JSON of
-the rest of :class:`key_guard_detect.Baseline`: hourly EWM means/variances, error-ratio EWM, usual
+the rest of :class:`key_guard_model.Baseline`: hourly EWM means/variances, error-ratio EWM, usual
 networks, open incidents); ``notified_<kind>`` (N, start of the last incident notified per finding kind,
 the deduplication claim); ``expiresAt`` (N, epoch seconds; enable TTL on it to forget idle keys).
 """
@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from key_guard_detect import KINDS, Baseline
+from key_guard_model import KINDS, Baseline
 
 _BATCH_GET = 100
 _BATCH_WRITE = 25

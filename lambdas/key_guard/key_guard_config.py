@@ -32,7 +32,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from key_guard_detect import KINDS, DetectorConfig
+from key_guard_model import KINDS, DetectorConfig
 
 
 class KeyGuardConfigError(ValueError):

@@ -27,6 +27,10 @@ Findings (``Finding.kind``):
 Consecutive flagged windows of one kind (gaps up to ``incident_gap_windows``) form one incident; only the
 first window of an incident has ``notify=True``. The learning period is counted in elapsed windows since
 the key was first seen, so a key that is quiet at night still learns that it is.
+
+Each kind but ``unknown_key`` has one detector function, which updates its own part of the baseline and
+returns its finding's numbers when it fires. The data model lives in ``key_guard_model`` and its names
+are re-exported here.
 """
 
 from __future__ import annotations
@@ -34,182 +38,44 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Final
+from dataclasses import dataclass
+from typing import Any
 
-SPIKE: Final = "spike"
-ERROR_BURST: Final = "error_burst"
-UNUSUAL_TIME: Final = "unusual_time"
-UNUSUAL_PLACE: Final = "unusual_place"
-UNKNOWN_KEY: Final = "unknown_key"
-KINDS: Final[tuple[str, ...]] = (SPIKE, ERROR_BURST, UNUSUAL_TIME, UNUSUAL_PLACE, UNKNOWN_KEY)
+from key_guard_model import (
+    ERROR_BURST,
+    HOURS,
+    KINDS,
+    SPIKE,
+    UNKNOWN_KEY,
+    UNUSUAL_PLACE,
+    UNUSUAL_TIME,
+    Baseline,
+    DetectorConfig,
+    Finding,
+    KeyContext,
+    KeyWindow,
+)
 
-HOURS: Final = 24
-_FULL_DAY: Final = (1 << HOURS) - 1
-
-
-@dataclass(frozen=True, kw_only=True)
-class DetectorConfig:
-    """Thresholds of the detector. Each has an environment variable; see ``key_guard_config``."""
-
-    window_minutes: int = 5
-    spike_multiplier: float = 4.0
-    spike_min_z: float = 4.0
-    spike_min_requests: int = 50
-    spike_peak_margin: float = 1.5
-    error_ratio: float = 0.5
-    error_min_requests: int = 20
-    error_min_z: float = 4.0
-    learning_windows: int = 2016
-    new_prefix_threshold: int = 8
-    new_prefix_min_z: float = 4.0
-    time_min_requests: int = 10
-    time_sustain_windows: int = 3
-    slot_alpha: float = 0.1
-    error_alpha: float = 0.05
-    prefix_alpha: float = 0.05
-    slot_min_samples: int = 3
-    error_min_samples: int = 12
-    peak_half_life_windows: int = 2016
-    max_prefixes: int = 512
-    incident_gap_windows: int = 2
-
-    @property
-    def window_seconds(self) -> int:
-        """Length of one window in seconds."""
-        return self.window_minutes * 60
-
-
-@dataclass(frozen=True, kw_only=True)
-class KeyWindow:
-    """One key's aggregated traffic in one window, as read from the access logs.
-
-    ``prefixes`` is ``None`` when the network prefixes were not fetched for this key in this window; the
-    unusual-place check and prefix learning are then skipped for it.
-    """
-
-    api_key_id: str
-    requests: int
-    errors_4xx: int = 0
-    errors_5xx: int = 0
-    distinct_ips: int = 0
-    distinct_prefixes: int = 0
-    prefixes: frozenset[str] | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class KeyContext:
-    """What the API says about a key: whether it is one of its keys, its consumer, declared hours."""
-
-    known: bool = True
-    consumer: str | None = None
-    active_hours: tuple[int, int] | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class Finding:
-    """One anomaly for one key in one window. Never carries a key value, only the key id."""
-
-    kind: str
-    api_key_id: str
-    consumer: str | None
-    window_start: int
-    incident_start: int
-    notify: bool
-    numbers: Mapping[str, Any]
-
-
-def _zeros() -> list[float]:
-    return [0.0] * HOURS
-
-
-def _izeros() -> list[int]:
-    return [0] * HOURS
-
-
-@dataclass
-class Baseline:
-    """What the key guard remembers about one key (one DynamoDB item)."""
-
-    api_key_id: str
-    windows_seen: int = 0
-    first_window: int | None = None
-    last_window: int | None = None
-    slot_mean: list[float] = field(default_factory=_zeros)
-    slot_var: list[float] = field(default_factory=_zeros)
-    slot_n: list[int] = field(default_factory=_izeros)
-    peak: float = 0.0
-    err_mean: float = 0.0
-    err_var: float = 0.0
-    err_n: int = 0
-    new_prefix_mean: float = 0.0
-    new_prefix_var: float = 0.0
-    # Usual networks as an ordered set (values unused), least recently seen first.
-    prefixes: dict[str, None] = field(default_factory=dict)
-    hours_mask: int = 0
-    pending_hours_mask: int = 0
-    time_streak: tuple[int, int] | None = None
-    incidents: dict[str, tuple[int, int]] = field(default_factory=dict)
-    notified: dict[str, int] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe representation (the stored form)."""
-        return {
-            "apiKeyId": self.api_key_id,
-            "windowsSeen": self.windows_seen,
-            "firstWindow": self.first_window,
-            "lastWindow": self.last_window,
-            # Thousandths as integers: formatting floats would dominate the cost of storing 10,000 keys.
-            "slotMeanMilli": [round(v * 1000) for v in self.slot_mean],
-            "slotVarMilli": [round(v * 1000) for v in self.slot_var],
-            "slotN": self.slot_n,
-            "peak": self.peak,
-            "errMean": self.err_mean,
-            "errVar": self.err_var,
-            "errN": self.err_n,
-            "newPrefixMean": self.new_prefix_mean,
-            "newPrefixVar": self.new_prefix_var,
-            "prefixes": " ".join(self.prefixes),
-            "hoursMask": self.hours_mask,
-            "pendingHoursMask": self.pending_hours_mask,
-            "timeStreak": list(self.time_streak) if self.time_streak else None,
-            "incidents": {k: list(v) for k, v in self.incidents.items()},
-            "notified": dict(self.notified),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Baseline:
-        """Inverse of :meth:`to_dict` (shares, does not copy, its lists); missing fields take defaults."""
-        streak = data.get("timeStreak")
-        last = data.get("lastWindow")
-        first = data.get("firstWindow")
-        return cls(
-            api_key_id=str(data["apiKeyId"]),
-            windows_seen=int(data.get("windowsSeen", 0)),
-            first_window=int(first) if first is not None else None,
-            last_window=int(last) if last is not None else None,
-            slot_mean=_milli(data.get("slotMeanMilli")),
-            slot_var=_milli(data.get("slotVarMilli")),
-            slot_n=[int(v) for v in data.get("slotN") or _izeros()],
-            peak=float(data.get("peak", 0.0)),
-            err_mean=float(data.get("errMean", 0.0)),
-            err_var=float(data.get("errVar", 0.0)),
-            err_n=int(data.get("errN", 0)),
-            new_prefix_mean=float(data.get("newPrefixMean", 0.0)),
-            new_prefix_var=float(data.get("newPrefixVar", 0.0)),
-            prefixes=dict.fromkeys(str(data.get("prefixes") or "").split()),
-            hours_mask=int(data.get("hoursMask", 0)) & _FULL_DAY,
-            pending_hours_mask=int(data.get("pendingHoursMask", 0)) & _FULL_DAY,
-            time_streak=(int(streak[0]), int(streak[1])) if streak else None,
-            incidents={str(k): (int(v[0]), int(v[1])) for k, v in dict(data.get("incidents", {})).items()},
-            notified={str(k): int(v) for k, v in dict(data.get("notified", {})).items()},
-        )
-
-
-def _milli(values: Any) -> list[float]:
-    if not values or len(values) != HOURS:
-        return _zeros()
-    return [v / 1000 for v in values]
+__all__ = [
+    "ERROR_BURST",
+    "HOURS",
+    "KINDS",
+    "SPIKE",
+    "UNKNOWN_KEY",
+    "UNUSUAL_PLACE",
+    "UNUSUAL_TIME",
+    "Baseline",
+    "DetectorConfig",
+    "Finding",
+    "KeyContext",
+    "KeyWindow",
+    "WindowResult",
+    "evaluate_key",
+    "evaluate_window",
+    "hour_of",
+    "in_hours",
+    "should_quarantine",
+]
 
 
 def _ewm(mean: float, var: float, x: float, alpha: float) -> tuple[float, float]:
@@ -307,6 +173,39 @@ def evaluate_key(
     # finish learning which hours it is (not) active in.
     learned = window_start - baseline.first_window >= config.learning_windows * window_s
 
+    # Each detector updates its own part of the baseline and returns its finding's numbers when it fires.
+    detected = (
+        (SPIKE, _spike(window, baseline, hour=hour, gap_windows=gap_windows, config=config)),
+        (ERROR_BURST, _error_burst(window, baseline, config=config)),
+        (
+            UNUSUAL_TIME,
+            _unusual_time(
+                window,
+                baseline,
+                context,
+                hour=hour,
+                window_start=window_start,
+                learned=learned,
+                config=config,
+            ),
+        ),
+        (UNUSUAL_PLACE, _unusual_place(window, baseline, learned=learned, config=config)),
+    )
+    for kind, numbers in detected:
+        if numbers is not None:
+            findings.append(incidents.flag(kind, consumer, numbers))
+
+    baseline.windows_seen += 1
+    baseline.last_window = window_start
+    incidents.prune()
+    return findings
+
+
+def _spike(
+    window: KeyWindow, baseline: Baseline, *, hour: int, gap_windows: int, config: DetectorConfig
+) -> dict[str, Any] | None:
+    """``spike``: the finding's numbers, or None. Updates the key's recent peak and its hour's baseline."""
+    requests = window.requests
     # Spike: hour-of-day baseline, with the decayed recent peak as a floor so that a key that was quiet
     # over a weekend does not look like a spike on Monday morning.
     peak = baseline.peak * 0.5 ** (gap_windows / config.peak_half_life_windows)
@@ -328,20 +227,15 @@ def evaluate_key(
             and requests >= config.spike_min_requests
             and requests >= config.spike_multiplier * peak
         )
+    numbers: dict[str, Any] | None = None
     if spiked:
-        findings.append(
-            incidents.flag(
-                SPIKE,
-                consumer,
-                {
-                    "requests": requests,
-                    "expected": round(mean, 1),
-                    "multiple": round(requests / max(mean, 1.0), 1),
-                    "zScore": round(z, 1),
-                    "recentPeak": round(peak, 1),
-                },
-            )
-        )
+        numbers = {
+            "requests": requests,
+            "expected": round(mean, 1),
+            "multiple": round(requests / max(mean, 1.0), 1),
+            "zScore": round(z, 1),
+            "recentPeak": round(peak, 1),
+        }
     else:
         peak = max(peak, float(requests))
     baseline.peak = peak
@@ -355,44 +249,57 @@ def evaluate_key(
     else:
         baseline.slot_mean[hour], baseline.slot_var[hour] = _ewm(mean, var, x, config.slot_alpha)
     baseline.slot_n[hour] += 1
+    return numbers
 
+
+def _error_burst(window: KeyWindow, baseline: Baseline, *, config: DetectorConfig) -> dict[str, Any] | None:
+    """``error_burst``: the finding's numbers, or None. Updates the key's usual error ratio."""
+    requests = window.requests
+    if requests <= 0:
+        return None
     # Error burst: a binomial-style test against the key's own usual error ratio.
     errors = window.errors_4xx + window.errors_5xx
-    if requests > 0:
-        ratio = errors / requests
-        p0 = max(baseline.err_mean, 0.01) if baseline.err_n >= config.error_min_samples else 0.01
-        err_sd = math.sqrt(max(baseline.err_var, p0 * (1.0 - p0) / requests))
-        err_z = (ratio - p0) / err_sd
-        burst = (
-            requests >= config.error_min_requests
-            and ratio >= config.error_ratio
-            and err_z >= config.error_min_z
-        )
-        if burst:
-            findings.append(
-                incidents.flag(
-                    ERROR_BURST,
-                    consumer,
-                    {
-                        "requests": requests,
-                        "errors4xx": window.errors_4xx,
-                        "errors5xx": window.errors_5xx,
-                        "errorRatio": round(ratio, 3),
-                        "usualErrorRatio": round(baseline.err_mean, 3),
-                    },
-                )
+    ratio = errors / requests
+    p0 = max(baseline.err_mean, 0.01) if baseline.err_n >= config.error_min_samples else 0.01
+    err_sd = math.sqrt(max(baseline.err_var, p0 * (1.0 - p0) / requests))
+    err_z = (ratio - p0) / err_sd
+    burst = (
+        requests >= config.error_min_requests and ratio >= config.error_ratio and err_z >= config.error_min_z
+    )
+    if burst:
+        return {
+            "requests": requests,
+            "errors4xx": window.errors_4xx,
+            "errors5xx": window.errors_5xx,
+            "errorRatio": round(ratio, 3),
+            "usualErrorRatio": round(baseline.err_mean, 3),
+        }
+    if requests >= config.error_min_requests:
+        # Small windows are left out: their ratios are mostly noise and would inflate the variance.
+        if baseline.err_n == 0:
+            baseline.err_mean = ratio
+        else:
+            baseline.err_mean, baseline.err_var = _ewm(
+                baseline.err_mean, baseline.err_var, ratio, config.error_alpha
             )
-        elif requests >= config.error_min_requests:
-            # Small windows are left out: their ratios are mostly noise and would inflate the variance.
-            if baseline.err_n == 0:
-                baseline.err_mean = ratio
-            else:
-                baseline.err_mean, baseline.err_var = _ewm(
-                    baseline.err_mean, baseline.err_var, ratio, config.error_alpha
-                )
-            baseline.err_n += 1
+        baseline.err_n += 1
+    return None
 
-    # Unusual time.
+
+def _unusual_time(
+    window: KeyWindow,
+    baseline: Baseline,
+    context: KeyContext,
+    *,
+    hour: int,
+    window_start: int,
+    learned: bool,
+    config: DetectorConfig,
+) -> dict[str, Any] | None:
+    """``unusual_time``: the finding's numbers, or None. Updates the key's usual hours and its streak of
+    activity at unusual ones."""
+    requests = window.requests
+    window_s = config.window_seconds
     bit = 1 << hour
     active = requests >= config.time_min_requests
     declared = context.active_hours
@@ -407,6 +314,7 @@ def evaluate_key(
             baseline.hours_mask |= baseline.pending_hours_mask
         baseline.pending_hours_mask = 0
         streak = None
+    found: dict[str, Any] | None = None
     if odd:
         streak = (streak[0] if streak else window_start, window_start)
         baseline.pending_hours_mask |= bit
@@ -419,51 +327,47 @@ def evaluate_key(
             }
             if declared is not None:
                 numbers["declaredActiveHoursUtc"] = list(declared)
-            findings.append(incidents.flag(UNUSUAL_TIME, consumer, numbers))
+            found = numbers
     baseline.time_streak = streak
     if active and not learned:
         baseline.hours_mask |= bit
+    return found
 
-    # Unusual place.
+
+def _unusual_place(
+    window: KeyWindow, baseline: Baseline, *, learned: bool, config: DetectorConfig
+) -> dict[str, Any] | None:
+    """``unusual_place``: the finding's numbers, or None. Updates the key's usual networks and its usual
+    rate of new ones; nothing when the window's prefixes were not fetched."""
     prefixes = window.prefixes
-    if prefixes is not None:
-        known = baseline.prefixes
-        new = [p for p in prefixes if p not in known]
-        n_new = len(new)
-        nm, nv = baseline.new_prefix_mean, baseline.new_prefix_var
-        place_z = (n_new - nm) / math.sqrt(nv + nm + 1.0)
-        placed = learned and n_new >= config.new_prefix_threshold and place_z >= config.new_prefix_min_z
-        if placed:
-            findings.append(
-                incidents.flag(
-                    UNUSUAL_PLACE,
-                    consumer,
-                    {
-                        "requests": requests,
-                        "newPrefixes": n_new,
-                        "distinctPrefixes": len(prefixes),
-                        "usualNewPrefixes": round(nm, 1),
-                        "examples": sorted(new)[:5],
-                    },
-                )
-            )
-        else:
-            baseline.new_prefix_mean, baseline.new_prefix_var = _ewm(
-                nm, nv, float(n_new), config.prefix_alpha
-            )
-        # The dict's insertion order is its recency order, so eviction drops the least recently seen.
-        for p in prefixes:
-            known.pop(p, None)
-            known[p] = None
-        excess = len(known) - config.max_prefixes
-        if excess > 0:
-            for p in list(itertools.islice(known, excess)):
-                del known[p]
-
-    baseline.windows_seen += 1
-    baseline.last_window = window_start
-    incidents.prune()
-    return findings
+    if prefixes is None:
+        return None
+    known = baseline.prefixes
+    new = [p for p in prefixes if p not in known]
+    n_new = len(new)
+    nm, nv = baseline.new_prefix_mean, baseline.new_prefix_var
+    place_z = (n_new - nm) / math.sqrt(nv + nm + 1.0)
+    placed = learned and n_new >= config.new_prefix_threshold and place_z >= config.new_prefix_min_z
+    numbers: dict[str, Any] | None = None
+    if placed:
+        numbers = {
+            "requests": window.requests,
+            "newPrefixes": n_new,
+            "distinctPrefixes": len(prefixes),
+            "usualNewPrefixes": round(nm, 1),
+            "examples": sorted(new)[:5],
+        }
+    else:
+        baseline.new_prefix_mean, baseline.new_prefix_var = _ewm(nm, nv, float(n_new), config.prefix_alpha)
+    # The dict's insertion order is its recency order, so eviction drops the least recently seen.
+    for p in prefixes:
+        known.pop(p, None)
+        known[p] = None
+    excess = len(known) - config.max_prefixes
+    if excess > 0:
+        for p in list(itertools.islice(known, excess)):
+            del known[p]
+    return numbers
 
 
 @dataclass(frozen=True, kw_only=True)

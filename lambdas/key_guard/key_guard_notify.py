@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from key_guard_detect import Finding
+from key_guard_model import Finding
 
 NAMESPACE = "SecureApi/KeyGuard"
 _REASONS = {

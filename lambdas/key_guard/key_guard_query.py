@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from key_guard_detect import KeyWindow
+from key_guard_model import KeyWindow
 
 MAX_RESULT_ROWS = 10_000
 # Below the cap, because count_distinct is approximate for high cardinalities.

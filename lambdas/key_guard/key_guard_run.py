@@ -14,7 +14,8 @@ from typing import Any
 
 from key_guard_baseline import BaselineStore
 from key_guard_config import Settings
-from key_guard_detect import Finding, KeyContext, evaluate_window, should_quarantine
+from key_guard_detect import evaluate_window, should_quarantine
+from key_guard_model import Finding, KeyContext
 from key_guard_notify import emf_line, finding_record, log_line, sns_message
 from key_guard_query import (
     key_query,

@@ -14,11 +14,11 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 
 from secure_api import compliance, defaults
+from secure_api.failure_destination import failure_destination
 from secure_api.lambda_function import SecureFunction
 from secure_api.monitoring.alarms import Alarms
 from secure_api.monitoring.options import Monitoring
@@ -80,11 +80,10 @@ def key_guard(
         retention=retention,
         timeout=Duration.seconds(timeout_s),
         memory_size=defaults.KEY_GUARD_MEMORY_MB,
+        acknowledgements=("key-guard-failure-destination",),
     )
-    # A run that still fails after Lambda's retries lands on the alarm topic (the dead-letter target).
-    cfn_function = guard.function.node.default_child
-    assert isinstance(cfn_function, lambda_.CfnFunction)
-    cfn_function.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(target_arn=topic.topic_arn)
+    # A run that still fails after Lambda's retries lands on the alarm topic.
+    failure_destination(guard, topic, max_event_age=m.key_guard_schedule)
     for statement in key_guard_statements(
         stack=stack,
         access_log_group=access_log_group,

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jsii
-from aws_cdk import Annotations, Aspects, IAspect
+from aws_cdk import Annotations, Aspects, IAspect, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -25,6 +25,7 @@ from secure_api.errors import SecureApiConfigError, located
 from secure_api.monitoring import Monitoring, apply_monitoring
 from secure_api.notifications import alarm_topic
 from secure_api.outputs import add_outputs
+from secure_api.removal import apply_removal_policy, check_removal_policy
 from secure_api.rest.cors import CorsPolicy
 from secure_api.rest.firewall import Firewall, apply_firewall
 from secure_api.rest.integrations import integration_for
@@ -77,8 +78,10 @@ class SecureRestApi(Construct):
         log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
         create_cloudwatch_role: bool = False,
         description: str | None = None,
+        removal_policy: RemovalPolicy = defaults.REMOVAL_POLICY,
         _openapi: OpenApiBody | None = None,
     ) -> None:
+        check_removal_policy("removal_policy", removal_policy)
         usage_tiers, consumers = check_api_options(
             stage_name=stage_name,
             options={
@@ -100,6 +103,11 @@ class SecureRestApi(Construct):
         )
         access = access or AccessPolicy()
         super().__init__(scope, id_)
+        apply_removal_policy(
+            self,
+            api_policy=removal_policy,
+            audit_policy=audit.removal_policy if audit is not None else RemovalPolicy.RETAIN,
+        )
         self._access = access
         self._cors = cors
         self._auth = auth

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Annotations, Stack
+from aws_cdk import Annotations, RemovalPolicy, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -23,6 +23,7 @@ from secure_api.errors import SecureApiConfigError
 from secure_api.monitoring import Monitoring
 from secure_api.notifications import alarm_topic
 from secure_api.outputs import add_websocket_outputs
+from secure_api.removal import apply_removal_policy, check_removal_policy
 from secure_api.throttling import Throttle, warn_above_account_limits
 from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, UsageTiers, tier_throttles
 from secure_api.websocket.connect import add_connect_route
@@ -77,7 +78,9 @@ class SecureWebSocketApi(Construct):
         log_retention: logs.RetentionDays = defaults.LOG_RETENTION,
         route_selection_expression: str = defaults.WEBSOCKET_ROUTE_SELECTION_EXPRESSION,
         description: str | None = None,
+        removal_policy: RemovalPolicy = defaults.REMOVAL_POLICY,
     ) -> None:
+        check_removal_policy("removal_policy", removal_policy)
         options = check_websocket_options(
             stage_name=stage_name,
             auth=auth,
@@ -100,6 +103,11 @@ class SecureWebSocketApi(Construct):
         )
         super().__init__(scope, id_)
         self._options = options
+        apply_removal_policy(
+            self,
+            api_policy=removal_policy,
+            audit_policy=audit.removal_policy if audit is not None else RemovalPolicy.RETAIN,
+        )
         self._throttle = options.throttle
         for field, value in (("throttle", self._throttle), *tier_throttles(options.usage_tiers)):
             warn_above_account_limits(self, field, value)

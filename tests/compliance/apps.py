@@ -11,8 +11,11 @@ from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 
 from example.openapi_stack import OpenApiExampleStack
 from example.stack import ExampleStack, orders_function
@@ -215,10 +218,46 @@ def hundred_routes(app: cdk.App, stack_id: str, env: cdk.Environment | None = No
     return stack
 
 
+def dev_destroy(app: cdk.App, stack_id: str, env: cdk.Environment | None = None) -> cdk.Stack:
+    """A development stack: a REST API with usage tiers and a WebSocket API, both with
+    ``removal_policy=DESTROY`` and an ``AuditTrail(removal_policy=DESTROY)`` (the bucket emptier)."""
+    stack = cdk.Stack(app, stack_id, env=env)
+    audit = AuditTrail(removal_policy=cdk.RemovalPolicy.DESTROY, object_lock_days=None)
+    backend = orders_function(stack)
+    rest = SecureRestApi(
+        stack,
+        "Api",
+        auth=_AUTH,
+        audit=audit,
+        usage_tiers=[UsageTier("free")],
+        consumers=[Consumer("dev-app", tier="free")],
+        removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+    rest.add_route("GET", "/orders", backend)
+    chat = SecureWebSocketApi(
+        stack, "Chat", auth="iam", audit=audit, removal_policy=cdk.RemovalPolicy.DESTROY
+    )
+    chat.add_route("$default", backend)
+    # The warnings that cdk destroy deletes keys, logs and evidence are the point of this configuration.
+    for api in (rest, chat):
+        for warning in ("secure-api:removal-policy-destroy", "secure-api:audit-removal-policy-destroy"):
+            cdk.Annotations.of(api).acknowledge_warning(warning, "a development stack on purpose")
+    return stack
+
+
 def insecure(app: cdk.App, stack_id: str, env: cdk.Environment | None = None) -> cdk.Stack:
     """Plain CDK resources every checker finds something in: proof that the checkers run."""
     stack = cdk.Stack(app, stack_id, env=env)
     s3.Bucket(stack, "Bucket")
+    # A TLS-only topic policy replaces SNS's default one: the alarm cannot notify.
+    alarm = cloudwatch.Alarm(
+        stack,
+        "Alarm",
+        metric=cloudwatch.Metric(namespace="Insecure", metric_name="Errors"),
+        threshold=0,
+        evaluation_periods=1,
+    )
+    alarm.add_alarm_action(cw_actions.SnsAction(sns.Topic(stack, "Topic", enforce_ssl=True)))
     lambda_.Function(
         stack,
         "Function",
@@ -246,6 +285,7 @@ CONFIGURATIONS: dict[str, StackBuilder] = {
     "hundred-routes": hundred_routes,
     "github": github,
     "websocket-iam": websocket_iam,
+    "dev-destroy": dev_destroy,
 }
 """Configurations the example does not cover, each in its own stack."""
 

@@ -2,9 +2,11 @@
 acknowledgement.
 
 cdk-nag (five packs), cfn-guard and the Security Hub checker (``tests.compliance.securityhub``: AWS
-Security Hub's API Gateway controls) run as CDK validation plugins during synth; checkov and cfn-lint run
-on the synthesized templates, all of an app's templates in one run each; the library's own check runs on
-every operation of every OpenAPI body (which the other checkers cannot see).
+Security Hub's API Gateway controls) run as CDK validation plugins during synth; checkov and cfn-lint (with
+AWS's serverless rules, ``cfn-lint-serverless``) run on the synthesized templates, all of an app's templates
+in one run each; the library's own check runs on every operation of every OpenAPI body (which the other
+checkers cannot see), and its alarm-topic rule (``tests.compliance.alarm_topics``: CloudWatch may publish
+to every alarm's topic and use its key) on every template.
 ``secure_api.compliance`` holds every acknowledgement. An app is built once per feature-flag context
 and stack list: flag sets with the same context (``cdk.json`` and ``cdk init``'s, today) share one
 synthesis.
@@ -29,6 +31,7 @@ from secure_api.compliance import IGNORE_ACKNOWLEDGEMENTS, validation_plugins
 from secure_api.rest.openapi.body import METADATA_KEY
 from secure_api.rest.openapi.check import check_body
 from tests.cdk_context import app_context
+from tests.compliance import alarm_topics
 from tests.compliance.apps import GateStack
 from tests.compliance.securityhub.plugin import SecurityHubPlugin
 
@@ -128,9 +131,15 @@ def checkov_findings(templates: dict[str, dict[str, Any]]) -> dict[str, list[str
     return out
 
 
+CFN_LINT_PLUGINS = ("cfn_lint_serverless.rules",)
+"""Rule modules cfn-lint loads besides its own: AWS's serverless rules (``ES....``/``WS....`` ids). cfn-lint
+applies a resource's ``Metadata: cfn-lint: config: ignore_checks`` to every rule it runs, appended ones
+included, so ``secure_api.compliance`` acknowledges them like cfn-lint's own."""
+
+
 def cfn_lint_findings(templates: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
-    """cfn-lint (offline) on every template at once; ignores come from the resources' ``cfn-lint``
-    metadata. Returns ``stack id -> ["rule @ path", ...]``."""
+    """cfn-lint (offline) with ``CFN_LINT_PLUGINS`` on every template at once; ignores come from the
+    resources' ``cfn-lint`` metadata. Returns ``stack id -> ["rule @ path", ...]``."""
     out: dict[str, list[str]] = {stack_id: [] for stack_id in templates}
     with tempfile.TemporaryDirectory() as tmp:
         paths = []
@@ -139,9 +148,12 @@ def cfn_lint_findings(templates: dict[str, dict[str, Any]]) -> dict[str, list[st
             path.write_text(json.dumps(template))
             paths.append(str(path))
         proc = subprocess.run(
-            [str(BIN / "cfn-lint"), "--format", "json", *paths],
+            [str(BIN / "cfn-lint"), *(f"--append-rules={rules}" for rules in CFN_LINT_PLUGINS),
+             "--format", "json", *paths],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
+    if proc.returncode % 2:  # 2, 4 and 8 flag findings; an odd code is cfn-lint (or a plugin) failing
+        raise RuntimeError(f"cfn-lint failed (exit {proc.returncode}): {proc.stderr[-2000:]}")
     for match in json.loads(proc.stdout or "[]"):
         stack_id = Path(match["Filename"]).name.removesuffix(".template.json")
         out[stack_id].append(f"{match['Rule']['Id']} @ {'/'.join(map(str, match['Location']['Path']))}")
@@ -165,6 +177,7 @@ def _run_app(context: str, stacks: tuple[GateStack, ...], acknowledge: bool) -> 
     for stack_id, (stack, template) in built.items():
         findings = Findings(plugin_findings(reports, stack_id), template, stack)
         findings.by_checker["secure-api-openapi"] = openapi_findings(template, outdir)
+        findings.by_checker[alarm_topics.CHECKER] = [str(f) for f in alarm_topics.check(template)]
         findings.by_checker["checkov"] = checkov[stack_id]
         findings.by_checker["cfn-lint"] = cfn_lint[stack_id]
         out[stack_id] = findings

@@ -32,8 +32,12 @@ def test_no_unacknowledged_findings(gate: dict[str, Findings]) -> None:
 def test_every_checker_ran() -> None:
     found = run_app("cdk.json", _INSECURE)["GateInsecure"].by_checker
     for checker in ("AwsSolutions", "Serverless", "NIST.800.53.R5", "HIPAA.Security", "PCI.DSS.321",
-                    "cdk-validator-cfnguard", "checkov", "cfn-lint"):  # fmt: skip
+                    "cdk-validator-cfnguard", "checkov", "cfn-lint", "secure-api-alarm-topics"):  # fmt: skip
         assert found.get(checker), f"{checker} found nothing in plain CDK resources: did it run?"
+    # AWS's serverless rules (cfn-lint-serverless, appended to cfn-lint): ES1005 (no MemorySize) and
+    # WS1000 (no active tracing) at least, on the plain function.
+    serverless = {f.split(" @ ")[0] for f in found["cfn-lint"] if f[:2] in ("ES", "WS")}
+    assert {"ES1005", "WS1000"} <= serverless, found["cfn-lint"]
     # The library's own check and the Security Hub checker have nothing to look at in plain CDK resources;
     # they ran when they are reported (tests/unit/test_openapi_* and tests/compliance/test_securityhub.py
     # show them finding what they should).

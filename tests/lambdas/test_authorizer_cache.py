@@ -14,18 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.lambdas.test_authorizer import (
-    NOW,
-    Authz,
-    Keys,
-    jwk_of,
-    keys,
-    make_authz,
-    make_token,
-    server,
-)
-
-__all__ = ["keys", "make_authz", "server"]  # fixtures shared with the TOKEN tests
+from tests.lambdas.authorizer_harness import NOW, Authz, Keys, jwk_of, make_token
 
 
 def count_verifications(authz: Authz, monkeypatch: pytest.MonkeyPatch) -> list[int]:

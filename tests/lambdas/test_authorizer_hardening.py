@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.lambdas.test_authorizer import Authz, Keys, keys, make_authz, make_token, server
-from tests.lambdas.test_authorizer_request import Connect, make_connect, request_event
+from tests.lambdas.authorizer_harness import Authz, Connect, Keys, make_token, request_event
+from tests.lambdas.conftest import lambda_root
 
-__all__ = ["keys", "make_authz", "make_connect", "server"]  # fixtures shared with the other suites
+lambda_root("authorizer")  # the tests import authorizer_jwks by its plain name
 
 DRIP_INTERVAL = 0.5
 MARGIN = 0.5

@@ -8,121 +8,22 @@ these tests cover what the REQUEST event adds: where the token comes from, the e
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-from tests.lambdas.conftest import load_event, load_handler
-from tests.lambdas.test_authorizer import (
+from tests.lambdas.authorizer_harness import (
     AUDIENCE,
-    ENV_VARS,
     ISSUER,
     NOW,
-    JwksServer,
+    Connect,
     Keys,
-    default_jwks,
-    keys,
     make_token,
-    server,
+    policy,
+    request_event,
 )
-
-__all__ = ["keys", "server"]  # module-scoped fixtures shared with the TOKEN tests
-
-CONNECT_VARS = (
-    "CONNECT_SCOPES",
-    "ALLOWED_ORIGINS",
-    "ALLOW_IP_RANGES",
-    "DENY_IP_RANGES",
-    "TOKEN_QUERY_PARAMETER",
-)
-CONNECT_ARN = "arn:aws:execute-api:eu-west-1:123456789012:w5s6t7u8v9/prod/$connect"
-
-
-def request_event(fixture: str, token: str) -> dict[str, Any]:
-    """A fixture with its ``<jwt>`` placeholders replaced by ``token``."""
-    text = json.dumps(load_event(fixture)).replace("<jwt>", token)
-    event: dict[str, Any] = json.loads(text)
-    return event
-
-
-@dataclass
-class Connect:
-    """A freshly loaded handler plus helpers for REQUEST events."""
-
-    module: ModuleType
-    caplog: pytest.LogCaptureFixture
-
-    def call(self, event: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self.module.handler(copy.deepcopy(event), None)
-        return result
-
-    def allow(self, event: dict[str, Any]) -> dict[str, Any]:
-        result = self.call(event)
-        assert result["policyDocument"] == policy("Allow", event["methodArn"]), result
-        return result
-
-    def forbid(self, event: dict[str, Any], reason: str) -> dict[str, Any]:
-        """A verified token that may not connect: a Deny on exactly the methodArn (403), and why."""
-        self.caplog.clear()
-        result = self.call(event)
-        assert result["policyDocument"] == policy("Deny", event["methodArn"]), result
-        assert "usageIdentifierKey" not in result
-        assert self.reasons() == [reason]
-        return result
-
-    def unauthorized(self, event: Any, reason: str | None = None) -> None:
-        """A missing, malformed or invalid token: exactly ``Exception("Unauthorized")`` (401)."""
-        self.caplog.clear()
-        with pytest.raises(Exception) as info:
-            self.module.handler(copy.deepcopy(event), None)
-        assert type(info.value) is Exception
-        assert info.value.args == ("Unauthorized",)
-        assert info.value.__context__ is None and info.value.__cause__ is None
-        if reason is not None:
-            assert self.reasons()[-1] == reason
-
-    def reasons(self) -> list[str]:
-        return [
-            json.loads(r.getMessage())["reason"]
-            for r in self.caplog.records
-            if r.name == "secure_api.authorizer" and "authorizer_denied" in r.getMessage()
-        ]
-
-
-def policy(effect: str, arn: str = CONNECT_ARN) -> dict[str, Any]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": [arn]}],
-    }
-
-
-@pytest.fixture
-def make_connect(
-    server: JwksServer, keys: Keys, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> Callable[..., Connect]:
-    server.serve(default_jwks(keys))
-    server.status = 200
-    server.location = None
-    server.delay = 0.0
-    server.fetches.clear()
-    caplog.set_level("INFO", logger="secure_api.authorizer")
-
-    def factory(**env: str | None) -> Connect:
-        for name in (*ENV_VARS, *CONNECT_VARS):
-            monkeypatch.delenv(name, raising=False)
-        for name, value in {"JWKS_URI": server.uri, "ISSUER": ISSUER, "AUDIENCE": AUDIENCE, **env}.items():
-            if value is not None:
-                monkeypatch.setenv(name, value)
-        module = load_handler("authorizer")
-        monkeypatch.setattr(module, "clock", lambda: NOW)
-        return Connect(module, caplog)
-
-    return factory
 
 
 @pytest.fixture

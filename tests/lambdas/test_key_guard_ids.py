@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.lambdas.test_key_guard import Env, aws, kq
+from tests.lambdas.conftest import lambda_root
+from tests.lambdas.key_guard_harness import Env
 
-__all__ = ["aws"]  # the moto world fixture of the key guard suite
+lambda_root("key_guard")
+
+import key_guard_query as kq  # noqa: E402
 
 
 def _crafted(key_id: str) -> list[str]:

@@ -11,6 +11,7 @@ import pytest
 
 from secure_api.keys import ops
 from secure_api.keys.model import secret_name
+from tests.moto_api_keys import tag_api_keys
 from tests.unit import test_keys_support as support
 from tests.unit.test_keys_support import World, assert_converged
 
@@ -145,7 +146,7 @@ def test_scheduled_rotation_of_a_quarantined_consumer_completes_with_a_disabled_
 ) -> None:
     from secure_api.keys import quarantine
 
-    monkeypatch.setattr(support.apigw_responses.APIGatewayResponse, "tag_resource", support._tag_resource)
+    tag_api_keys(monkeypatch)
     world.ops().create("q", "gold")
     leaked = world.record("q")["apiKeyId"]
     quarantine.quarantine(world.ag, rest_api_id=world.api_id, api_key_id=leaked, reason="spike")

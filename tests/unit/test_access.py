@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from aws_cdk.assertions import Template
@@ -109,3 +110,53 @@ def test_fails_invalid_access_policy(kwargs: dict[str, object], field: str) -> N
 def test_fails_private_without_endpoints() -> None:
     with pytest.raises(SecureApiConfigError, match="AccessPolicy.allow_vpc_endpoint_ids"):
         AccessPolicy.private(vpc_endpoint_ids=[])
+
+
+def _ip_denies(policy: AccessPolicy) -> dict[str, Any]:
+    """The IP Deny statements of ``policy``'s resource policy, by Sid."""
+    statements = policy.policy_document().to_json()["Statement"]
+    return {s["Sid"]: s["Condition"] for s in statements if "Ip" in s["Sid"]}
+
+
+def test_deny_ip_ranges_on_a_private_api_use_the_vpc_source_address() -> None:
+    """Requests through a VPC endpoint carry no aws:SourceIp: a Deny on it never matches there."""
+    same = AccessPolicy(
+        allow_vpc_endpoint_ids=["vpce-0123456789abcdef0"],
+        deny_ip_ranges=["10.1.2.0/24"],
+        private_endpoint=True,
+    )
+    assert _ip_denies(same) == {"DenyBlockedIpRanges": {"IpAddress": {"aws:VpcSourceIp": ["10.1.2.0/24"]}}}
+    policy = AccessPolicy.private(
+        vpc_endpoint_ids=["vpce-0123456789abcdef0"], deny_ip_ranges=["10.1.2.0/24", "fd00::/8"]
+    )
+    assert _ip_denies(policy) == {
+        "DenyBlockedIpRanges": {"IpAddress": {"aws:VpcSourceIp": ["10.1.2.0/24", "fd00::/8"]}}
+    }
+    assert "aws:SourceIp" not in json.dumps(policy.policy_document().to_json())
+
+
+def test_ip_ranges_on_a_regional_api_use_the_source_address() -> None:
+    policy = AccessPolicy(allow_ip_ranges=["203.0.113.0/24"], deny_ip_ranges=["198.51.100.0/24"])
+    assert _ip_denies(policy) == {
+        "DenyOutsideAllowedIpRanges": {"NotIpAddress": {"aws:SourceIp": ["203.0.113.0/24"]}},
+        "DenyBlockedIpRanges": {"IpAddress": {"aws:SourceIp": ["198.51.100.0/24"]}},
+    }
+    assert "aws:VpcSourceIp" not in json.dumps(policy.policy_document().to_json())
+
+
+def test_private_api_resource_policy_denies_blocked_vpc_addresses() -> None:
+    """The same statement reaches the RestApi's Policy (secure_api.rest)."""
+    policy = AccessPolicy.private(vpc_endpoint_ids=["vpce-0123456789abcdef0"], deny_ip_ranges=["10.1.2.0/24"])
+    stack, _ = api_stack(access=policy)
+    statements = only(Template.from_stack(stack), "AWS::ApiGateway::RestApi")["Properties"]["Policy"][
+        "Statement"
+    ]
+    by_sid = {s["Sid"]: s for s in statements}
+    assert by_sid["DenyBlockedIpRanges"] == {
+        "Sid": "DenyBlockedIpRanges",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "execute-api:Invoke",
+        "Resource": "execute-api:/*",
+        "Condition": {"IpAddress": {"aws:VpcSourceIp": ["10.1.2.0/24"]}},
+    }

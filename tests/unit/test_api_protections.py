@@ -49,6 +49,69 @@ def test_defaults_create_trail_dashboard_and_one_encrypted_topic(
     assert not any(f"secure-api:{name}-disabled" in warnings for name in ("firewall", "audit", "monitoring"))
 
 
+_ALARMS_OF_THIS_ACCOUNT = {
+    "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+    "ArnLike": {
+        "aws:SourceArn": {
+            "Fn::Join": [
+                "",
+                [
+                    "arn:",
+                    {"Ref": "AWS::Partition"},
+                    ":cloudwatch:",
+                    {"Ref": "AWS::Region"},
+                    ":",
+                    {"Ref": "AWS::AccountId"},
+                    ":alarm:*",
+                ],
+            ]
+        }
+    },
+}
+
+
+def test_cloudwatch_alarms_of_this_account_may_publish_to_the_topic_and_use_its_key(
+    default_api: tuple[Any, SecureRestApi, Template],
+) -> None:
+    """The topic policy replaces SNS's default one: without this Allow no alarm could notify."""
+    stack, api, template = default_api
+    topic = _ref(stack, api.alarm_topic)
+    policy = only(template, "AWS::SNS::TopicPolicy")["Properties"]
+    assert policy["Topics"] == [topic]
+    by_sid = {s.pop("Sid"): s for s in policy["PolicyDocument"]["Statement"]}
+    assert by_sid == {
+        "AllowPublishThroughSSLOnly": {
+            "Action": "sns:Publish",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            "Effect": "Deny",
+            "Principal": "*",
+            "Resource": topic,
+        },
+        "AllowCloudwatchAlarmsToPublish": {
+            "Action": "sns:Publish",
+            "Condition": _ALARMS_OF_THIS_ACCOUNT,
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Resource": topic,
+        },
+    }
+    key_id = only(template, "AWS::SNS::Topic")["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
+    statements = resources(template, "AWS::KMS::Key")[key_id]["Properties"]["KeyPolicy"]["Statement"]
+    (cloudwatch,) = [s for s in statements if s.get("Sid") == "AllowCloudwatchToPublish"]
+    assert cloudwatch == {
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Condition": _ALARMS_OF_THIS_ACCOUNT,
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Resource": "*",
+        "Sid": "AllowCloudwatchToPublish",
+    }
+    # The key guard publishes through its role: the key policy must leave IAM policies in effect.
+    assert any(
+        s["Effect"] == "Allow" and s["Action"] == "kms:*" and "AWS" in s["Principal"] for s in statements
+    )
+
+
 def test_every_alarm_notifies_the_topic_on_alarm_and_ok(
     default_api: tuple[Any, SecureRestApi, Template],
 ) -> None:
@@ -129,7 +192,9 @@ def test_second_api_reuses_the_first_apis_trail() -> None:
         for f in resources(template, "AWS::Logs::MetricFilter").values()
     }
     assert len(groups) == 1
-    assert len(resources(template, "AWS::Logs::MetricFilter")) == 10
+    assert (
+        len(resources(template, "AWS::Logs::MetricFilter")) == 12
+    )  # six filters per API (the ApiKeyTagged one among them), both on the one trail log group
 
 
 def test_existing_trail_log_group_gets_the_alarms_but_no_trail() -> None:

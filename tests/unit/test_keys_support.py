@@ -7,17 +7,15 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
 
 import boto3
 import pytest
 from moto import mock_aws
-from moto.apigateway import apigateway_backends
-from moto.apigateway import responses as apigw_responses
 
 from secure_api.keys import ops
 from secure_api.keys.model import TAG_API, TAG_CONSUMER, TAG_TIER, secret_name
 from secure_api.keys.retry import AwsCaller
+from tests.moto_api_keys import tag_api_keys
 
 REGION = "us-east-1"
 
@@ -79,42 +77,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
-# moto 5.2 tags only stages through TagResource; API keys are taggable in API Gateway too (the key
-# guard tags a quarantined key). The only calls stubbed: tagging and untagging an API key.
-_original_tag = apigw_responses.APIGatewayResponse.tag_resource
-_original_untag = apigw_responses.APIGatewayResponse.untag_resource
-
-
-def _api_key_from_path(resp: Any) -> Any | None:
-    arn = unquote(resp.path.split("/tags/")[1])
-    if "/apikeys/" not in arn:
-        return None
-    backend = apigateway_backends[resp.current_account][resp.region]
-    return backend.get_api_key(arn.rsplit("/", 1)[1])
-
-
-def _tag_resource(self: Any) -> str:
-    key = _api_key_from_path(self)
-    if key is None:
-        return str(_original_tag(self))
-    key.tags = {**(key.tags or {}), **(self._get_param("tags") or {})}
-    return json.dumps({})
-
-
-def _untag_resource(self: Any) -> str:
-    key = _api_key_from_path(self)
-    if key is None:
-        return str(_original_untag(self))
-    for name in self.querystring.get("tagKeys") or []:
-        (key.tags or {}).pop(name, None)
-    return json.dumps({})
-
-
 @pytest.fixture
 def key_tagging(monkeypatch: pytest.MonkeyPatch) -> None:
     """Let moto tag and untag API keys (what quarantine and reinstate do)."""
-    monkeypatch.setattr(apigw_responses.APIGatewayResponse, "tag_resource", _tag_resource)
-    monkeypatch.setattr(apigw_responses.APIGatewayResponse, "untag_resource", _untag_resource)
+    tag_api_keys(monkeypatch)
 
 
 def build_world() -> World:

@@ -512,7 +512,9 @@ def test_key_guard_function(full: Built) -> None:
         "120",
     )
     assert (props["Timeout"], props["MemorySize"], props["TracingConfig"]) == (300, 512, {"Mode": "Active"})
-    assert props["DeadLetterConfig"] == {"TargetArn": full.topic_ref()}
+    # A failed run goes to the alarm topic once: through its on-failure destination
+    # (tests/unit/test_failure_destinations.py), not a dead-letter queue as well.
+    assert "DeadLetterConfig" not in props
     assert "KmsKeyArn" in props
 
 
@@ -606,6 +608,9 @@ def test_key_guard_least_privilege(full: Built) -> None:
         ),
         "Notify": ({"sns:Publish"}, [f"<{full.topic_ref()['Ref']}>"]),
         "NotifyKey": ({"kms:Decrypt", "kms:GenerateDataKey"}, [f"<{topic_key}.Arn>"]),
+        # Lambda publishes a failed run's record to the on-failure destination with this role.
+        "PublishFailedRuns": ({"sns:Publish"}, [f"<{full.topic_ref()['Ref']}>"]),
+        "PublishFailedRunsKey": ({"kms:Decrypt", "kms:GenerateDataKey"}, [f"<{topic_key}.Arn>"]),
         # Never GET /apikeys (every key's value with includeValues): one key at a time, by its tag.
         "ReadApiKeys": ({"apigateway:GET"}, [f"{APIKEYS}/*"]),
         "QuarantineApiKeys": ({"apigateway:PATCH"}, [f"{APIKEYS}/*"]),
@@ -639,6 +644,7 @@ def test_key_guard_least_privilege(full: Built) -> None:
     assert via == {
         "BaselinesKey": "dynamodb.<AWS::Region>.<AWS::URLSuffix>",
         "NotifyKey": "sns.<AWS::Region>.<AWS::URLSuffix>",
+        "PublishFailedRunsKey": "sns.<AWS::Region>.<AWS::URLSuffix>",
     }
     # No inline policies: the role has exactly the function recipe's managed policy.
     roles = {
@@ -656,7 +662,7 @@ def test_key_guard_cannot_quarantine_without_auto_quarantine(minimal: Built) -> 
     assert not granted & {"apigateway:PATCH", "apigateway:PUT", "apigateway:POST", "apigateway:DELETE"}
     assert set(statements) == {
         "recipe0", "recipe1", "recipe2", "QueryAccessLogs", "ReadQueryResults", "Baselines", "BaselinesKey",
-        "Notify", "NotifyKey", "ReadApiKeys",
+        "Notify", "NotifyKey", "ReadApiKeys", "PublishFailedRuns", "PublishFailedRunsKey",
     }  # fmt: skip
 
 
