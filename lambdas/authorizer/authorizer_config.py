@@ -10,8 +10,8 @@ import ipaddress
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from secure_api import grammar
 
@@ -33,8 +33,7 @@ class ConfigError(ValueError):
     """The authorizer's environment is invalid; every request is then denied."""
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
+class Route(NamedTuple):
     """One ``ROUTE_SCOPES`` entry: an API route and the scopes a token must hold to call it."""
 
     method: str
@@ -52,8 +51,7 @@ class Route:
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-@dataclass(frozen=True, slots=True)
-class ConnectConfig:
+class ConnectConfig(NamedTuple):
     """What a WebSocket ``$connect`` request must also satisfy (all empty for a REST API)."""
 
     scopes: frozenset[str] = frozenset()
@@ -63,8 +61,7 @@ class ConnectConfig:
     token_query_parameter: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class AuthorizerConfig:
+class AuthorizerConfig(NamedTuple):
     """The validated environment of the authorizer."""
 
     jwks_uri: str

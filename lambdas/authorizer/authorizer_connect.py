@@ -8,12 +8,11 @@ Everything here is pure: the JWT itself is verified by the shared core.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+from authorizer_address import address_refusal
 from authorizer_config import ConnectConfig
 from authorizer_jwt import MAX_AUTHORIZATION_LENGTH, Denied, bearer_token
 from authorizer_policy import PARTITIONS
@@ -23,10 +22,12 @@ _CONNECT_ARN = re.compile(
     r"arn:(?P<partition>[a-z-]+):execute-api:[a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:"
     r"(?P<api_id>[a-z0-9]{1,64})/[A-Za-z0-9_-]{1,128}/\$connect"
 )
+MAX_REMEMBERED_ARNS = 256
+# Accepted ``$connect`` method ARNs (one per stage) and their API id: a pure function of the text.
+_CONNECT_ARNS: dict[str, str] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class ConnectRequest:
+class ConnectRequest(NamedTuple):
     """The parts of a ``$connect`` REQUEST event the decision uses."""
 
     method_arn: str
@@ -36,30 +37,65 @@ class ConnectRequest:
     source_ip: str | None
 
 
-def _single(values: Mapping[str, Any] | None, name: str, *, case_insensitive: bool) -> object:
-    """The one value of ``name`` in a headers or query map; several (differently cased) is ambiguous."""
+def _single(values: Mapping[str, Any] | None, name: str) -> object:
+    """The one value of ``name`` in a query map; several is ambiguous."""
     if not values:
         return None
-    wanted = name.lower() if case_insensitive else name
-    found = [
-        v
-        for k, v in values.items()
-        if isinstance(k, str) and (k.lower() if case_insensitive else k) == wanted
-    ]
+    found = [v for k, v in values.items() if k == name]
     if len(found) > 1:
-        raise Denied("ambiguous_" + ("header" if case_insensitive else "query_parameter"))
+        raise Denied("ambiguous_query_parameter")
     return found[0] if found else None
 
 
-def _multi_count(values: object, name: str, *, case_insensitive: bool) -> int:
+def _multi_count(values: object, name: str) -> int:
     if not isinstance(values, dict):
         return 0
-    wanted = name.lower() if case_insensitive else name
-    return sum(
-        len(v) if isinstance(v, list) else 1
-        for k, v in values.items()
-        if isinstance(k, str) and (k.lower() if case_insensitive else k) == wanted
-    )
+    return _count([v for k, v in values.items() if k == name])
+
+
+def _count(values: list[Any]) -> int:
+    """How many values a multi-value map's entries hold (a list counts its items)."""
+    return sum(len(v) if isinstance(v, list) else 1 for v in values)
+
+
+_HEADERS = frozenset({"authorization", "origin"})
+"""The only headers the authorizer reads (lower case)."""
+# Every character whose lower case is ASCII lowers to exactly one character, so a name that lowers to
+# one of _HEADERS has its length: other lengths need not be lowered.
+_HEADER_LENGTHS = frozenset(len(name) for name in _HEADERS)
+
+
+def _by_name(values: Mapping[str, Any] | None) -> dict[str, list[Any]]:
+    """One pass over a headers map: the values of each header the authorizer reads, however cased."""
+    found: dict[str, list[Any]] = {}
+    if values:
+        for key, value in values.items():
+            if isinstance(key, str) and len(key) in _HEADER_LENGTHS:
+                name = key.lower()
+                if name in _HEADERS:
+                    found.setdefault(name, []).append(value)
+    return found
+
+
+class Headers(NamedTuple):
+    """The event's ``headers`` and ``multiValueHeaders`` entries for the headers the authorizer reads."""
+
+    single: dict[str, list[Any]]
+    multi: dict[str, list[Any]]
+
+    def one(self, name: str) -> object:
+        """The one value of header ``name`` (lower case); given twice in either map is ambiguous."""
+        values = self.single.get(name)
+        if values is not None and len(values) > 1:
+            raise Denied("ambiguous_header")
+        return values[0] if values else None
+
+
+def read_headers(event: dict[str, Any]) -> Headers:
+    """Scan ``headers`` (which must be a map when present) and ``multiValueHeaders`` once."""
+    headers = _mapping(event, "headers")
+    multi = event.get("multiValueHeaders")
+    return Headers(_by_name(headers), _by_name(multi) if isinstance(multi, dict) else {})
 
 
 def _mapping(event: dict[str, Any], name: str) -> Mapping[str, Any] | None:
@@ -71,27 +107,26 @@ def _mapping(event: dict[str, Any], name: str) -> Mapping[str, Any] | None:
     return value
 
 
-def request_token(event: dict[str, Any], query_parameter: str | None) -> str:
+def request_token(event: dict[str, Any], query_parameter: str | None, headers: Headers | None = None) -> str:
     """The JWT from ``Authorization: Bearer`` (any case), else from ``query_parameter`` when configured.
 
     The header wins when both are present. A value given twice (two header spellings, or a repeated
     query parameter) is refused: API Gateway and the backend could otherwise see different tokens.
+    ``headers`` is :func:`read_headers` of ``event`` when the caller has it already.
     """
-    headers = _mapping(event, "headers")
-    if _multi_count(event.get("multiValueHeaders"), "authorization", case_insensitive=True) > 1:
+    if headers is None:
+        headers = read_headers(event)
+    if _count(headers.multi.get("authorization", [])) > 1:
         raise Denied("ambiguous_header")
-    authorization = _single(headers, "authorization", case_insensitive=True)
+    authorization = headers.one("authorization")
     if authorization is not None:
         return bearer_token(authorization)
     if query_parameter is None:
         raise Denied("missing_token")
     query = _mapping(event, "queryStringParameters")
-    if (
-        _multi_count(event.get("multiValueQueryStringParameters"), query_parameter, case_insensitive=False)
-        > 1
-    ):
+    if _multi_count(event.get("multiValueQueryStringParameters"), query_parameter) > 1:
         raise Denied("ambiguous_query_parameter")
-    token = _single(query, query_parameter, case_insensitive=False)
+    token = _single(query, query_parameter)
     if not isinstance(token, str) or not token:
         raise Denied("missing_token")
     if len(token) > MAX_AUTHORIZATION_LENGTH:
@@ -115,18 +150,27 @@ def parse_connect_request(event: object, query_parameter: str | None) -> Connect
     if route_key is not None and route_key != CONNECT_ROUTE:
         raise Denied("not_connect_route")
     method_arn = event.get("methodArn")
-    match = _CONNECT_ARN.fullmatch(method_arn) if isinstance(method_arn, str) else None
-    if match is None or match["partition"] not in PARTITIONS:
+    if not isinstance(method_arn, str):
         raise Denied("bad_method_arn")
-    token = request_token(event, query_parameter)
+    api_id = _CONNECT_ARNS.get(method_arn)
+    if api_id is None:
+        match = _CONNECT_ARN.fullmatch(method_arn)
+        if match is None or match["partition"] not in PARTITIONS:
+            raise Denied("bad_method_arn")
+        api_id = match["api_id"]
+        if len(_CONNECT_ARNS) >= MAX_REMEMBERED_ARNS:
+            _CONNECT_ARNS.clear()
+        _CONNECT_ARNS[method_arn] = api_id
+    headers = read_headers(event)
+    token = request_token(event, query_parameter, headers)
     identity = context.get("identity")
     source_ip = identity.get("sourceIp") if isinstance(identity, dict) else None
-    origin = _single(_mapping(event, "headers"), "origin", case_insensitive=True)
-    if _multi_count(event.get("multiValueHeaders"), "origin", case_insensitive=True) > 1:
+    origin = headers.one("origin")
+    if _count(headers.multi.get("origin", [])) > 1:
         raise Denied("ambiguous_header")
     return ConnectRequest(
-        method_arn=method_arn,  # type: ignore[arg-type]  # matched above, so a str
-        api_id=match["api_id"],
+        method_arn=method_arn,
+        api_id=api_id,
         token=token,
         # A non-string Origin is no allowed origin: it compares unequal to every entry.
         origin=None if origin is None else origin if isinstance(origin, str) else "",
@@ -134,37 +178,21 @@ def parse_connect_request(event: object, query_parameter: str | None) -> Connect
     )
 
 
-def _address(source_ip: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    if source_ip is None:
-        return None
-    try:
-        address = ipaddress.ip_address(source_ip)
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped  # ::ffff:203.0.113.5 is 203.0.113.5 to an allow or deny list
-    return address
-
-
 def connect_refusal(config: ConnectConfig, request: ConnectRequest, scopes: tuple[str, ...]) -> str | None:
     """Why a verified token may still not connect (a short loggable code), or None to allow."""
     origins = config.allowed_origins
     if origins is not None and request.origin is not None and request.origin not in origins:
         return "origin_not_allowed"
-    if config.allow_ip_ranges is not None or config.deny_ip_ranges:
-        address = _address(request.source_ip)
-        if address is None:
-            return "source_ip_unknown"
-        if any(address in network for network in config.deny_ip_ranges):
-            return "source_ip_denied"
-        if config.allow_ip_ranges is not None and not any(address in n for n in config.allow_ip_ranges):
-            return "source_ip_not_allowed"
+    refusal = address_refusal(config, request.source_ip)
+    if refusal is not None:
+        return refusal
     if not config.scopes <= frozenset(scopes):
         return "missing_connect_scope"
     return None
 
 
-def connect_policy(method_arn: str, effect: str) -> dict[str, Any]:
-    """``Allow`` or ``Deny`` on exactly the ``$connect`` method ARN (the only route AWS authorizes)."""
-    statement = {"Action": "execute-api:Invoke", "Effect": effect, "Resource": [method_arn]}
+def connect_policy(resource: str, effect: str) -> dict[str, Any]:
+    """``Allow`` or ``Deny`` on exactly one resource: the ``$connect`` method ARN (the only route AWS
+    authorizes on a WebSocket API), or an HTTP API stage's every route."""
+    statement = {"Action": "execute-api:Invoke", "Effect": effect, "Resource": [resource]}
     return {"Version": "2012-10-17", "Statement": [statement]}

@@ -1,21 +1,33 @@
 """The authorization decision for one API Gateway event, independent of the Lambda runtime.
 
-One verification core, two event shapes: the REST API's TOKEN event and the WebSocket API's
-``$connect`` REQUEST event.
+One verification core, three event shapes: the REST API's TOKEN event, the WebSocket API's
+``$connect`` REQUEST event and the HTTP API's payload format 2.0 REQUEST event.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
+from authorizer_address import address_refusal
 from authorizer_api_keys import ApiKeyNotFound, ApiKeyResolver
 from authorizer_config import AuthorizerConfig, load_config
 from authorizer_connect import connect_policy, connect_refusal, parse_connect_request
-from authorizer_jwks import JwksCache, JwksError, fetch_jwks
+from authorizer_http import PAYLOAD_VERSION, parse_http_request
+from authorizer_jwks import JwksCache, JwksError, PublicKey, fetch_jwks
 from authorizer_jwt import Denied, bearer_token, parse_token, validate_claims, verify_with_any
 from authorizer_log import log_denial
-from authorizer_policy import BadMethodArn, build_context, build_policy, parse_method_arn, token_scopes
+from authorizer_policy import (
+    BadMethodArn,
+    StageArn,
+    build_context,
+    build_policy,
+    parse_method_arn,
+    token_scopes,
+)
+
+MAX_REMEMBERED_STAGES = 256
+MAX_VERIFIED_TOKENS = 512
 
 # Names API Gateway itself gives a meaning under ``$context.authorizer`` (the answer's ``principalId``
 # and ``usageIdentifierKey``, Cognito's ``claims``, and the authorizer's own ``error``, ``status``,
@@ -38,7 +50,18 @@ RESERVED_CONTEXT_NAMES = frozenset(
 def claims_context(claims: dict[str, Any], scopes: tuple[str, ...]) -> dict[str, str | int | float | bool]:
     """The TOKEN answer's ``context``: the scalar claims, never under a name API Gateway reserves."""
     context = build_context(claims, scopes)
-    return {name: value for name, value in context.items() if name not in RESERVED_CONTEXT_NAMES}
+    if not RESERVED_CONTEXT_NAMES.isdisjoint(context):
+        for name in RESERVED_CONTEXT_NAMES.intersection(context):
+            del context[name]
+    return context
+
+
+class VerifiedToken(NamedTuple):
+    """A token whose signature was verified: its claims, its key id and the key that verified it."""
+
+    claims: dict[str, Any]
+    kid: str
+    key: PublicKey
 
 
 class Authorizer:
@@ -50,13 +73,22 @@ class Authorizer:
         *,
         fetch: Callable[[], bytes] | None = None,
         api_keys: ApiKeyResolver | None = None,
+        max_verified_tokens: int = MAX_VERIFIED_TOKENS,
     ) -> None:
-        """Build from a validated config; ``fetch`` and ``api_keys`` replace the network clients in tests."""
+        """Build from a validated config; ``fetch`` and ``api_keys`` replace the network clients in tests;
+        ``max_verified_tokens`` bounds the verified-token memory (0 turns it off)."""
         self.config = config
         self.jwks = JwksCache(
             fetch or (lambda: fetch_jwks(config.jwks_uri)), ttl_seconds=config.jwks_cache_seconds
         )
         self.api_keys = api_keys or ApiKeyResolver()
+        # Pure functions of their key, remembered (bounded): accepted token headers -> (alg, kid), and
+        # accepted methodArn stage prefixes -> their stage.
+        self._headers: dict[str, tuple[str, str]] = {}
+        self._stages: dict[str, StageArn] = {}
+        self.max_verified_tokens = max_verified_tokens
+        self.verified_tokens: dict[str, VerifiedToken] = {}
+        """Tokens verified before, by their exact text, oldest first (see :meth:`_verify`)."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Authorizer:
@@ -65,15 +97,21 @@ class Authorizer:
 
     def authorize(self, event: object, now: float) -> dict[str, Any]:
         """Return the authorizer response for ``event`` or raise :class:`Denied`."""
-        if isinstance(event, dict) and event.get("type") == "REQUEST":
-            return self.authorize_connect(event, now)
-        if not isinstance(event, dict) or event.get("type") != "TOKEN":
+        if not isinstance(event, dict):
             raise Denied("bad_event")
+        kind = event.get("type")
+        if kind == "TOKEN":
+            return self.authorize_token(event, now)
+        if kind == "REQUEST":
+            if event.get("version") == PAYLOAD_VERSION:
+                return self.authorize_http(event, now)
+            return self.authorize_connect(event, now)
+        raise Denied("bad_event")
+
+    def authorize_token(self, event: dict[str, Any], now: float) -> dict[str, Any]:
+        """A REST API TOKEN event: the token-only policy for the stage of ``methodArn``."""
         token = bearer_token(event.get("authorizationToken"))
-        try:
-            stage = parse_method_arn(event.get("methodArn"))
-        except BadMethodArn as error:
-            raise Denied("bad_method_arn") from error
+        stage = self._stage(event.get("methodArn"))
         claims, sub, kid = self._verify(token, now)
         scopes = token_scopes(claims)
         response: dict[str, Any] = {
@@ -84,6 +122,24 @@ class Authorizer:
         if self.config.api_key_claim is not None:
             response["usageIdentifierKey"] = self._api_key(stage.api_id, claims, kid, now)
         return response
+
+    def authorize_http(self, event: object, now: float) -> dict[str, Any]:
+        """An HTTP API payload 2.0 REQUEST event (IAM policy response format): 401 (:class:`Denied`) for
+        a bad token, a ``Deny`` on every route of the stage for a verified token from a refused address,
+        else the same token-only policy as for a REST API, for the stage of ``routeArn``."""
+        request = parse_http_request(event)
+        claims, sub, kid = self._verify(request.token, now)
+        refusal = address_refusal(self.config.connect, request.source_ip)
+        if refusal is not None:
+            log_denial(refusal, kid, self.config.issuer)
+            # The answer is cached per token and address for every route: deny them all.
+            return {"principalId": sub, "policyDocument": connect_policy(f"{request.stage.prefix}/*", "Deny")}
+        scopes = token_scopes(claims)
+        return {
+            "principalId": sub,
+            "policyDocument": build_policy(request.stage, self.config.routes, scopes),
+            "context": claims_context(claims, scopes),
+        }
 
     def authorize_connect(self, event: object, now: float) -> dict[str, Any]:
         """A WebSocket ``$connect`` REQUEST event: 401 (:class:`Denied`) for a bad token, a ``Deny``
@@ -115,26 +171,82 @@ class Authorizer:
         return response
 
     def _verify(self, token: str, now: float) -> tuple[dict[str, Any], str, str | None]:
-        """Verify signature and claims; return the claims, ``sub`` and the key id, or raise Denied."""
+        """Verify signature and claims; return the claims, ``sub`` and the key id, or raise Denied.
+
+        A token verified before is found by its exact text in :attr:`verified_tokens`. Its signature
+        is a pure function of that text and the key that verified it, so it is not checked again while
+        that very key object is still the token's ``kid`` key in the current key set (asked of the JWKS
+        cache as on every call, so its expiry and refetches apply; a refetched set holds new key objects
+        and sends every remembered token through the full check once more). Every claim check runs on
+        each call, so ``exp``, ``nbf`` and ``iat`` are judged at ``now``.
+        """
         config = self.config
-        unverified = parse_token(token, config.algorithms)
+        known = self.verified_tokens.get(token)
+        if known is not None:
+            try:
+                keys = self.jwks.keys_for(known.kid, now)
+            except JwksError as error:
+                raise Denied("jwks_unavailable", kid=known.kid) from error
+            if any(key is known.key for key in keys):
+                try:
+                    sub = self._claims_subject(known.claims, known.kid, now)
+                except Denied:
+                    del self.verified_tokens[token]  # expired: never served again
+                    raise
+                return known.claims, sub, known.kid
+            del self.verified_tokens[token]
+        unverified = parse_token(token, config.algorithms, self._headers)
         try:
             keys = self.jwks.keys_for(unverified.kid, now)
         except JwksError as error:
             raise Denied("jwks_unavailable", kid=unverified.kid) from error
         if not keys:
             raise Denied("unknown_kid", kid=unverified.kid)
-        verify_with_any(unverified, keys)
-        sub = validate_claims(
-            unverified.claims,
-            kid=unverified.kid,
+        key = verify_with_any(unverified, keys)
+        sub = self._claims_subject(unverified.claims, unverified.kid, now)
+        if self.max_verified_tokens > 0:
+            if len(self.verified_tokens) >= self.max_verified_tokens:
+                del self.verified_tokens[next(iter(self.verified_tokens))]  # the oldest
+            self.verified_tokens[token] = VerifiedToken(unverified.claims, unverified.kid, key)
+        return unverified.claims, sub, unverified.kid
+
+    def _claims_subject(self, claims: dict[str, Any], kid: str, now: float) -> str:
+        config = self.config
+        return validate_claims(
+            claims,
+            kid=kid,
             issuer=config.issuer,
             audiences=config.audiences,
             audience_claim=config.audience_claim,
             leeway=config.leeway_seconds,
             now=now,
         )
-        return unverified.claims, sub, unverified.kid
+
+    def _stage(self, method_arn: object) -> StageArn:
+        """The stage of ``methodArn``, remembered per stage: ``<...>:<apiId>/<stage>`` is validated once
+        (by :func:`parse_method_arn`), the ``<METHOD>[/<path>]`` rest on every call."""
+        if isinstance(method_arn, str):
+            head, _, rest = method_arn.partition("/")
+            stage_name, separator, tail = rest.partition("/")
+            method = tail.partition("/")[0]
+            if separator and method.isascii() and method.isalpha() and method.isupper():
+                key = f"{head}/{stage_name}"
+                stage = self._stages.get(key)
+                if stage is not None:
+                    return stage
+                stage = self._parse_stage(f"{key}/{method}")
+                if len(self._stages) >= MAX_REMEMBERED_STAGES:
+                    self._stages.clear()
+                self._stages[key] = stage
+                return stage
+        return self._parse_stage(method_arn)
+
+    @staticmethod
+    def _parse_stage(method_arn: object) -> StageArn:
+        try:
+            return parse_method_arn(method_arn)
+        except BadMethodArn as error:
+            raise Denied("bad_method_arn") from error
 
     def _api_key(self, api_id: str, claims: dict[str, Any], kid: str | None, now: float) -> str:
         assert self.config.api_key_claim is not None

@@ -12,8 +12,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from authorizer_encoding import b64url_decode
@@ -39,8 +38,7 @@ class JwksError(Exception):
     """The key set could not be fetched or is not a JWKS."""
 
 
-@dataclass(frozen=True, slots=True)
-class PublicKey:
+class PublicKey(NamedTuple):
     """A verification key from the JWKS and the JWS algorithms its JWK permits."""
 
     kid: str

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
 from authorizer_encoding import b64url_decode
 from authorizer_jwks import PublicKey
@@ -22,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.hashes import SHA256
 
 MAX_AUTHORIZATION_LENGTH = 8192
+MAX_REMEMBERED_HEADERS = 64
 _TYPES = frozenset({"jwt", "at+jwt", "application/jwt", "application/at+jwt"})
 _ECDSA_P256 = ec.ECDSA(SHA256())
 _PKCS1V15 = padding.PKCS1v15()
@@ -39,8 +39,7 @@ class Denied(Exception):
         self.iss = iss
 
 
-@dataclass(frozen=True, slots=True)
-class UnverifiedToken:
+class UnverifiedToken(NamedTuple):
     """A syntactically valid JWS whose signature has not been checked yet."""
 
     alg: str
@@ -85,25 +84,32 @@ def _reject_constant(name: str) -> None:
 
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_unique_members, parse_constant=_reject_constant)
+# What _DECODER.decode runs, without its Python wrapper (typeshed does not list the attribute).
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+_JSON_WHITESPACE = " \t\n\r"
 
 
 def json_object(data: bytes) -> dict[str, Any]:
-    """Parse a strict UTF-8 JSON object (no duplicate members, no NaN/Infinity)."""
+    """Parse a strict UTF-8 JSON object (no duplicate members, no NaN/Infinity).
+
+    What ``json.JSONDecoder.decode`` does, without its Python-level wrapper: JSON whitespace around one
+    value, nothing else.
+    """
     try:
-        value = _DECODER.decode(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        text = data.decode("utf-8")
+        start = len(text) - len(text.lstrip(_JSON_WHITESPACE))
+        value, end = _SCAN(text, start)
+        if end != len(text) and text[end:].strip(_JSON_WHITESPACE):
+            raise ValueError("extra data after the JSON value")
+    except (UnicodeDecodeError, ValueError, RecursionError, StopIteration) as error:
         raise Denied("bad_json") from error
     if not isinstance(value, dict):
         raise Denied("bad_json")
     return value
 
 
-def parse_token(token: str, algorithms: frozenset[str]) -> UnverifiedToken:
-    """Split and decode a compact JWS, checking its protected header against the pinned algorithms."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise Denied("not_jws")
-    header_b64, payload_b64, signature_b64 = parts
+def parse_header(header_b64: str, algorithms: frozenset[str]) -> tuple[str, str]:
+    """Decode a JWS protected header and check it against the pinned algorithms: ``(alg, kid)``."""
     header = json_object(_decode(header_b64))
     kid = header.get("kid")
     if not isinstance(kid, str) or not 0 < len(kid) <= 256:
@@ -117,15 +123,33 @@ def parse_token(token: str, algorithms: frozenset[str]) -> UnverifiedToken:
     if typ is not None and (not isinstance(typ, str) or typ.lower() not in _TYPES):
         raise Denied("bad_typ", kid=kid)
     # jku, x5u, x5c and jwk are deliberately never read: keys come only from the configured JWKS.
+    return alg, kid
+
+
+def parse_token(
+    token: str, algorithms: frozenset[str], headers: dict[str, tuple[str, str]] | None = None
+) -> UnverifiedToken:
+    """Split and decode a compact JWS, checking its protected header against the pinned algorithms.
+
+    ``headers`` memoises :func:`parse_header` for one ``algorithms`` set: an issuer signs all its tokens
+    under a handful of identical headers, and the result is a pure function of the header's text, so
+    a remembered header is exactly as checked as a freshly parsed one (only accepted headers are kept).
+    """
+    if token.count(".") != 2:
+        raise Denied("not_jws")
+    signing_input, _, signature_b64 = token.rpartition(".")
+    header_b64, _, payload_b64 = signing_input.partition(".")
+    parsed = None if headers is None else headers.get(header_b64)
+    if parsed is None:
+        parsed = parse_header(header_b64, algorithms)
+        if headers is not None:
+            if len(headers) >= MAX_REMEMBERED_HEADERS:
+                headers.clear()
+            headers[header_b64] = parsed
+    alg, kid = parsed
     claims = json_object(_decode(payload_b64))
     signature = _decode(signature_b64)
-    return UnverifiedToken(
-        alg=alg,
-        kid=kid,
-        claims=claims,
-        signing_input=f"{header_b64}.{payload_b64}".encode("ascii"),
-        signature=signature,
-    )
+    return UnverifiedToken(alg, kid, claims, signing_input.encode("ascii"), signature)
 
 
 def _ecdsa_der(signature: bytes, size: int) -> bytes:
@@ -157,11 +181,11 @@ def verify_signature(token: UnverifiedToken, key: PublicKey) -> bool:
     return True
 
 
-def verify_with_any(token: UnverifiedToken, keys: Iterable[PublicKey]) -> None:
-    """Accept the token when one of the candidate keys verifies it."""
+def verify_with_any(token: UnverifiedToken, keys: Iterable[PublicKey]) -> PublicKey:
+    """Accept the token when one of the candidate keys verifies it; return that key."""
     for key in keys:
         if verify_signature(token, key):
-            return
+            return key
     raise Denied("bad_signature", kid=token.kid)
 
 

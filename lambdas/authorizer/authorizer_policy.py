@@ -10,8 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from authorizer_config import Route
 
@@ -31,8 +30,7 @@ class BadMethodArn(ValueError):
     """``methodArn`` is not an execute-api ARN of a REST API stage."""
 
 
-@dataclass(frozen=True, slots=True)
-class StageArn:
+class StageArn(NamedTuple):
     """The parts of ``methodArn`` a policy may use: the stage's ARN prefix and the REST API id."""
 
     prefix: str
@@ -104,8 +102,7 @@ _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 _LITERAL_RANK, _PARAM_RANK, _PROXY_RANK = 2, 1, 0
 
 
-@dataclass(frozen=True, slots=True)
-class _Template:
+class _Template(NamedTuple):
     """A route as API Gateway matches requests against it, and its ARN pattern split at ``/``.
 
     A request is ``(METHOD, segment, ...)`` split the same way, so that the root ``GET /`` is

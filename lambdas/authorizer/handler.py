@@ -1,13 +1,16 @@
 """API Gateway authorizer for JWT bearer tokens (entry point ``handler.handler``).
 
-Answers REST TOKEN events and WebSocket ``$connect`` REQUEST events (DESIGN.md). Configured by
+Answers REST TOKEN events, WebSocket ``$connect`` REQUEST events and HTTP API REQUEST events in payload
+format 2.0 (DESIGN.md). Configured by
 environment variables (``JWKS_URI``, ``ISSUER``, ``AUDIENCE``, ``ALGORITHMS``, ``LEEWAY_SECONDS``,
 ``ROUTE_SCOPES`` or ``ROUTE_SCOPES_FILE`` (a JSON file in the code package; both set is a configuration
 error), ``API_KEY_CLAIM``, ``JWKS_CACHE_SECONDS``, ``AUDIENCE_CLAIM``; for ``$connect`` also
 ``CONNECT_SCOPES``, ``ALLOWED_ORIGINS``, ``ALLOW_IP_RANGES``, ``DENY_IP_RANGES`` and
-``TOKEN_QUERY_PARAMETER``), read once per container. Every failure -- bad token, bad configuration,
+``TOKEN_QUERY_PARAMETER``; for HTTP APIs ``ALLOW_IP_RANGES`` and ``DENY_IP_RANGES``), read once per
+container. Every failure -- bad token, bad configuration,
 unreachable JWKS or a bug -- ends in ``Exception("Unauthorized")``, which API Gateway turns into a 401;
-nothing else is ever raised. A verified token that may not connect gets a ``Deny`` policy (403).
+nothing else is ever raised. A verified token that may not connect, or call from its address, gets a
+``Deny`` policy (403).
 """
 
 from __future__ import annotations

@@ -1,0 +1,86 @@
+"""The HTTP API's Lambda REQUEST event, payload format 2.0: which stage, which token, which address.
+
+API Gateway caches this authorizer's answer per token and source address (its identity sources) and
+reuses it for every route of the API, so nothing here depends on the invoked route: ``routeArn`` gives
+only the stage the policy covers. Everything here is pure: the JWT itself is verified by the shared core.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NamedTuple
+
+from authorizer_connect import request_token
+from authorizer_jwt import Denied
+from authorizer_policy import PARTITIONS, StageArn
+
+PAYLOAD_VERSION = "2.0"
+DEFAULT_ROUTE = "$default"
+_STAGE_ARN = re.compile(
+    r"arn:(?P<partition>[a-z-]+):execute-api:(?P<region>[a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2}):(?P<account>[0-9]{12}):"
+    r"(?P<api_id>[a-z0-9]{1,64})/(?P<stage>\$default|[A-Za-z0-9_-]{1,128})"
+)
+MAX_REMEMBERED_STAGES = 256
+# Accepted ``<...>:<apiId>/<stage>`` prefixes of route ARNs: a pure function of the text.
+_STAGES: dict[str, StageArn] = {}
+
+
+class HttpRequest(NamedTuple):
+    """The parts of a payload 2.0 REQUEST event the decision uses."""
+
+    stage: StageArn
+    token: str
+    source_ip: str | None
+
+
+def _route_part_is_valid(route: str) -> bool:
+    """``$default``, or ``<METHOD>`` optionally followed by ``/`` and the request path."""
+    if route == DEFAULT_ROUTE:
+        return True
+    method = route.partition("/")[0]
+    return method.isascii() and method.isalpha() and method.isupper()
+
+
+def stage_of_route_arn(route_arn: object) -> StageArn:
+    """The stage of ``routeArn`` (``arn:<partition>:execute-api:<region>:<account>:<apiId>/<stage>/<METHOD>/<path>``);
+    the method and path are checked for shape and dropped."""
+    if not isinstance(route_arn, str):
+        raise Denied("bad_route_arn")
+    head, _, rest = route_arn.partition("/")
+    stage_name, separator, route = rest.partition("/")
+    if not separator or not _route_part_is_valid(route):
+        raise Denied("bad_route_arn")
+    key = f"{head}/{stage_name}"
+    stage = _STAGES.get(key)
+    if stage is None:
+        match = _STAGE_ARN.fullmatch(key)
+        if match is None or match["partition"] not in PARTITIONS:
+            raise Denied("bad_route_arn")
+        stage = StageArn(prefix=key, api_id=match["api_id"])
+        if len(_STAGES) >= MAX_REMEMBERED_STAGES:
+            _STAGES.clear()
+        _STAGES[key] = stage
+    return stage
+
+
+def parse_http_request(event: object) -> HttpRequest:
+    """Validate a payload 2.0 REQUEST event and take out its stage, bearer token and source address.
+
+    The token comes only from the ``Authorization`` header (any case). Payload 2.0 joins a repeated
+    header's values with commas, which never occur in a compact JWS: such a value is refused as
+    ambiguous, as two ``Authorization`` headers are on the other events.
+    """
+    if (
+        not isinstance(event, dict)
+        or event.get("type") != "REQUEST"
+        or event.get("version") != PAYLOAD_VERSION
+    ):
+        raise Denied("bad_event")
+    stage = stage_of_route_arn(event.get("routeArn"))
+    token = request_token(event, None)
+    if "," in token:
+        raise Denied("ambiguous_header")
+    context: Any = event.get("requestContext")
+    http = context.get("http") if isinstance(context, dict) else None
+    source_ip = http.get("sourceIp") if isinstance(http, dict) else None
+    return HttpRequest(stage, token, source_ip if isinstance(source_ip, str) else None)
