@@ -8,6 +8,8 @@ HOST_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# npm (Node 22+) would otherwise leave a node-compile-cache folder in the temporary directory.
+export NODE_DISABLE_COMPILE_CACHE := 1
 
 # Node: the PATH's when it is a supported release (jsii supports 22 and 24), else the venv's own.
 NODE_MIN_MAJOR := 22
