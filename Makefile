@@ -8,8 +8,10 @@ HOST_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 VENV := .venv
 BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
-# npm (Node 22+) would otherwise leave a node-compile-cache folder in the temporary directory.
+# npm (Node 22+) would otherwise leave a node-compile-cache folder in the temporary directory, and the
+# CDK CLI a telemetry payload with a detached process sending it (this machine has no network for it).
 export NODE_DISABLE_COMPILE_CACHE := 1
+export CDK_DISABLE_CLI_TELEMETRY := true
 
 # Node: the PATH's when it is a supported release (jsii supports 22 and 24), else the venv's own.
 NODE_MIN_MAJOR := 22
