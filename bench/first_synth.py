@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 STEPS = {
     "python venv and runtime requirements": ".venv/.stamp-runtime",
-    "CDK CLI (npm ci)": "node_modules/.stamp-installed",
+    "Node when none is supported, and the CDK CLI (npm ci)": "node_modules/.stamp-installed",
     "cdk synth (with bundling)": "synth",
 }
 
