@@ -12,6 +12,9 @@ from typing import Any
 import pytest
 
 from tests.cdk_context import app_context  # does not import aws_cdk
+from tests.e2e.summary import pytest_runtest_logreport, pytest_terminal_summary
+
+__all__ = ["pytest_runtest_logreport", "pytest_terminal_summary"]  # hooks: the end-to-end summary line
 
 # Every temporary file of the run (CDK's default cdk.out directories, the jsii kernel's, pytest's
 # tmp_path, subprocesses') goes under one directory, removed at exit: the temp dir is left as found.

@@ -19,10 +19,6 @@ import pytest
 from tests.e2e import emulator_gaps, harness, synth
 from tests.e2e.tokens import Issuer, start_issuer
 
-E2E_DIR = Path(__file__).resolve().parent
-_RESULTS: dict[str, str] = {}
-_SPAN: list[float] = []  # the start of the first end-to-end phase, the stop of the last
-
 
 @dataclass
 class World:
@@ -169,30 +165,3 @@ def issuer(world: World) -> Issuer:
 def gold_key(rest: RestApi) -> str:
     """mobile-app's key (tier gold)."""
     return rest.consumer_key("mobile-app")
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Remember each end-to-end check's outcome (a failed setup or teardown counts as failed)."""
-    if not Path(report.fspath).resolve().is_relative_to(E2E_DIR):
-        return
-    _SPAN[:] = (
-        [min(_SPAN[0], report.start), max(_SPAN[1], report.stop)] if _SPAN else [report.start, report.stop]
-    )
-    if report.when == "call" or report.outcome != "passed":
-        previous = _RESULTS.get(report.nodeid)
-        if previous != "failed":
-            _RESULTS[report.nodeid] = report.outcome
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """``end-to-end: N checks ran, N passed`` (skipped checks counted apart) and its wall time."""
-    if not _RESULTS:
-        return
-    ran = [o for o in _RESULTS.values() if o != "skipped"]
-    passed = sum(o == "passed" for o in ran)
-    skipped = len(_RESULTS) - len(ran)
-    line = f"end-to-end: {len(ran)} checks ran, {passed} passed"
-    if skipped:
-        line += f" ({skipped} skipped: emulator gaps, see tests/e2e/emulator_gaps.py)"
-    line += f", {_SPAN[1] - _SPAN[0]:.0f} s"
-    terminalreporter.write_line(line)
