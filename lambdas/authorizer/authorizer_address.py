@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 
 from authorizer_config import ConnectConfig
+from authorizer_memo import remember
 
 
 def _address(source_ip: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -53,8 +54,4 @@ def address_refusal(config: ConnectConfig, source_ip: str | None) -> str | None:
         return _remembered[source_ip]
     except KeyError:
         pass
-    refusal = _refusal(config, source_ip)
-    if len(_remembered) >= MAX_REMEMBERED_ADDRESSES:
-        _remembered.clear()
-    _remembered[source_ip] = refusal
-    return refusal
+    return remember(_remembered, source_ip, _refusal(config, source_ip), MAX_REMEMBERED_ADDRESSES)

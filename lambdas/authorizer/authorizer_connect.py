@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from authorizer_address import address_refusal
 from authorizer_config import ConnectConfig
 from authorizer_jwt import MAX_AUTHORIZATION_LENGTH, Denied, bearer_token
+from authorizer_memo import remember
 from authorizer_policy import PARTITIONS
 
 CONNECT_ROUTE = "$connect"
@@ -157,10 +158,7 @@ def parse_connect_request(event: object, query_parameter: str | None) -> Connect
         match = _CONNECT_ARN.fullmatch(method_arn)
         if match is None or match["partition"] not in PARTITIONS:
             raise Denied("bad_method_arn")
-        api_id = match["api_id"]
-        if len(_CONNECT_ARNS) >= MAX_REMEMBERED_ARNS:
-            _CONNECT_ARNS.clear()
-        _CONNECT_ARNS[method_arn] = api_id
+        api_id = remember(_CONNECT_ARNS, method_arn, match["api_id"], MAX_REMEMBERED_ARNS)
     headers = read_headers(event)
     token = request_token(event, query_parameter, headers)
     identity = context.get("identity")

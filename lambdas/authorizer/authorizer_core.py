@@ -17,6 +17,7 @@ from authorizer_http import PAYLOAD_VERSION, parse_http_request
 from authorizer_jwks import JwksCache, JwksError, PublicKey, fetch_jwks
 from authorizer_jwt import Denied, bearer_token, parse_token, validate_claims, verify_with_any
 from authorizer_log import log_denial
+from authorizer_memo import remember
 from authorizer_policy import (
     BadMethodArn,
     StageArn,
@@ -234,11 +235,9 @@ class Authorizer:
                 stage = self._stages.get(key)
                 if stage is not None:
                     return stage
-                stage = self._parse_stage(f"{key}/{method}")
-                if len(self._stages) >= MAX_REMEMBERED_STAGES:
-                    self._stages.clear()
-                self._stages[key] = stage
-                return stage
+                return remember(
+                    self._stages, key, self._parse_stage(f"{key}/{method}"), MAX_REMEMBERED_STAGES
+                )
         return self._parse_stage(method_arn)
 
     @staticmethod

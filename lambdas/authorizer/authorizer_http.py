@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from authorizer_connect import request_token
 from authorizer_jwt import Denied
+from authorizer_memo import remember
 from authorizer_policy import PARTITIONS, StageArn
 
 PAYLOAD_VERSION = "2.0"
@@ -56,10 +57,7 @@ def stage_of_route_arn(route_arn: object) -> StageArn:
         match = _STAGE_ARN.fullmatch(key)
         if match is None or match["partition"] not in PARTITIONS:
             raise Denied("bad_route_arn")
-        stage = StageArn(prefix=key, api_id=match["api_id"])
-        if len(_STAGES) >= MAX_REMEMBERED_STAGES:
-            _STAGES.clear()
-        _STAGES[key] = stage
+        stage = remember(_STAGES, key, StageArn(prefix=key, api_id=match["api_id"]), MAX_REMEMBERED_STAGES)
     return stage
 
 

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from authorizer_encoding import b64url_decode
 from authorizer_jwks import PublicKey
+from authorizer_memo import remember
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
@@ -143,9 +144,7 @@ def parse_token(
     if parsed is None:
         parsed = parse_header(header_b64, algorithms)
         if headers is not None:
-            if len(headers) >= MAX_REMEMBERED_HEADERS:
-                headers.clear()
-            headers[header_b64] = parsed
+            remember(headers, header_b64, parsed, MAX_REMEMBERED_HEADERS)
     alg, kid = parsed
     claims = json_object(_decode(payload_b64))
     signature = _decode(signature_b64)

@@ -405,8 +405,7 @@ def check_execution_logs(facts: ApiFacts) -> m.CheckResult:
     cid = m.STAGE_EXECUTION_LOGS
     if isinstance(facts.stage_info, Unavailable):
         return unavailable(cid, facts.stage_info)
-    every = facts.stage_info.get("methodSettings") or {}
-    traced = sorted(key for key, value in every.items() if (value or {}).get("dataTraceEnabled"))
+    traced = _data_traced(facts.stage_info)
     if traced:
         return m.CheckResult(
             cid,
@@ -419,13 +418,19 @@ def check_execution_logs(facts: ApiFacts) -> m.CheckResult:
     return m.CheckResult(cid, m.PASS, f"execution logging at {level}, data tracing off")
 
 
+def _data_traced(stage_info: Mapping[str, Any]) -> list[str]:
+    """The method-setting keys (``*/*`` for the stage) with data trace on."""
+    every = stage_info.get("methodSettings") or {}
+    return sorted(key for key, value in every.items() if (value or {}).get("dataTraceEnabled"))
+
+
 def check_data_trace(facts: ApiFacts) -> m.CheckResult:
     """``stage.data_trace``: fails when data trace is on for the stage (``*/*``) or any method."""
     cid = m.STAGE_DATA_TRACE
     if isinstance(facts.stage_info, Unavailable):
         return unavailable(cid, facts.stage_info)
     every = facts.stage_info.get("methodSettings") or {}
-    traced = sorted(key for key, value in every.items() if (value or {}).get("dataTraceEnabled"))
+    traced = _data_traced(facts.stage_info)
     if traced:
         return m.CheckResult(
             cid,
