@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from aws_cdk import Duration, Stack
-from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 
 from secure_api import defaults
 from secure_api.lambda_function import SecureFunction
+from secure_api.notifications import publish_statements
 
 
 def failure_destination(
-    function: SecureFunction, topic: sns.ITopic, *, max_event_age: Duration
+    function: SecureFunction, topic: sns.ITopic, *, max_event_age: Duration, grant: bool = True
 ) -> lambda_.CfnEventInvokeConfig:
     """Send an asynchronous run of ``function`` that fails every attempt (or waits longer than
     ``max_event_age`` in Lambda's queue) to ``topic``, and let the function's role publish there.
@@ -21,7 +20,8 @@ def failure_destination(
     Lambda publishes the destination record with the function's execution role: its managed policy
     gets ``sns:Publish`` on the topic and, for a topic encrypted with a key the library knows, that
     key through SNS (the key policy's account statement lets IAM decide). CDK's own grant would be
-    dropped (the role takes no policy updates), so it is written here.
+    dropped (the role takes no policy updates), so it is written here; ``grant=False`` when the role
+    may already publish there (the key guard notifies the same topic).
     """
     stack = Stack.of(function)
     # Named by its ARN, as the schedule's Lambda permission names it: AWS's serverless rule ES1007
@@ -38,19 +38,9 @@ def failure_destination(
             on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(destination=topic.topic_arn)
         ),
     )
-    function.add_to_policy(
-        iam.PolicyStatement(sid="PublishFailedRuns", actions=["sns:Publish"], resources=[topic.topic_arn])
-    )
-    topic_key: kms.IKey | None = getattr(topic, "master_key", None)
-    if topic_key is not None:
-        function.add_to_policy(
-            iam.PolicyStatement(
-                sid="PublishFailedRunsKey",
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=[topic_key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"sns.{stack.region}.{stack.url_suffix}"}},
-            )
-        )
+    if grant:
+        for statement in publish_statements(stack, topic, sid="PublishFailedRuns"):
+            function.add_to_policy(statement)
     # The policy must exist before Lambda can publish a failed run of the function.
     config.node.add_dependency(function.policy)
     return config

@@ -46,6 +46,24 @@ def alarm_topic(scope: Construct, id_: str, *, key: kms.Key, email: str | None =
     return topic
 
 
+def publish_statements(stack: Stack, topic: sns.ITopic, *, sid: str) -> list[iam.PolicyStatement]:
+    """What a role of ``stack`` needs to publish to ``topic``: ``sns:Publish`` on it and, for a topic
+    encrypted with a key the library knows, that key through SNS only (statement ids ``sid`` and
+    ``<sid>Key``)."""
+    statements = [iam.PolicyStatement(sid=sid, actions=["sns:Publish"], resources=[topic.topic_arn])]
+    topic_key: kms.IKey | None = getattr(topic, "master_key", None)
+    if topic_key is not None:
+        statements.append(
+            iam.PolicyStatement(
+                sid=f"{sid}Key",
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=[topic_key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"sns.{stack.region}.{stack.url_suffix}"}},
+            )
+        )
+    return statements
+
+
 def cloudwatch_alarm_conditions(stack: Stack) -> dict[str, dict[str, str]]:
     """Conditions that limit a grant to ``cloudwatch.amazonaws.com`` to the alarms of ``stack``'s account
     and region (no other account's alarm can use the grant: the confused deputy)."""

@@ -22,7 +22,7 @@ from secure_api.failure_destination import failure_destination
 from secure_api.lambda_function import SecureFunction
 from secure_api.monitoring.alarms import Alarms
 from secure_api.monitoring.options import Monitoring
-from secure_api.notifications import errors_alarm
+from secure_api.notifications import errors_alarm, publish_statements
 
 # Tags the quarantine may set (secure_api/keys/quarantine.py) and the tags that scope it.
 _QUARANTINE_TAGS = ("secure-api:quarantined", "secure-api:quarantined-at")
@@ -83,7 +83,7 @@ def key_guard(
         acknowledgements=("key-guard-failure-destination",),
     )
     # A run that still fails after Lambda's retries lands on the alarm topic.
-    failure_destination(guard, topic, max_event_age=m.key_guard_schedule)
+    failure_destination(guard, topic, max_event_age=m.key_guard_schedule, grant=False)
     for statement in key_guard_statements(
         stack=stack,
         access_log_group=access_log_group,
@@ -155,7 +155,7 @@ def key_guard_statements(
             resources=[table_key.key_arn],
             conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{stack.region}.{stack.url_suffix}"}},
         ),
-        iam.PolicyStatement(sid="Notify", actions=["sns:Publish"], resources=[topic.topic_arn]),
+        *publish_statements(stack, topic, sid="Notify"),
         # Never GET /apikeys: that list has no tags to condition on and carries every key's value with
         # includeValues. The guard finds the API's keys through its own plans, and reads one key (to
         # quarantine it) only if it is tagged for this API.
@@ -175,16 +175,6 @@ def key_guard_statements(
                     f"arn:{stack.partition}:apigateway:{stack.region}::/usageplans/{p.usage_plan_id}/keys"
                     for p in usage_plans
                 ],
-            )
-        )
-    topic_key: kms.IKey | None = getattr(topic, "master_key", None)
-    if topic_key is not None:
-        statements.append(
-            iam.PolicyStatement(
-                sid="NotifyKey",
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=[topic_key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"sns.{stack.region}.{stack.url_suffix}"}},
             )
         )
     if monitoring.auto_quarantine:

@@ -606,11 +606,10 @@ def test_key_guard_least_privilege(full: Built) -> None:
             {"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"},
             [f"<{logs_key}.Arn>"],
         ),
+        # Also what Lambda needs to publish a failed run's record to the on-failure destination (the same
+        # topic) with this role: granted once.
         "Notify": ({"sns:Publish"}, [f"<{full.topic_ref()['Ref']}>"]),
         "NotifyKey": ({"kms:Decrypt", "kms:GenerateDataKey"}, [f"<{topic_key}.Arn>"]),
-        # Lambda publishes a failed run's record to the on-failure destination with this role.
-        "PublishFailedRuns": ({"sns:Publish"}, [f"<{full.topic_ref()['Ref']}>"]),
-        "PublishFailedRunsKey": ({"kms:Decrypt", "kms:GenerateDataKey"}, [f"<{topic_key}.Arn>"]),
         # Never GET /apikeys (every key's value with includeValues): one key at a time, by its tag.
         "ReadApiKeys": ({"apigateway:GET"}, [f"{APIKEYS}/*"]),
         "QuarantineApiKeys": ({"apigateway:PATCH"}, [f"{APIKEYS}/*"]),
@@ -644,7 +643,6 @@ def test_key_guard_least_privilege(full: Built) -> None:
     assert via == {
         "BaselinesKey": "dynamodb.<AWS::Region>.<AWS::URLSuffix>",
         "NotifyKey": "sns.<AWS::Region>.<AWS::URLSuffix>",
-        "PublishFailedRunsKey": "sns.<AWS::Region>.<AWS::URLSuffix>",
     }
     # No inline policies: the role has exactly the function recipe's managed policy.
     roles = {
@@ -662,7 +660,7 @@ def test_key_guard_cannot_quarantine_without_auto_quarantine(minimal: Built) -> 
     assert not granted & {"apigateway:PATCH", "apigateway:PUT", "apigateway:POST", "apigateway:DELETE"}
     assert set(statements) == {
         "recipe0", "recipe1", "recipe2", "QueryAccessLogs", "ReadQueryResults", "Baselines", "BaselinesKey",
-        "Notify", "NotifyKey", "ReadApiKeys", "PublishFailedRuns", "PublishFailedRunsKey",
+        "Notify", "NotifyKey", "ReadApiKeys",
     }  # fmt: skip
 
 
