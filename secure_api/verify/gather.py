@@ -7,8 +7,7 @@ API or stage (and errors of the AWS environment itself: credentials, region, net
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,10 +40,6 @@ DENIED_CODES = frozenset(
 )
 NOT_FOUND_CODES = frozenset({"NotFoundException", "BadRequestException"})
 _PAGE = 500
-REST_API_WIRE_FIELDS = ("securityPolicy", "endpointAccessMode")
-"""Fields of ``GetRestApi``'s answer (November 2025) that botocore models older than 1.41 do not
-describe; botocore's parser drops what its output shape lacks, so :func:`keep_rest_api_wire_fields`
-reads them from the answer's body."""
 
 
 @dataclass(frozen=True)
@@ -84,30 +79,6 @@ def make_clients(*, region: str | None = None, profile: str | None = None) -> Ve
         region=session.region_name,
         apigatewayv2=session.client("apigatewayv2", config=config),
         acm_in=acm_in,
-    )
-
-
-def _wire_fields(
-    response_dict: Mapping[str, Any], customized_response_dict: dict[str, Any], **_kwargs: Any
-) -> None:
-    if int(response_dict.get("status_code") or 0) >= 300:
-        return
-    try:
-        body = json.loads(response_dict.get("body") or b"{}")
-    except ValueError:
-        return
-    if isinstance(body, dict):
-        customized_response_dict.update({k: body[k] for k in REST_API_WIRE_FIELDS if k in body})
-
-
-def keep_rest_api_wire_fields(apigateway: Any) -> None:
-    """Make ``apigateway``'s ``GetRestApi`` answer keep :data:`REST_API_WIRE_FIELDS` whatever botocore
-    version is installed (a newer one parses them itself; the body says the same). Registering twice
-    is harmless."""
-    events = apigateway.meta.events
-    service = apigateway.meta.service_model.service_id.hyphenize()
-    events.register(
-        f"before-parse.{service}.GetRestApi", _wire_fields, unique_id="secure-api-verify-rest-api-fields"
     )
 
 
@@ -242,7 +213,6 @@ class Gatherer(AccountGatherer):
     def rest_api_fact(self) -> dict[str, Any] | Unavailable:
         """``GetRestApi`` (its ``securityPolicy`` and ``endpointAccessMode`` included); raises
         :class:`UnknownApiError` when the API does not exist."""
-        keep_rest_api_wire_fields(self.clients.apigateway)
         try:
             return dict(
                 call_aws(
