@@ -147,12 +147,17 @@ class RestApi:
         return value
 
 
+def deployed_rest_api(world: World, name: str) -> RestApi:
+    """The REST example stack ``name`` (``rest`` or ``openapi``), deployed once per session."""
+    outputs = world.deploy(name)
+    api_id = outputs["OrdersApiRestApiId"]
+    return RestApi(Gateway(world.emulator, api_id, outputs["OrdersApiStageName"]), api_id, outputs, world)
+
+
 @pytest.fixture(scope="package")
 def rest(world: World) -> RestApi:
     """The REST example stack, deployed once."""
-    outputs = world.deploy("rest")
-    api_id = outputs["OrdersApiRestApiId"]
-    return RestApi(Gateway(world.emulator, api_id, outputs["OrdersApiStageName"]), api_id, outputs, world)
+    return deployed_rest_api(world, "rest")
 
 
 @pytest.fixture(scope="package")

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from tests.e2e import emulator_gaps
-from tests.e2e.conftest import Gateway, RestApi, World
+from tests.e2e.conftest import RestApi, World, deployed_rest_api
 from tests.e2e.tokens import Issuer
 
 ORIGIN = "https://app.example.com"
@@ -20,9 +20,7 @@ TENANT = {"X-Tenant": "acme"}
 @pytest.fixture(scope="package")
 def spec(world: World) -> RestApi:
     """The OpenAPI example stack, deployed once."""
-    outputs = world.deploy("openapi")
-    api_id = outputs["OrdersApiRestApiId"]
-    return RestApi(Gateway(world.emulator, api_id, outputs["OrdersApiStageName"]), api_id, outputs, world)
+    return deployed_rest_api(world, "openapi")
 
 
 @pytest.fixture(scope="package")
