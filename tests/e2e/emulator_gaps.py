@@ -292,3 +292,25 @@ def _set_callback_url(resources: dict[str, Any], endpoint: str) -> None:
             variables["CALLBACK_URL"] = {
                 "Fn::Join": ["", [f"{endpoint}/_aws/execute-api/", {"Ref": apis[0]}, f"/{stages[0]}"]]
             }
+
+
+SKIPS["upgrade.rest_api_id_kept"] = Gap(
+    "a REST API's OpenAPI Body changed by a stack update",
+    "ministack replaces the REST API (a new id; the old API deleted) where CloudFormation updates it "
+    "in place: its provisioner's _apigw_rest_api_update (ministack/services/cloudformation/"
+    'provisioners.py, line 5201) begins \'if new_props.get("Body") != old_props.get("Body"):\' '
+    "and then creates a new API with _apigw_rest_api_create and deletes the old one (its docstring: "
+    "'the local import path only creates, so this is a replacement'), because the emulator has no "
+    "PutRestApi (services/apigateway_v1.py routes /restapis/{id} to GET, DELETE and PATCH only) and "
+    "its _import_rest_api (line 3807) always calls _create_rest_api. So the upgrade from per-route "
+    "resources to the body is asserted route by route on the replacement (same statuses), with "
+    "the old API checked gone; that the id is kept rests on CloudFormation's documented update "
+    "behaviour (AWS::ApiGateway::RestApi: Body and Mode update with no interruption; Mode overwrite "
+    "is PutRestApi mode=overwrite on the same id) and on the same logical id in both templates, "
+    "which the test asserts.",
+    "AWS::ApiGateway::RestApi: an update that adds or changes Body replaces the API instead of "
+    "updating it in place. A stack whose RestApi gains a Body (Mode: overwrite) in an update gets a "
+    "new RestApiId and the old API is deleted; CloudFormation keeps the id and applies the body with "
+    "PutRestApi mode=overwrite (or merge). _apigw_rest_api_update creates a new API whenever Body "
+    "differs; apigateway_v1 implements neither PutRestApi (PUT /restapis/{id}) nor ImportRestApi.",
+)

@@ -17,6 +17,7 @@ STACKS = {
     "rest": "SecureApiExample",
     "openapi": "SecureApiOpenApiExample",
     "websocket": "SecureApiWebSocketExample",
+    "upgrade": "SecureApiUpgradeExample",
 }
 
 
@@ -30,8 +31,14 @@ def synthesize(
     from example.openapi_stack import OpenApiExampleStack
     from example.stack import ExampleStack
     from example.websocket_stack import WebSocketExampleStack
+    from tests.e2e.upgrade_stack import UpgradeStack
 
-    classes = {"rest": ExampleStack, "openapi": OpenApiExampleStack, "websocket": WebSocketExampleStack}
+    classes = {
+        "rest": ExampleStack,
+        "openapi": OpenApiExampleStack,
+        "websocket": WebSocketExampleStack,
+        "upgrade": UpgradeStack,
+    }
     settings: dict[str, Any] = {
         "secure-api:bundleForHost": True,
         "secure-api:issuer": issuer,

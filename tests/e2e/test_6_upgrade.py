@@ -1,0 +1,166 @@
+"""Upgrading a deployed REST API (issue 25 item 4): a stack deployed with the library as it was before
+the route engine (per-route ``AWS::ApiGateway::Resource`` and ``Method``: ``fixtures/
+upgrade_old_shape.json``, written from that version by ``make_upgrade_fixture.py``) is updated in
+place to the current shape (every route in the OpenAPI body), and every route answers as before."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.e2e import emulator_gaps, harness, synth
+from tests.e2e.conftest import Gateway, World
+from tests.e2e.make_upgrade_fixture import CODE_PLACEHOLDER, FIXTURE
+from tests.e2e.upgrade_stack import ORIGIN, PLACEHOLDER_ISSUER, PLACEHOLDER_JWKS_URI
+
+STACK = synth.STACKS["upgrade"]
+PREFLIGHT = "OPTIONS /orders, preflight"
+PER_ROUTE_TYPES = {
+    "AWS::ApiGateway::Resource",
+    "AWS::ApiGateway::Method",
+    "AWS::ApiGateway::Model",
+    "AWS::ApiGateway::RequestValidator",
+    "AWS::ApiGateway::Authorizer",
+    "AWS::ApiGateway::GatewayResponse",
+}
+
+
+def old_shape(world: World) -> dict[str, Any]:
+    """The fixture with this session's issuer and, for each function, the code the current synthesis
+    has under the same logical id (only the template's shape is the old version's)."""
+    text = FIXTURE.read_text()
+    text = text.replace(PLACEHOLDER_JWKS_URI, world.issuer.jwks_uri).replace(
+        PLACEHOLDER_ISSUER, world.issuer.issuer
+    )
+    template: dict[str, Any] = json.loads(text)
+    current = world.templates["upgrade"]["Resources"]
+    for lid, resource in template["Resources"].items():
+        if resource["Properties"].get("Code") == CODE_PLACEHOLDER:
+            assert lid in current, f"{lid}: the fixture's function is not in the current synthesis"
+            resource["Properties"]["Code"] = current[lid]["Properties"]["Code"]
+    return template
+
+
+def probe(gateway: Gateway, world: World) -> dict[str, int]:
+    """Each route with a valid token, a token without the route's scope, no token, and the public
+    route: name -> status."""
+    reader, writer = world.issuer.token(scope="orders:read"), world.issuer.token(scope="orders:write")
+    calls: dict[str, dict[str, Any]] = {
+        "GET /orders, valid token": {"method": "GET", "path": "/orders", "token": reader},
+        "GET /orders, no token": {"method": "GET", "path": "/orders"},
+        "GET /orders, bad token": {"method": "GET", "path": "/orders", "token": "abc.def.ghi"},
+        "GET /orders, scope missing": {"method": "GET", "path": "/orders", "token": writer},
+        "POST /orders, valid token": {
+            "method": "POST",
+            "path": "/orders",
+            "token": writer,
+            "body": {"item": "x"},
+        },
+        "POST /orders, no token": {"method": "POST", "path": "/orders", "body": {"item": "x"}},
+        "POST /orders, scope missing": {
+            "method": "POST",
+            "path": "/orders",
+            "token": reader,
+            "body": {"item": "x"},
+        },
+        "GET /health, no token": {"method": "GET", "path": "/health"},
+        PREFLIGHT: {
+            "method": "OPTIONS",
+            "path": "/orders",
+            "headers": {"Origin": ORIGIN, "Access-Control-Request-Method": "POST"},
+        },
+    }
+    return {name: gateway.call(**call).status for name, call in calls.items()}
+
+
+EXPECTED = {
+    "GET /orders, valid token": 200,
+    "GET /orders, no token": 401,
+    "GET /orders, bad token": 401,
+    "GET /orders, scope missing": 403,
+    "POST /orders, valid token": 201,
+    "POST /orders, no token": 401,
+    "POST /orders, scope missing": 403,
+    "GET /health, no token": 200,
+}
+
+
+def deploy(world: World, template: dict[str, Any]) -> tuple[str, Gateway]:
+    """Create or update the upgrade stack; its REST API id and gateway."""
+    try:
+        outputs = harness.deploy(
+            world.emulator, STACK, emulator_gaps.for_emulator(template, world.emulator.endpoint)
+        )
+    except RuntimeError as error:
+        raise RuntimeError(f"{error}\n--- emulator log ---\n{world.emulator.log_tail()}") from None
+    api_id = outputs["OrdersApiRestApiId"]
+    return api_id, Gateway(world.emulator, api_id, outputs["OrdersApiStageName"])
+
+
+def rest_api_ids(template: dict[str, Any]) -> list[str]:
+    """The logical ids of the template's REST APIs."""
+    return [lid for lid, r in template["Resources"].items() if r["Type"] == "AWS::ApiGateway::RestApi"]
+
+
+@dataclass
+class Upgrade:
+    """The old shape deployed and probed, then the same stack updated to the new shape and probed."""
+
+    before_id: str
+    after_id: str
+    before: dict[str, int]
+    after: dict[str, int]
+
+
+@pytest.fixture(scope="module")
+def upgrade(world: World) -> Upgrade:
+    """One stack create (the old shape) and one update (the current shape)."""
+    harness.publish_assets(world.emulator, world.outdir, STACK)
+    before_id, gateway = deploy(world, old_shape(world))
+    before = probe(gateway, world)
+    after_id, gateway = deploy(world, world.templates["upgrade"])
+    return Upgrade(before_id, after_id, before, probe(gateway, world))
+
+
+def test_the_old_shape_has_per_route_resources_and_the_new_one_the_body_under_the_same_logical_id(
+    world: World,
+) -> None:
+    old, new = old_shape(world), world.templates["upgrade"]
+    old_types = {r["Type"] for r in old["Resources"].values()}
+    new_types = {r["Type"] for r in new["Resources"].values()}
+    assert old_types >= PER_ROUTE_TYPES, sorted(PER_ROUTE_TYPES - old_types)
+    assert not PER_ROUTE_TYPES & new_types, sorted(PER_ROUTE_TYPES & new_types)
+    # One REST API under one logical id: CloudFormation updates it (every RestApi property updates
+    # with no interruption), it does not replace it.
+    assert rest_api_ids(old) == rest_api_ids(new) and len(rest_api_ids(new)) == 1
+    (lid,) = rest_api_ids(new)
+    assert "Body" not in old["Resources"][lid]["Properties"]
+    assert new["Resources"][lid]["Properties"]["Mode"] == "overwrite"
+    assert set(new["Resources"][lid]["Properties"]["Body"]["paths"]) == {"/orders", "/health"}
+
+
+def test_every_route_answers_as_before_the_update(upgrade: Upgrade) -> None:
+    assert {k: upgrade.before[k] for k in EXPECTED} == EXPECTED, upgrade.before
+    assert {k: upgrade.after[k] for k in EXPECTED} == EXPECTED, upgrade.after
+
+
+def test_the_cors_preflight_answers_as_before_the_update(upgrade: Upgrade) -> None:
+    # The old shape's preflight is a MOCK method of its own, answered in full.
+    assert upgrade.before[PREFLIGHT] == 204, upgrade.before
+    if upgrade.after[PREFLIGHT] == 200:
+        # Answered without a token, but the body import dropped the MOCK integration's responses.
+        pytest.skip(emulator_gaps.skip_reason("openapi.integration_responses"))
+    assert upgrade.after[PREFLIGHT] == 204
+
+
+def test_the_rest_api_keeps_its_id(world: World, upgrade: Upgrade) -> None:
+    if upgrade.after_id != upgrade.before_id:
+        # The emulator's replacement, exactly: the old API is gone, not left beside the new one.
+        apigateway = world.emulator.client("apigateway")
+        with pytest.raises(apigateway.exceptions.NotFoundException):
+            apigateway.get_rest_api(restApiId=upgrade.before_id)
+        pytest.skip(emulator_gaps.skip_reason("upgrade.rest_api_id_kept"))
+    assert upgrade.after_id == upgrade.before_id
