@@ -23,7 +23,7 @@ CLAIM_NAME = re.compile(r"[A-Za-z0-9_:./-]{1,128}")
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY")
 # A route key's path segments, as the authorizer's policy builder accepts them (a superset of what the
-# construct's ``Route`` declares).
+# construct's ``RouteKey`` accepts).
 LITERAL_SEGMENT = re.compile(r"[A-Za-z0-9._~!$&'()+,;=:@-]+")
 PARAMETER_SEGMENT = re.compile(r"\{[A-Za-z0-9._-]+\+?\}")
 

@@ -39,8 +39,7 @@ from secure_api.rest.rest_api import create_rest_api
 # AUTH_MODES stays importable from secure_api.rest.api.
 from secure_api.rest.route_checks import AUTH_MODES, check_bearer_routes, check_route_options  # noqa: F401
 from secure_api.rest.route_record import Route
-from secure_api.rest.routes import Route as RouteKey
-from secure_api.rest.routes import RouteTree
+from secure_api.rest.routes import RouteKey, RouteTree
 from secure_api.rest.stage_settings import StageMethodSettings
 from secure_api.throttling import Throttle, warn_above_account_limits
 from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, UsageTiers, tier_throttles

@@ -13,10 +13,10 @@ from constructs import Construct
 
 from secure_api import defaults
 from secure_api.errors import SecureApiConfigError
-from secure_api.rest.routes import Route
+from secure_api.rest.routes import RouteKey
 
 
-def path_resources(routes: Iterable[Route]) -> int:
+def path_resources(routes: Iterable[RouteKey]) -> int:
     """How many API Gateway resources the routes' paths make (every distinct prefix, the root included)."""
     prefixes = {"/"}
     for route in routes:
@@ -25,7 +25,7 @@ def path_resources(routes: Iterable[Route]) -> int:
     return len(prefixes)
 
 
-def warn_path_resources(api: Construct, routes: Iterable[Route]) -> int:
+def warn_path_resources(api: Construct, routes: Iterable[RouteKey]) -> int:
     """Warn on ``api`` when its paths need more resources than API Gateway's default quota."""
     count = path_resources(routes)
     quota = defaults.API_GATEWAY_DEFAULT_RESOURCES_PER_API

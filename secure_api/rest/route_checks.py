@@ -7,14 +7,14 @@ from collections.abc import Sequence
 
 from secure_api.authorizer import check_scopes
 from secure_api.errors import SecureApiConfigError
-from secure_api.rest.routes import Route, check_route_arn_length
+from secure_api.rest.routes import RouteKey, check_route_arn_length
 from secure_api.throttling import Throttle
 
 AUTH_MODES = ("bearer", "iam", "none")
 
 
 def check_route_options(
-    route: Route,
+    route: RouteKey,
     method: str,
     *,
     auth: str,

@@ -13,14 +13,14 @@ _SEGMENT = re.compile(r"[A-Za-z0-9._~-]+|\{[A-Za-z_][A-Za-z0-9_]*\}|\{[A-Za-z_][
 
 
 @dataclass(frozen=True)
-class Route:
-    """An HTTP method on a resource path, e.g. ``Route("GET", "/orders/{id}")``."""
+class RouteKey:
+    """An HTTP method on a resource path, e.g. ``RouteKey("GET", "/orders/{id}")``."""
 
     method: str
     path: str
 
     @classmethod
-    def parse(cls, method: str, path: str, *, field: str = "route") -> Route:
+    def parse(cls, method: str, path: str, *, field: str = "route") -> RouteKey:
         """Validate and normalise a method and a path (leading ``/``, no trailing ``/``)."""
         if not isinstance(method, str) or method.upper() not in HTTP_METHODS:
             raise SecureApiConfigError(f"{field}.method", method, f"one of {', '.join(HTTP_METHODS)}")
@@ -50,7 +50,7 @@ class Route:
         return route
 
     @classmethod
-    def parse_key(cls, key: str, *, field: str = "route") -> Route:
+    def parse_key(cls, key: str, *, field: str = "route") -> RouteKey:
         """Parse a route key such as ``"GET /orders/{id}"``."""
         method, sep, path = key.partition(" ") if isinstance(key, str) else ("", "", "")
         if not sep:
@@ -80,7 +80,7 @@ _ARN_PREFIX = len("arn:aws-us-gov:execute-api:ap-southeast-5:123456789012:a1b2c3
 _MAX_POLICY_RESOURCE = 512
 
 
-def check_route_arn_length(route: Route, stage_name: str, *, field: str) -> None:
+def check_route_arn_length(route: RouteKey, stage_name: str, *, field: str) -> None:
     """A bearer route's ``arn:...:<api>/<stage>/<METHOD>/<path>`` must fit the 512 characters API Gateway
     allows a resource in an authorizer's policy (path parameters count as ``*``)."""
     method = "*" if route.method == "ANY" else route.method
@@ -104,9 +104,9 @@ class RouteTree:
 
     def __init__(self) -> None:
         self._variables: dict[str, str] = {}
-        self._routes: set[Route] = set()
+        self._routes: set[RouteKey] = set()
 
-    def add(self, route: Route, *, field: str = "route") -> None:
+    def add(self, route: RouteKey, *, field: str = "route") -> None:
         """Record ``route``, or raise naming the sibling variable or the duplicate route."""
         if route in self._routes:
             raise SecureApiConfigError(field, route.key, "a route that has not been added already")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_cdk import aws_apigateway as apigw
 
-from secure_api.rest.routes import Route
+from secure_api.rest.routes import RouteKey
 from secure_api.throttling import Throttle
 
 
@@ -18,11 +18,11 @@ class StageMethodSettings:
         self._cfn: apigw.CfnStage = stage.node.default_child  # type: ignore[assignment]
         base = self._cfn.method_settings
         self._next = len(base) if isinstance(base, list) else 0
-        self._index: dict[Route, int] = {}
+        self._index: dict[RouteKey, int] = {}
         self.entries: dict[str, dict[str, object]] = {}
         """The entries written, by route key (what they add to the template)."""
 
-    def throttle(self, route: Route, throttle: Throttle) -> None:
+    def throttle(self, route: RouteKey, throttle: Throttle) -> None:
         """Override the stage throttle for one route."""
         index = self._index.setdefault(route, self._next + len(self._index))
         entry: dict[str, object] = {

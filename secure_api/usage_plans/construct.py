@@ -22,7 +22,7 @@ from secure_api.errors import SecureApiConfigError
 from secure_api.lambda_function import SecureFunction
 from secure_api.notifications import errors_alarm, notify
 from secure_api.overrides import override_path
-from secure_api.rest.routes import Route
+from secure_api.rest.routes import RouteKey
 from secure_api.throttling import Throttle
 from secure_api.usage_plans.key_creator import key_creator
 from secure_api.usage_plans.options import Consumer, KeyRotation, Quota, UsageTier, pascal
@@ -167,7 +167,7 @@ class UsageTiers(Construct):
         alarm = errors_alarm(self, id_, metric, description=f"secure_api {self._api_path}: {what}")
         return alarm if self._alarm_topic is None else notify(alarm, self._alarm_topic)
 
-    def on_route(self, route: Route, method: apigw.Method | None) -> None:
+    def on_route(self, route: RouteKey, method: apigw.Method | None) -> None:
         """Write the per-method throttles of every tier that names ``route``."""
         self._routes_seen.add(route.key)
         for name, tier in self._tiers.items():

@@ -12,7 +12,7 @@ from aws_cdk import aws_apigateway as apigw
 
 from secure_api import defaults
 from secure_api.errors import SecureApiConfigError, is_token, require_int
-from secure_api.rest.routes import Route
+from secure_api.rest.routes import RouteKey
 from secure_api.throttling import Throttle
 
 _TIER = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -67,9 +67,9 @@ class UsageTier:
         field_ = f"{prefix}.method_throttles"
         if not isinstance(self.method_throttles, Mapping):
             raise SecureApiConfigError(field_, self.method_throttles, "a mapping of route key to Throttle")
-        routes: dict[Route, Throttle] = {}
+        routes: dict[RouteKey, Throttle] = {}
         for key, throttle in dict(self.method_throttles).items():
-            route = Route.parse_key(key, field=field_)
+            route = RouteKey.parse_key(key, field=field_)
             if not isinstance(throttle, Throttle):
                 raise SecureApiConfigError(f"{field_}[{key!r}]", throttle, "a Throttle")
             routes[route] = throttle

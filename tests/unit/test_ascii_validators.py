@@ -23,7 +23,7 @@ from secure_api.rest.cors import CorsPolicy
 from secure_api.rest.firewall import Firewall
 from secure_api.rest.managed_rules import ManagedRuleGroup
 from secure_api.rest.openapi.parameters import required_parameters
-from secure_api.rest.routes import Route
+from secure_api.rest.routes import RouteKey
 from secure_api.usage_plans import Consumer, UsageTier
 from secure_api.verify.public import parse_public
 from secure_api.websocket.option_checks import _check_route_selection
@@ -44,11 +44,11 @@ def _arabic_digits(text: str) -> str:
 CASES: dict[str, tuple[Callable[[str], Any], str, str]] = {
     "Firewall.web_acl_arn": (Firewall.existing, ACL, _arabic_digits(ACL)),
     "required_parameters": (
-        lambda v: required_parameters([f"querystring.{v}"], Route.parse("GET", "/x"), field="f"),
+        lambda v: required_parameters([f"querystring.{v}"], RouteKey.parse("GET", "/x"), field="f"),
         "limit2",
         "limit" + ARABIC,
     ),
-    "Route.path": (lambda v: Route.parse("GET", v), "/orders/v1", "/orders/v" + ARABIC),
+    "RouteKey.path": (lambda v: RouteKey.parse("GET", v), "/orders/v1", "/orders/v" + ARABIC),
     "CorsPolicy.allow_origins": (
         lambda v: CorsPolicy([v]),
         "https://app.example.com:8443",

@@ -9,7 +9,7 @@ import pytest
 from secure_api.errors import SecureApiConfigError
 from secure_api.rest.openapi.parameters import required_parameters
 from secure_api.rest.openapi.schema import DRAFT4, to_draft4
-from secure_api.rest.routes import Route
+from secure_api.rest.routes import RouteKey
 
 
 def test_top_level_is_draft4_and_annotations_dropped() -> None:
@@ -112,7 +112,7 @@ def test_fails_on_what_draft4_cannot_express(schema: dict[str, Any], where: str)
 
 
 def test_required_parameters() -> None:
-    route = Route.parse("GET", "/orders/{id}")
+    route = RouteKey.parse("GET", "/orders/{id}")
     assert required_parameters(["querystring.limit", "header.X-Tenant", "path.id"], route, field="f") == {
         "method.request.querystring.limit": True,
         "method.request.header.X-Tenant": True,
@@ -134,5 +134,7 @@ def test_required_parameters() -> None:
 )
 def test_fails_on_bad_required_parameters(values: Any) -> None:
     with pytest.raises(SecureApiConfigError) as error:
-        required_parameters(values, Route.parse("GET", "/orders/{id}"), field="add_route.required_parameters")
+        required_parameters(
+            values, RouteKey.parse("GET", "/orders/{id}"), field="add_route.required_parameters"
+        )
     assert error.value.field == "add_route.required_parameters"

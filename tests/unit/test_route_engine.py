@@ -20,7 +20,7 @@ from secure_api.defaults import (
     OPENAPI_MAX_DEFINITION_BYTES,
 )
 from secure_api.rest.limits import check_definition_size, check_stack, path_resources
-from secure_api.rest.routes import Route as RouteKey
+from secure_api.rest.routes import RouteKey
 from tests.cdk_context import app_context
 from tests.unit.helpers import BARE, inline_function, new_stack, operations, resources
 

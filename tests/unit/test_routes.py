@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from secure_api.errors import SecureApiConfigError
-from secure_api.rest.routes import Route
+from secure_api.rest.routes import RouteKey
 
 
 @pytest.mark.parametrize(
@@ -16,14 +16,14 @@ from secure_api.rest.routes import Route
     ],
 )
 def test_both_path_encodings(method: str, path: str, stage_path: str, plan_key: str) -> None:
-    route = Route.parse(method, path)
+    route = RouteKey.parse(method, path)
     assert route.stage_method_setting_path == stage_path
     assert route.usage_plan_throttle_key == plan_key
 
 
 def test_route_key_round_trip() -> None:
-    assert Route.parse_key("GET /orders/{id}") == Route("GET", "/orders/{id}")
-    assert Route.parse_key("GET /orders/{id}").key == "GET /orders/{id}"
+    assert RouteKey.parse_key("GET /orders/{id}") == RouteKey("GET", "/orders/{id}")
+    assert RouteKey.parse_key("GET /orders/{id}").key == "GET /orders/{id}"
 
 
 @pytest.mark.parametrize(
@@ -40,9 +40,9 @@ def test_route_key_round_trip() -> None:
 )
 def test_fails_bad_route(method: str, path: str) -> None:
     with pytest.raises(SecureApiConfigError, match=r"route\.(method|path)"):
-        Route.parse(method, path)
+        RouteKey.parse(method, path)
 
 
 def test_fails_route_key_without_space() -> None:
     with pytest.raises(SecureApiConfigError, match="route"):
-        Route.parse_key("GET/orders")
+        RouteKey.parse_key("GET/orders")

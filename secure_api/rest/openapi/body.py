@@ -37,7 +37,7 @@ from secure_api.rest.openapi.parameters import required_parameters, route_parame
 from secure_api.rest.openapi.render import BodyRoute, render
 from secure_api.rest.openapi.schema import to_draft4
 from secure_api.rest.openapi.security import RouteSecurity, route_security
-from secure_api.rest.routes import Route
+from secure_api.rest.routes import RouteKey
 from secure_api.throttling import Throttle
 
 METADATA_KEY = "secure-api:openapi"
@@ -81,7 +81,7 @@ class OpenApiBody:
     def __init__(self, *, title: str = "secure_api", version: str = "1") -> None:
         self.title = title
         self.version = version
-        self.routes: dict[Route, BodyRoute] = {}
+        self.routes: dict[RouteKey, BodyRoute] = {}
         self.models: dict[str, Any] = {}
         self.public: set[str] = set()
         self.key_exempt: set[str] = set()
@@ -89,7 +89,7 @@ class OpenApiBody:
         self.storage: str | None = None
         self.inline: dict[str, Any] | None = None
         """The body as the template holds it when inline (resolved), else None."""
-        self._pending: dict[Route, tuple[Operation, dict[str, str]]] = {}
+        self._pending: dict[RouteKey, tuple[Operation, dict[str, str]]] = {}
         self._integrations: dict[str, dict[str, Any]] = {}
         self._scratch: tuple[apigw.RestApi, list[int]] | None = None
         self._host: _Host | None = None
@@ -154,7 +154,7 @@ class OpenApiBody:
 
     def add_route(
         self,
-        route: Route,
+        route: RouteKey,
         integration: apigw.Integration | lambda_.IFunction,
         *,
         auth: str,
@@ -389,7 +389,7 @@ def prepare(
     integrations: Mapping[str, Any],
     throttles: Mapping[str, Throttle] | None,
     options: Mapping[str, Any],
-) -> tuple[OpenApiBody, Document, list[tuple[Operation, RouteSecurity]], dict[Route, Throttle]]:
+) -> tuple[OpenApiBody, Document, list[tuple[Operation, RouteSecurity]], dict[RouteKey, Throttle]]:
     """Check the whole document and its companions before any resource exists; every offender at once."""
     offenders: list[str] = []
     doc = parse(load(document), offenders)
@@ -435,7 +435,7 @@ def prepare(
             continue
         body._pending[op.route] = (op, models)
         secured.append((op, security))
-    routes_throttled: dict[Route, Throttle] = {}
+    routes_throttled: dict[RouteKey, Throttle] = {}
     routes = {name: op.route for op in doc.operations for name in op.names}
     for key, throttle in (throttles or {}).items():
         if key not in routes:

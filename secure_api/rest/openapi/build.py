@@ -9,7 +9,7 @@ from typing import Any
 
 from secure_api.rest.openapi.document import Operation
 from secure_api.rest.openapi.security import RouteSecurity
-from secure_api.rest.routes import Route
+from secure_api.rest.routes import RouteKey
 from secure_api.throttling import Throttle
 
 
@@ -25,7 +25,7 @@ def add_operations(
     add_route: Callable[..., Any],
     operations: Sequence[tuple[Operation, RouteSecurity]],
     integrations: Mapping[str, Any],
-    throttled: Mapping[Route, Throttle],
+    throttled: Mapping[RouteKey, Throttle],
 ) -> None:
     """Add each operation through ``add_route`` (the API's), with its integration, throttle and security."""
     for operation, security in operations:

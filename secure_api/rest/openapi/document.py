@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from secure_api.errors import SecureApiConfigError
-from secure_api.rest.routes import Route
+from secure_api.rest.routes import RouteKey
 
 OPERATION_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 _PATH_ITEM_FIELDS = frozenset({"summary", "description", "servers", "parameters", *OPERATION_METHODS})
@@ -36,7 +36,7 @@ class Parameter:
 class Operation:
     """One operation of the document, as the library needs it."""
 
-    route: Route
+    route: RouteKey
     operation_id: str | None
     """``None`` when the document gives none: the operation is then known by its route key."""
     security: list[dict[str, list[str]]] | None
@@ -187,7 +187,7 @@ def parse(raw: dict[str, Any], offenders: list[str]) -> Document:
             if op_id is not None:
                 seen_ids[op_id] = op_where
             try:
-                route = Route.parse(method, path, field=op_where)
+                route = RouteKey.parse(method, path, field=op_where)
             except SecureApiConfigError as error:
                 offenders.append(str(error))
                 continue

@@ -6,14 +6,14 @@ import re
 from collections.abc import Sequence
 
 from secure_api.errors import SecureApiConfigError
-from secure_api.rest.routes import Route
+from secure_api.rest.routes import RouteKey
 
 LOCATIONS = ("path", "querystring", "header")
 OPENAPI_LOCATIONS = {"path": "path", "query": "querystring", "header": "header"}
 _NAME = re.compile(r"[A-Za-z0-9._~!$&'*+^`|-]{1,128}")
 
 
-def required_parameters(values: Sequence[str], route: Route, *, field: str) -> dict[str, bool]:
+def required_parameters(values: Sequence[str], route: RouteKey, *, field: str) -> dict[str, bool]:
     """API Gateway's ``RequestParameters`` for ``values`` such as ``["querystring.limit", "header.X-Tenant"]``.
 
     A ``path.<name>`` must be a ``{name}`` segment of the route. Every entry is required (``True``).
@@ -37,6 +37,6 @@ def required_parameters(values: Sequence[str], route: Route, *, field: str) -> d
     return out
 
 
-def route_parameter_names(route: Route) -> list[str]:
+def route_parameter_names(route: RouteKey) -> list[str]:
     """``["id"]`` for ``/orders/{id}``; a greedy ``{proxy+}`` is named ``proxy``."""
     return [p.strip("{}+") for p in route.path.split("/") if p.startswith("{")]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from secure_api.rest.openapi.document import Parameter
-from secure_api.rest.routes import Route
+from secure_api.rest.routes import RouteKey
 
 BEARER_SCHEME = "SecureApiBearer"
 KEY_SCHEME = "SecureApiKey"
@@ -26,7 +26,7 @@ OPENAPI_VERSION = "3.0.1"
 class BodyRoute:
     """One operation of the body."""
 
-    route: Route
+    route: RouteKey
     auth: str
     api_key_required: bool
     integration: Mapping[str, Any]
