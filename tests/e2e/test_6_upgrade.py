@@ -142,6 +142,27 @@ def test_the_old_shape_has_per_route_resources_and_the_new_one_the_body_under_th
     assert set(new["Resources"][lid]["Properties"]["Body"]["paths"]) == {"/orders", "/health"}
 
 
+def test_the_update_changes_only_where_routes_move_into_the_body(world: World) -> None:
+    old, new = old_shape(world)["Resources"], world.templates["upgrade"]["Resources"]
+    removed = {old[lid]["Type"] for lid in old.keys() - new.keys()}
+    added = {new[lid]["Type"] for lid in new.keys() - old.keys()}
+    # A new deployment of the stage, and the authorizer's invoke permission under the body's id.
+    assert removed == PER_ROUTE_TYPES | {"AWS::ApiGateway::Deployment", "AWS::Lambda::Permission"}
+    assert added == {"AWS::ApiGateway::Deployment", "AWS::Lambda::Permission"}
+    changed = {
+        lid: sorted(
+            p
+            for p in old[lid]["Properties"].keys() | new[lid]["Properties"].keys()
+            if old[lid]["Properties"].get(p) != new[lid]["Properties"].get(p)
+        )
+        for lid in old.keys() & new.keys()
+    }
+    assert {lid: props for lid, props in changed.items() if props} == {
+        rest_api_ids({"Resources": new})[0]: ["Body", "Mode", "Parameters"],
+        next(lid for lid in new if new[lid]["Type"] == "AWS::ApiGateway::Stage"): ["DeploymentId"],
+    }
+
+
 def test_every_route_answers_as_before_the_update(upgrade: Upgrade) -> None:
     assert {k: upgrade.before[k] for k in EXPECTED} == EXPECTED, upgrade.before
     assert {k: upgrade.after[k] for k in EXPECTED} == EXPECTED, upgrade.after

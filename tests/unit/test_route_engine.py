@@ -46,6 +46,32 @@ def test_a_plain_api_renders_its_routes_into_its_body() -> None:
     assert api["Properties"]["Mode"] == "overwrite"
 
 
+@pytest.mark.parametrize("description", [None, "orders for partners"])
+def test_the_rest_api_keeps_its_description(description: str | None) -> None:
+    # The per-route shape set it; the first deploy after upgrading must not erase it.
+    _, stack = new_stack()
+    api = SecureRestApi(stack, "Api", description=description, **BARE)
+    api.add_route("GET", "/items", inline_function(stack), auth="iam")
+    (rest_api,) = resources(Template.from_stack(stack), "AWS::ApiGateway::RestApi").values()
+    assert rest_api["Properties"].get("Description") == (description or "secure_api REST API Test/Api")
+
+
+def test_an_api_from_a_document_has_a_description() -> None:
+    _, stack = new_stack()
+    document = {
+        "openapi": "3.0.1",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/items": {
+                "get": {"operationId": "list", "security": [], "responses": {"200": {"description": "ok"}}}
+            }
+        },
+    }
+    SecureRestApi.from_openapi(stack, "Api", document, integrations={"list": inline_function(stack)}, **BARE)
+    (rest_api,) = resources(Template.from_stack(stack), "AWS::ApiGateway::RestApi").values()
+    assert rest_api["Properties"].get("Description") == "secure_api REST API Test/Api"
+
+
 def test_fails_method_added_through_the_rest_api_escape_hatch() -> None:
     _, stack = new_stack()
     api = _api(stack)
