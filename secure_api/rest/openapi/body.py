@@ -118,6 +118,8 @@ class OpenApiBody:
         )
         cfn: apigw.CfnRestApi = rest_api.node.default_child  # type: ignore[assignment]
         cfn.api_key_source_type = api_key_source_type.value
+        # SpecRestApi drops its description prop; the per-route shape set it, so an upgrade keeps it.
+        cfn.description = props.get("description")
         return rest_api
 
     def attach(
