@@ -112,7 +112,36 @@ def apply_websocket_monitoring(
     retention: logs.RetentionDays = defaults.LOG_RETENTION,
     usage_plans: Sequence[apigw.IUsagePlan] = (),
 ) -> cloudwatch.Dashboard:
-    """Build the alarms, Contributor Insights rules and dashboard of ``web_socket_api``'s stage under
+    """``websocket_monitoring`` of ``web_socket_api``'s stage ``stage_name`` (``apply_monitoring`` with
+    a WebSocket ``ApiTarget`` does the same)."""
+    return websocket_monitoring(
+        scope,
+        monitoring,
+        api_id=web_socket_api.api_id,
+        stage_name=stage_name,
+        access_log_group=access_log_group,
+        logs_key=logs_key,
+        topic=topic,
+        authorizer_function=authorizer_function,
+        retention=retention,
+        usage_plans=usage_plans,
+    )
+
+
+def websocket_monitoring(
+    scope: Construct,
+    monitoring: Monitoring,
+    *,
+    api_id: str,
+    stage_name: str,
+    access_log_group: logs.ILogGroup,
+    logs_key: kms.IKey,
+    topic: sns.ITopic,
+    authorizer_function: lambda_.IFunction | None = None,
+    retention: logs.RetentionDays = defaults.LOG_RETENTION,
+    usage_plans: Sequence[apigw.IUsagePlan] = (),
+) -> cloudwatch.Dashboard:
+    """Build the alarms, Contributor Insights rules and dashboard of the WebSocket API ``api_id``'s stage under
     ``scope`` (the API's construct: its path names the alarms), and with ``monitoring.key_guard`` the key
     guard, whose table and environment are encrypted with ``logs_key`` and whose logs are kept
     ``retention`` and which reads the API's keys through ``usage_plans``. Every alarm notifies ``topic``
@@ -121,7 +150,7 @@ def apply_websocket_monitoring(
     alarms = WebSocketAlarms(
         scope,
         monitoring,
-        api_id=web_socket_api.api_id,
+        api_id=api_id,
         stage=None,  # type: ignore[arg-type]  # a WebSocket stage has no apigw.Stage: stage_metric is overridden
         access_log_group=access_log_group,
         authorizer_function=authorizer_function,
