@@ -112,18 +112,12 @@ class ApiTarget:
     @classmethod
     def websocket(cls, web_socket_api: apigwv2.WebSocketApi, stage: apigwv2.WebSocketStage) -> ApiTarget:
         """A WebSocket API and its stage."""
-        api_id = web_socket_api.api_id
-        return cls(
-            kind=ApiKind.WEBSOCKET,
-            api=web_socket_api,
-            api_id=api_id,
-            stage=stage,
-            stage_name=stage.stage_name,
-            metric_dimensions={"ApiId": api_id, "Stage": stage.stage_name},
-            audit_event_groups=WEBSOCKET_AUDIT_EVENT_GROUPS,
-            audit_narrowing={WEBSOCKET_API_CHANGES.id: ("apiId", "ApiId", api_id)},
+        return cls._v2(
+            ApiKind.WEBSOCKET,
+            web_socket_api,
+            stage,
+            audit=(WEBSOCKET_AUDIT_EVENT_GROUPS, WEBSOCKET_API_CHANGES),
             output_id_name=stack_outputs.WEB_SOCKET_API_ID,
-            output_id_description="The WebSocket API id (secure-api --api-id)",
             url_description="The wss:// URL to connect to",
             access_log_fields=WEBSOCKET_ACCESS_LOG_FIELDS,
         )
@@ -131,18 +125,44 @@ class ApiTarget:
     @classmethod
     def http(cls, http_api: apigwv2.HttpApi, stage: apigwv2.HttpStage) -> ApiTarget:
         """An HTTP API and its stage."""
-        api_id = http_api.api_id
+        return cls._v2(
+            ApiKind.HTTP,
+            http_api,
+            stage,
+            audit=(HTTP_AUDIT_EVENT_GROUPS, HTTP_API_CHANGES),
+            output_id_name=stack_outputs.HTTP_API_ID,
+            url_description="The URL to call",
+            access_log_fields=HTTP_ACCESS_LOG_FIELDS,
+        )
+
+    @classmethod
+    def _v2(
+        cls,
+        kind: ApiKind,
+        api: apigwv2.WebSocketApi | apigwv2.HttpApi,
+        stage: apigwv2.WebSocketStage | apigwv2.HttpStage,
+        *,
+        audit: tuple[tuple[AuditEventGroup, ...], AuditEventGroup],
+        output_id_name: str,
+        url_description: str,
+        access_log_fields: Mapping[str, str],
+    ) -> ApiTarget:
+        """A v2 API: metrics by ``ApiId`` and ``Stage``; ``audit`` is its event groups and the one group
+        narrowed to the API by ``requestParameters.apiId``."""
+        api_id = api.api_id
+        groups, own_changes = audit
         return cls(
-            kind=ApiKind.HTTP,
-            api=http_api,
+            kind=kind,
+            api=api,
             api_id=api_id,
             stage=stage,
             stage_name=stage.stage_name,
             metric_dimensions={"ApiId": api_id, "Stage": stage.stage_name},
-            audit_event_groups=HTTP_AUDIT_EVENT_GROUPS,
-            audit_narrowing={HTTP_API_CHANGES.id: ("apiId", "ApiId", api_id)},
-            output_id_name=stack_outputs.HTTP_API_ID,
-            output_id_description="The HTTP API id (secure-api --api-id)",
-            url_description="The URL to call",
-            access_log_fields=HTTP_ACCESS_LOG_FIELDS,
+            audit_event_groups=groups,
+            audit_narrowing={own_changes.id: ("apiId", "ApiId", api_id)},
+            output_id_name=output_id_name,
+            output_id_description=f"The {'WebSocket' if kind is ApiKind.WEBSOCKET else 'HTTP'} API id "
+            "(secure-api --api-id)",
+            url_description=url_description,
+            access_log_fields=access_log_fields,
         )

@@ -292,7 +292,7 @@ def _parse_s3_uri(uri: Any) -> tuple[str, str]:
     return match["bucket"], match["key"]
 
 
-def _zone_and_certificate(
+def zone_and_certificate(
     scope: Construct, domain: CustomDomain
 ) -> tuple[route53.IHostedZone | None, acm.ICertificate]:
     """The hosted zone (``HostedZone``) and a DNS-validated ``Certificate`` in it, or the imported
@@ -341,7 +341,7 @@ def apply_domain(
     """Create (under ``scope``) the REGIONAL ``DomainName`` mapped to ``stage`` of ``rest_api``, the
     ``BasePathMapping`` (``ApiMapping`` for a multi-level base path), and, when a hosted zone is
     given, the DNS-validated ``Certificate`` and the alias records ``AliasA`` and ``AliasAaaa``."""
-    zone, certificate = _zone_and_certificate(scope, domain)
+    zone, certificate = zone_and_certificate(scope, domain)
     mtls = _mtls_config(scope, domain)
     domain_name = apigw.DomainName(
         scope,
@@ -386,11 +386,18 @@ def apply_domain(
             base_path=domain.base_path,
         )
     if zone is not None:
-        target = route53.RecordTarget.from_alias(targets.ApiGatewayDomain(domain_name))
-        record_name = domain.domain_name
-        route53.ARecord(scope, "AliasA", zone=zone, record_name=record_name, target=target)
-        route53.AaaaRecord(scope, "AliasAaaa", zone=zone, record_name=record_name, target=target)
+        alias_records(scope, zone, domain, targets.ApiGatewayDomain(domain_name))
     return domain_name
+
+
+def alias_records(
+    scope: Construct, zone: route53.IHostedZone, domain: CustomDomain, alias: route53.IAliasRecordTarget
+) -> None:
+    """The A and AAAA alias records (``AliasA``, ``AliasAaaa``) of ``domain``'s name in ``zone``."""
+    target = route53.RecordTarget.from_alias(alias)
+    record_name = domain.domain_name
+    route53.ARecord(scope, "AliasA", zone=zone, record_name=record_name, target=target)
+    route53.AaaaRecord(scope, "AliasAaaa", zone=zone, record_name=record_name, target=target)
 
 
 def _mtls_config(scope: Construct, domain: CustomDomain) -> apigw.MTLSConfig | None:

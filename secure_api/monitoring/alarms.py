@@ -31,7 +31,8 @@ class Alarms:
     m: Monitoring
     _: KW_ONLY
     api_id: str
-    stage: apigw.Stage
+    stage: Any
+    """A REST API's ``apigw.Stage`` (the v2 kinds' alarms override ``stage_metric``; None or their stage)."""
     access_log_group: logs.ILogGroup
     authorizer_function: lambda_.IFunction | None
     web_acl: Any
@@ -48,7 +49,8 @@ class Alarms:
         self, name: str, statistic: str, label: str, period: Duration | None = None
     ) -> cloudwatch.Metric:
         """A metric of the API's stage, over the alarm period unless ``period`` is given."""
-        return self.stage.metric(name, statistic=statistic, period=period or self.period, label=label)
+        stage: apigw.Stage = self.stage
+        return stage.metric(name, statistic=statistic, period=period or self.period, label=label)
 
     def _filter_metric(
         self, id_: str, log_group: logs.ILogGroup, pattern: logs.IFilterPattern, name: str, label: str

@@ -22,7 +22,7 @@ from secure_api.monitoring.http import HttpAlarms
 from secure_api.monitoring.insights import contributor_insights
 from secure_api.monitoring.key_guard import key_guard
 from secure_api.monitoring.options import Monitoring
-from secure_api.monitoring.websocket import websocket_monitoring
+from secure_api.monitoring.websocket import WebSocketAlarms, websocket_dashboard
 
 
 def apply_monitoring(
@@ -50,54 +50,49 @@ def apply_monitoring(
     reads the API's keys through ``usage_plans`` (the API's own). ``rest_api`` and ``stage`` are the
     older spelling of a REST ``target``. Returns the dashboard (construct id ``Dashboard``).
     """
-    if target is None:
-        if rest_api is None or stage is None:
-            raise TypeError("apply_monitoring watches target, or rest_api and stage")
-        api_id = rest_api.rest_api_id
-    elif rest_api is not None or stage is not None:
-        raise TypeError("apply_monitoring watches target, or rest_api and stage, not both")
-    else:
-        api_id = target.api_id
-    if target is not None and target.kind is ApiKind.WEBSOCKET:
-        return websocket_monitoring(
-            scope,
-            monitoring,
-            api_id=api_id,
-            stage_name=target.stage_name,
-            access_log_group=access_log_group,
-            logs_key=logs_key,
-            topic=topic,
-            authorizer_function=authorizer_function,
-            retention=retention,
-            usage_plans=usage_plans,
-        )
+    legacy = rest_api is not None or stage is not None
+    if (target is None and (rest_api is None or stage is None)) or (target is not None and legacy):
+        raise TypeError("apply_monitoring watches target, or rest_api and stage")
+    kind, api_stage, api_id, stage_name = (
+        (target.kind, target.stage, target.api_id, target.stage_name)
+        if target is not None
+        else (ApiKind.REST, stage, rest_api.rest_api_id, "")  # type: ignore[union-attr]
+    )
+    common: dict[str, Any] = {
+        "api_id": api_id,
+        "access_log_group": access_log_group,
+        "authorizer_function": authorizer_function,
+        "topic": topic,
+    }
     alarms: Alarms
-    if target is not None and target.kind is ApiKind.HTTP:
-        alarms = HttpAlarms(
-            scope,
-            monitoring,
-            api_id=api_id,
-            stage=target.stage,  # type: ignore[arg-type]  # an HttpStage: stage_metric is overridden
-            access_log_group=access_log_group,
-            authorizer_function=authorizer_function,
-            web_acl=None,
-            topic=topic,
-            stage_name=target.stage_name,
-        )
+    if kind is ApiKind.WEBSOCKET:
+        # A WebSocket stage has no apigw.Stage: WebSocketAlarms.stage_metric is overridden.
+        alarms = WebSocketAlarms(scope, monitoring, stage=None, web_acl=None, stage_name=stage_name, **common)
+    elif kind is ApiKind.HTTP:
+        # HttpAlarms.stage_metric is overridden too; the dashboard reads the stage's name.
+        alarms = HttpAlarms(scope, monitoring, stage=api_stage, web_acl=None, stage_name=stage_name, **common)
     else:
-        alarms = Alarms(
-            scope,
-            monitoring,
-            api_id=api_id,
-            stage=stage if target is None else target.stage,  # type: ignore[arg-type]
-            access_log_group=access_log_group,
-            authorizer_function=authorizer_function,
-            web_acl=web_acl,
-            topic=topic,
-        )
+        alarms = Alarms(scope, monitoring, stage=api_stage, web_acl=web_acl, **common)
+    return monitor(alarms, logs_key=logs_key, retention=retention, usage_plans=usage_plans)
+
+
+def monitor(
+    alarms: Alarms,
+    *,
+    logs_key: kms.IKey,
+    retention: logs.RetentionDays,
+    usage_plans: Sequence[apigw.IUsagePlan] = (),
+) -> cloudwatch.Dashboard:
+    """Build ``alarms`` (of any kind), the Contributor Insights rules on their access logs, the key guard
+    where the kind has API keys (not HTTP APIs) and ``monitoring.key_guard`` asks for it, and the kind's
+    dashboard, which this returns."""
     alarms.build()
-    rules = contributor_insights(scope, access_log_group.log_group_name)
-    guard = monitoring.key_guard and (target is None or target.kind is ApiKind.REST)
+    rules = contributor_insights(alarms.scope, alarms.access_log_group.log_group_name)
+    guard = alarms.m.key_guard and not isinstance(alarms, HttpAlarms)
     if guard:
+        # The same guard for REST and WebSocket APIs: their access logs carry apiKeyId, ip, status and
+        # requestTimeEpoch.
         key_guard(alarms, logs_key=logs_key, retention=retention, usage_plans=usage_plans)
+    if isinstance(alarms, WebSocketAlarms):
+        return websocket_dashboard(alarms, rules)
     return dashboard(alarms, rules, key_guard=guard)

@@ -4,12 +4,11 @@ v2 APIs can map to), an ``ApiMapping`` to the stage, alias records and, for HTTP
 from __future__ import annotations
 
 from aws_cdk import aws_apigatewayv2 as apigwv2
-from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as targets
 from constructs import Construct
 
 from secure_api.api_target import ApiTarget
-from secure_api.domain import CustomDomain, _zone_and_certificate, truststore_of
+from secure_api.domain import CustomDomain, alias_records, truststore_of, zone_and_certificate
 
 
 def apply_v2_domain(scope: Construct, domain: CustomDomain, *, target: ApiTarget) -> apigwv2.DomainName:
@@ -20,7 +19,7 @@ def apply_v2_domain(scope: Construct, domain: CustomDomain, *, target: ApiTarget
 
     The root refuses what its kind cannot honour before this runs (another policy; mutual TLS on a
     WebSocket API)."""
-    zone, certificate = _zone_and_certificate(scope, domain)
+    zone, certificate = zone_and_certificate(scope, domain)
     truststore = truststore_of(scope, domain)
     domain_name = apigwv2.DomainName(
         scope,
@@ -44,14 +43,14 @@ def apply_v2_domain(scope: Construct, domain: CustomDomain, *, target: ApiTarget
         api_mapping_key=domain.base_path,
     )
     if zone is not None:
-        alias = route53.RecordTarget.from_alias(
+        alias_records(
+            scope,
+            zone,
+            domain,
             targets.ApiGatewayv2DomainProperties(
                 domain_name.regional_domain_name, domain_name.regional_hosted_zone_id
-            )
+            ),
         )
-        record_name = domain.domain_name
-        route53.ARecord(scope, "AliasA", zone=zone, record_name=record_name, target=alias)
-        route53.AaaaRecord(scope, "AliasAaaa", zone=zone, record_name=record_name, target=alias)
     return domain_name
 
 
