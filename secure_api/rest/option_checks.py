@@ -8,7 +8,6 @@ refused at deploy time, do nothing, or lock every caller out. Pure functions, no
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import aws_logs as logs
@@ -18,12 +17,18 @@ from secure_api.access import AccessPolicy
 from secure_api.audit import AuditTrail
 from secure_api.authorizer import BearerAuth
 from secure_api.domain import CustomDomain
-from secure_api.errors import SecureApiConfigError, is_token
+from secure_api.errors import SecureApiConfigError, is_token, sequence_of
 from secure_api.monitoring import Monitoring
 from secure_api.rest.cors import CorsPolicy
 from secure_api.rest.firewall import Firewall
 from secure_api.throttling import Throttle
-from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, check_tiers_and_consumers
+from secure_api.usage_plans.options import (
+    Consumer,
+    KeyRotation,
+    UsageTier,
+    check_monitored_consumers,
+    check_tiers_and_consumers,
+)
 
 # API Gateway: "Stage names can only contain alphanumeric characters, hyphens, and underscores.
 # Maximum length is 128 characters."
@@ -71,8 +76,8 @@ def check_api_options(
         value = options.get(name)
         if value is not None and not isinstance(value, type_):
             raise SecureApiConfigError(name, value, f"a {type_.__name__} or None")
-    tiers = _sequence_of("usage_tiers", usage_tiers, UsageTier)
-    consumer_list = _sequence_of("consumers", consumers, Consumer)
+    tiers = sequence_of("usage_tiers", usage_tiers, UsageTier)
+    consumer_list = sequence_of("consumers", consumers, Consumer)
     if len(consumer_list) > defaults.API_KEYS_PER_REGION:
         raise SecureApiConfigError(
             "consumers",
@@ -130,29 +135,5 @@ def check_api_options(
         )
     monitoring: Monitoring | None = options.get("monitoring")
     if monitoring is not None:
-        _check_monitored_consumers(monitoring, consumer_list)
+        check_monitored_consumers(monitoring, consumer_list)
     return tiers, consumer_list
-
-
-def _sequence_of(field: str, values: Any, type_: type) -> tuple[Any, ...]:
-    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
-        raise SecureApiConfigError(field, values, f"a list of {type_.__name__}")
-    for i, value in enumerate(values):
-        if not isinstance(value, type_):
-            raise SecureApiConfigError(f"{field}[{i}]", value, f"a {type_.__name__}")
-    return tuple(values)
-
-
-def _check_monitored_consumers(monitoring: Monitoring, consumers: Sequence[Consumer]) -> None:
-    declared = {c.name for c in consumers}
-    hint = (
-        f"names of declared consumers ({sorted(declared)})"
-        if declared
-        else "names of consumers declared with consumers=[Consumer(...)] (none are declared)"
-    )
-    for i, name in enumerate(monitoring.quarantine_exempt):
-        if name not in declared:
-            raise SecureApiConfigError(f"Monitoring.quarantine_exempt[{i}]", name, hint)
-    for name in monitoring.active_hours or {}:
-        if name not in declared:
-            raise SecureApiConfigError("Monitoring.active_hours", name, hint)

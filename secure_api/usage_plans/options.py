@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
+from typing import TYPE_CHECKING
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
@@ -14,6 +15,9 @@ from secure_api import defaults
 from secure_api.errors import SecureApiConfigError, is_token, require_int
 from secure_api.rest.routes import Route
 from secure_api.throttling import Throttle
+
+if TYPE_CHECKING:
+    from secure_api.monitoring.options import Monitoring
 
 _TIER = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CONSUMER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -174,3 +178,19 @@ class KeyRotation:
 def pascal(name: str) -> str:
     """A tier's name in PascalCase, as its usage plan's construct id (``Tier<Pascal>``) spells it."""
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[-_]", name) if part)
+
+
+def check_monitored_consumers(monitoring: Monitoring, consumers: Sequence[Consumer]) -> None:
+    """The consumers ``monitoring`` names (``quarantine_exempt``, ``active_hours``) must be declared."""
+    declared = {c.name for c in consumers}
+    hint = (
+        f"names of declared consumers ({sorted(declared)})"
+        if declared
+        else "names of consumers declared with consumers=[Consumer(...)] (none are declared)"
+    )
+    for i, name in enumerate(monitoring.quarantine_exempt):
+        if name not in declared:
+            raise SecureApiConfigError(f"Monitoring.quarantine_exempt[{i}]", name, hint)
+    for name in monitoring.active_hours or {}:
+        if name not in declared:
+            raise SecureApiConfigError("Monitoring.active_hours", name, hint)

@@ -20,11 +20,17 @@ from secure_api.access import AccessPolicy
 from secure_api.audit import AuditTrail
 from secure_api.authorizer import BearerAuth, check_scopes, connect_environment
 from secure_api.domain import CustomDomain
-from secure_api.errors import SecureApiConfigError, is_token
+from secure_api.errors import SecureApiConfigError, is_token, sequence_of
 from secure_api.monitoring import Monitoring
 from secure_api.rest.option_checks import check_stage_name
 from secure_api.throttling import Throttle
-from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, check_tiers_and_consumers
+from secure_api.usage_plans.options import (
+    Consumer,
+    KeyRotation,
+    UsageTier,
+    check_monitored_consumers,
+    check_tiers_and_consumers,
+)
 
 # API Gateway accepts only selection on the message body for WebSocket routes.
 _ROUTE_SELECTION = re.compile(r"\$request\.body\.[A-Za-z0-9_.-]+|\$\{request\.body\.[A-Za-z0-9_.-]+\}")
@@ -122,7 +128,7 @@ def check_websocket_options(
         )
     monitoring: Monitoring | None = options.get("monitoring")
     if monitoring is not None:
-        _check_monitored_consumers(monitoring, consumer_list)
+        check_monitored_consumers(monitoring, consumer_list)
     environment: dict[str, str] = {}
     if isinstance(auth, BearerAuth):
         environment = connect_environment(
@@ -260,8 +266,8 @@ def _check_route_selection(expression: Any) -> None:
 def _check_tiers(
     usage_tiers: Any, consumers: Any, key_rotation: Any
 ) -> tuple[tuple[UsageTier, ...], tuple[Consumer, ...]]:
-    tiers = _sequence_of("usage_tiers", usage_tiers, UsageTier)
-    consumer_list = _sequence_of("consumers", consumers, Consumer)
+    tiers = sequence_of("usage_tiers", usage_tiers, UsageTier)
+    consumer_list = sequence_of("consumers", consumers, Consumer)
     if len(consumer_list) > defaults.API_KEYS_PER_REGION:
         raise SecureApiConfigError(
             "consumers",
@@ -287,27 +293,3 @@ def _check_tiers(
             "key_rotation", key_rotation, "None without usage_tiers (there are no consumers' keys to rotate)"
         )
     return tiers, consumer_list
-
-
-def _sequence_of(field: str, values: Any, type_: type) -> tuple[Any, ...]:
-    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
-        raise SecureApiConfigError(field, values, f"a list of {type_.__name__}")
-    for i, value in enumerate(values):
-        if not isinstance(value, type_):
-            raise SecureApiConfigError(f"{field}[{i}]", value, f"a {type_.__name__}")
-    return tuple(values)
-
-
-def _check_monitored_consumers(monitoring: Monitoring, consumers: Sequence[Consumer]) -> None:
-    declared = {c.name for c in consumers}
-    hint = (
-        f"names of declared consumers ({sorted(declared)})"
-        if declared
-        else "names of declared consumers (none are)"
-    )
-    for i, name in enumerate(monitoring.quarantine_exempt):
-        if name not in declared:
-            raise SecureApiConfigError(f"Monitoring.quarantine_exempt[{i}]", name, hint)
-    for name in monitoring.active_hours or {}:
-        if name not in declared:
-            raise SecureApiConfigError("Monitoring.active_hours", name, hint)
