@@ -12,12 +12,11 @@ from typing import Any
 
 from aws_cdk import aws_logs as logs
 
-from secure_api import defaults
 from secure_api.access import AccessPolicy
 from secure_api.audit import AuditTrail
 from secure_api.authorizer import BearerAuth
 from secure_api.domain import CustomDomain
-from secure_api.errors import SecureApiConfigError, is_token, sequence_of
+from secure_api.errors import SecureApiConfigError, is_token
 from secure_api.monitoring import Monitoring
 from secure_api.rest.cors import CorsPolicy
 from secure_api.rest.firewall import Firewall
@@ -28,6 +27,7 @@ from secure_api.usage_plans.options import (
     UsageTier,
     check_monitored_consumers,
     check_tiers_and_consumers,
+    tiers_and_consumers,
 )
 
 # API Gateway: "Stage names can only contain alphanumeric characters, hyphens, and underscores.
@@ -76,15 +76,7 @@ def check_api_options(
         value = options.get(name)
         if value is not None and not isinstance(value, type_):
             raise SecureApiConfigError(name, value, f"a {type_.__name__} or None")
-    tiers = sequence_of("usage_tiers", usage_tiers, UsageTier)
-    consumer_list = sequence_of("consumers", consumers, Consumer)
-    if len(consumer_list) > defaults.API_KEYS_PER_REGION:
-        raise SecureApiConfigError(
-            "consumers",
-            f"{len(consumer_list):,} consumers",
-            f"at most {defaults.API_KEYS_PER_REGION:,}: API Gateway holds {defaults.API_KEYS_PER_REGION:,} API "
-            "keys per account and region (a fixed quota, shared with every other API there)",
-        )
+    tiers, consumer_list = tiers_and_consumers(usage_tiers, consumers)
     if not isinstance(log_retention, logs.RetentionDays):
         raise SecureApiConfigError("log_retention", log_retention, "an aws_logs.RetentionDays")
     if not isinstance(create_cloudwatch_role, bool):

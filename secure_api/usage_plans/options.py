@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 
 from secure_api import defaults
-from secure_api.errors import SecureApiConfigError, is_token, require_int
+from secure_api.errors import SecureApiConfigError, is_token, require_int, sequence_of
 from secure_api.rest.routes import Route
 from secure_api.throttling import Throttle
 
@@ -114,6 +114,23 @@ class Consumer:
             raise SecureApiConfigError(f"Consumer({self.name!r}).tier", self.tier, "the name of a UsageTier")
         if not isinstance(self.enabled, bool):
             raise SecureApiConfigError(f"Consumer({self.name!r}).enabled", self.enabled, "True or False")
+
+
+def tiers_and_consumers(
+    usage_tiers: Any, consumers: Any
+) -> tuple[tuple[UsageTier, ...], tuple[Consumer, ...]]:
+    """``usage_tiers`` and ``consumers`` as tuples, each a list of ``UsageTier``/``Consumer``, with no
+    more consumers than API Gateway holds keys per account and region."""
+    tiers = sequence_of("usage_tiers", usage_tiers, UsageTier)
+    consumer_list = sequence_of("consumers", consumers, Consumer)
+    if len(consumer_list) > defaults.API_KEYS_PER_REGION:
+        raise SecureApiConfigError(
+            "consumers",
+            f"{len(consumer_list):,} consumers",
+            f"at most {defaults.API_KEYS_PER_REGION:,}: API Gateway holds {defaults.API_KEYS_PER_REGION:,} API "
+            "keys per account and region (a fixed quota, shared with every other API there)",
+        )
+    return tiers, consumer_list
 
 
 def check_tiers_and_consumers(tiers: Sequence[UsageTier], consumers: Sequence[Consumer]) -> None:

@@ -20,7 +20,7 @@ from secure_api.access import AccessPolicy
 from secure_api.audit import AuditTrail
 from secure_api.authorizer import BearerAuth, check_scopes, connect_environment
 from secure_api.domain import CustomDomain
-from secure_api.errors import SecureApiConfigError, is_token, sequence_of
+from secure_api.errors import SecureApiConfigError, is_token
 from secure_api.monitoring import Monitoring
 from secure_api.rest.option_checks import check_stage_name
 from secure_api.throttling import Throttle
@@ -30,6 +30,7 @@ from secure_api.usage_plans.options import (
     UsageTier,
     check_monitored_consumers,
     check_tiers_and_consumers,
+    tiers_and_consumers,
 )
 
 # API Gateway accepts only selection on the message body for WebSocket routes.
@@ -266,15 +267,7 @@ def _check_route_selection(expression: Any) -> None:
 def _check_tiers(
     usage_tiers: Any, consumers: Any, key_rotation: Any
 ) -> tuple[tuple[UsageTier, ...], tuple[Consumer, ...]]:
-    tiers = sequence_of("usage_tiers", usage_tiers, UsageTier)
-    consumer_list = sequence_of("consumers", consumers, Consumer)
-    if len(consumer_list) > defaults.API_KEYS_PER_REGION:
-        raise SecureApiConfigError(
-            "consumers",
-            f"{len(consumer_list):,} consumers",
-            f"at most {defaults.API_KEYS_PER_REGION:,}: API Gateway holds that many API keys per account "
-            "and region (a fixed quota)",
-        )
+    tiers, consumer_list = tiers_and_consumers(usage_tiers, consumers)
     if consumer_list and not tiers:
         raise SecureApiConfigError(
             "consumers", [c.name for c in consumer_list], "usage_tiers for them to belong to"
