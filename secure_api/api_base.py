@@ -130,10 +130,11 @@ class SecureApiBase(Construct):
         key_rotation: KeyRotation | None,
         retention: logs.RetentionDays,
     ) -> UsageTiers | None:
-        """Usage plans, consumers' keys and their rotation (``usage_tiers``, ``usage_plans``); None
-        without tiers."""
+        """Usage plans, consumers' keys and their rotation (``usage_tiers``, ``usage_plans``; the consumers'
+        names for ``grant_read_key``); None without tiers."""
         self.usage_plans = {}
         self.usage_tiers = None
+        self._consumers = frozenset(c.name for c in consumers)
         if not usage_tiers:
             return None
         self.usage_tiers = UsageTiers(

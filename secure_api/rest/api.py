@@ -111,7 +111,6 @@ class SecureRestApi(SecureApiBase):
         self._warn_above_account_limits(self._throttle, usage_tiers)
         self._log_retention = log_retention
         self._stage_name = stage_name
-        self._consumers = frozenset(c.name for c in consumers)
         self._tier_specs = tuple(usage_tiers)
         self._functions_with_permission: set[str] = set()
         # One route engine: however routes are declared, they are rendered into the API's OpenAPI body.

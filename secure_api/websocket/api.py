@@ -104,7 +104,6 @@ class SecureWebSocketApi(SecureApiBase):
         self._options = options
         self._throttle = options.throttle
         self._warn_above_account_limits(self._throttle, options.usage_tiers)
-        self._consumers = frozenset(c.name for c in options.consumers)
         self._route_keys: set[str] = set()
 
         self._create_logs(log_retention)
