@@ -155,6 +155,15 @@ def test_http_alarms_use_http_metrics(http: Any) -> None:
     names = str(template.find_resources("AWS::CloudWatch::Alarm"))
     assert "'5xx'" in names and "'4xx'" in names and "'Latency'" in names
     assert "5XXError" not in names
+    alarm_ids = set(resources(template, "AWS::CloudWatch::Alarm"))
+    for wanted in (
+        "ServerErrorRateAlarm",
+        "ClientErrorRateAlarm",
+        "LatencyP99Alarm",
+        "ThrottledRequestsAlarm",
+    ):
+        assert any(wanted in logical_id for logical_id in alarm_ids), wanted
+    assert not any("Anomaly" in logical_id or "Waf" in logical_id for logical_id in alarm_ids)
     assert not resources(template, "AWS::DynamoDB::Table")  # no key guard: HTTP APIs have no keys
     assert len(resources(template, "AWS::CloudWatch::Dashboard")) == 1
 
