@@ -76,7 +76,7 @@ def websocket_access_log_format() -> str:
 
 # An HTTP API stage's access log fields (DESIGN.md "HTTP APIs"): request id, source IP, caller, route
 # key, status, latency, the JWT's ``sub``, authorizer and integration errors; the REST variables HTTP
-# APIs also have, under the same names. Never the query string or headers: they can carry tokens.
+# APIs also have, under the same names (the integration's error is HTTP's own variable). Never the query string or headers: they can carry tokens.
 HTTP_ACCESS_LOG_FIELDS: dict[str, str] = {
     **{
         name: ACCESS_LOG_FIELDS[name]
@@ -104,14 +104,14 @@ HTTP_ACCESS_LOG_FIELDS: dict[str, str] = {
             "responseLatency",
             "integrationLatency",
             "integrationStatus",
-            "integrationError",
-            "principalId",
-            "authorizerError",
-            "errorMessage",
-            "errorResponseType",
         )
     },
+    "integrationError": "$context.integrationErrorMessage",
     "jwtSub": "$context.authorizer.claims.sub",
+    **{
+        name: ACCESS_LOG_FIELDS[name]
+        for name in ("principalId", "authorizerError", "errorMessage", "errorResponseType")
+    },
 }
 
 
