@@ -13,22 +13,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Annotations, RemovalPolicy
+import jsii
+from aws_cdk import Annotations, Aspects, IAspect, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
-from constructs import Construct
+from constructs import Construct, IConstruct
 
+from secure_api import compliance
 from secure_api.api_target import ApiTarget
 from secure_api.audit import AuditTrail, apply_audit, find_trail_owner
+from secure_api.domain import CustomDomain
 from secure_api.encryption import encrypted_log_group, logs_key, secure_key
-from secure_api.errors import SecureApiConfigError
+from secure_api.errors import SecureApiConfigError, located
 from secure_api.monitoring import Monitoring, apply_monitoring
 from secure_api.notifications import alarm_topic
 from secure_api.outputs import add_api_outputs
 from secure_api.removal import apply_removal_policy
 from secure_api.throttling import Throttle, warn_above_account_limits
 from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, UsageTiers, tier_throttles
+from secure_api.v2.domain import apply_v2_domain, v2_domain_url
 
 
 class SecureApiBase(Construct):
@@ -43,6 +47,8 @@ class SecureApiBase(Construct):
     """The API and stage the shared protections work on; the root sets it once both exist."""
     url: str
     alarm_topic: sns.ITopic | None
+    domain_name: Any
+    """The custom domain (``apigw.DomainName`` of a REST API, ``apigwv2.DomainName`` of a v2 API) or None."""
     _consumers: frozenset[str] = frozenset()
 
     def __init__(
@@ -205,8 +211,39 @@ class SecureApiBase(Construct):
             )
         return self.usage_tiers.grant_read_key(consumer, grantee)
 
+    def _finalize_at_synthesis(self) -> None:
+        """Run ``self._finalize()`` once, when the app is synthesized (an aspect on this construct;
+        refusals then name its path). For roots whose routes are only all known at synthesis."""
+        Aspects.of(self).add(_Finalize(self))
+
+    def _finalize(self) -> None:
+        """What the root does once every route is known (see ``_finalize_at_synthesis``)."""
+
+    def _apply_v2_domain(self, domain: CustomDomain | None, *, scheme: str, acknowledgement: str) -> None:
+        """A v2 API's custom domain (``domain_name``: REGIONAL ``TLS_1_2``, acknowledged in
+        ``secure_api.compliance`` as ``acknowledgement``); ``url`` becomes the domain's, with ``scheme``."""
+        self.domain_name = None
+        if domain is None:
+            return
+        self.domain_name = apply_v2_domain(self, domain, target=self.target)
+        compliance.acknowledge(self.domain_name, acknowledgement)
+        self.url = v2_domain_url(scheme, domain)
+
     def _warn(self, what: str, why: str) -> None:
         """The warning ``secure-api:<first word of what>-disabled``: ``what`` is off, ``why`` says so."""
         Annotations.of(self).add_warning_v2(
             f"secure-api:{what.split(maxsplit=1)[0]}-disabled", f"secure_api: {what}: {why}"
         )
+
+
+@jsii.implements(IAspect)
+class _Finalize:
+    """Runs a root's ``_finalize`` once, when the app is synthesized."""
+
+    def __init__(self, api: SecureApiBase) -> None:
+        self._api = api
+
+    def visit(self, node: IConstruct) -> None:
+        if node.node.path == self._api.node.path:
+            with located(self._api.node.path):
+                self._api._finalize()
