@@ -185,7 +185,7 @@ class SecureRestApi(SecureApiBase):
         """The custom domain (``domain_name``); ``url`` becomes the domain's."""
         self.domain_name: apigw.DomainName | None = None
         if domain is not None:
-            self.domain_name = apply_domain(self, domain, rest_api=self.rest_api, stage=self.stage)
+            self.domain_name = apply_domain(self, domain, target=self.target)
             self.url = f"https://{domain.domain_name}/{domain.base_path or ''}"
 
     def _apply_usage_tiers(
