@@ -3,9 +3,10 @@ the same way, on the ``ApiTarget`` the root sets once its API and stage exist.
 
 The removal policy, the account-limit warnings, the logs key and the access log group, the alarm topic,
 the audit trail (shared with an earlier API of the stack when the settings are equal) and its alarms,
-the usage tiers of REST and WebSocket APIs, the stack outputs, monitoring, ``grant_read_key`` and the
-``secure-api:<option>-disabled`` warnings. A root calls these in its constructor, in the order its
-template has always had (construct ids and order are part of the templates).
+the usage tiers of REST and WebSocket APIs, the stack outputs, monitoring, ``grant_read_key``, the
+``secure-api:<option>-disabled`` warnings, a v2 API's custom domain and the one ``_finalize`` at
+synthesis of a root whose routes are only all known then. A root calls these in its constructor, in the
+order its template has always had (construct ids and order are part of the templates).
 """
 
 from __future__ import annotations
