@@ -71,3 +71,40 @@ WEBSOCKET_ACCESS_LOG_FIELDS: dict[str, str] = {
 def websocket_access_log_format() -> str:
     """One JSON object per WebSocket event with the fields of ``WEBSOCKET_ACCESS_LOG_FIELDS``."""
     return json.dumps(WEBSOCKET_ACCESS_LOG_FIELDS, separators=(",", ":"))
+
+
+# An HTTP API stage's access log fields (DESIGN.md "HTTP APIs"). Never the query string or headers: a
+# bearer token or other credential may be there. HTTP APIs have no execution logs, so the errors of the
+# authorizer and the integration are logged here.
+HTTP_ACCESS_LOG_FIELDS: dict[str, str] = {
+    "requestId": "$context.requestId",
+    "extendedRequestId": "$context.extendedRequestId",
+    "ip": "$context.identity.sourceIp",
+    "userAgent": "$context.identity.userAgent",
+    "caller": "$context.identity.caller",
+    "user": "$context.identity.user",
+    "requestTime": "$context.requestTime",
+    "requestTimeEpoch": "$context.requestTimeEpoch",
+    "httpMethod": "$context.httpMethod",
+    "routeKey": "$context.routeKey",
+    "path": "$context.path",
+    "stage": "$context.stage",
+    "domainName": "$context.domainName",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integrationLatency",
+    "integrationStatus": "$context.integrationStatus",
+    "integrationError": "$context.integrationErrorMessage",
+    "sub": "$context.authorizer.claims.sub",
+    "principalId": "$context.authorizer.principalId",
+    "authorizerError": "$context.authorizer.error",
+    "errorMessage": "$context.error.message",
+    "errorResponseType": "$context.error.responseType",
+}
+
+
+def http_access_log_format() -> str:
+    """One JSON object per HTTP API request with the fields of ``HTTP_ACCESS_LOG_FIELDS``."""
+    return json.dumps(HTTP_ACCESS_LOG_FIELDS, separators=(",", ":"))
