@@ -99,6 +99,22 @@ def add_websocket_outputs(
     return _write(api, prefix, values)
 
 
+def add_http_outputs(
+    api: Construct, *, http_api: apigwv2.IHttpApi, stage: apigwv2.IHttpStage, url: str
+) -> dict[str, CfnOutput]:
+    """A ``SecureHttpApi``'s outputs under ``api``, by output name: ``HttpApiId``, ``Url`` (the domain's
+    when set) and ``StageName``."""
+    return _write(
+        api,
+        api_output_prefix(api),
+        {
+            stack_outputs.HTTP_API_ID: (http_api.api_id, "The HTTP API id (secure-api verify --api-id)"),
+            stack_outputs.URL: (url, "The URL to call"),
+            stack_outputs.STAGE_NAME: (stage.stage_name, "The deployed stage"),
+        },
+    )
+
+
 def _write(api: Construct, prefix: str, values: dict[str, tuple[str, str]]) -> dict[str, CfnOutput]:
     outputs: dict[str, CfnOutput] = {}
     for name, (value, description) in values.items():
