@@ -73,12 +73,11 @@ def websocket_access_log_format() -> str:
     return json.dumps(WEBSOCKET_ACCESS_LOG_FIELDS, separators=(",", ":"))
 
 
-# An HTTP API stage's access log fields (DESIGN.md "HTTP APIs"). Never the query string or headers: a
-# bearer token or other credential may be there. HTTP APIs have no execution logs, so the errors of the
-# authorizer and the integration are logged here.
+# An HTTP API stage's access log fields (DESIGN.md "HTTP APIs"): request id, source IP, caller, route
+# key, status, latency, the JWT's ``sub``, authorizer and integration errors. Never the query string
+# or headers: they can carry tokens.
 HTTP_ACCESS_LOG_FIELDS: dict[str, str] = {
     "requestId": "$context.requestId",
-    "extendedRequestId": "$context.extendedRequestId",
     "ip": "$context.identity.sourceIp",
     "userAgent": "$context.identity.userAgent",
     "caller": "$context.identity.caller",
@@ -97,7 +96,7 @@ HTTP_ACCESS_LOG_FIELDS: dict[str, str] = {
     "integrationLatency": "$context.integrationLatency",
     "integrationStatus": "$context.integrationStatus",
     "integrationError": "$context.integrationErrorMessage",
-    "sub": "$context.authorizer.claims.sub",
+    "jwtSub": "$context.authorizer.claims.sub",
     "principalId": "$context.authorizer.principalId",
     "authorizerError": "$context.authorizer.error",
     "errorMessage": "$context.error.message",
@@ -105,6 +104,6 @@ HTTP_ACCESS_LOG_FIELDS: dict[str, str] = {
 }
 
 
-def http_access_log_format() -> str:
-    """One JSON object per HTTP API request with the fields of ``HTTP_ACCESS_LOG_FIELDS``."""
-    return json.dumps(HTTP_ACCESS_LOG_FIELDS, separators=(",", ":"))
+def json_log_format(fields: dict[str, str]) -> str:
+    """One JSON object per request or event with ``fields`` (name -> context variable)."""
+    return json.dumps(fields, separators=(",", ":"))

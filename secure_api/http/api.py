@@ -6,39 +6,39 @@ from collections.abc import Sequence
 from typing import Any
 
 import jsii
-from aws_cdk import Annotations, Aspects, IAspect, RemovalPolicy
+from aws_cdk import Aspects, IAspect, RemovalPolicy
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from constructs import Construct, IConstruct
 
-from secure_api import defaults
+from secure_api import compliance, defaults
 from secure_api.access import AccessPolicy
+from secure_api.access_logs import HTTP_ACCESS_LOG_FIELDS
+from secure_api.api_base import SecureApiBase
+from secure_api.api_target import ApiTarget
 from secure_api.audit import AuditTrail
 from secure_api.authorizer import BearerAuth
 from secure_api.domain import CustomDomain
-from secure_api.encryption import encrypted_log_group, logs_key, secure_key
 from secure_api.errors import SecureApiConfigError, located
 from secure_api.http.authorizer import HttpAuthorization
-from secure_api.http.domain import apply_http_domain
-from secure_api.http.integrations import HttpIntegrations
+from secure_api.http.http_api import create_http_api
 from secure_api.http.option_checks import check_http_options
-from secure_api.http.routes import HttpRoutes, check_route_options, set_route_settings, warn_route
-from secure_api.http.stage import create_http_api, create_stage
+from secure_api.http.routes import HttpRoutes, check_route_options, warn_route
 from secure_api.monitoring import Monitoring
-from secure_api.notifications import alarm_topic
-from secure_api.outputs import add_http_outputs
-from secure_api.removal import apply_removal_policy, check_removal_policy
+from secure_api.removal import check_removal_policy
 from secure_api.rest.cors import CorsPolicy
 from secure_api.rest.route_record import Route
 from secure_api.throttling import Throttle, warn_above_account_limits
+from secure_api.v2 import Integrations, apply_v2_domain, create_v2_stage, set_route_settings
+from secure_api.v2.domain import v2_domain_url
 
 _DEFAULT_AUDIT = AuditTrail()
 _DEFAULT_MONITORING = Monitoring()
 
 
-class SecureHttpApi(Construct):
+class SecureHttpApi(SecureApiBase):
     """An API Gateway HTTP API secured as far as AWS allows (see the README's "HTTP APIs").
 
     ``auth`` is required: ``BearerAuth(...)`` (API Gateway's native JWT authorizer, or the library's
@@ -100,37 +100,30 @@ class SecureHttpApi(Construct):
             log_retention=log_retention,
             description=description,
         )
-        super().__init__(scope, id_)
+        super().__init__(scope, id_, removal_policy=removal_policy, audit=audit, log_retention=log_retention)
         self._options = options
-        apply_removal_policy(
-            self,
-            api_policy=removal_policy,
-            audit_policy=audit.removal_policy if audit is not None else RemovalPolicy.RETAIN,
-        )
-        warn_above_account_limits(self, "throttle", options.throttle)
+        self._warn_above_account_limits(options.throttle)
         self._routes = HttpRoutes()
         self.routes: list[Route] = []
         self._finalized = False
-        self._trail_settings = (audit, (audit.log_retention or log_retention) if audit else None)
 
-        self.logs_key = logs_key(
-            self, "LogsKey", description=f"secure_api {self.node.path}: logs and Lambda env"
-        )
-        self.access_log_group = encrypted_log_group(
-            self, "AccessLogs", key=self.logs_key, retention=log_retention
-        )
+        self._create_logs(log_retention)
         self.http_api = create_http_api(
             self, "Api", description=description, cors=options.cors, execute_api_disabled=domain is not None
         )
-        self.stage = create_stage(
+        stage = create_v2_stage(
             self,
             "Stage",
-            http_api=self.http_api,
+            api=self.http_api,
             stage_name=stage_name,
             throttle=options.throttle,
             access_log_group=self.access_log_group,
+            access_log_fields=HTTP_ACCESS_LOG_FIELDS,
         )
-        self._integrations = HttpIntegrations(self, self.http_api)  # type: ignore[arg-type]
+        assert isinstance(stage, apigwv2.HttpStage)
+        self.stage = stage
+        self.target = ApiTarget.http(self.http_api, self.stage)
+        self._integrations = Integrations(self, self.http_api)
         self._authorization = HttpAuthorization(
             self, http_api=self.http_api, options=options, key=self.logs_key, retention=log_retention
         )
@@ -140,8 +133,8 @@ class SecureHttpApi(Construct):
         self._apply_domain(domain)
         self.alarm_topic: sns.ITopic | None = self._alarm_topic(monitoring, audit)
         self._apply_audit(audit, log_retention)
-        self.outputs = add_http_outputs(self, http_api=self.http_api, stage=self.stage, url=self.url)
-        self._apply_monitoring(monitoring)
+        self._add_outputs(execute_api_disabled=domain is not None)
+        self._apply_monitoring(monitoring, log_retention, authorizer_function=self.authorizer_function)
         Aspects.of(self).add(_Finalize(self))
 
     def _apply_domain(self, domain: CustomDomain | None) -> None:
@@ -149,67 +142,9 @@ class SecureHttpApi(Construct):
         self.domain_name: apigwv2.DomainName | None = None
         if domain is None:
             return
-        self.domain_name = apply_http_domain(self, domain, http_api=self.http_api, stage=self.stage)
-        self.url = f"https://{domain.domain_name}" + (f"/{domain.base_path}" if domain.base_path else "")
-
-    def _alarm_topic(self, monitoring: Monitoring | None, audit: AuditTrail | None) -> sns.ITopic | None:
-        """The user's topic, or a new encrypted one when monitoring or the audit alarms need one."""
-        if monitoring is not None and monitoring.alarm_topic is not None:
-            return monitoring.alarm_topic
-        if monitoring is None and (audit is None or not audit.has_alarms):
-            return None
-        return alarm_topic(
-            self,
-            "AlarmTopic",
-            key=secure_key(self, "AlarmTopicKey", description=f"secure_api {self.node.path}: alarms"),
-            email=monitoring.alarm_email if monitoring is not None else None,
-        )
-
-    def _apply_audit(self, audit: AuditTrail | None, retention: logs.RetentionDays) -> None:
-        """The stack's CloudTrail trail (``trail``, maybe shared) and alarms on this API's control plane."""
-        self.trail: Any = None
-        self.audit_log_group: logs.ILogGroup | None = None
-        if audit is None:
-            self._warn("audit", "audit=None: no CloudTrail trail and no alarms on control-plane changes")
-            return
-        if not audit.has_alarms:
-            self._warn(
-                "audit", "AuditTrail.existing() without log_group_name: no alarms on control-plane changes"
-            )
-            return
-        from secure_api import audit as audit_module
-
-        assert self.alarm_topic is not None
-        owner = audit_module.find_trail_owner(self, audit)
-        self.trail, self.audit_log_group = audit_module.apply_audit(
-            self,
-            audit,
-            web_socket_api=self.http_api,  # type: ignore[arg-type]  # the API Gateway v2 events and apiId
-            topic=self.alarm_topic,
-            retention=retention,
-            shared_log_group=owner.audit_log_group if owner is not None else None,
-        )
-        if owner is not None:
-            self.trail = owner.trail
-
-    def _apply_monitoring(self, monitoring: Monitoring | None) -> None:
-        """Alarms and the ``dashboard``, or a warning without them."""
-        self.dashboard: Any = None
-        if monitoring is None:
-            self._warn("monitoring", "monitoring=None: no alarms or dashboard")
-            return
-        from secure_api.monitoring import apply_http_monitoring
-
-        assert self.alarm_topic is not None
-        self.dashboard = apply_http_monitoring(
-            self,
-            monitoring,
-            http_api=self.http_api,
-            stage=self.stage,
-            access_log_group=self.access_log_group,
-            topic=self.alarm_topic,
-            authorizer_function=self.authorizer_function,
-        )
+        self.domain_name = apply_v2_domain(self, domain, target=self.target)
+        compliance.acknowledge(self.domain_name, "http-domain-tls12")
+        self.url = v2_domain_url("https", domain)
 
     def add_route(
         self,
@@ -264,11 +199,6 @@ class SecureHttpApi(Construct):
             return
         self._finalized = True
         self._authorization.finalize()
-
-    def _warn(self, what: str, why: str) -> None:
-        Annotations.of(self).add_warning_v2(
-            f"secure-api:{what.split(maxsplit=1)[0]}-disabled", f"secure_api: {what}: {why}"
-        )
 
 
 @jsii.implements(IAspect)

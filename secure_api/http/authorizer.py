@@ -19,7 +19,7 @@ from constructs import Construct
 from secure_api import defaults
 from secure_api.authorizer import BearerAuth, BearerAuthorizer
 from secure_api.http.option_checks import HttpOptions
-from secure_api.rest.integrations import invocation_uri
+from secure_api.invoke_permission import invocation_uri
 from secure_api.rest.routes import Route as RouteKey
 
 

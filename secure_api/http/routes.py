@@ -1,5 +1,5 @@
-"""HTTP API routes: route keys (``GET /orders/{id}``), their options and warnings, and the per-route
-``RouteSettings`` on the stage (CDK's ``HttpStage`` has no per-route setting)."""
+"""HTTP API routes: route keys (``GET /orders/{id}``), their options and their warnings (the per-route
+``RouteSettings`` are ``secure_api.v2``'s)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import Annotations
-from aws_cdk import aws_apigatewayv2 as apigwv2
 from constructs import IConstruct
 
 from secure_api.authorizer import check_scopes
 from secure_api.errors import SecureApiConfigError
-from secure_api.overrides import override_path
 from secure_api.rest.routes import Route as RouteKey
 from secure_api.rest.routes import RouteTree, check_route_arn_length
 from secure_api.throttling import Throttle
@@ -100,20 +98,3 @@ def warn_route(scope: IConstruct, key: RouteKey, *, auth: str, scopes: Sequence[
             "issuer for the audience, ID tokens included (API Gateway's JWT authorizer cannot tell an ID "
             "token from an access token); give it scopes=[...], which ID tokens do not carry",
         )
-
-
-def route_settings(throttle: Throttle) -> dict[str, Any]:
-    """One route's settings: its limits, with detailed metrics (HTTP APIs have no execution logs)."""
-    return {
-        "DetailedMetricsEnabled": True,
-        "ThrottlingBurstLimit": throttle.burst_limit,
-        "ThrottlingRateLimit": throttle.rate_limit,
-    }
-
-
-def set_route_settings(stage: apigwv2.HttpStage, route_key: str, throttle: Throttle) -> None:
-    """``RouteSettings.<route_key>`` on the stage, the key kept whole (``GET /v1.0/items`` stays one key);
-    it overrides the stage default, up or down."""
-    cfn_stage = stage.node.default_child
-    assert isinstance(cfn_stage, apigwv2.CfnStage)
-    cfn_stage.add_property_override(override_path("RouteSettings", route_key), route_settings(throttle))

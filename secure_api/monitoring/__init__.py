@@ -15,14 +15,12 @@ key, authorizer function, WebACL, alarm topic) and builds, under ``scope``:
   quarantine a key.
 
 ``apply_websocket_monitoring`` (``websocket.py``) does the same for a WebSocket API's stage with the
-same builders, and ``apply_http_monitoring`` (``http.py``) for an HTTP API's stage. The options live in
-``options.py``.
+same builders. The options live in ``options.py``.
 """
 
 from __future__ import annotations
 
 from secure_api.monitoring.apply import apply_monitoring
-from secure_api.monitoring.http import apply_http_monitoring
 from secure_api.monitoring.insights import ContributorInsightsWidget, insight_rule_body
 from secure_api.monitoring.key_guard import key_guard_statements
 from secure_api.monitoring.options import Monitoring
@@ -31,7 +29,6 @@ from secure_api.monitoring.websocket import apply_websocket_monitoring
 __all__ = [
     "ContributorInsightsWidget",
     "Monitoring",
-    "apply_http_monitoring",
     "apply_monitoring",
     "apply_websocket_monitoring",
     "insight_rule_body",

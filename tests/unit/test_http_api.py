@@ -179,7 +179,7 @@ def test_stage_defaults(native: dict[str, Any]) -> None:
     }
     log_format = json.loads(stage["AccessLogSettings"]["Format"])
     assert log_format["routeKey"] == "$context.routeKey"
-    assert log_format["sub"] == "$context.authorizer.claims.sub"
+    assert log_format["jwtSub"] == "$context.authorizer.claims.sub"
 
 
 def test_native_authorizer_and_route_authorization(native: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""An HTTP API stage's alarms, insight rules and dashboard (``secure_api.monitoring.http``)."""
+"""An HTTP API stage's alarms, insight rules and dashboard (``apply_monitoring`` on an HTTP ``ApiTarget``)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ from typing import Any
 
 import pytest
 from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
 from secure_api import Monitoring
-from secure_api.monitoring import apply_http_monitoring
+from secure_api.api_target import ApiTarget
+from secure_api.monitoring import apply_monitoring
 from tests.unit.helpers import inline_function, new_stack, resources
 
 
@@ -22,12 +24,12 @@ def build(authorizer: bool) -> Template:
     api = apigwv2.HttpApi(stack, "Api", create_default_stage=False)
     stage = apigwv2.HttpStage(stack, "Stage", http_api=api, stage_name="prod")
     function: lambda_.IFunction | None = inline_function(stack, "Authorizer") if authorizer else None
-    apply_http_monitoring(
+    apply_monitoring(
         stack,
         Monitoring(),
-        http_api=api,
-        stage=stage,
+        target=ApiTarget.http(api, stage),
         access_log_group=logs.LogGroup(stack, "Logs"),
+        logs_key=kms.Key(stack, "Key"),
         topic=sns.Topic(stack, "Topic"),
         authorizer_function=function,
     )
@@ -55,12 +57,12 @@ def test_alarms(with_lambda: Template) -> None:
         "LatencyP99Alarm",
         "IntegrationLatencyP99Alarm",
         "ThrottledRequestsAlarm",
-        "RequestCountAnomalyAlarm",
         "AuthorizerErrorsAlarm",
         "AuthorizerThrottlesAlarm",
     ):
         assert any(i.startswith(expected) for i in ids), (expected, ids)
-    assert not any(i.startswith("WafBlocked") for i in ids)
+    assert not any(i.startswith(("WafBlocked", "KeyGuard")) for i in ids)
+    assert resources(with_lambda, "AWS::DynamoDB::Table") == {}  # no key guard: HTTP APIs have no keys
 
 
 def test_no_authorizer_alarms_without_lambda() -> None:
