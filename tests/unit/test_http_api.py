@@ -247,13 +247,16 @@ def test_iam_api() -> None:
     app, stack = new_stack()
     api = SecureHttpApi(stack, "Api", auth="iam", audit=None, monitoring=None)
     api.add_route("GET", "/items", inline_function(stack), auth="iam")
+    # Without auth=, a route takes the API's: AWS_IAM.
+    assert api.add_route("GET", "/other", inline_function(stack, "Other")).auth == "iam"
     with pytest.raises(SecureApiConfigError) as raised:
-        api.add_route("GET", "/other", inline_function(stack, "Other"))
+        api.add_route("GET", "/bearer", inline_function(stack, "Third"), auth="bearer")
     assert raised.value.field == "add_route.auth"
     app.synth()
     template = Template.from_stack(stack)
     assert resources(template, "AWS::ApiGatewayV2::Authorizer") == {}
     assert _routes(template)["GET /items"]["AuthorizationType"] == "AWS_IAM"
+    assert _routes(template)["GET /other"]["AuthorizationType"] == "AWS_IAM"
 
 
 def refused(field: str, **kwargs: Any) -> SecureApiConfigError:

@@ -250,3 +250,31 @@ def test_cors_wildcard_with_credentials_is_refused_by_cors_policy() -> None:
     with pytest.raises(SecureApiConfigError) as raised:
         CorsPolicy("*", allow_credentials=True)
     assert raised.value.field == "CorsPolicy.allow_credentials"
+
+
+def test_fails_with_bad_log_retention() -> None:
+    with pytest.raises(SecureApiConfigError) as raised:
+        check_http_options(
+            stage_name="prod",
+            auth=AUTH,
+            authorizer=None,
+            options={},
+            rest_only={},
+            log_retention=365,
+            description=None,
+        )
+    assert raised.value.field == "log_retention"
+
+
+def test_fails_with_bad_description() -> None:
+    with pytest.raises(SecureApiConfigError) as raised:
+        check_http_options(
+            stage_name="prod",
+            auth=AUTH,
+            authorizer=None,
+            options={},
+            rest_only={},
+            log_retention=logs.RetentionDays.ONE_YEAR,
+            description=42,
+        )
+    assert raised.value.field == "description"
