@@ -208,6 +208,7 @@ def test_iam_has_no_authorizer() -> None:
             None,
             "BearerAuth.jwks_uri",
         ),
+        (BearerAuth(issuer="http://127.0.0.1:8080/", audience=["a"]), None, "BearerAuth.issuer"),
         (AUTH, AccessPolicy(allow_ip_ranges=["203.0.113.0/24"]), "AccessPolicy.allow_ip_ranges"),
         (AUTH, AccessPolicy(deny_ip_ranges=["198.51.100.0/24"]), "AccessPolicy.deny_ip_ranges"),
     ],
