@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from aws_cdk import aws_apigateway as apigw
 
@@ -70,40 +71,50 @@ WEBSOCKET_ACCESS_LOG_FIELDS: dict[str, str] = {
 
 def websocket_access_log_format() -> str:
     """One JSON object per WebSocket event with the fields of ``WEBSOCKET_ACCESS_LOG_FIELDS``."""
-    return json.dumps(WEBSOCKET_ACCESS_LOG_FIELDS, separators=(",", ":"))
+    return json_log_format(WEBSOCKET_ACCESS_LOG_FIELDS)
 
 
 # An HTTP API stage's access log fields (DESIGN.md "HTTP APIs"): request id, source IP, caller, route
-# key, status, latency, the JWT's ``sub``, authorizer and integration errors. Never the query string
-# or headers: they can carry tokens.
+# key, status, latency, the JWT's ``sub``, authorizer and integration errors; the REST variables HTTP
+# APIs also have, under the same names (the integration's error is HTTP's own variable). Never the query string or headers: they can carry tokens.
 HTTP_ACCESS_LOG_FIELDS: dict[str, str] = {
-    "requestId": "$context.requestId",
-    "ip": "$context.identity.sourceIp",
-    "userAgent": "$context.identity.userAgent",
-    "caller": "$context.identity.caller",
-    "user": "$context.identity.user",
-    "requestTime": "$context.requestTime",
-    "requestTimeEpoch": "$context.requestTimeEpoch",
-    "httpMethod": "$context.httpMethod",
+    **{
+        name: ACCESS_LOG_FIELDS[name]
+        for name in (
+            "requestId",
+            "ip",
+            "userAgent",
+            "caller",
+            "user",
+            "requestTime",
+            "requestTimeEpoch",
+            "httpMethod",
+        )
+    },
     "routeKey": "$context.routeKey",
-    "path": "$context.path",
-    "stage": "$context.stage",
-    "domainName": "$context.domainName",
-    "status": "$context.status",
-    "protocol": "$context.protocol",
-    "responseLength": "$context.responseLength",
-    "responseLatency": "$context.responseLatency",
-    "integrationLatency": "$context.integrationLatency",
-    "integrationStatus": "$context.integrationStatus",
+    **{
+        name: ACCESS_LOG_FIELDS[name]
+        for name in (
+            "path",
+            "stage",
+            "domainName",
+            "status",
+            "protocol",
+            "responseLength",
+            "responseLatency",
+            "integrationLatency",
+            "integrationStatus",
+        )
+    },
     "integrationError": "$context.integrationErrorMessage",
     "jwtSub": "$context.authorizer.claims.sub",
-    "principalId": "$context.authorizer.principalId",
-    "authorizerError": "$context.authorizer.error",
-    "errorMessage": "$context.error.message",
-    "errorResponseType": "$context.error.responseType",
+    **{
+        name: ACCESS_LOG_FIELDS[name]
+        for name in ("principalId", "authorizerError", "errorMessage", "errorResponseType")
+    },
 }
 
 
-def json_log_format(fields: dict[str, str]) -> str:
+def json_log_format(fields: Mapping[str, str]) -> str:
     """One JSON object per request or event with ``fields`` (name -> context variable)."""
     return json.dumps(fields, separators=(",", ":"))

@@ -3,9 +3,10 @@ the same way, on the ``ApiTarget`` the root sets once its API and stage exist.
 
 The removal policy, the account-limit warnings, the logs key and the access log group, the alarm topic,
 the audit trail (shared with an earlier API of the stack when the settings are equal) and its alarms,
-the usage tiers of REST and WebSocket APIs, the stack outputs, monitoring, ``grant_read_key`` and the
-``secure-api:<option>-disabled`` warnings. A root calls these in its constructor, in the order its
-template has always had (construct ids and order are part of the templates).
+the usage tiers of REST and WebSocket APIs, the stack outputs, monitoring, ``grant_read_key``, the
+``secure-api:<option>-disabled`` warnings, a v2 API's custom domain and the one ``_finalize`` at
+synthesis of a root whose routes are only all known then. A root calls these in its constructor, in the
+order its template has always had (construct ids and order are part of the templates).
 """
 
 from __future__ import annotations
@@ -13,22 +14,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import Annotations, RemovalPolicy
+import jsii
+from aws_cdk import Annotations, Aspects, IAspect, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
-from constructs import Construct
+from constructs import Construct, IConstruct
 
+from secure_api import compliance
 from secure_api.api_target import ApiTarget
 from secure_api.audit import AuditTrail, apply_audit, find_trail_owner
+from secure_api.domain import CustomDomain
 from secure_api.encryption import encrypted_log_group, logs_key, secure_key
-from secure_api.errors import SecureApiConfigError
+from secure_api.errors import SecureApiConfigError, located
 from secure_api.monitoring import Monitoring, apply_monitoring
 from secure_api.notifications import alarm_topic
 from secure_api.outputs import add_api_outputs
 from secure_api.removal import apply_removal_policy
 from secure_api.throttling import Throttle, warn_above_account_limits
 from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, UsageTiers, tier_throttles
+from secure_api.v2.domain import apply_v2_domain, v2_domain_url
 
 
 class SecureApiBase(Construct):
@@ -43,6 +48,8 @@ class SecureApiBase(Construct):
     """The API and stage the shared protections work on; the root sets it once both exist."""
     url: str
     alarm_topic: sns.ITopic | None
+    domain_name: Any
+    """The custom domain (``apigw.DomainName`` of a REST API, ``apigwv2.DomainName`` of a v2 API) or None."""
     _consumers: frozenset[str] = frozenset()
 
     def __init__(
@@ -130,10 +137,11 @@ class SecureApiBase(Construct):
         key_rotation: KeyRotation | None,
         retention: logs.RetentionDays,
     ) -> UsageTiers | None:
-        """Usage plans, consumers' keys and their rotation (``usage_tiers``, ``usage_plans``); None
-        without tiers."""
+        """Usage plans, consumers' keys and their rotation (``usage_tiers``, ``usage_plans``; the consumers'
+        names for ``grant_read_key``); None without tiers."""
         self.usage_plans = {}
         self.usage_tiers = None
+        self._consumers = frozenset(c.name for c in consumers)
         if not usage_tiers:
             return None
         self.usage_tiers = UsageTiers(
@@ -204,8 +212,39 @@ class SecureApiBase(Construct):
             )
         return self.usage_tiers.grant_read_key(consumer, grantee)
 
+    def _finalize_at_synthesis(self) -> None:
+        """Run ``self._finalize()`` once, when the app is synthesized (an aspect on this construct;
+        refusals then name its path). For roots whose routes are only all known at synthesis."""
+        Aspects.of(self).add(_Finalize(self))
+
+    def _finalize(self) -> None:
+        """What the root does once every route is known (see ``_finalize_at_synthesis``)."""
+
+    def _apply_v2_domain(self, domain: CustomDomain | None, *, scheme: str, acknowledgement: str) -> None:
+        """A v2 API's custom domain (``domain_name``: REGIONAL ``TLS_1_2``, acknowledged in
+        ``secure_api.compliance`` as ``acknowledgement``); ``url`` becomes the domain's, with ``scheme``."""
+        self.domain_name = None
+        if domain is None:
+            return
+        self.domain_name = apply_v2_domain(self, domain, target=self.target)
+        compliance.acknowledge(self.domain_name, acknowledgement)
+        self.url = v2_domain_url(scheme, domain)
+
     def _warn(self, what: str, why: str) -> None:
         """The warning ``secure-api:<first word of what>-disabled``: ``what`` is off, ``why`` says so."""
         Annotations.of(self).add_warning_v2(
             f"secure-api:{what.split(maxsplit=1)[0]}-disabled", f"secure_api: {what}: {why}"
         )
+
+
+@jsii.implements(IAspect)
+class _Finalize:
+    """Runs a root's ``_finalize`` once, when the app is synthesized."""
+
+    def __init__(self, api: SecureApiBase) -> None:
+        self._api = api
+
+    def visit(self, node: IConstruct) -> None:
+        if node.node.path == self._api.node.path:
+            with located(self._api.node.path):
+                self._api._finalize()

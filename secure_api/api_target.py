@@ -112,28 +112,12 @@ class ApiTarget:
     @classmethod
     def websocket(cls, web_socket_api: apigwv2.WebSocketApi, stage: apigwv2.WebSocketStage) -> ApiTarget:
         """A WebSocket API and its stage."""
-        return cls._v2(
-            ApiKind.WEBSOCKET,
-            web_socket_api,
-            stage,
-            audit=(WEBSOCKET_AUDIT_EVENT_GROUPS, WEBSOCKET_API_CHANGES),
-            output_id_name=stack_outputs.WEB_SOCKET_API_ID,
-            url_description="The wss:// URL to connect to",
-            access_log_fields=WEBSOCKET_ACCESS_LOG_FIELDS,
-        )
+        return cls._v2(ApiKind.WEBSOCKET, web_socket_api, stage)
 
     @classmethod
     def http(cls, http_api: apigwv2.HttpApi, stage: apigwv2.HttpStage) -> ApiTarget:
         """An HTTP API and its stage."""
-        return cls._v2(
-            ApiKind.HTTP,
-            http_api,
-            stage,
-            audit=(HTTP_AUDIT_EVENT_GROUPS, HTTP_API_CHANGES),
-            output_id_name=stack_outputs.HTTP_API_ID,
-            url_description="The URL to call",
-            access_log_fields=HTTP_ACCESS_LOG_FIELDS,
-        )
+        return cls._v2(ApiKind.HTTP, http_api, stage)
 
     @classmethod
     def _v2(
@@ -141,16 +125,11 @@ class ApiTarget:
         kind: ApiKind,
         api: apigwv2.WebSocketApi | apigwv2.HttpApi,
         stage: apigwv2.WebSocketStage | apigwv2.HttpStage,
-        *,
-        audit: tuple[tuple[AuditEventGroup, ...], AuditEventGroup],
-        output_id_name: str,
-        url_description: str,
-        access_log_fields: Mapping[str, str],
     ) -> ApiTarget:
-        """A v2 API: metrics by ``ApiId`` and ``Stage``; ``audit`` is its event groups and the one group
-        narrowed to the API by ``requestParameters.apiId``."""
+        """A v2 API of ``kind``: metrics by ``ApiId`` and ``Stage``, its own audit event group narrowed
+        by ``requestParameters.apiId`` (``_V2_KINDS`` holds the rest)."""
+        groups, own_changes, output_id_name, name, url_description, fields = _V2_KINDS[kind]
         api_id = api.api_id
-        groups, own_changes = audit
         return cls(
             kind=kind,
             api=api,
@@ -161,8 +140,31 @@ class ApiTarget:
             audit_event_groups=groups,
             audit_narrowing={own_changes.id: ("apiId", "ApiId", api_id)},
             output_id_name=output_id_name,
-            output_id_description=f"The {'WebSocket' if kind is ApiKind.WEBSOCKET else 'HTTP'} API id "
-            "(secure-api --api-id)",
+            output_id_description=f"The {name} API id (secure-api --api-id)",
             url_description=url_description,
-            access_log_fields=access_log_fields,
+            access_log_fields=fields,
         )
+
+
+_V2_KINDS: dict[
+    ApiKind, tuple[tuple[AuditEventGroup, ...], AuditEventGroup, str, str, str, Mapping[str, str]]
+] = {
+    ApiKind.WEBSOCKET: (
+        WEBSOCKET_AUDIT_EVENT_GROUPS,
+        WEBSOCKET_API_CHANGES,
+        stack_outputs.WEB_SOCKET_API_ID,
+        "WebSocket",
+        "The wss:// URL to connect to",
+        WEBSOCKET_ACCESS_LOG_FIELDS,
+    ),
+    ApiKind.HTTP: (
+        HTTP_AUDIT_EVENT_GROUPS,
+        HTTP_API_CHANGES,
+        stack_outputs.HTTP_API_ID,
+        "HTTP",
+        "The URL to call",
+        HTTP_ACCESS_LOG_FIELDS,
+    ),
+}
+"""Per v2 kind: audit event groups, the group narrowed to the API, the id's output name, the kind's
+name, the URL output's description and the access log fields."""

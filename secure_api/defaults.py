@@ -98,8 +98,7 @@ REST_API_ENDPOINT_ACCESS_MODE = apigw.EndpointAccessMode.STRICT
 # forward-secret ciphers only). mTLS exists only with TLS_1_2, and WebSocket APIs offer only TLS_1_2.
 DOMAIN_SECURITY_POLICY = apigw.SecurityPolicy.TLS13_1_2_PFS_PQ_2025_09
 DOMAIN_MTLS_SECURITY_POLICY = apigw.SecurityPolicy.TLS_1_2
-V2_DOMAIN_SECURITY_POLICY = apigw.SecurityPolicy.TLS_1_2
-"""The only policy a WebSocket or HTTP API's custom domain can have (no enhanced SecurityPolicy_* one)."""
+WEBSOCKET_DOMAIN_SECURITY_POLICY = apigw.SecurityPolicy.TLS_1_2
 DOMAIN_ENHANCED_POLICY_ACCESS_MODE = apigw.EndpointAccessMode.STRICT
 
 # Audit trail: bucket lifecycle and alarms.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Annotations, Stack
 from aws_cdk import aws_apigateway as apigw
@@ -18,6 +18,9 @@ from constructs import Construct
 
 from secure_api import compliance, defaults
 from secure_api.errors import SecureApiConfigError, is_token
+
+if TYPE_CHECKING:
+    from secure_api.api_target import ApiTarget
 
 # Lower-case labels of letters, digits and hyphens (API Gateway rejects upper case), at least two.
 _DOMAIN = re.compile(r"(?=.{1,253}\Z)(?:(?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]")
@@ -336,11 +339,28 @@ def check_certificate_location(stack: Stack, certificate_arn: str) -> None:
 
 
 def apply_domain(
-    scope: Construct, domain: CustomDomain, *, rest_api: apigw.RestApiBase, stage: apigw.Stage
-) -> apigw.DomainName:
-    """Create (under ``scope``) the REGIONAL ``DomainName`` mapped to ``stage`` of ``rest_api``, the
-    ``BasePathMapping`` (``ApiMapping`` for a multi-level base path), and, when a hosted zone is
-    given, the DNS-validated ``Certificate`` and the alias records ``AliasA`` and ``AliasAaaa``."""
+    scope: Construct,
+    domain: CustomDomain,
+    *,
+    target: ApiTarget | None = None,
+    rest_api: apigw.RestApiBase | None = None,
+    stage: apigw.Stage | None = None,
+) -> Any:
+    """The custom domain of ``target``'s API, whatever its kind: a v2 API's is
+    ``secure_api.v2.domain.apply_v2_domain``'s (an ``apigwv2.DomainName``); a REST API's (``target``, or
+    the older ``rest_api`` and ``stage``) is created here (under ``scope``): the REGIONAL ``DomainName``
+    (an ``apigw.DomainName``) mapped to the stage, the ``BasePathMapping`` (``ApiMapping`` for a
+    multi-level base path), and, when a hosted zone is given, the DNS-validated ``Certificate`` and the
+    alias records ``AliasA`` and ``AliasAaaa``."""
+    if target is not None and target.kind.v2:
+        from secure_api.v2.domain import apply_v2_domain
+
+        return apply_v2_domain(scope, domain, target=target)
+    if target is not None:
+        assert isinstance(target.api, apigw.RestApiBase) and isinstance(target.stage, apigw.Stage)
+        rest_api, stage = target.api, target.stage
+    if rest_api is None or stage is None:
+        raise TypeError("apply_domain maps target, or rest_api and stage")
     zone, certificate = zone_and_certificate(scope, domain)
     mtls = _mtls_config(scope, domain)
     domain_name = apigw.DomainName(

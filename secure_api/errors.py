@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -141,6 +141,17 @@ def require_vpc_ids(field: str, values: Iterable[Any]) -> tuple[str, ...]:
 def require_vpce_ids(field: str, values: Iterable[Any]) -> tuple[str, ...]:
     """Validate VPC endpoint ids (``vpce-`` followed by 8 or 17 hex digits)."""
     return require_pattern(field, values, _VPCE, "a VPC endpoint id such as 'vpce-0123456789abcdef0'")
+
+
+def sequence_of(field: str, values: Any, type_: type) -> tuple[Any, ...]:
+    """``values`` as a tuple when it is a list (not a string) of ``type_`` instances; refused naming the
+    field (or the offending item's index) otherwise."""
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
+        raise SecureApiConfigError(field, values, f"a list of {type_.__name__}")
+    for i, value in enumerate(values):
+        if not isinstance(value, type_):
+            raise SecureApiConfigError(f"{field}[{i}]", value, f"a {type_.__name__}")
+    return tuple(values)
 
 
 def _as_list(field: str, values: Any) -> list[Any]:

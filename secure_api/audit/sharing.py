@@ -11,10 +11,10 @@ from secure_api.audit.options import AuditTrail
 
 
 def find_trail_owner(api: Construct, audit: AuditTrail) -> Any:
-    """The API (REST or WebSocket) declared earlier in ``api``'s stack whose trail ``api`` shares: one
-    with equal trail settings (``_trail_settings``) that made a trail. None when ``audit`` creates no
-    shareable trail or no such API exists. Both API constructs carry ``_trail_settings``, ``trail``
-    and ``audit_log_group``."""
+    """The API (of any kind) declared earlier in ``api``'s stack whose trail ``api`` shares: one with
+    equal trail settings (``_trail_settings``) that made a trail. None when ``audit`` creates no
+    shareable trail or no such API exists. Every root (``SecureApiBase``) carries ``_trail_settings``,
+    ``trail`` and ``audit_log_group``."""
     if not (audit.create_trail and audit.shared):
         return None
     settings = getattr(api, "_trail_settings", None)

@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import jsii
-from aws_cdk import Aspects, IAspect, RemovalPolicy
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
-from constructs import Construct, IConstruct
+from constructs import Construct
 
-from secure_api import compliance, defaults
+from secure_api import defaults
 from secure_api.access import AccessPolicy
 from secure_api.access_logs import HTTP_ACCESS_LOG_FIELDS
 from secure_api.api_base import SecureApiBase
@@ -21,7 +20,7 @@ from secure_api.api_target import ApiTarget
 from secure_api.audit import AuditTrail
 from secure_api.authorizer import BearerAuth
 from secure_api.domain import CustomDomain
-from secure_api.errors import SecureApiConfigError, located
+from secure_api.errors import SecureApiConfigError
 from secure_api.http.authorizer import HttpAuthorization
 from secure_api.http.http_api import create_http_api
 from secure_api.http.option_checks import check_http_options
@@ -31,8 +30,7 @@ from secure_api.removal import check_removal_policy
 from secure_api.rest.cors import CorsPolicy
 from secure_api.rest.route_record import Route
 from secure_api.throttling import Throttle, warn_above_account_limits
-from secure_api.v2 import Integrations, apply_v2_domain, create_v2_stage, set_route_settings
-from secure_api.v2.domain import v2_domain_url
+from secure_api.v2 import Integrations, create_v2_stage, set_route_settings
 
 _DEFAULT_AUDIT = AuditTrail()
 _DEFAULT_MONITORING = Monitoring()
@@ -130,21 +128,12 @@ class SecureHttpApi(SecureApiBase):
         self.authorizer: apigwv2.CfnAuthorizer | None = self._authorization.authorizer
         self.authorizer_function: lambda_.IFunction | None = self._authorization.function
         self.url: str = self.stage.url
-        self._apply_domain(domain)
+        self._apply_v2_domain(domain, scheme="https", acknowledgement="http-domain-tls12")
         self.alarm_topic: sns.ITopic | None = self._alarm_topic(monitoring, audit)
         self._apply_audit(audit, log_retention)
         self._add_outputs(execute_api_disabled=domain is not None)
         self._apply_monitoring(monitoring, log_retention, authorizer_function=self.authorizer_function)
-        Aspects.of(self).add(_Finalize(self))
-
-    def _apply_domain(self, domain: CustomDomain | None) -> None:
-        """The custom domain (``domain_name``); ``url`` becomes the domain's."""
-        self.domain_name: apigwv2.DomainName | None = None
-        if domain is None:
-            return
-        self.domain_name = apply_v2_domain(self, domain, target=self.target)
-        compliance.acknowledge(self.domain_name, "http-domain-tls12")
-        self.url = v2_domain_url("https", domain)
+        self._finalize_at_synthesis()
 
     def add_route(
         self,
@@ -202,16 +191,3 @@ class SecureHttpApi(SecureApiBase):
             return
         self._finalized = True
         self._authorization.finalize()
-
-
-@jsii.implements(IAspect)
-class _Finalize:
-    """Runs ``SecureHttpApi._finalize`` once, when the app is synthesized."""
-
-    def __init__(self, api: SecureHttpApi) -> None:
-        self._api = api
-
-    def visit(self, node: IConstruct) -> None:
-        if node.node.path == self._api.node.path:
-            with located(self._api.node.path):
-                self._api._finalize()

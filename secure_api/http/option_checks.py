@@ -13,19 +13,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import aws_logs as logs
-
 from secure_api import defaults
 from secure_api.access import AccessPolicy
+from secure_api.api_target import ApiKind
 from secure_api.audit import AuditTrail
 from secure_api.authorizer import BearerAuth, connect_environment
 from secure_api.domain import CustomDomain
 from secure_api.errors import SecureApiConfigError, is_token
 from secure_api.monitoring import Monitoring
+from secure_api.option_checks import (
+    check_auth_required,
+    check_option_types,
+    check_retention_and_description,
+    check_stage_name,
+)
 from secure_api.rest.cors import CorsPolicy
-from secure_api.rest.option_checks import check_stage_name
 from secure_api.throttling import Throttle
-from secure_api.v2.option_checks import V2Wording, check_v2_access, check_v2_domain
+from secure_api.v2.option_checks import check_v2_access, check_v2_domain
 
 AUTHORIZERS = ("native", "lambda")
 """The values of ``SecureHttpApi(authorizer=...)`` besides None (chosen from the options)."""
@@ -51,7 +55,6 @@ _REST_ONLY: tuple[tuple[str, str], ...] = (
     ),
 )
 _SINGLE_VALUED = ("key_rotation", "firewall")
-_AUTHORIZER_ONLY = "the Lambda authorizer enforces it, and auth='iam' has none (use auth=BearerAuth(...))"
 
 
 @dataclass(frozen=True)
@@ -89,22 +92,16 @@ def check_http_options(
     ``key_rotation``, ``firewall``) to theirs.
     """
     check_stage_name(stage_name)
-    check_auth(auth)
-    for name, type_ in _OPTION_TYPES:
-        value = options.get(name)
-        if value is not None and not isinstance(value, type_):
-            raise SecureApiConfigError(name, value, f"a {type_.__name__} or None")
+    check_auth_required(auth, api="an HTTP API", hint=" (a public route is add_route(..., auth='none'))")
+    check_option_types(options, _OPTION_TYPES)
     check_rest_only(rest_only)
-    if not isinstance(log_retention, logs.RetentionDays):
-        raise SecureApiConfigError("log_retention", log_retention, "an aws_logs.RetentionDays")
-    if description is not None and not is_token(description) and not isinstance(description, str):
-        raise SecureApiConfigError("description", description, "a string or None")
+    check_retention_and_description(log_retention, description)
     access: AccessPolicy | None = options.get("access")
     if access is not None:
-        check_access(access, iam=auth == "iam")
+        check_v2_access(access, iam=auth == "iam", kind=ApiKind.HTTP)
     domain: CustomDomain | None = options.get("domain")
     if domain is not None:
-        check_domain(domain)
+        check_v2_domain(domain, kind=ApiKind.HTTP)
     monitoring: Monitoring | None = options.get("monitoring")
     if monitoring is not None:
         check_monitoring(monitoring)
@@ -132,19 +129,6 @@ def check_http_options(
     )
 
 
-def check_auth(auth: Any) -> None:
-    """``BearerAuth(...)`` or ``"iam"``: an HTTP API without authentication is never the default."""
-    if auth is None:
-        raise SecureApiConfigError(
-            "auth",
-            None,
-            "BearerAuth(...) or 'iam': an HTTP API without authentication is never the default "
-            "(a public route is add_route(..., auth='none'))",
-        )
-    if not (isinstance(auth, BearerAuth) or auth == "iam"):
-        raise SecureApiConfigError("auth", auth, "a BearerAuth or 'iam'")
-
-
 def check_rest_only(rest_only: dict[str, Any]) -> None:
     """Refuse, naming the argument, every option only a REST API honours."""
     for name, why in _REST_ONLY:
@@ -155,27 +139,6 @@ def check_rest_only(rest_only: dict[str, Any]) -> None:
         elif value:
             shown = [getattr(v, "name", v) for v in value] if isinstance(value, Sequence) else value
             raise SecureApiConfigError(name, shown, f"empty: {why}")
-
-
-_WORDING = V2Wording(
-    article="an HTTP API",
-    plural="HTTP APIs",
-    authorizer_only=_AUTHORIZER_ONLY,
-    private_hint=f"{_USE_REST} with AccessPolicy.private(...) for an API reachable only from VPC endpoints",
-    lists_hint=f"{_USE_REST}; on an HTTP API access= may only hold allow_ip_ranges and deny_ip_ranges",
-    domain_policy_reason="API Gateway cannot map an HTTP API to a domain with an enhanced (SecurityPolicy_*) "
-    f"policy ({_USE_REST} for a TLS 1.3 policy)",
-)
-
-
-def check_access(access: AccessPolicy, *, iam: bool) -> None:
-    """Only IP allow and deny lists, enforced by the Lambda authorizer (so not with IAM auth)."""
-    check_v2_access(access, wording=_WORDING, iam=iam)
-
-
-def check_domain(domain: CustomDomain) -> None:
-    """A REGIONAL ``TLS_1_2`` domain (mutual TLS allowed) with a single-level base path."""
-    check_v2_domain(domain, wording=_WORDING)
 
 
 def check_monitoring(monitoring: Monitoring) -> None:

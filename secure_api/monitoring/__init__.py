@@ -1,6 +1,6 @@
 """``Monitoring``: alarms, a dashboard, Contributor Insights rules and the per-key key guard.
 
-``apply_monitoring`` receives the pieces of an API it watches (REST API, stage, access log group, logs
+``apply_monitoring`` receives the pieces of an API it watches (its ``ApiTarget``, access log group, logs
 key, authorizer function, WebACL, alarm topic) and builds, under ``scope``:
 
 - alarms (``alarms.py``), each notifying the topic on ALARM and on OK: 5XX rate, 4XX rate (only once a
@@ -14,8 +14,10 @@ key, authorizer function, WebACL, alarm topic) and builds, under ``scope``:
   access logs with Logs Insights, keeps a per-key baseline in DynamoDB, reports findings and may
   quarantine a key.
 
-``apply_websocket_monitoring`` (``websocket.py``) does the same for a WebSocket API's stage with the
-same builders. The options live in ``options.py``.
+``apply_monitoring(target=...)`` takes an ``ApiTarget`` of any kind and builds that kind's metric set
+with the same builders: a WebSocket API's (``websocket.py``; ``apply_websocket_monitoring`` is the
+older spelling) and an HTTP API's (``http.py``: no WAF alarm, no key guard). The options live in
+``options.py``.
 """
 
 from __future__ import annotations

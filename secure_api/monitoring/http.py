@@ -2,7 +2,7 @@
 
 HTTP APIs publish ``Count``, ``4xx``, ``5xx``, ``Latency`` and ``IntegrationLatency`` in
 ``AWS/ApiGateway`` with the dimensions ``ApiId`` and ``Stage``. The alarms: 5XX rate, 4XX rate (once a
-period has ``error_4xx_min_requests``), p99 latency, 429 responses (an access-log metric filter) and,
+period has ``error_4xx_min_requests``), p99 latency and integration latency, 429 responses (an access-log metric filter) and,
 with a Lambda authorizer, its failures and throttles. An HTTP API has no WAF association and no API
 keys: no WAF alarm and no key guard. The dashboard is the REST API's (``dashboard.py``).
 """
@@ -42,12 +42,6 @@ class HttpAlarms(Alarms):
             label=label,
         )
 
-    def build(self) -> None:
-        """5XX and 4XX rates, p99 latency, 429 responses and the authorizer's alarms."""
-        self._error_rate_alarms()
-        self._latency_alarms()
-        self._throttled_alarm()
-        self._authorizer()
-        self._waf()
-        # The dashboard graphs the 5-minute request count; HTTP APIs get no anomaly alarm.
+    def _anomaly_alarm(self) -> None:
+        """The 5-minute request count the dashboard graphs (``count_5m``); HTTP APIs get no anomaly alarm."""
         self.count_5m = self.stage_metric("Count", "Sum", "Requests", defaults.MONITORING_ANOMALY_PERIOD)

@@ -6,14 +6,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import jsii
-from aws_cdk import Annotations, Aspects, IAspect, RemovalPolicy, Stack
+from aws_cdk import Annotations, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
-from constructs import Construct, IConstruct
+from constructs import Construct
 
 from secure_api import compliance, defaults
 from secure_api.access import AccessPolicy
@@ -22,7 +21,7 @@ from secure_api.api_target import ApiTarget
 from secure_api.audit import AuditTrail
 from secure_api.authorizer import BearerAuth, BearerAuthorizer
 from secure_api.domain import CustomDomain, apply_domain
-from secure_api.errors import SecureApiConfigError, located
+from secure_api.errors import SecureApiConfigError
 from secure_api.monitoring import Monitoring
 from secure_api.removal import check_removal_policy
 from secure_api.rest.cors import CorsPolicy
@@ -111,7 +110,6 @@ class SecureRestApi(SecureApiBase):
         self._warn_above_account_limits(self._throttle, usage_tiers)
         self._log_retention = log_retention
         self._stage_name = stage_name
-        self._consumers = frozenset(c.name for c in consumers)
         self._tier_specs = tuple(usage_tiers)
         self._functions_with_permission: set[str] = set()
         # One route engine: however routes are declared, they are rendered into the API's OpenAPI body.
@@ -120,7 +118,7 @@ class SecureRestApi(SecureApiBase):
         self.routes: list[Route] = []
         """Every route of the API, in the order declared (``add_route``'s records)."""
         self._finalized = False
-        Aspects.of(self).add(_Finalize(self))
+        self._finalize_at_synthesis()
 
         self._create_logs(log_retention)
         self._create_rest_api(description, domain is not None, create_cloudwatch_role)
@@ -187,7 +185,7 @@ class SecureRestApi(SecureApiBase):
         """The custom domain (``domain_name``); ``url`` becomes the domain's."""
         self.domain_name: apigw.DomainName | None = None
         if domain is not None:
-            self.domain_name = apply_domain(self, domain, rest_api=self.rest_api, stage=self.stage)
+            self.domain_name = apply_domain(self, domain, target=self.target)
             self.url = f"https://{domain.domain_name}/{domain.base_path or ''}"
 
     def _apply_usage_tiers(
@@ -405,16 +403,3 @@ class SecureRestApi(SecureApiBase):
         if self._openapi.inline is not None:
             parts["the inline OpenAPI body"] = self._openapi.inline
         check_stack(Stack.of(self), template_parts=parts)
-
-
-@jsii.implements(IAspect)
-class _Finalize:
-    """Runs ``SecureRestApi._finalize`` once, when the app is synthesized."""
-
-    def __init__(self, api: SecureRestApi) -> None:
-        self._api = api
-
-    def visit(self, node: IConstruct) -> None:
-        if node.node.path == self._api.node.path:
-            with located(self._api.node.path):
-                self._api._finalize()

@@ -7,27 +7,34 @@ refused at deploy time, do nothing, or lock every caller out. Pure functions, no
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import aws_logs as logs
-
-from secure_api import defaults
 from secure_api.access import AccessPolicy
 from secure_api.audit import AuditTrail
 from secure_api.authorizer import BearerAuth
 from secure_api.domain import CustomDomain
-from secure_api.errors import SecureApiConfigError, is_token
+from secure_api.errors import SecureApiConfigError
 from secure_api.monitoring import Monitoring
+
+# STAGE_NAME and check_stage_name stay importable from secure_api.rest.option_checks.
+from secure_api.option_checks import (  # noqa: F401
+    STAGE_NAME,
+    check_option_types,
+    check_retention_and_description,
+    check_stage_name,
+)
 from secure_api.rest.cors import CorsPolicy
 from secure_api.rest.firewall import Firewall
 from secure_api.throttling import Throttle
-from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, check_tiers_and_consumers
+from secure_api.usage_plans.options import (
+    Consumer,
+    KeyRotation,
+    UsageTier,
+    check_monitored_consumers,
+    check_tiers_and_consumers,
+    tiers_and_consumers,
+)
 
-# API Gateway: "Stage names can only contain alphanumeric characters, hyphens, and underscores.
-# Maximum length is 128 characters."
-STAGE_NAME = re.compile(r"[A-Za-z0-9_-]{1,128}")
 # API Gateway's limit on a REST API's description is not documented; CloudFormation passes it through.
 _OPTION_TYPES: tuple[tuple[str, type], ...] = (
     ("access", AccessPolicy),
@@ -40,16 +47,6 @@ _OPTION_TYPES: tuple[tuple[str, type], ...] = (
     ("key_rotation", KeyRotation),
     ("monitoring", Monitoring),
 )
-
-
-def check_stage_name(stage_name: Any) -> None:
-    """Exactly what API Gateway accepts: 1-128 letters, digits, '-' or '_'."""
-    if is_token(stage_name):
-        return
-    if not isinstance(stage_name, str) or not STAGE_NAME.fullmatch(stage_name):
-        raise SecureApiConfigError(
-            "stage_name", stage_name, "1-128 letters, digits, hyphens or underscores (e.g. 'prod-eu')"
-        )
 
 
 def check_api_options(
@@ -67,25 +64,11 @@ def check_api_options(
     ``options`` maps the option-object arguments (``access``, ``cors``, ``auth``, ...) to their values.
     """
     check_stage_name(stage_name)
-    for name, type_ in _OPTION_TYPES:
-        value = options.get(name)
-        if value is not None and not isinstance(value, type_):
-            raise SecureApiConfigError(name, value, f"a {type_.__name__} or None")
-    tiers = _sequence_of("usage_tiers", usage_tiers, UsageTier)
-    consumer_list = _sequence_of("consumers", consumers, Consumer)
-    if len(consumer_list) > defaults.API_KEYS_PER_REGION:
-        raise SecureApiConfigError(
-            "consumers",
-            f"{len(consumer_list):,} consumers",
-            f"at most {defaults.API_KEYS_PER_REGION:,}: API Gateway holds {defaults.API_KEYS_PER_REGION:,} API "
-            "keys per account and region (a fixed quota, shared with every other API there)",
-        )
-    if not isinstance(log_retention, logs.RetentionDays):
-        raise SecureApiConfigError("log_retention", log_retention, "an aws_logs.RetentionDays")
+    check_option_types(options, _OPTION_TYPES)
+    tiers, consumer_list = tiers_and_consumers(usage_tiers, consumers)
+    check_retention_and_description(log_retention, description)
     if not isinstance(create_cloudwatch_role, bool):
         raise SecureApiConfigError("create_cloudwatch_role", create_cloudwatch_role, "True or False")
-    if description is not None and not is_token(description) and not isinstance(description, str):
-        raise SecureApiConfigError("description", description, "a string or None")
 
     if consumer_list and not tiers:
         raise SecureApiConfigError(
@@ -130,29 +113,5 @@ def check_api_options(
         )
     monitoring: Monitoring | None = options.get("monitoring")
     if monitoring is not None:
-        _check_monitored_consumers(monitoring, consumer_list)
+        check_monitored_consumers(monitoring, consumer_list)
     return tiers, consumer_list
-
-
-def _sequence_of(field: str, values: Any, type_: type) -> tuple[Any, ...]:
-    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
-        raise SecureApiConfigError(field, values, f"a list of {type_.__name__}")
-    for i, value in enumerate(values):
-        if not isinstance(value, type_):
-            raise SecureApiConfigError(f"{field}[{i}]", value, f"a {type_.__name__}")
-    return tuple(values)
-
-
-def _check_monitored_consumers(monitoring: Monitoring, consumers: Sequence[Consumer]) -> None:
-    declared = {c.name for c in consumers}
-    hint = (
-        f"names of declared consumers ({sorted(declared)})"
-        if declared
-        else "names of consumers declared with consumers=[Consumer(...)] (none are declared)"
-    )
-    for i, name in enumerate(monitoring.quarantine_exempt):
-        if name not in declared:
-            raise SecureApiConfigError(f"Monitoring.quarantine_exempt[{i}]", name, hint)
-    for name in monitoring.active_hours or {}:
-        if name not in declared:
-            raise SecureApiConfigError("Monitoring.active_hours", name, hint)

@@ -264,28 +264,19 @@ def _target(
 ) -> ApiTarget:
     """``target``, or the target of the older pairs (``rest_api`` and ``stage``, or ``web_socket_api`` and
     ``web_socket_stage``): exactly one of the three."""
-    if (
-        target is not None
-        and rest_api is None
-        and stage is None
-        and web_socket_api is None
-        and web_socket_stage is None
-    ):
-        return target
-    if (
-        target is None
-        and rest_api is not None
-        and stage is not None
-        and web_socket_api is None
-        and web_socket_stage is None
-    ):
+    given = {
+        "target": target is not None,
+        "rest": rest_api is not None and stage is not None,
+        "websocket": web_socket_api is not None and web_socket_stage is not None,
+    }
+    parts = sum(x is not None for x in (target, rest_api, stage, web_socket_api, web_socket_stage))
+    if sum(given.values()) != 1 or parts != (1 if target is not None else 2):
+        raise TypeError(
+            "UsageTiers serves target, or rest_api and stage, or web_socket_api and web_socket_stage"
+        )
+    if rest_api is not None and stage is not None:
         return ApiTarget.rest(rest_api, stage)
-    if (
-        target is None
-        and web_socket_api is not None
-        and web_socket_stage is not None
-        and rest_api is None
-        and stage is None
-    ):
+    if web_socket_api is not None and web_socket_stage is not None:
         return ApiTarget.websocket(web_socket_api, web_socket_stage)
-    raise TypeError("UsageTiers serves target, or rest_api and stage, or web_socket_api and web_socket_stage")
+    assert target is not None
+    return target

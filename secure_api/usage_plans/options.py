@@ -6,14 +6,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 
 from secure_api import defaults
-from secure_api.errors import SecureApiConfigError, is_token, require_int
+from secure_api.errors import SecureApiConfigError, is_token, require_int, sequence_of
 from secure_api.rest.routes import Route
 from secure_api.throttling import Throttle
+
+if TYPE_CHECKING:
+    from secure_api.monitoring.options import Monitoring
 
 _TIER = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _CONSUMER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -112,6 +116,23 @@ class Consumer:
             raise SecureApiConfigError(f"Consumer({self.name!r}).enabled", self.enabled, "True or False")
 
 
+def tiers_and_consumers(
+    usage_tiers: Any, consumers: Any
+) -> tuple[tuple[UsageTier, ...], tuple[Consumer, ...]]:
+    """``usage_tiers`` and ``consumers`` as tuples, each a list of ``UsageTier``/``Consumer``, with no
+    more consumers than API Gateway holds keys per account and region."""
+    tiers = sequence_of("usage_tiers", usage_tiers, UsageTier)
+    consumer_list = sequence_of("consumers", consumers, Consumer)
+    if len(consumer_list) > defaults.API_KEYS_PER_REGION:
+        raise SecureApiConfigError(
+            "consumers",
+            f"{len(consumer_list):,} consumers",
+            f"at most {defaults.API_KEYS_PER_REGION:,}: API Gateway holds {defaults.API_KEYS_PER_REGION:,} API "
+            "keys per account and region (a fixed quota, shared with every other API there)",
+        )
+    return tiers, consumer_list
+
+
 def check_tiers_and_consumers(tiers: Sequence[UsageTier], consumers: Sequence[Consumer]) -> None:
     """Cross-option checks, run before any resource exists."""
     names = [t.name for t in tiers]
@@ -174,3 +195,19 @@ class KeyRotation:
 def pascal(name: str) -> str:
     """A tier's name in PascalCase, as its usage plan's construct id (``Tier<Pascal>``) spells it."""
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[-_]", name) if part)
+
+
+def check_monitored_consumers(monitoring: Monitoring, consumers: Sequence[Consumer]) -> None:
+    """The consumers ``monitoring`` names (``quarantine_exempt``, ``active_hours``) must be declared."""
+    declared = {c.name for c in consumers}
+    hint = (
+        f"names of declared consumers ({sorted(declared)})"
+        if declared
+        else "names of consumers declared with consumers=[Consumer(...)] (none are declared)"
+    )
+    for i, name in enumerate(monitoring.quarantine_exempt):
+        if name not in declared:
+            raise SecureApiConfigError(f"Monitoring.quarantine_exempt[{i}]", name, hint)
+    for name in monitoring.active_hours or {}:
+        if name not in declared:
+            raise SecureApiConfigError("Monitoring.active_hours", name, hint)

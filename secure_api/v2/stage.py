@@ -57,7 +57,7 @@ def create_v2_stage(
         cfn_stage.add_property_override("DefaultRouteSettings.LoggingLevel", defaults.WEBSOCKET_LOGGING_LEVEL)
         cfn_stage.add_property_override("DefaultRouteSettings.DataTraceEnabled", False)
     cfn_stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
-        destination_arn=access_log_group.log_group_arn, format=json_log_format(dict(access_log_fields))
+        destination_arn=access_log_group.log_group_arn, format=json_log_format(access_log_fields)
     )
     return stage
 

@@ -24,7 +24,6 @@ from secure_api.monitoring import Monitoring
 from secure_api.removal import check_removal_policy
 from secure_api.throttling import Throttle, warn_above_account_limits
 from secure_api.usage_plans import Consumer, KeyRotation, UsageTier
-from secure_api.v2.domain import apply_v2_domain, v2_domain_url
 from secure_api.websocket.connect import add_connect_route
 from secure_api.websocket.option_checks import check_websocket_options
 from secure_api.websocket.routes import (
@@ -104,7 +103,6 @@ class SecureWebSocketApi(SecureApiBase):
         self._options = options
         self._throttle = options.throttle
         self._warn_above_account_limits(self._throttle, options.usage_tiers)
-        self._consumers = frozenset(c.name for c in options.consumers)
         self._route_keys: set[str] = set()
 
         self._create_logs(log_retention)
@@ -128,7 +126,7 @@ class SecureWebSocketApi(SecureApiBase):
         self._integrations = Integrations(self, self.web_socket_api)
         self._apply_connect(connect_handler, log_retention)
         self.url: str = self.stage.url
-        self._apply_domain(domain)
+        self._apply_v2_domain(domain, scheme="wss", acknowledgement="websocket-domain-tls12")
         self.alarm_topic: sns.ITopic | None = self._alarm_topic(monitoring, audit)
         self._apply_audit(audit, log_retention)
         self._apply_usage_tiers(key_rotation, log_retention)
@@ -164,15 +162,6 @@ class SecureWebSocketApi(SecureApiBase):
         self.authorizer_function: lambda_.IFunction | None = (
             connect.bearer.function if connect.bearer is not None else None
         )
-
-    def _apply_domain(self, domain: CustomDomain | None) -> None:
-        """The custom domain (``domain_name``); ``url`` becomes the domain's."""
-        self.domain_name: apigwv2.DomainName | None = None
-        if domain is None:
-            return
-        self.domain_name = apply_v2_domain(self, domain, target=self.target)
-        compliance.acknowledge(self.domain_name, "websocket-domain-tls12")
-        self.url = v2_domain_url("wss", domain)
 
     def _apply_usage_tiers(self, key_rotation: KeyRotation | None, retention: logs.RetentionDays) -> None:
         """Usage plans, consumers' keys and their rotation (``usage_tiers``, ``usage_plans``)."""

@@ -13,25 +13,34 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import aws_logs as logs
-
-from secure_api import defaults, grammar
+from secure_api import grammar
 from secure_api.access import AccessPolicy
+from secure_api.api_target import ApiKind
 from secure_api.audit import AuditTrail
 from secure_api.authorizer import BearerAuth, check_scopes, connect_environment
 from secure_api.domain import CustomDomain
 from secure_api.errors import SecureApiConfigError, is_token
 from secure_api.monitoring import Monitoring
-from secure_api.rest.option_checks import check_stage_name
+from secure_api.option_checks import (
+    check_auth_required,
+    check_option_types,
+    check_retention_and_description,
+    check_stage_name,
+)
 from secure_api.throttling import Throttle
-from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, check_tiers_and_consumers
-from secure_api.v2.option_checks import V2Wording, check_v2_access, check_v2_domain
+from secure_api.usage_plans.options import (
+    Consumer,
+    KeyRotation,
+    UsageTier,
+    check_monitored_consumers,
+    check_tiers_and_consumers,
+    tiers_and_consumers,
+)
+from secure_api.v2.option_checks import authorizer_only, check_v2_access, check_v2_domain
 
 # API Gateway accepts only selection on the message body for WebSocket routes.
 _ROUTE_SELECTION = re.compile(r"\$request\.body\.[A-Za-z0-9_.-]+|\$\{request\.body\.[A-Za-z0-9_.-]+\}")
-_AUTHORIZER_ONLY = (
-    "the $connect Lambda authorizer enforces it, and auth='iam' has none (use auth=BearerAuth(...))"
-)
+_AUTHORIZER_ONLY = authorizer_only(ApiKind.WEBSOCKET)
 _OPTION_TYPES: tuple[tuple[str, type], ...] = (
     ("access", AccessPolicy),
     ("domain", CustomDomain),
@@ -77,22 +86,9 @@ def check_websocket_options(
 ) -> WebSocketOptions:
     """Check every argument of ``SecureWebSocketApi`` and their combinations."""
     check_stage_name(stage_name)
-    if auth is None:
-        raise SecureApiConfigError(
-            "auth",
-            None,
-            "BearerAuth(...) or 'iam': a WebSocket API without authentication is never the default",
-        )
-    if not (isinstance(auth, BearerAuth) or auth == "iam"):
-        raise SecureApiConfigError("auth", auth, "a BearerAuth or 'iam'")
-    for name, type_ in _OPTION_TYPES:
-        value = options.get(name)
-        if value is not None and not isinstance(value, type_):
-            raise SecureApiConfigError(name, value, f"a {type_.__name__} or None")
-    if not isinstance(log_retention, logs.RetentionDays):
-        raise SecureApiConfigError("log_retention", log_retention, "an aws_logs.RetentionDays")
-    if description is not None and not is_token(description) and not isinstance(description, str):
-        raise SecureApiConfigError("description", description, "a string or None")
+    check_auth_required(auth, api="a WebSocket API")
+    check_option_types(options, _OPTION_TYPES)
+    check_retention_and_description(log_retention, description)
     _check_route_selection(route_selection_expression)
     access: AccessPolicy | None = options.get("access")
     if access is not None:
@@ -123,7 +119,7 @@ def check_websocket_options(
         )
     monitoring: Monitoring | None = options.get("monitoring")
     if monitoring is not None:
-        _check_monitored_consumers(monitoring, consumer_list)
+        check_monitored_consumers(monitoring, consumer_list)
     environment: dict[str, str] = {}
     if isinstance(auth, BearerAuth):
         environment = connect_environment(
@@ -146,34 +142,14 @@ def check_websocket_options(
     )
 
 
-_WORDING = V2Wording(
-    article="a WebSocket API",
-    plural="WebSocket APIs",
-    authorizer_only=_AUTHORIZER_ONLY,
-    domain_policy_reason="TLS_1_2 is the only policy API Gateway supports for WebSocket API domains",
-)
-
-
 def check_access(access: AccessPolicy, *, iam: bool) -> None:
     """Only IP allow and deny lists, enforced by the ``$connect`` authorizer (so not with IAM auth)."""
-    check_v2_access(access, wording=_WORDING, iam=iam)
+    check_v2_access(access, iam=iam, kind=ApiKind.WEBSOCKET)
 
 
 def check_domain(domain: CustomDomain) -> None:
     """A REGIONAL ``TLS_1_2`` domain without mutual TLS and with a single-level base path."""
-    check_v2_domain(domain, wording=_WORDING)
-    if domain.mtls is not None:
-        raise SecureApiConfigError(
-            "CustomDomain.mtls",
-            domain.mtls,
-            "None: WebSocket APIs do not support mutual TLS (API Gateway offers it for REST and HTTP APIs)",
-        )
-    if domain.mtls_truststore_uri is not None:
-        raise SecureApiConfigError(
-            "CustomDomain.mtls_truststore_uri",
-            domain.mtls_truststore_uri,
-            "None: API Gateway offers mutual TLS only for REST and HTTP APIs, not WebSocket APIs",
-        )
+    check_v2_domain(domain, kind=ApiKind.WEBSOCKET)
 
 
 def check_origins(origins: Any) -> tuple[str, ...]:
@@ -228,15 +204,7 @@ def _check_route_selection(expression: Any) -> None:
 def _check_tiers(
     usage_tiers: Any, consumers: Any, key_rotation: Any
 ) -> tuple[tuple[UsageTier, ...], tuple[Consumer, ...]]:
-    tiers = _sequence_of("usage_tiers", usage_tiers, UsageTier)
-    consumer_list = _sequence_of("consumers", consumers, Consumer)
-    if len(consumer_list) > defaults.API_KEYS_PER_REGION:
-        raise SecureApiConfigError(
-            "consumers",
-            f"{len(consumer_list):,} consumers",
-            f"at most {defaults.API_KEYS_PER_REGION:,}: API Gateway holds that many API keys per account "
-            "and region (a fixed quota)",
-        )
+    tiers, consumer_list = tiers_and_consumers(usage_tiers, consumers)
     if consumer_list and not tiers:
         raise SecureApiConfigError(
             "consumers", [c.name for c in consumer_list], "usage_tiers for them to belong to"
@@ -255,27 +223,3 @@ def _check_tiers(
             "key_rotation", key_rotation, "None without usage_tiers (there are no consumers' keys to rotate)"
         )
     return tiers, consumer_list
-
-
-def _sequence_of(field: str, values: Any, type_: type) -> tuple[Any, ...]:
-    if isinstance(values, str | bytes) or not isinstance(values, Sequence):
-        raise SecureApiConfigError(field, values, f"a list of {type_.__name__}")
-    for i, value in enumerate(values):
-        if not isinstance(value, type_):
-            raise SecureApiConfigError(f"{field}[{i}]", value, f"a {type_.__name__}")
-    return tuple(values)
-
-
-def _check_monitored_consumers(monitoring: Monitoring, consumers: Sequence[Consumer]) -> None:
-    declared = {c.name for c in consumers}
-    hint = (
-        f"names of declared consumers ({sorted(declared)})"
-        if declared
-        else "names of declared consumers (none are)"
-    )
-    for i, name in enumerate(monitoring.quarantine_exempt):
-        if name not in declared:
-            raise SecureApiConfigError(f"Monitoring.quarantine_exempt[{i}]", name, hint)
-    for name in monitoring.active_hours or {}:
-        if name not in declared:
-            raise SecureApiConfigError("Monitoring.active_hours", name, hint)

@@ -16,10 +16,11 @@ from secure_api import AuditTrail, Consumer, CustomDomain, Monitoring, MutualTls
 from secure_api.access_logs import HTTP_ACCESS_LOG_FIELDS
 from secure_api.api_base import SecureApiBase
 from secure_api.api_target import ApiKind, ApiTarget
+from secure_api.domain import apply_domain
 from secure_api.errors import SecureApiConfigError
 from secure_api.keys import stack_outputs
 from secure_api.usage_plans import KeyRotation, UsageTiers
-from secure_api.v2 import Integrations, apply_v2_domain, create_v2_stage, set_route_settings
+from secure_api.v2 import Integrations, create_v2_stage, set_route_settings
 from tests.unit.helpers import inline_function, new_stack, only, resources
 
 
@@ -50,7 +51,8 @@ class _HttpRoot(SecureApiBase):
         self.integrations = Integrations(self, self.http_api)
         self.url = self.stage.url
         if domain is not None:
-            self.domain_name = apply_v2_domain(self, domain, target=self.target)
+            # The kind-generic entry point: a v2 target gets the v2 domain.
+            self.domain_name = apply_domain(self, domain, target=self.target)
         monitoring = Monitoring()
         self.alarm_topic = self._alarm_topic(monitoring, audit)
         self._apply_audit(audit, retention)
@@ -155,6 +157,15 @@ def test_http_alarms_use_http_metrics(http: Any) -> None:
     names = str(template.find_resources("AWS::CloudWatch::Alarm"))
     assert "'5xx'" in names and "'4xx'" in names and "'Latency'" in names
     assert "5XXError" not in names
+    alarm_ids = set(resources(template, "AWS::CloudWatch::Alarm"))
+    for wanted in (
+        "ServerErrorRateAlarm",
+        "ClientErrorRateAlarm",
+        "LatencyP99Alarm",
+        "ThrottledRequestsAlarm",
+    ):
+        assert any(wanted in logical_id for logical_id in alarm_ids), wanted
+    assert not any("Anomaly" in logical_id or "Waf" in logical_id for logical_id in alarm_ids)
     assert not resources(template, "AWS::DynamoDB::Table")  # no key guard: HTTP APIs have no keys
     assert len(resources(template, "AWS::CloudWatch::Dashboard")) == 1
 
