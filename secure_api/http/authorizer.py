@@ -8,9 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import jsii
-from aws_cdk import Names, Stack
+from aws_cdk import Names
 from aws_cdk import aws_apigatewayv2 as apigwv2
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -19,8 +18,8 @@ from constructs import Construct
 from secure_api import defaults
 from secure_api.authorizer import BearerAuth, BearerAuthorizer
 from secure_api.http.option_checks import HttpOptions
-from secure_api.invoke_permission import invocation_uri
 from secure_api.rest.routes import Route as RouteKey
+from secure_api.v2.authorizer import lambda_request_authorizer
 
 
 @jsii.implements(apigwv2.IHttpRouteAuthorizer)
@@ -71,7 +70,19 @@ class HttpAuthorization:
             scope, bearer, key=key, retention=retention, extra_environment=options.lambda_environment
         )
         self.function = self.bearer.function
-        self.authorizer = lambda_authorizer(scope, http_api, self.bearer.function, bearer)
+        # Payload 2.0 with IAM policy responses (simple responses off), cached for cache_ttl per token and
+        # source address (both identity sources required: a request without a token is answered 401
+        # before the function runs).
+        self.authorizer = lambda_request_authorizer(
+            scope,
+            http_api,
+            self.bearer.function,
+            identity_source=list(defaults.HTTP_LAMBDA_AUTHORIZER_IDENTITY_SOURCES),
+            permission_id="InvokeByHttpAuthorizer",
+            payload_format_version=defaults.HTTP_LAMBDA_AUTHORIZER_PAYLOAD_VERSION,
+            enable_simple_responses=False,
+            result_ttl_seconds=int(bearer.cache_ttl.to_seconds()),
+        )
 
     def for_route(self, key: RouteKey, *, auth: str, scopes: Sequence[str]) -> RouteAuthorizer:
         """The route's authorization; a Lambda-authorized route's scopes go into the function's policy."""
@@ -106,34 +117,3 @@ def jwt_authorizer(scope: Construct, http_api: apigwv2.HttpApi, auth: BearerAuth
             issuer=auth.issuer, audience=list(auth.audience)
         ),
     )
-
-
-def lambda_authorizer(
-    scope: Construct, http_api: apigwv2.HttpApi, function: lambda_.IFunction, auth: BearerAuth
-) -> apigwv2.CfnAuthorizer:
-    """The Lambda REQUEST authorizer (``Authorizer``): payload format 2.0 with IAM policy responses
-    (simple responses off), its answer cached for ``auth.cache_ttl`` per token and source address (the
-    identity sources, both required: a request without a token is answered 401 before the function
-    runs), and its invoke permission, limited to this authorizer of this API."""
-    stack = Stack.of(scope)
-    authorizer = apigwv2.CfnAuthorizer(
-        scope,
-        "Authorizer",
-        api_id=http_api.api_id,
-        authorizer_type="REQUEST",
-        name=Names.unique_resource_name(scope, max_length=128, separator="-"),
-        authorizer_uri=invocation_uri(stack, function.function_arn),
-        authorizer_payload_format_version=defaults.HTTP_LAMBDA_AUTHORIZER_PAYLOAD_VERSION,
-        enable_simple_responses=False,
-        identity_source=list(defaults.HTTP_LAMBDA_AUTHORIZER_IDENTITY_SOURCES),
-        authorizer_result_ttl_in_seconds=int(auth.cache_ttl.to_seconds()),
-    )
-    function.add_permission(
-        "InvokeByHttpAuthorizer",
-        principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
-        action="lambda:InvokeFunction",
-        source_arn=stack.format_arn(
-            service="execute-api", resource=http_api.api_id, resource_name=f"authorizers/{authorizer.ref}"
-        ),
-    )
-    return authorizer
