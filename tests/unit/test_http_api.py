@@ -359,3 +359,24 @@ def test_throttles_above_account_limits_warn() -> None:
     assert len(texts) == 2
     assert any("secure_api: throttle: rate_limit 20000" in t for t in texts)
     assert any("add_route('GET /items').throttle: burst_limit 9000" in t for t in texts)
+
+
+def test_fails_removal_policy_other_than_retain_or_destroy() -> None:
+    error = refused("removal_policy", removal_policy="DESTROY")
+    assert "RemovalPolicy.RETAIN" in str(error)
+
+
+def test_removal_policy_destroy() -> None:
+    app, stack = new_stack()
+    api = SecureHttpApi(
+        stack, "Api", auth="iam", audit=None, monitoring=None, removal_policy=cdk.RemovalPolicy.DESTROY
+    )
+    api.add_route("GET", "/items", inline_function(stack))
+    app.synth()
+    template = Template.from_stack(stack).to_json()["Resources"]
+    kept = [k for k, r in template.items() if r.get("DeletionPolicy") == "Retain" and k.startswith("Api")]
+    assert kept == []
+    found = Annotations.from_stack(stack).find_warning(
+        "*", Match.string_like_regexp("removal-policy-destroy")
+    )
+    assert len(found) == 1
