@@ -87,8 +87,9 @@ def monitor(
     where the kind has API keys (not HTTP APIs) and ``monitoring.key_guard`` asks for it, and the kind's
     dashboard, which this returns."""
     alarms.build()
-    rules = contributor_insights(alarms.scope, alarms.access_log_group.log_group_name)
-    guard = alarms.m.key_guard and not isinstance(alarms, HttpAlarms)
+    has_keys = not isinstance(alarms, HttpAlarms)
+    rules = contributor_insights(alarms.scope, alarms.access_log_group.log_group_name, api_keys=has_keys)
+    guard = alarms.m.key_guard and has_keys
     if guard:
         # The same guard for REST and WebSocket APIs: their access logs carry apiKeyId, ip, status and
         # requestTimeEpoch.

@@ -17,6 +17,9 @@ class Route:
     hold; ``throttle`` the route's stage throttle (``None``: the stage's); ``api_key_required`` whether
     a usage-tier key is required. The route lives in the REST API's OpenAPI body: there is no
     ``AWS::ApiGateway::Method`` behind it.
+
+    ``SecureHttpApi.add_route`` returns the same record for an HTTP API's route (``api_key_required``
+    always False: HTTP APIs have no API keys; ``throttle`` the route's ``RouteSettings``).
     """
 
     method: str

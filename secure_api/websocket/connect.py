@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Names, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -19,7 +17,7 @@ from constructs import Construct
 
 from secure_api import defaults
 from secure_api.authorizer import BearerAuthorizer
-from secure_api.rest.integrations import invocation_uri
+from secure_api.v2.authorizer import lambda_request_authorizer
 from secure_api.websocket.option_checks import WebSocketOptions
 from secure_api.websocket.routes import Integrations
 
@@ -73,7 +71,13 @@ def add_connect_route(
             extra_environment=options.connect_environment,
         )
         bearer.finalize()  # no route scopes: AWS authorizes $connect only
-        authorizer = _request_authorizer(scope, web_socket_api, bearer.function, identity_source(options))
+        authorizer = lambda_request_authorizer(
+            scope,
+            web_socket_api,
+            bearer.function,
+            identity_source=identity_source(options),
+            permission_id="InvokeByConnectAuthorizer",
+        )
 
     if connect_handler is None:
         integration: apigwv2.WebSocketRouteIntegration = integrations.WebSocketMockIntegration(
@@ -99,34 +103,3 @@ def add_connect_route(
         cfn_route.authorizer_id = authorizer.ref
     stage.node.add_dependency(route)
     return Connect(route=route, authorizer=authorizer, bearer=bearer)
-
-
-def _request_authorizer(
-    scope: Construct,
-    web_socket_api: apigwv2.WebSocketApi,
-    function: lambda_.IFunction,
-    identity: list[str] | None,
-) -> apigwv2.CfnAuthorizer:
-    """The REQUEST authorizer (no result caching: WebSocket APIs have none) and its invoke permission,
-    limited to this authorizer of this API."""
-    stack = Stack.of(scope)
-    authorizer = apigwv2.CfnAuthorizer(
-        scope,
-        "Authorizer",
-        api_id=web_socket_api.api_id,
-        authorizer_type="REQUEST",
-        name=Names.unique_resource_name(scope, max_length=128, separator="-"),
-        authorizer_uri=invocation_uri(stack, function.function_arn),
-        identity_source=identity,
-    )
-    function.add_permission(
-        "InvokeByConnectAuthorizer",
-        principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
-        action="lambda:InvokeFunction",
-        source_arn=stack.format_arn(
-            service="execute-api",
-            resource=web_socket_api.api_id,
-            resource_name=f"authorizers/{authorizer.ref}",
-        ),
-    )
-    return authorizer

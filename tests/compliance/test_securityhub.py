@@ -265,10 +265,11 @@ def test_the_example_passes_every_control_but_the_client_certificate(example_tem
     assert [d["Properties"]["SecurityPolicy"] for d in domains] == ["SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09"]
     assert check(template, ["APIGateway.11"]) == []
     assert {f.control for f in check(template)} == {"APIGateway.2"}
-    # APIGateway.11 is acknowledged only where AWS offers nothing but TLS_1_2: WebSocket domains and
-    # domains with mutual TLS.
+    # APIGateway.11 is acknowledged only where AWS offers nothing but TLS_1_2: WebSocket and HTTP API
+    # domains and domains with mutual TLS.
     assert {n for n, a in ACKNOWLEDGEMENTS.items() if "securityhub::APIGateway.11" in a.rules} == {
         "websocket-domain-tls12",
+        "http-domain-tls12",
         "domain-mtls-tls12",
     }
     # The control evaluates custom domains; the REST API's own endpoint has a policy it would accept too.
@@ -319,3 +320,19 @@ def test_acknowledgements_reach_the_plugin(context: dict[str, Any], tmp_path: Pa
         (v["ruleName"], c["constructPath"]) for v in plugin["violations"] for c in v["violatingConstructs"]
     }
     assert reported == {("APIGateway.8", "Acknowledged/Other")}
+
+
+def test_the_http_example_passes_every_v2_control(make_app: Callable[..., cdk.App]) -> None:
+    """Without any acknowledgement (the checker ignores them): every route of the example HTTP API is
+    authorized (.8), its stage writes access logs (.9), it has no private integration (.10); .11 fails
+    only on its custom domain, whose TLS_1_2 is the only policy an HTTP API's domain can have
+    (acknowledged: http-domain-tls12), and .1 does not apply to HTTP APIs."""
+    from example.http_stack import HttpExampleStack
+
+    app = make_app()
+    HttpExampleStack(app, "HttpExample")
+    template = app.synth().get_stack_by_name("HttpExample").template
+    assert check(template, ["APIGateway.1", "APIGateway.8", "APIGateway.9", "APIGateway.10"]) == []
+    [finding] = check(template)
+    assert (finding.control, finding.reason) == ("APIGateway.11", "SecurityPolicy TLS_1_2")
+    assert finding.logical_id.startswith("OrdersHttpApiDomainName")
