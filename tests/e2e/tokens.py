@@ -1,5 +1,6 @@
 """An OAuth issuer on 127.0.0.1 for the end-to-end suite: an RS256 key generated per session, its JWKS
-served over plain http (the authorizer accepts http for loopback hosts only), and real tokens."""
+and OpenID Connect discovery document served over plain http (the authorizer accepts http for loopback
+hosts only), and real tokens."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from joserfc.jwk import RSAKey
 
 ISSUER_PATH = "/issuer/"
 JWKS_PATH = "/issuer/.well-known/jwks.json"
+# OpenID Connect discovery: where API Gateway's native JWT authorizer finds the issuer's jwks_uri.
+DISCOVERY_PATH = "/issuer/.well-known/openid-configuration"
 
 
 @dataclass
@@ -89,11 +92,13 @@ class Issuer:
 def start_issuer() -> Issuer:
     """Generate the key and serve its JWKS on 127.0.0.1 (a free port)."""
     key = RSAKey.generate_key(2048, parameters={"kid": "e2e-1", "use": "sig", "alg": "RS256"})
-    document = json.dumps({"keys": [key.as_dict(private=False)]}).encode()
+    jwks = json.dumps({"keys": [key.as_dict(private=False)]}).encode()
+    documents: dict[str, bytes] = {JWKS_PATH: jwks}
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            if self.path != JWKS_PATH:
+            document = documents.get(self.path)
+            if document is None:
                 self.send_error(404)
                 return
             self.send_response(200)
@@ -109,4 +114,6 @@ def start_issuer() -> Issuer:
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="e2e-jwks", daemon=True)
     thread.start()
-    return Issuer(key=key, server=server, thread=thread)
+    issuer = Issuer(key=key, server=server, thread=thread)
+    documents[DISCOVERY_PATH] = json.dumps({"issuer": issuer.issuer, "jwks_uri": issuer.jwks_uri}).encode()
+    return issuer
