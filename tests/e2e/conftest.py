@@ -9,7 +9,8 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,9 @@ def world() -> Iterator[World]:
         stack.callback(issuer.close)
         outdir = Path(tempfile.mkdtemp(prefix="secure-api-e2e-synth-"))
         stack.callback(shutil.rmtree, outdir, True)
-        templates = synth.synthesize(outdir, synth.STACKS, issuer=issuer.issuer, jwks_uri=issuer.jwks_uri)
+        templates = synth.synthesize(
+            outdir, synth.available(), issuer=issuer.issuer, jwks_uri=issuer.jwks_uri
+        )
         emulator = harness.start(python)
         stack.callback(harness.stop, emulator)
         yield World(issuer=issuer, emulator=emulator, outdir=outdir, templates=templates)
@@ -90,11 +93,15 @@ class Response:
 
 
 class Gateway:
-    """Requests to a deployed REST API's stage through the emulator's execute-api path."""
+    """Requests to a deployed API's stage through the emulator's execute-api path, or, given
+    ``host``, through that custom domain (its name in the ``Host`` header, its mapping's stage)."""
 
-    def __init__(self, emulator: harness.Emulator, api_id: str, stage: str) -> None:
+    def __init__(
+        self, emulator: harness.Emulator, api_id: str, stage: str, *, host: str | None = None
+    ) -> None:
         self.port = emulator.port
-        self.prefix = f"/_aws/execute-api/{api_id}/{stage}"
+        self.host = host
+        self.prefix = "" if host else f"/_aws/execute-api/{api_id}/{stage}"
 
     def call(
         self,
@@ -110,6 +117,8 @@ class Gateway:
         """One request from ``source`` (a loopback address); ``token`` goes in ``Authorization:
         Bearer``, ``api_key`` in ``x-api-key``."""
         sent = dict(headers or {})
+        if self.host:
+            sent["Host"] = self.host
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
         if api_key is not None:
@@ -127,6 +136,22 @@ class Gateway:
             return Response(answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read())
         finally:
             connection.close()
+
+
+# Bursts stop at the first 429; none sends more than this many requests.
+BURST_LIMIT = 200
+BURST_WIDTH = 8
+
+
+def burst(send: Callable[[], Response], limit: int = BURST_LIMIT) -> list[int]:
+    """Send up to ``limit`` requests in waves of ``BURST_WIDTH`` concurrent ones (one at a time, a
+    backend answering in ~150 ms in the emulator never outruns a 20 requests/s refill), stopping after
+    the wave that met the first 429; the statuses seen, in order."""
+    statuses: list[int] = []
+    with ThreadPoolExecutor(BURST_WIDTH) as pool:
+        while len(statuses) < limit and 429 not in statuses:
+            statuses += pool.map(lambda _: send().status, range(min(BURST_WIDTH, limit - len(statuses))))
+    return statuses
 
 
 @dataclass

@@ -17,7 +17,16 @@ STACKS = {
     "rest": "SecureApiExample",
     "openapi": "SecureApiOpenApiExample",
     "websocket": "SecureApiWebSocketExample",
+    "http": "SecureApiHttpE2e",
 }
+
+
+def available() -> dict[str, str]:
+    """``STACKS`` without those the library cannot build yet (``http`` until ``SecureHttpApi``
+    exists), so that the rest of the suite still runs."""
+    import secure_api
+
+    return {k: v for k, v in STACKS.items() if k != "http" or hasattr(secure_api, "SecureHttpApi")}
 
 
 def synthesize(
@@ -25,13 +34,22 @@ def synthesize(
 ) -> dict[str, dict[str, Any]]:
     """Synthesize the example stacks ``which`` (keys of ``STACKS``) into ``outdir`` in one app; return
     each one's template."""
+    which = list(which)
     import aws_cdk as cdk
 
     from example.openapi_stack import OpenApiExampleStack
     from example.stack import ExampleStack
     from example.websocket_stack import WebSocketExampleStack
 
-    classes = {"rest": ExampleStack, "openapi": OpenApiExampleStack, "websocket": WebSocketExampleStack}
+    classes: dict[str, type[cdk.Stack]] = {
+        "rest": ExampleStack,
+        "openapi": OpenApiExampleStack,
+        "websocket": WebSocketExampleStack,
+    }
+    if "http" in which:
+        from tests.e2e.http_stack import HttpE2eStack
+
+        classes["http"] = HttpE2eStack
     settings: dict[str, Any] = {
         "secure-api:bundleForHost": True,
         "secure-api:issuer": issuer,

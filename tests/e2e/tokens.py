@@ -8,6 +8,7 @@ import base64
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -117,3 +118,16 @@ def start_issuer() -> Issuer:
     issuer = Issuer(key=key, server=server, thread=thread)
     documents[DISCOVERY_PATH] = json.dumps({"issuer": issuer.issuer, "jwks_uri": issuer.jwks_uri}).encode()
     return issuer
+
+
+# Tokens every bearer authorizer must refuse with 401, each built from the session's issuer.
+BAD_TOKENS: dict[str, Callable[[Issuer], str]] = {
+    "malformed": lambda i: "not-a-jwt",
+    "three garbage segments": lambda i: "abc.def.ghi",
+    "badly signed": lambda i: i.token(key=i.other_key, kid=str(i.key.kid)),
+    "expired": lambda i: i.token(expires_in=-3600),
+    "wrong issuer": lambda i: i.token(issuer="https://login.example.com/"),
+    "wrong audience": lambda i: i.token(audience="another-api"),
+    "alg none": lambda i: i.unsigned_token(),
+    "unknown kid": lambda i: i.token(key=i.other_key),
+}
