@@ -20,6 +20,8 @@ REST_API_ID = "RestApiId"
 """Output: the REST API id (``restApiId``)."""
 WEB_SOCKET_API_ID = "WebSocketApiId"
 """Output: the WebSocket API id of a ``SecureWebSocketApi`` (in place of ``RestApiId``)."""
+HTTP_API_ID = "HttpApiId"
+"""Output: the HTTP API id of a ``SecureHttpApi`` (in place of ``RestApiId``)."""
 URL = "Url"
 """Output: the URL users call: the custom domain's when one is set, else the stage's execute-api URL."""
 STAGE_NAME = "StageName"
@@ -28,6 +30,9 @@ KEY_SECRETS_PREFIX = "KeySecretsPrefix"
 """Output (with usage tiers): the Secrets Manager name prefix of the consumers' key secrets."""
 KEYS_KMS_KEY_ARN = "KeysKmsKeyArn"
 """Output (with usage tiers): the ARN of the customer-managed KMS key that encrypts the key secrets."""
+
+_ID_OUTPUTS = ((REST_API_ID, "REST"), (WEB_SOCKET_API_ID, "WEBSOCKET"), (HTTP_API_ID, "HTTP"))
+"""Each API id output and the protocol of the API it names."""
 
 KEYS_KMS_KEY_TAG = "secure-api:keys-kms-key"
 """Tag on the REST API (with usage tiers): the key secrets' KMS key ARN, so ``--api-id`` alone finds it."""
@@ -54,12 +59,13 @@ class StackApi:
     key_secrets_prefix: str | None = None
     keys_kms_key_arn: str | None = None
     protocol: str = "REST"
-    """``"REST"`` (a ``<prefix>RestApiId`` output) or ``"WEBSOCKET"`` (``<prefix>WebSocketApiId``)."""
+    """``"REST"`` (a ``<prefix>RestApiId`` output), ``"WEBSOCKET"`` (``<prefix>WebSocketApiId``) or
+    ``"HTTP"`` (``<prefix>HttpApiId``)."""
 
 
 def apis_from_outputs(outputs: Iterable[Mapping[str, Any]]) -> list[StackApi]:
-    """The APIs in ``describe_stacks``' ``Outputs`` list, one per ``<prefix>RestApiId`` or
-    ``<prefix>WebSocketApiId`` output, by prefix.
+    """The APIs in ``describe_stacks``' ``Outputs`` list, one per ``<prefix>RestApiId``,
+    ``<prefix>WebSocketApiId`` or ``<prefix>HttpApiId`` output, by prefix.
 
     Pure: no AWS call. Outputs that do not belong to an API (the user's own) are ignored.
     """
@@ -71,7 +77,7 @@ def apis_from_outputs(outputs: Iterable[Mapping[str, Any]]) -> list[StackApi]:
     apis = []
     for key, value in values.items():
         suffix, protocol = next(
-            ((s, p) for s, p in ((REST_API_ID, "REST"), (WEB_SOCKET_API_ID, "WEBSOCKET")) if key.endswith(s)),
+            ((s, p) for s, p in _ID_OUTPUTS if key.endswith(s)),
             (None, None),
         )
         if suffix is None or protocol is None:
@@ -101,7 +107,7 @@ def select_api(stack_name: str, apis: Sequence[StackApi], api_id: str | None = N
     if not apis:
         raise KeyOpsError(
             f"stack {stack_name!r} has no secure-api API: none of its outputs ends in {REST_API_ID!r} "
-            f"or {WEB_SOCKET_API_ID!r}"
+            f", {WEB_SOCKET_API_ID!r} or {HTTP_API_ID!r}"
         )
     if api_id:
         for api in apis:
