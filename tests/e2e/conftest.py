@@ -58,9 +58,7 @@ def world() -> Iterator[World]:
         stack.callback(issuer.close)
         outdir = Path(tempfile.mkdtemp(prefix="secure-api-e2e-synth-"))
         stack.callback(shutil.rmtree, outdir, True)
-        templates = synth.synthesize(
-            outdir, synth.available(), issuer=issuer.issuer, jwks_uri=issuer.jwks_uri
-        )
+        templates = synth.synthesize(outdir, synth.available(), issuer=issuer.issuer)
         emulator = harness.start(python)
         stack.callback(harness.stop, emulator)
         yield World(issuer=issuer, emulator=emulator, outdir=outdir, templates=templates)

@@ -1,5 +1,5 @@
-"""``SecureHttpApi`` deployed in ministack (tests/e2e/http_stack.py: the DESIGN.md example, once with
-the native JWT authorizer and once with the library's Lambda authorizer), answering real requests with
+"""``SecureHttpApi`` deployed in ministack (tests/e2e/http_stack.py: app.py's HTTP example, with the
+native JWT authorizer, and its twin with the library's Lambda authorizer), answering real requests with
 real RS256 tokens: a valid token reaches the backend (through the execute-api path and the custom
 domain), no token or a bad one is 401, a missing scope is 403 (the same token gets 2xx where its scope
 suffices), the route throttle answers 429, CORS preflights are answered without a token, a caller
@@ -18,10 +18,12 @@ from tests.e2e.conftest import Gateway, World, burst
 from tests.e2e.tokens import BAD_TOKENS, Issuer
 
 NATIVE, LAMBDA = "OrdersHttpApi", "OrdersHttpLambdaApi"  # http_stack.NATIVE, http_stack.LAMBDA
+# GET /orders/{id} of the Lambda-authorizer twin: http_stack.ROUTE_THROTTLE.
+THROTTLED_ROUTE, RATE, BURST = "GET /orders/{id}", 5, 10
 ORIGIN = "https://app.example.com"
 STAGE = "prod"
-# The route throttle is 5 requests/s, burst 10 (http_stack.ROUTE_THROTTLE): in waves of 8 concurrent
-# requests, API Gateway answers 429 well within this many.
+# At 5 requests/s, burst 10, in waves of 8 concurrent requests, API Gateway answers 429 well within
+# this many.
 THROTTLE_BURST = 40
 
 if "http" not in synth.available():
@@ -40,6 +42,17 @@ class HttpApi:
     properties: dict[str, Any]
     gateway: Gateway
     domain: Gateway | None
+
+
+def properties(world: World, kind: str, owner: str) -> dict[str, Any]:
+    """The template properties of the HTTP stack's one resource of type ``kind`` under ``owner``."""
+    found: list[dict[str, Any]] = [
+        r["Properties"]
+        for lid, r in world.templates["http"]["Resources"].items()
+        if r["Type"] == kind and lid.startswith(owner)
+    ]
+    assert len(found) == 1, (kind, owner, len(found))
+    return found[0]
 
 
 def deployed_http_api(world: World, construct_id: str) -> HttpApi:
@@ -61,17 +74,11 @@ def deployed_http_api(world: World, construct_id: str) -> HttpApi:
 
     api_id = physical_id("AWS::ApiGatewayV2::Api")
     assert api_id, f"no AWS::ApiGatewayV2::Api of {construct_id} in {synth.STACKS['http']}"
-    template = world.templates["http"]["Resources"]
-    properties = next(
-        r["Properties"]
-        for lid, r in template.items()
-        if r["Type"] == "AWS::ApiGatewayV2::Api" and lid.startswith(construct_id)
-    )
     domain_name = physical_id("AWS::ApiGatewayV2::DomainName")
     return HttpApi(
         construct_id,
         api_id,
-        properties,
+        properties(world, "AWS::ApiGatewayV2::Api", construct_id),
         Gateway(world.emulator, api_id, STAGE),
         Gateway(world.emulator, api_id, STAGE, host=domain_name) if domain_name else None,
     )
@@ -102,6 +109,14 @@ def refused(api: HttpApi, status: int, expected: int) -> None:
     if api.construct_id == LAMBDA and expected == 401 and status == 500:
         pytest.skip(emulator_gaps.skip_reason("http.lambda_unauthorized_status"))
     assert status == expected
+
+
+def test_the_example_has_the_native_jwt_authorizer_and_its_twin_the_lambda_one(world: World) -> None:
+    kinds = [
+        properties(world, "AWS::ApiGatewayV2::Authorizer", owner)["AuthorizerType"]
+        for owner in (NATIVE, LAMBDA)
+    ]
+    assert kinds == ["JWT", "REQUEST"]
 
 
 def test_valid_token_reaches_the_real_backend(api: HttpApi, issuer: Issuer) -> None:
@@ -162,19 +177,12 @@ def test_execute_api_endpoint_is_disabled(native: HttpApi, issuer: Issuer) -> No
 
 
 def test_route_throttle_answers_429_within_a_bounded_burst(
-    world: World, native: HttpApi, issuer: Issuer
+    world: World, with_lambda: HttpApi, issuer: Issuer
 ) -> None:
-    stage = next(
-        r["Properties"]
-        for lid, r in world.templates["http"]["Resources"].items()
-        if r["Type"] == "AWS::ApiGatewayV2::Stage" and lid.startswith(NATIVE)
-    )
-    assert stage["RouteSettings"]["GET /orders/{id}"] == {
-        "ThrottlingRateLimit": 5,
-        "ThrottlingBurstLimit": 10,
-    }
+    settings = properties(world, "AWS::ApiGatewayV2::Stage", LAMBDA)["RouteSettings"][THROTTLED_ROUTE]
+    assert (settings["ThrottlingRateLimit"], settings["ThrottlingBurstLimit"]) == (RATE, BURST)
     bearer = issuer.token()
-    statuses = burst(lambda: native.gateway.call("GET", "/orders/1", token=bearer), limit=THROTTLE_BURST)
+    statuses = burst(lambda: with_lambda.gateway.call("GET", "/orders/1", token=bearer), limit=THROTTLE_BURST)
     assert set(statuses) <= {200, 429}, sorted(set(statuses))
     if 429 not in statuses:
         pytest.skip(emulator_gaps.skip_reason("http.throttle"))

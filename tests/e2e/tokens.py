@@ -17,7 +17,8 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 ISSUER_PATH = "/issuer/"
-JWKS_PATH = "/issuer/.well-known/jwks.json"
+# BearerAuth's default key set URL for the issuer (``<issuer>.well-known/jwks.json``).
+JWKS_PATH = ISSUER_PATH + ".well-known/jwks.json"
 # OpenID Connect discovery: where API Gateway's native JWT authorizer finds the issuer's jwks_uri.
 DISCOVERY_PATH = "/issuer/.well-known/openid-configuration"
 
