@@ -203,6 +203,7 @@ def probe(emulator: harness.Emulator, issuer: Issuer, outputs: dict[str, str]) -
         lambda: json.loads(call(emulator, api, "prod", "/jwt/read",
                                 headers={"Authorization": f"Bearer {issuer.token(scope='orders:read')}"})[2]),
     )  # fmt: skip
+    record("jwt: documents fetched from the issuer", lambda: sorted(set(issuer.fetched)))
     record("lambda: allow", lambda: status("/lambda", "allow"))
     record(
         "lambda: event seen by the authorizer (from 127.0.0.2)",

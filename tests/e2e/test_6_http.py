@@ -15,7 +15,7 @@ import pytest
 
 from tests.e2e import emulator_gaps, synth
 from tests.e2e.conftest import Gateway, World, burst
-from tests.e2e.tokens import BAD_TOKENS, Issuer
+from tests.e2e.tokens import BAD_TOKENS, DISCOVERY_PATH, Issuer
 
 NATIVE, LAMBDA = "OrdersHttpApi", "OrdersHttpLambdaApi"  # http_stack.NATIVE, http_stack.LAMBDA
 # GET /orders/{id} of the Lambda-authorizer twin: http_stack.ROUTE_THROTTLE.
@@ -124,6 +124,14 @@ def test_valid_token_reaches_the_real_backend(api: HttpApi, issuer: Issuer) -> N
     assert (listed.status, listed.json()) == (200, {"orders": []}), listed.body
     one = api.gateway.call("GET", "/orders/42", token=issuer.token())
     assert (one.status, one.json()) == (200, {"id": "42", "status": "shipped"}), one.body
+
+
+def test_the_native_authorizer_finds_the_key_set_through_the_discovery_document(
+    native: HttpApi, issuer: Issuer
+) -> None:
+    assert native.gateway.call("GET", "/orders", token=issuer.token()).status == 200
+    # As API Gateway does: <issuer>/.well-known/openid-configuration names the jwks_uri.
+    assert DISCOVERY_PATH in issuer.fetched, issuer.fetched
 
 
 def test_no_token_is_401(api: HttpApi) -> None:

@@ -31,6 +31,8 @@ class Issuer:
     server: ThreadingHTTPServer
     thread: threading.Thread
     other_key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, parameters={"kid": "rogue"}))
+    # The paths requested from the server, in order (which documents an authorizer fetched).
+    fetched: list[str] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
@@ -92,13 +94,15 @@ class Issuer:
 
 
 def start_issuer() -> Issuer:
-    """Generate the key and serve its JWKS on 127.0.0.1 (a free port)."""
+    """Generate the key and serve its JWKS and discovery document on 127.0.0.1 (a free port)."""
     key = RSAKey.generate_key(2048, parameters={"kid": "e2e-1", "use": "sig", "alg": "RS256"})
     jwks = json.dumps({"keys": [key.as_dict(private=False)]}).encode()
     documents: dict[str, bytes] = {JWKS_PATH: jwks}
+    fetched: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            fetched.append(self.path)
             document = documents.get(self.path)
             if document is None:
                 self.send_error(404)
@@ -116,7 +120,7 @@ def start_issuer() -> Issuer:
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="e2e-jwks", daemon=True)
     thread.start()
-    issuer = Issuer(key=key, server=server, thread=thread)
+    issuer = Issuer(key=key, server=server, thread=thread, fetched=fetched)
     documents[DISCOVERY_PATH] = json.dumps({"issuer": issuer.issuer, "jwks_uri": issuer.jwks_uri}).encode()
     return issuer
 
