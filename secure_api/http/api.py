@@ -154,13 +154,16 @@ class SecureHttpApi(SecureApiBase):
         *,
         scopes: Sequence[str] = (),
         throttle: Throttle | None = None,
-        auth: str = "bearer",
+        auth: str | None = None,
     ) -> Route:
         """Route ``method`` (``GET``, ..., or ``ANY``) on ``path`` (``/orders/{id}``, a final ``{proxy+}``)
         to a Lambda function (payload format 2.0, one invoke permission per function and API) or any
         ``HttpRouteIntegration``. ``auth`` is ``"bearer"`` (the API's ``BearerAuth``; ``scopes`` the token
-        must hold), ``"iam"`` (``AWS_IAM``) or ``"none"`` (public, with a warning); ``throttle`` becomes
-        the route's ``RouteSettings``, overriding the stage default up or down. Returns the ``Route``."""
+        must hold), ``"iam"`` (``AWS_IAM``) or ``"none"`` (public, with a warning); unset, the API's own:
+        ``"bearer"`` with a ``BearerAuth``, ``"iam"`` with ``auth="iam"``. ``throttle`` becomes the route's
+        ``RouteSettings``, overriding the stage default up or down. Returns the ``Route``."""
+        if auth is None:
+            auth = "bearer" if self._options.bearer is not None else "iam"
         key = self._routes.check(method, path)
         if self._finalized:
             raise SecureApiConfigError("add_route", key.key, "routes added before the app is synthesized")

@@ -235,6 +235,14 @@ def native_obstacles(bearer: BearerAuth, access: AccessPolicy | None) -> list[tu
                 "the native JWT authorizer verifies RS256 only",
             )
         )
+    if not is_token(bearer.issuer) and not bearer.issuer.startswith("https://"):
+        found.append(
+            (
+                "BearerAuth.issuer",
+                bearer.issuer,
+                "the native JWT authorizer fetches the issuer's discovery document over HTTPS only",
+            )
+        )
     if bearer.jwks_uri is not None:
         found.append(
             (

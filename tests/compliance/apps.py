@@ -17,6 +17,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 
+from example.http_stack import HttpExampleStack
 from example.openapi_stack import OpenApiExampleStack
 from example.stack import ExampleStack, orders_function
 from example.websocket_stack import WebSocketExampleStack
@@ -30,8 +31,10 @@ from secure_api import (
     Firewall,
     Monitoring,
     MutualTls,
+    SecureHttpApi,
     SecureRestApi,
     SecureWebSocketApi,
+    Throttle,
     UsageTier,
 )
 from secure_api.rest.firewall import ManagedRuleGroup
@@ -113,6 +116,45 @@ def websocket_iam(app: cdk.App, stack_id: str, env: cdk.Environment | None = Non
     stack = cdk.Stack(app, stack_id, env=env)
     api = SecureWebSocketApi(stack, "Api", auth="iam")
     api.add_route("$default", orders_function(stack))
+    return stack
+
+
+def http(
+    app: cdk.App, stack_id: str = "SecureApiHttpExample", env: cdk.Environment | None = None
+) -> cdk.Stack:
+    """The example app's orders HTTP API, exactly as ``make synth`` builds it (native JWT authorizer)."""
+    return HttpExampleStack(app, stack_id, env=env)
+
+
+def http_lambda(app: cdk.App, stack_id: str, env: cdk.Environment | None = None) -> cdk.Stack:
+    """An HTTP API with what the native authorizer cannot do (IP lists: the Lambda authorizer), a custom
+    domain with mutual TLS (certificate by ARN), CORS with credentials and an IAM route."""
+    stack = cdk.Stack(app, stack_id, env=env)
+    api = SecureHttpApi(
+        stack,
+        "Api",
+        auth=_AUTH,
+        access=AccessPolicy(allow_ip_ranges=["203.0.113.0/24"], deny_ip_ranges=["203.0.113.128/25"]),
+        cors=CorsPolicy(["https://app.example.com"], allow_credentials=True),
+        domain=CustomDomain(
+            domain_name="partners-http.example.org",
+            certificate_arn="arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
+            mtls=MutualTls(
+                truststore_bucket="truststores-example",
+                truststore_key="partners/truststore.pem",
+                truststore_version="3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
+            ),
+        ),
+    )
+    backend = orders_function(stack)
+    api.add_route(
+        "GET",
+        "/orders/{id}",
+        backend,
+        scopes=["orders:read"],
+        throttle=Throttle(rate_limit=10, burst_limit=20),
+    )
+    api.add_route("ANY", "/admin/{proxy+}", backend, auth="iam")
     return stack
 
 
@@ -278,6 +320,7 @@ STACKS: dict[str, StackBuilder] = {
     "variants": variants,
     "openapi": openapi,
     "websocket": websocket,
+    "http": http,
 }
 """The stacks ``make compliance`` reports on and the README describes."""
 
@@ -290,6 +333,7 @@ CONFIGURATIONS: dict[str, StackBuilder] = {
     "hundred-routes": hundred_routes,
     "github": github,
     "websocket-iam": websocket_iam,
+    "http-lambda": http_lambda,
     "dev-destroy": dev_destroy,
 }
 """Configurations the example does not cover, each in its own stack."""
@@ -320,6 +364,7 @@ _EVERY = (
     GateStack("example", True),
     GateStack("variants", True),
     GateStack("websocket", True),
+    GateStack("http", True),
 )
 GATE: dict[str, tuple[GateStack, ...]] = {
     # The repository's flags: every configuration, env-agnostic, and the two main stacks env-specific.
@@ -333,6 +378,7 @@ GATE: dict[str, tuple[GateStack, ...]] = {
         GateStack("variants"),
         GateStack("example", True),
         GateStack("websocket"),
+        GateStack("http"),
     ),
 }
 """Per feature-flag set (``tests.cdk_context.FLAG_SETS``): the stacks built together in one app."""

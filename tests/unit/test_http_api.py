@@ -247,13 +247,16 @@ def test_iam_api() -> None:
     app, stack = new_stack()
     api = SecureHttpApi(stack, "Api", auth="iam", audit=None, monitoring=None)
     api.add_route("GET", "/items", inline_function(stack), auth="iam")
+    # Without auth=, a route takes the API's: AWS_IAM.
+    assert api.add_route("GET", "/other", inline_function(stack, "Other")).auth == "iam"
     with pytest.raises(SecureApiConfigError) as raised:
-        api.add_route("GET", "/other", inline_function(stack, "Other"))
+        api.add_route("GET", "/bearer", inline_function(stack, "Third"), auth="bearer")
     assert raised.value.field == "add_route.auth"
     app.synth()
     template = Template.from_stack(stack)
     assert resources(template, "AWS::ApiGatewayV2::Authorizer") == {}
     assert _routes(template)["GET /items"]["AuthorizationType"] == "AWS_IAM"
+    assert _routes(template)["GET /other"]["AuthorizationType"] == "AWS_IAM"
 
 
 def refused(field: str, **kwargs: Any) -> SecureApiConfigError:
@@ -330,3 +333,29 @@ def test_lambda_authorizer_route_scopes_written_at_synthesis() -> None:
     assert api._authorization.bearer.route_scopes() == {"GET /orders/{id}": ["orders:read"]}
     with pytest.raises(SecureApiConfigError):
         api.add_route("GET", "/late", fn, scopes=["orders:read"])
+
+
+def test_throttles_above_account_limits_warn() -> None:
+    _, stack = new_stack()
+    api = SecureHttpApi(
+        stack,
+        "Api",
+        auth="iam",
+        throttle=Throttle(rate_limit=20_000, burst_limit=2000),
+        audit=None,
+        monitoring=None,
+    )
+    api.add_route(
+        "GET",
+        "/items",
+        inline_function(stack),
+        auth="iam",
+        throttle=Throttle(rate_limit=10, burst_limit=9000),
+    )
+    found = Annotations.from_stack(stack).find_warning(
+        "*", Match.string_like_regexp("throttle-above-account-limit")
+    )
+    texts = sorted(w.entry.data for w in found)
+    assert len(texts) == 2
+    assert any("secure_api: throttle: rate_limit 20000" in t for t in texts)
+    assert any("add_route('GET /items').throttle: burst_limit 9000" in t for t in texts)

@@ -208,6 +208,7 @@ def test_iam_has_no_authorizer() -> None:
             None,
             "BearerAuth.jwks_uri",
         ),
+        (BearerAuth(issuer="http://127.0.0.1:8080/", audience=["a"]), None, "BearerAuth.issuer"),
         (AUTH, AccessPolicy(allow_ip_ranges=["203.0.113.0/24"]), "AccessPolicy.allow_ip_ranges"),
         (AUTH, AccessPolicy(deny_ip_ranges=["198.51.100.0/24"]), "AccessPolicy.deny_ip_ranges"),
     ],
@@ -250,3 +251,31 @@ def test_cors_wildcard_with_credentials_is_refused_by_cors_policy() -> None:
     with pytest.raises(SecureApiConfigError) as raised:
         CorsPolicy("*", allow_credentials=True)
     assert raised.value.field == "CorsPolicy.allow_credentials"
+
+
+def test_fails_with_bad_log_retention() -> None:
+    with pytest.raises(SecureApiConfigError) as raised:
+        check_http_options(
+            stage_name="prod",
+            auth=AUTH,
+            authorizer=None,
+            options={},
+            rest_only={},
+            log_retention=365,
+            description=None,
+        )
+    assert raised.value.field == "log_retention"
+
+
+def test_fails_with_bad_description() -> None:
+    with pytest.raises(SecureApiConfigError) as raised:
+        check_http_options(
+            stage_name="prod",
+            auth=AUTH,
+            authorizer=None,
+            options={},
+            rest_only={},
+            log_retention=logs.RetentionDays.ONE_YEAR,
+            description=42,
+        )
+    assert raised.value.field == "description"
