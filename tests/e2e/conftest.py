@@ -59,7 +59,9 @@ def world() -> Iterator[World]:
         outdir = Path(tempfile.mkdtemp(prefix="secure-api-e2e-synth-"))
         stack.callback(shutil.rmtree, outdir, True)
         templates = synth.synthesize(outdir, synth.available(), issuer=issuer.issuer)
-        emulator = harness.start(python)
+        # The emulator (the native JWT authorizer) and its functions (the library's authorizer) fetch
+        # the issuer's documents over HTTPS: they trust its certificate.
+        emulator = harness.start(python, env={"SSL_CERT_FILE": str(issuer.ca_file)})
         stack.callback(harness.stop, emulator)
         yield World(issuer=issuer, emulator=emulator, outdir=outdir, templates=templates)
     _assert_nothing_left(issuer, emulator, outdir)
@@ -71,8 +73,8 @@ def _assert_nothing_left(issuer: Issuer, emulator: harness.Emulator, outdir: Pat
         time.sleep(0.1)
     assert not harness.group_alive(emulator.process.pid), "a process of the emulator's group outlived it"
     assert not harness.port_in_use(emulator.port), f"port {emulator.port} still accepts connections"
-    jwks_port = int(issuer.base_url.rsplit(":", 1)[1])
-    assert not harness.port_in_use(jwks_port), f"the JWKS port {jwks_port} still accepts connections"
+    assert not harness.port_in_use(issuer.port), f"the JWKS port {issuer.port} still accepts connections"
+    assert not issuer.folder.exists(), f"{issuer.folder} was left behind"
     assert not emulator.folder.exists(), f"{emulator.folder} was left behind"
     assert not outdir.exists(), f"{outdir} was left behind"
 

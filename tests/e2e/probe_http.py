@@ -248,7 +248,7 @@ def main() -> None:
     outdir = Path(tempfile.mkdtemp(prefix="secure-api-probe-"))
     try:
         template = synthesize(outdir, issuer)
-        with harness.running(python) as emulator:
+        with harness.running(python, env={"SSL_CERT_FILE": str(issuer.ca_file)}) as emulator:
             outputs = harness.deploy(emulator, STACK, template)
             for name, answer in probe(emulator, issuer, outputs).items():
                 print(f"{name}: {answer}")

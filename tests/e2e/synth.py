@@ -1,7 +1,7 @@
 """The example stacks synthesized for the emulator, in one app (one synthesis per session): packages
-built for the emulator's Python (``secure-api:bundleForHost``), the bearer tokens' issuer served on
-127.0.0.1 (``secure-api:issuer``; its key set at the default ``<issuer>.well-known/jwks.json`` and in its
-discovery document, so that the HTTP example keeps API Gateway's native JWT authorizer), callers
+built for the emulator's Python (``secure-api:bundleForHost``), the bearer tokens' issuer served over
+HTTPS on 127.0.0.1 (``secure-api:issuer``; its key set at the default ``<issuer>.well-known/jwks.json``
+and in its discovery document, so that the HTTP example keeps API Gateway's native JWT authorizer), callers
 allowed from 127.0.0.1 (``secure-api:allowIpRanges``), no bootstrap version rule (the emulator has no
 CDK bootstrap stack). Extra context (e.g. another consumer list) is passed through. The ``http`` stack
 is the HTTP example with a Lambda-authorizer twin (``tests/e2e/http_stack.py``)."""
