@@ -98,7 +98,8 @@ REST_API_ENDPOINT_ACCESS_MODE = apigw.EndpointAccessMode.STRICT
 # forward-secret ciphers only). mTLS exists only with TLS_1_2, and WebSocket APIs offer only TLS_1_2.
 DOMAIN_SECURITY_POLICY = apigw.SecurityPolicy.TLS13_1_2_PFS_PQ_2025_09
 DOMAIN_MTLS_SECURITY_POLICY = apigw.SecurityPolicy.TLS_1_2
-WEBSOCKET_DOMAIN_SECURITY_POLICY = apigw.SecurityPolicy.TLS_1_2
+V2_DOMAIN_SECURITY_POLICY = apigw.SecurityPolicy.TLS_1_2
+"""The only policy a WebSocket or HTTP API's custom domain can have (no enhanced SecurityPolicy_* one)."""
 DOMAIN_ENHANCED_POLICY_ACCESS_MODE = apigw.EndpointAccessMode.STRICT
 
 # Audit trail: bucket lifecycle and alarms.
@@ -203,8 +204,6 @@ WEBSOCKET_MOCK_CONNECT_TEMPLATE_SELECTION = "200"
 WEBSOCKET_MANAGE_CONNECTIONS_METHODS = ("POST", "GET", "DELETE")
 
 # ---- HTTP APIs (secure_api/http/) ------------------------------------------------------------------
-# HTTP APIs cannot be mapped to a custom domain with an enhanced (SecurityPolicy_*) policy.
-HTTP_DOMAIN_SECURITY_POLICY = apigw.SecurityPolicy.TLS_1_2
 # API Gateway's native JWT authorizer verifies RS256 signatures only.
 HTTP_NATIVE_JWT_ALGORITHMS = ("RS256",)
 HTTP_NATIVE_JWT_IDENTITY_SOURCE = "$request.header.Authorization"

@@ -25,6 +25,7 @@ from secure_api.monitoring import Monitoring
 from secure_api.rest.cors import CorsPolicy
 from secure_api.rest.option_checks import check_stage_name
 from secure_api.throttling import Throttle
+from secure_api.v2.option_checks import V2Wording, check_v2_access, check_v2_domain
 
 AUTHORIZERS = ("native", "lambda")
 """The values of ``SecureHttpApi(authorizer=...)`` besides None (chosen from the options)."""
@@ -156,60 +157,25 @@ def check_rest_only(rest_only: dict[str, Any]) -> None:
             raise SecureApiConfigError(name, shown, f"empty: {why}")
 
 
+_WORDING = V2Wording(
+    article="an HTTP API",
+    plural="HTTP APIs",
+    authorizer_only=_AUTHORIZER_ONLY,
+    private_hint=f"{_USE_REST} with AccessPolicy.private(...) for an API reachable only from VPC endpoints",
+    lists_hint=f"{_USE_REST}; on an HTTP API access= may only hold allow_ip_ranges and deny_ip_ranges",
+    domain_policy_reason="API Gateway cannot map an HTTP API to a domain with an enhanced (SecurityPolicy_*) "
+    f"policy ({_USE_REST} for a TLS 1.3 policy)",
+)
+
+
 def check_access(access: AccessPolicy, *, iam: bool) -> None:
     """Only IP allow and deny lists, enforced by the Lambda authorizer (so not with IAM auth)."""
-    # AccessPolicy allows VPC lists only on a PRIVATE policy: the VPC list is named first, then the
-    # endpoint type (which carries the VPC endpoint ids).
-    _refuse_resource_policy_list(access, "allow_vpc_ids", "VPC conditions need a resource policy")
-    if access.private_endpoint:
-        raise SecureApiConfigError(
-            "AccessPolicy.private",
-            list(access.allow_vpc_endpoint_ids),
-            f"not used on an HTTP API: HTTP APIs have no private endpoint and no resource policy ({_USE_REST} "
-            "with AccessPolicy.private(...) for an API reachable only from VPC endpoints)",
-        )
-    for name, why in (
-        ("allow_accounts", "account conditions need a resource policy"),
-        ("deny_accounts", "account conditions need a resource policy"),
-    ):
-        _refuse_resource_policy_list(access, name, why)
-    if iam:
-        for name in ("allow_ip_ranges", "deny_ip_ranges"):
-            values = getattr(access, name)
-            if values:
-                raise SecureApiConfigError(
-                    f"AccessPolicy.{name}",
-                    list(values),
-                    f"empty with auth='iam': HTTP APIs have no resource policy, {_AUTHORIZER_ONLY}",
-                )
-
-
-def _refuse_resource_policy_list(access: AccessPolicy, name: str, why: str) -> None:
-    values = getattr(access, name)
-    if values:
-        raise SecureApiConfigError(
-            f"AccessPolicy.{name}",
-            list(values),
-            f"empty on an HTTP API: {why}, which HTTP APIs do not have ({_USE_REST}; on an HTTP API "
-            "access= may only hold allow_ip_ranges and deny_ip_ranges)",
-        )
+    check_v2_access(access, wording=_WORDING, iam=iam)
 
 
 def check_domain(domain: CustomDomain) -> None:
     """A REGIONAL ``TLS_1_2`` domain (mutual TLS allowed) with a single-level base path."""
-    if domain.policy_chosen and domain.security_policy != defaults.HTTP_DOMAIN_SECURITY_POLICY:
-        raise SecureApiConfigError(
-            "CustomDomain.security_policy",
-            domain.security_policy,
-            "SecurityPolicy.TLS_1_2 or the default: API Gateway cannot map an HTTP API to a domain with an "
-            "enhanced (SecurityPolicy_*) policy (use SecureRestApi for a TLS 1.3 policy)",
-        )
-    if domain.base_path is not None and not is_token(domain.base_path) and "/" in domain.base_path:
-        raise SecureApiConfigError(
-            "CustomDomain.base_path",
-            domain.base_path,
-            "a single path segment: multi-level API mappings exist only for REST APIs",
-        )
+    check_v2_domain(domain, wording=_WORDING)
 
 
 def check_monitoring(monitoring: Monitoring) -> None:

@@ -25,6 +25,7 @@ from secure_api.monitoring import Monitoring
 from secure_api.rest.option_checks import check_stage_name
 from secure_api.throttling import Throttle
 from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, check_tiers_and_consumers
+from secure_api.v2.option_checks import V2Wording, check_v2_access, check_v2_domain
 
 # API Gateway accepts only selection on the message body for WebSocket routes.
 _ROUTE_SELECTION = re.compile(r"\$request\.body\.[A-Za-z0-9_.-]+|\$\{request\.body\.[A-Za-z0-9_.-]+\}")
@@ -145,49 +146,22 @@ def check_websocket_options(
     )
 
 
+_WORDING = V2Wording(
+    article="a WebSocket API",
+    plural="WebSocket APIs",
+    authorizer_only=_AUTHORIZER_ONLY,
+    domain_policy_reason="TLS_1_2 is the only policy API Gateway supports for WebSocket API domains",
+)
+
+
 def check_access(access: AccessPolicy, *, iam: bool) -> None:
     """Only IP allow and deny lists, enforced by the ``$connect`` authorizer (so not with IAM auth)."""
-    if access.private_endpoint:
-        raise SecureApiConfigError(
-            "AccessPolicy.private",
-            list(access.allow_vpc_endpoint_ids),
-            "not used on a WebSocket API: WebSocket APIs have no private endpoint and no resource policy "
-            "(access= may only hold allow_ip_ranges and deny_ip_ranges)",
-        )
-    for name, why in (
-        ("allow_vpc_ids", "VPC conditions need a resource policy"),
-        ("allow_vpc_endpoint_ids", "VPC endpoint conditions need a resource policy and a private endpoint"),
-        ("allow_accounts", "account conditions need a resource policy"),
-        ("deny_accounts", "account conditions need a resource policy"),
-    ):
-        values = getattr(access, name)
-        if values:
-            raise SecureApiConfigError(
-                f"AccessPolicy.{name}",
-                list(values),
-                f"empty on a WebSocket API: {why}, which WebSocket APIs do not have "
-                "(access= may only hold allow_ip_ranges and deny_ip_ranges)",
-            )
-    if iam:
-        for name in ("allow_ip_ranges", "deny_ip_ranges"):
-            values = getattr(access, name)
-            if values:
-                raise SecureApiConfigError(
-                    f"AccessPolicy.{name}",
-                    list(values),
-                    f"empty with auth='iam': WebSocket APIs have no resource policy, {_AUTHORIZER_ONLY}",
-                )
+    check_v2_access(access, wording=_WORDING, iam=iam)
 
 
 def check_domain(domain: CustomDomain) -> None:
     """A REGIONAL ``TLS_1_2`` domain without mutual TLS and with a single-level base path."""
-    if domain.policy_chosen and domain.security_policy != defaults.WEBSOCKET_DOMAIN_SECURITY_POLICY:
-        raise SecureApiConfigError(
-            "CustomDomain.security_policy",
-            domain.security_policy,
-            "SecurityPolicy.TLS_1_2 or the default: TLS_1_2 is the only policy API Gateway supports for "
-            "WebSocket API domains",
-        )
+    check_v2_domain(domain, wording=_WORDING)
     if domain.mtls is not None:
         raise SecureApiConfigError(
             "CustomDomain.mtls",
@@ -199,12 +173,6 @@ def check_domain(domain: CustomDomain) -> None:
             "CustomDomain.mtls_truststore_uri",
             domain.mtls_truststore_uri,
             "None: API Gateway offers mutual TLS only for REST and HTTP APIs, not WebSocket APIs",
-        )
-    if domain.base_path is not None and not is_token(domain.base_path) and "/" in domain.base_path:
-        raise SecureApiConfigError(
-            "CustomDomain.base_path",
-            domain.base_path,
-            "a single path segment: multi-level API mappings exist only for REST APIs",
         )
 
 
