@@ -9,7 +9,8 @@ import json
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,8 +58,10 @@ def world() -> Iterator[World]:
         stack.callback(issuer.close)
         outdir = Path(tempfile.mkdtemp(prefix="secure-api-e2e-synth-"))
         stack.callback(shutil.rmtree, outdir, True)
-        templates = synth.synthesize(outdir, synth.STACKS, issuer=issuer.issuer, jwks_uri=issuer.jwks_uri)
-        emulator = harness.start(python)
+        templates = synth.synthesize(outdir, synth.available(), issuer=issuer.issuer)
+        # The emulator (the native JWT authorizer) and its functions (the library's authorizer) fetch
+        # the issuer's documents over HTTPS: they trust its certificate.
+        emulator = harness.start(python, env={"SSL_CERT_FILE": str(issuer.ca_file)})
         stack.callback(harness.stop, emulator)
         yield World(issuer=issuer, emulator=emulator, outdir=outdir, templates=templates)
     _assert_nothing_left(issuer, emulator, outdir)
@@ -70,8 +73,8 @@ def _assert_nothing_left(issuer: Issuer, emulator: harness.Emulator, outdir: Pat
         time.sleep(0.1)
     assert not harness.group_alive(emulator.process.pid), "a process of the emulator's group outlived it"
     assert not harness.port_in_use(emulator.port), f"port {emulator.port} still accepts connections"
-    jwks_port = int(issuer.base_url.rsplit(":", 1)[1])
-    assert not harness.port_in_use(jwks_port), f"the JWKS port {jwks_port} still accepts connections"
+    assert not harness.port_in_use(issuer.port), f"the JWKS port {issuer.port} still accepts connections"
+    assert not issuer.folder.exists(), f"{issuer.folder} was left behind"
     assert not emulator.folder.exists(), f"{emulator.folder} was left behind"
     assert not outdir.exists(), f"{outdir} was left behind"
 
@@ -90,11 +93,15 @@ class Response:
 
 
 class Gateway:
-    """Requests to a deployed REST API's stage through the emulator's execute-api path."""
+    """Requests to a deployed API's stage through the emulator's execute-api path, or, given
+    ``host``, through that custom domain (its name in the ``Host`` header, its mapping's stage)."""
 
-    def __init__(self, emulator: harness.Emulator, api_id: str, stage: str) -> None:
+    def __init__(
+        self, emulator: harness.Emulator, api_id: str, stage: str, *, host: str | None = None
+    ) -> None:
         self.port = emulator.port
-        self.prefix = f"/_aws/execute-api/{api_id}/{stage}"
+        self.host = host
+        self.prefix = "" if host else f"/_aws/execute-api/{api_id}/{stage}"
 
     def call(
         self,
@@ -110,6 +117,8 @@ class Gateway:
         """One request from ``source`` (a loopback address); ``token`` goes in ``Authorization:
         Bearer``, ``api_key`` in ``x-api-key``."""
         sent = dict(headers or {})
+        if self.host:
+            sent["Host"] = self.host
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
         if api_key is not None:
@@ -127,6 +136,22 @@ class Gateway:
             return Response(answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read())
         finally:
             connection.close()
+
+
+# Bursts stop at the first 429; none sends more than this many requests.
+BURST_LIMIT = 200
+BURST_WIDTH = 8
+
+
+def burst(send: Callable[[], Response], limit: int = BURST_LIMIT) -> list[int]:
+    """Send up to ``limit`` requests in waves of ``BURST_WIDTH`` concurrent ones (one at a time, a
+    backend answering in ~150 ms in the emulator never outruns a 20 requests/s refill), stopping after
+    the wave that met the first 429; the statuses seen, in order."""
+    statuses: list[int] = []
+    with ThreadPoolExecutor(BURST_WIDTH) as pool:
+        while len(statuses) < limit and 429 not in statuses:
+            statuses += pool.map(lambda _: send().status, range(min(BURST_WIDTH, limit - len(statuses))))
+    return statuses
 
 
 @dataclass

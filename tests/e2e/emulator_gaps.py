@@ -58,6 +58,22 @@ TRANSLATIONS: tuple[Gap, ...] = (
         "_apigw_throttle does for the plan-wide Throttle.",
     ),
     Gap(
+        "HTTP API CORS configuration",
+        "AWS::ApiGatewayV2::Api CorsConfiguration is written in CloudFormation's casing (AllowOrigins, "
+        "AllowMethods, AllowHeaders, MaxAge, ...); ministack stores it verbatim "
+        "(cloudformation/provisioners.py:10780-10781) and its data plane reads allowOrigins/allowMethods/"
+        "allowHeaders/maxAge (apigateway.py:573-609), so every preflight is refused 403 'CORS origin "
+        "denied' and no response carries CORS headers (GetApi answers CorsConfiguration: {}). "
+        "Translated: the keys are lower-camel-cased (tests/e2e/probe_http.py shows the untranslated 403).",
+        "AWS::ApiGatewayV2::Api: CorsConfiguration is ignored. An HTTP API created by CloudFormation with "
+        "CorsConfiguration: {AllowOrigins: [https://app.example.com], AllowMethods: [GET]} answers a "
+        "preflight OPTIONS from that origin with 403 {message: CORS origin denied} (AWS: 204 with "
+        "Access-Control-Allow-Origin), and GetApi shows an empty corsConfiguration, while the same API "
+        "created through CreateApi (corsConfiguration: {allowOrigins: [...]}) works. _apigw_v2_api_create "
+        "and _apigw_v2_api_update copy CorsConfiguration verbatim; they should map its keys to "
+        "allowOrigins/allowMethods/allowHeaders/exposeHeaders/allowCredentials/maxAge.",
+    ),
+    Gap(
         "stage method settings paths",
         "AWS::ApiGateway::Stage MethodSettings[].ResourcePath is the escaped resource path (/~1orders, "
         "as AWS requires); ministack stores the setting under the escaped path and looks it up under "
@@ -157,6 +173,61 @@ SKIPS["ws.api_key_required"] = Gap(
     "stage) must be refused with 403 Forbidden; handle_websocket never reads apiKeyRequired.",
 )
 
+SKIPS["http.execute_api_disabled"] = Gap(
+    "DisableExecuteApiEndpoint on an HTTP API",
+    "ministack keeps AWS::ApiGatewayV2::Api DisableExecuteApiEndpoint (provisioners.py:10763; GetApi "
+    "answers true) but its data plane never reads it (app.py:2028-2104, _handle_execute_api_request): "
+    "the default endpoint keeps answering (tests/e2e/probe_http.py: 200), which is how this suite "
+    "reaches the API at all. Evidence stays with the template tests and verify's "
+    "endpoint.execute_api_disabled (moto).",
+    "API Gateway v2 HTTP APIs: DisableExecuteApiEndpoint: true is not enforced. GetApi answers "
+    "disableExecuteApiEndpoint: true, yet GET http://<port>/_aws/execute-api/<apiId>/$default/open "
+    "(and the Host-based URL) answers 200 from the integration; API Gateway answers 403 Forbidden on "
+    "the default endpoint once it is disabled. _handle_execute_api_request never reads the flag.",
+)
+
+SKIPS["http.throttle"] = Gap(
+    "route and stage throttles of an HTTP API",
+    "ministack keeps AWS::ApiGatewayV2::Stage DefaultRouteSettings and RouteSettings (provisioners.py:"
+    "10849-10850, verbatim) but its HTTP API data plane (apigateway.py:1355-1495, "
+    "_handle_execute_in_scope) applies no throttle at all: 40 concurrent requests on a route limited to "
+    "1 request/s, burst 1, all answer 200 (tests/e2e/probe_http.py). The 429 is skipped; evidence "
+    "stays with the template tests and verify's stage.throttling (moto).",
+    "API Gateway v2 HTTP APIs: stage DefaultRouteSettings/RouteSettings throttles are never applied. "
+    "A stage created with RouteSettings: {'GET /throttled': {ThrottlingRateLimit: 1, "
+    "ThrottlingBurstLimit: 1}} answers 200 to every one of 40 concurrent GET /throttled (AWS: 429 "
+    "Too Many Requests beyond the burst); _handle_execute_in_scope never reads defaultRouteSettings or "
+    "routeSettings. The settings are also stored in CloudFormation's casing, so GetStage answers "
+    "routeSettings {'GET /throttled': {}} and defaultRouteSettings {} to boto3 (AWS: "
+    "throttlingRateLimit/throttlingBurstLimit).",
+)
+
+SKIPS["http.lambda_unauthorized_status"] = Gap(
+    "HTTP API Lambda authorizer Unauthorized",
+    "when a payload 2.0 REQUEST authorizer raises Exception('Unauthorized') (API Gateway's 401), "
+    "ministack answers 500: the invocation error makes _invoke_request_authorizer_lambda return None "
+    "(apigateway.py:991) and _authorize_request_v2 answers 500 (apigateway.py:1141-1142). The refusal "
+    "is asserted, its 401 status is skipped.",
+    "API Gateway v2 HTTP APIs: a Lambda REQUEST authorizer's 'Unauthorized' answers 500 instead of "
+    "401. An authorizer function that raises Exception('Unauthorized') must make API Gateway answer "
+    "401 {message: Unauthorized} (as the REST data plane already does); _invoke_request_authorizer_lambda "
+    "treats every function error alike and _authorize_request_v2 answers 500 Internal Server Error.",
+)
+
+SKIPS["http.lambda_source_ip"] = Gap(
+    "source address in an HTTP API's Lambda authorizer event",
+    "ministack writes requestContext.http.sourceIp as the constant 127.0.0.1 in the payload 2.0 "
+    "authorizer event and the integration event (apigateway.py:1054, 1116, 1691), whatever address the "
+    "request came from, so an AccessPolicy IP list enforced by the Lambda authorizer cannot refuse "
+    "127.0.0.2 (tests/e2e/probe_http.py: a request from 127.0.0.2 reaches the authorizer as 127.0.0.1). "
+    "Evidence stays with the authorizer's unit tests of the payload 2.0 event.",
+    "API Gateway v2 HTTP APIs: requestContext.http.sourceIp is always 127.0.0.1. A request sent from "
+    "127.0.0.2 reaches a REQUEST authorizer (payload 2.0) and a Lambda proxy integration with "
+    "requestContext.http.sourceIp 127.0.0.1; API Gateway gives the caller's address there (the "
+    "WebSocket path already reads scope['client']). _authorize_request_v2 and _invoke_lambda_proxy "
+    "hard-code it.",
+)
+
 # verify checks whose facts ministack does not keep: excluded from the statuses asserted, with why.
 VERIFY_FACTS_NOT_KEPT: dict[str, str] = {
     "endpoint.execute_api_disabled": SKIPS["rest.execute_api_disabled"].reason,
@@ -197,6 +268,8 @@ def _translate(resource: dict[str, Any]) -> None:
                     method: {k[0].lower() + k[1:]: v for k, v in limits.items()}
                     for method, limits in throttle.items()
                 }
+    if kind == "AWS::ApiGatewayV2::Api" and isinstance(props.get("CorsConfiguration"), dict):
+        props["CorsConfiguration"] = {k[0].lower() + k[1:]: v for k, v in props["CorsConfiguration"].items()}
     if kind == "AWS::ApiGateway::Stage":
         for setting in props.get("MethodSettings", []):
             path = setting.get("ResourcePath")

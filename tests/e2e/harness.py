@@ -123,15 +123,17 @@ class Emulator:
             return ""
 
 
-def start(python: Path, *, timeout: float = 60.0) -> Emulator:
-    """Start ministack on 127.0.0.1 and a free port; its temp files and state in a new folder."""
+def start(python: Path, *, timeout: float = 60.0, env: dict[str, str] | None = None) -> Emulator:
+    """Start ministack on 127.0.0.1 and a free port; its temp files and state in a new folder; ``env``
+    adds to its environment (which its Lambda functions inherit), e.g. ``SSL_CERT_FILE``."""
+    extra = dict(env or {})
     folder = Path(tempfile.mkdtemp(prefix="secure-api-e2e-"))
     port = free_port()
     log_path = folder / "ministack.log"
     tmp = folder / "tmp"
     tmp.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHON", "VIRTUAL_ENV"))}
-    env.update(
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PYTHON", "VIRTUAL_ENV"))}
+    environment.update(
         BIND_HOST="127.0.0.1",
         GATEWAY_PORT=str(port),
         IOT_MTLS_ENABLED="0",
@@ -142,11 +144,12 @@ def start(python: Path, *, timeout: float = 60.0) -> Emulator:
         LOG_LEVEL="WARNING",
         MINISTACK_REGION=REGION,
     )
+    environment.update(extra)
     log = log_path.open("wb")
     process = subprocess.Popen(
         [str(python), "-m", "ministack"],
         cwd=folder,
-        env=env,
+        env=environment,
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -297,9 +300,9 @@ def failure_events(emulator: Emulator, stack_name: str) -> str:
 
 
 @contextlib.contextmanager
-def running(python: Path) -> Iterator[Emulator]:
+def running(python: Path, *, env: dict[str, str] | None = None) -> Iterator[Emulator]:
     """``start`` ... ``stop``, whatever happens in between."""
-    emulator = start(python)
+    emulator = start(python, env=env)
     try:
         yield emulator
     finally:

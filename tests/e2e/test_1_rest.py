@@ -4,30 +4,13 @@ backend, API keys, throttles and quotas (429), CORS."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
 from tests.e2e import emulator_gaps
-from tests.e2e.conftest import Response, RestApi
-from tests.e2e.tokens import Issuer
+from tests.e2e.conftest import RestApi, burst
+from tests.e2e.tokens import BAD_TOKENS, Issuer
 
 ORIGIN = "https://app.example.com"
-# Bursts stop at the first 429; none sends more than this many requests.
-BURST_LIMIT = 200
-BURST_WIDTH = 8
-
-
-def burst(send: Callable[[], Response], limit: int = BURST_LIMIT) -> list[int]:
-    """Send up to ``limit`` requests in waves of ``BURST_WIDTH`` concurrent ones (one at a time, a
-    backend answering in ~150 ms in the emulator never outruns a 20 requests/s refill), stopping after
-    the wave that met the first 429; the statuses seen, in order."""
-    statuses: list[int] = []
-    with ThreadPoolExecutor(BURST_WIDTH) as pool:
-        while len(statuses) < limit and 429 not in statuses:
-            statuses += pool.map(lambda _: send().status, range(min(BURST_WIDTH, limit - len(statuses))))
-    return statuses
 
 
 def test_no_token_is_401_with_the_cors_headers_of_an_allowed_origin(rest: RestApi, gold_key: str) -> None:
@@ -38,18 +21,6 @@ def test_no_token_is_401_with_the_cors_headers_of_an_allowed_origin(rest: RestAp
         pytest.skip(emulator_gaps.skip_reason("openapi.gateway_responses"))
     assert answer.headers.get("access-control-allow-origin") == ORIGIN
     assert "authorization" in answer.headers.get("access-control-allow-headers", "").lower()
-
-
-BAD_TOKENS: dict[str, Callable[[Issuer], str]] = {
-    "malformed": lambda i: "not-a-jwt",
-    "three garbage segments": lambda i: "abc.def.ghi",
-    "badly signed": lambda i: i.token(key=i.other_key, kid=str(i.key.kid)),
-    "expired": lambda i: i.token(expires_in=-3600),
-    "wrong issuer": lambda i: i.token(issuer="https://login.example.com/"),
-    "wrong audience": lambda i: i.token(audience="another-api"),
-    "alg none": lambda i: i.unsigned_token(),
-    "unknown kid": lambda i: i.token(key=i.other_key),
-}
 
 
 @pytest.mark.parametrize("case", sorted(BAD_TOKENS))

@@ -1,36 +1,65 @@
 """An OAuth issuer on 127.0.0.1 for the end-to-end suite: an RS256 key generated per session, its JWKS
-served over plain http (the authorizer accepts http for loopback hosts only), and real tokens."""
+and OpenID Connect discovery document served over HTTPS (API Gateway's native JWT authorizer fetches
+them over HTTPS only) with a certificate made for the session, which the emulator and its functions
+trust through ``SSL_CERT_FILE`` (``ca_file``), and real tokens."""
 
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
+import shutil
+import socket
+import ssl
+import sys
+import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 ISSUER_PATH = "/issuer/"
-JWKS_PATH = "/issuer/.well-known/jwks.json"
+# BearerAuth's default key set URL for the issuer (``<issuer>.well-known/jwks.json``).
+JWKS_PATH = ISSUER_PATH + ".well-known/jwks.json"
+# OpenID Connect discovery: where API Gateway's native JWT authorizer finds the issuer's jwks_uri.
+DISCOVERY_PATH = "/issuer/.well-known/openid-configuration"
 
 
 @dataclass
 class Issuer:
-    """The signing key, the server that publishes its public half, and a token factory."""
+    """The signing key, the server that publishes its public half (and the folder of its TLS
+    certificate), and a token factory."""
 
     key: RSAKey
     server: ThreadingHTTPServer
     thread: threading.Thread
+    folder: Path
     other_key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, parameters={"kid": "rogue"}))
+    # The paths requested from the server, in order (which documents an authorizer fetched).
+    fetched: list[str] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:<port>``."""
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        """``https://127.0.0.1:<port>``."""
+        return f"https://127.0.0.1:{self.server.server_address[1]}"
+
+    @property
+    def port(self) -> int:
+        """The server's port."""
+        port: int = self.server.server_address[1]
+        return port
+
+    @property
+    def ca_file(self) -> Path:
+        """The server's self-signed certificate (PEM): the CA bundle a client of the server trusts."""
+        return self.folder / "issuer.pem"
 
     @property
     def issuer(self) -> str:
@@ -80,20 +109,86 @@ class Issuer:
         return ".".join(encoded) + "."
 
     def close(self) -> None:
-        """Stop serving and free the port."""
+        """Stop serving, free the port and remove the certificate's folder."""
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _certificate(folder: Path) -> ssl.SSLContext:
+    """A self-signed certificate for 127.0.0.1 (valid a day) written to ``folder`` (``issuer.pem``,
+    and its key, readable by the owner only), and the server context that presents it."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    private = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "secure-api end-to-end issuer")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(private, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "issuer.pem", folder / "issuer.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.touch(mode=0o600)
+    key_path.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert_path, key_path)
+    return context
+
+
+class _TlsServer(ThreadingHTTPServer):
+    """A threading HTTP server whose connections are TLS, the handshake done in each request's thread."""
+
+    daemon_threads = True
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], context: ssl.SSLContext
+    ):
+        self.context = context
+        super().__init__(address, handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client refusing the certificate (or hanging up) is not the server's error; others are."""
+        if not isinstance(sys.exc_info()[1], ssl.SSLError | ConnectionError):
+            super().handle_error(request, client_address)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        connection, address = super().get_request()
+        return self.context.wrap_socket(connection, server_side=True, do_handshake_on_connect=False), address
 
 
 def start_issuer() -> Issuer:
-    """Generate the key and serve its JWKS on 127.0.0.1 (a free port)."""
+    """Generate the key and serve its JWKS and discovery document over HTTPS on 127.0.0.1 (a free
+    port)."""
     key = RSAKey.generate_key(2048, parameters={"kid": "e2e-1", "use": "sig", "alg": "RS256"})
-    document = json.dumps({"keys": [key.as_dict(private=False)]}).encode()
+    jwks = json.dumps({"keys": [key.as_dict(private=False)]}).encode()
+    documents: dict[str, bytes] = {JWKS_PATH: jwks}
+    fetched: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            if self.path != JWKS_PATH:
+            fetched.append(self.path)
+            document = documents.get(self.path)
+            if document is None:
                 self.send_error(404)
                 return
             self.send_response(200)
@@ -105,8 +200,23 @@ def start_issuer() -> Issuer:
         def log_message(self, *_args: Any) -> None:
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    folder = Path(tempfile.mkdtemp(prefix="secure-api-e2e-issuer-"))
+    server = _TlsServer(("127.0.0.1", 0), Handler, _certificate(folder))
     thread = threading.Thread(target=server.serve_forever, name="e2e-jwks", daemon=True)
     thread.start()
-    return Issuer(key=key, server=server, thread=thread)
+    issuer = Issuer(key=key, server=server, thread=thread, folder=folder, fetched=fetched)
+    documents[DISCOVERY_PATH] = json.dumps({"issuer": issuer.issuer, "jwks_uri": issuer.jwks_uri}).encode()
+    return issuer
+
+
+# Tokens every bearer authorizer must refuse with 401, each built from the session's issuer.
+BAD_TOKENS: dict[str, Callable[[Issuer], str]] = {
+    "malformed": lambda i: "not-a-jwt",
+    "three garbage segments": lambda i: "abc.def.ghi",
+    "badly signed": lambda i: i.token(key=i.other_key, kid=str(i.key.kid)),
+    "expired": lambda i: i.token(expires_in=-3600),
+    "wrong issuer": lambda i: i.token(issuer="https://login.example.com/"),
+    "wrong audience": lambda i: i.token(audience="another-api"),
+    "alg none": lambda i: i.unsigned_token(),
+    "unknown kid": lambda i: i.token(key=i.other_key),
+}

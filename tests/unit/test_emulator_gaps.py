@@ -68,3 +68,25 @@ def test_for_emulator_translates_throttle_casing_and_escaped_method_paths() -> N
     assert throttle == {"/orders/POST": {"rateLimit": 5, "burstLimit": 10}}
     paths = [s["ResourcePath"] for s in result["Stage"]["Properties"]["MethodSettings"]]
     assert paths == ["/*", "/orders/{id}"]
+
+
+def test_for_emulator_translates_http_api_cors_casing() -> None:
+    template = {
+        "Resources": {
+            "Http": {
+                "Type": "AWS::ApiGatewayV2::Api",
+                "Properties": {
+                    "ProtocolType": "HTTP",
+                    "CorsConfiguration": {"AllowOrigins": ["https://app.example.com"], "MaxAge": 600},
+                },
+            },
+            "Ws": {"Type": "AWS::ApiGatewayV2::Api", "Properties": {"ProtocolType": "WEBSOCKET"}},
+        }
+    }
+    result = gaps.for_emulator(template)["Resources"]
+    assert result["Http"]["Properties"]["CorsConfiguration"] == {
+        "allowOrigins": ["https://app.example.com"],
+        "maxAge": 600,
+    }
+    assert result["Ws"]["Properties"] == {"ProtocolType": "WEBSOCKET"}
+    assert "AllowOrigins" in template["Resources"]["Http"]["Properties"]["CorsConfiguration"]
