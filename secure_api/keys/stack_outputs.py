@@ -1,4 +1,4 @@
-"""Names of the CloudFormation outputs and tags that ``SecureRestApi`` writes and the command reads back.
+"""Names of the CloudFormation outputs and tags that the API constructs write and the command reads back.
 
 Importable without ``aws_cdk``: the construct writes these names, ``secure-api ... --stack NAME`` and
 ``secure-api verify`` read them. Every output key of one API is ``<prefix><name>``, where ``<prefix>``
@@ -20,6 +20,10 @@ REST_API_ID = "RestApiId"
 """Output: the REST API id (``restApiId``)."""
 WEB_SOCKET_API_ID = "WebSocketApiId"
 """Output: the WebSocket API id of a ``SecureWebSocketApi`` (in place of ``RestApiId``)."""
+HTTP_API_ID = "HttpApiId"
+"""Output: the HTTP API id of a ``SecureHttpApi`` (in place of ``RestApiId``)."""
+API_ID_OUTPUTS = ((REST_API_ID, "REST"), (WEB_SOCKET_API_ID, "WEBSOCKET"), (HTTP_API_ID, "HTTP"))
+"""The output that names an API's id, and the API's protocol, for each kind of API."""
 URL = "Url"
 """Output: the URL users call: the custom domain's when one is set, else the stage's execute-api URL."""
 STAGE_NAME = "StageName"
@@ -54,12 +58,13 @@ class StackApi:
     key_secrets_prefix: str | None = None
     keys_kms_key_arn: str | None = None
     protocol: str = "REST"
-    """``"REST"`` (a ``<prefix>RestApiId`` output) or ``"WEBSOCKET"`` (``<prefix>WebSocketApiId``)."""
+    """``"REST"`` (a ``<prefix>RestApiId`` output), ``"WEBSOCKET"`` (``<prefix>WebSocketApiId``) or
+    ``"HTTP"`` (``<prefix>HttpApiId``)."""
 
 
 def apis_from_outputs(outputs: Iterable[Mapping[str, Any]]) -> list[StackApi]:
-    """The APIs in ``describe_stacks``' ``Outputs`` list, one per ``<prefix>RestApiId`` or
-    ``<prefix>WebSocketApiId`` output, by prefix.
+    """The APIs in ``describe_stacks``' ``Outputs`` list, one per ``<prefix>RestApiId``,
+    ``<prefix>WebSocketApiId`` or ``<prefix>HttpApiId`` output, by prefix.
 
     Pure: no AWS call. Outputs that do not belong to an API (the user's own) are ignored.
     """
@@ -71,7 +76,7 @@ def apis_from_outputs(outputs: Iterable[Mapping[str, Any]]) -> list[StackApi]:
     apis = []
     for key, value in values.items():
         suffix, protocol = next(
-            ((s, p) for s, p in ((REST_API_ID, "REST"), (WEB_SOCKET_API_ID, "WEBSOCKET")) if key.endswith(s)),
+            ((s, p) for s, p in API_ID_OUTPUTS if key.endswith(s)),
             (None, None),
         )
         if suffix is None or protocol is None:
@@ -100,8 +105,8 @@ def select_api(stack_name: str, apis: Sequence[StackApi], api_id: str | None = N
     listing = ", ".join(f"{api.prefix} ({api.rest_api_id})" for api in apis)
     if not apis:
         raise KeyOpsError(
-            f"stack {stack_name!r} has no secure-api API: none of its outputs ends in {REST_API_ID!r} "
-            f"or {WEB_SOCKET_API_ID!r}"
+            f"stack {stack_name!r} has no secure-api API: none of its outputs ends in {REST_API_ID!r}, "
+            f"{WEB_SOCKET_API_ID!r} or {HTTP_API_ID!r}"
         )
     if api_id:
         for api in apis:

@@ -17,7 +17,8 @@ from secure_api.keys import cli
 from secure_api.keys.errors import UnknownApiError
 from secure_api.verify import model as m
 from secure_api.verify.command import VerifyOptions, verify
-from secure_api.verify.ws_gather import REST, WEBSOCKET, detect_protocol
+from secure_api.verify.kinds import detect_protocol
+from secure_api.verify.model import HTTP, REST, WEBSOCKET
 from tests.unit import test_keys_support as support
 from tests.unit.helpers import inline_function, new_stack
 from tests.unit.verify_world import REGION, WebSocketTemplateDeployment, clients
@@ -121,8 +122,7 @@ def test_the_protocol_is_recognised(aws: None, defaults: dict[str, Any]) -> None
     http_id = boto3.client("apigatewayv2", region_name=REGION).create_api(Name="h", ProtocolType="HTTP")[
         "ApiId"
     ]
-    with pytest.raises(UnknownApiError, match="HTTP API"):
-        detect_protocol(clients(), http_id)
+    assert detect_protocol(clients(), http_id) == HTTP
     with pytest.raises(UnknownApiError, match="no such REST or WebSocket API"):
         detect_protocol(clients(), "nope123")
 
@@ -321,20 +321,21 @@ def test_a_denied_get_routes_warns_naming_the_permission(aws: None, with_tiers: 
 # --- the wss:// probes, against TLS WebSocket servers on 127.0.0.1 only -------------------------------
 
 from secure_api.verify.command import observe_websocket  # noqa: E402
-from secure_api.verify.facts import DomainMapping, WebSocketFacts  # noqa: E402
-from secure_api.verify.ws_url_checks import run_ws_url_checks  # noqa: E402
+from secure_api.verify.facts import DomainMapping, V2Facts  # noqa: E402
+from secure_api.verify.websocket_checks import run_websocket_url_checks  # noqa: E402
 from tests.unit.tls_servers import Pki, make_pki  # noqa: E402
 from tests.unit.ws_servers import WsBehaviour, wss_server  # noqa: E402
 
 WS_DOMAIN = DomainMapping("chat.example.com", "(none)", "TLS_1_2", ("REGIONAL",))
 
 
-def ws_facts(*, domains: tuple[DomainMapping, ...] = (WS_DOMAIN,)) -> WebSocketFacts:
-    return WebSocketFacts(
+def ws_facts(*, domains: tuple[DomainMapping, ...] = (WS_DOMAIN,)) -> V2Facts:
+    return V2Facts(
         api_id="w5s6t7u8v9",
         stage="prod",
         region="us-east-1",
         partition="aws",
+        protocol=WEBSOCKET,
         api={},
         stage_info={},
         routes=(),
@@ -350,7 +351,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 
 
 def probe(
-    pki: Pki, url: str, execute_api: str, *, facts: WebSocketFacts | None = None, ca: bool = True
+    pki: Pki, url: str, execute_api: str, *, facts: V2Facts | None = None, ca: bool = True
 ) -> dict[str, m.CheckResult]:
     options = VerifyOptions(
         api_id="w5s6t7u8v9",
@@ -360,7 +361,7 @@ def probe(
         execute_api_url=execute_api,
         protocol=WEBSOCKET,
     )
-    return {c.id: c for c in run_ws_url_checks(observe_websocket(options, facts or ws_facts()))}
+    return {c.id: c for c in run_websocket_url_checks(observe_websocket(options, facts or ws_facts()))}
 
 
 def statuses(results: dict[str, m.CheckResult]) -> dict[str, str]:
@@ -430,5 +431,5 @@ def test_an_untrusted_certificate_or_closed_port_skips_never_passes(pki: Pki) ->
 
 def test_every_wss_check_skips_without_url() -> None:
     options = VerifyOptions(api_id="w5s6t7u8v9", protocol=WEBSOCKET)
-    results = run_ws_url_checks(observe_websocket(options, ws_facts()))
+    results = run_websocket_url_checks(observe_websocket(options, ws_facts()))
     assert [(r.id, r.status) for r in results] == [(cid, m.SKIP) for cid in m.WS_URL_CHECK_IDS]

@@ -1,0 +1,128 @@
+"""The three kinds of API Gateway API ``secure-api verify`` checks, in one registry: for each kind its
+gatherer, its AWS-side checks and its live probes, and how the kind of an API id is recognised (v1's
+``GetRestApi``, else v2's ``GetApi`` ``ProtocolType``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from secure_api.keys.errors import UnknownApiError
+from secure_api.verify import model as m
+from secure_api.verify.checks import AWS_CHECKS
+from secure_api.verify.facts import partition_of
+from secure_api.verify.gather import NOT_FOUND_CODES, Gatherer, NoAnswer, VerifyClients, call_aws
+from secure_api.verify.http_checks import run_http_checks
+from secure_api.verify.observe import observe, observe_websocket
+from secure_api.verify.options import VerifyOptions
+from secure_api.verify.public import PublicRoute
+from secure_api.verify.v2_checks import HTTP_API_AWS_CHECKS, WEBSOCKET_AWS_CHECKS
+from secure_api.verify.v2_gather import V2Gatherer
+from secure_api.verify.websocket_checks import run_websocket_url_checks
+
+F = TypeVar("F")
+O = TypeVar("O")  # noqa: E741 - the observations' type
+
+
+@dataclass(frozen=True)
+class ApiKind(Generic[F, O]):
+    """One kind of API: how its facts are gathered (``F``), which AWS-side checks judge them, which
+    probes ``--url`` runs (observations ``O``) and which checks judge those."""
+
+    protocol: str
+    name: str
+    gather: Callable[[VerifyClients, str, str], F]
+    aws_checks: Sequence[tuple[str, Callable[[F, Sequence[PublicRoute]], m.CheckResult]]]
+    observe: Callable[[VerifyOptions, F], O]
+    url_checks: Callable[[O], list[m.CheckResult]]
+    check_ids: tuple[str, ...]
+    url_scheme: str
+    """``https`` or ``wss``: what ``--url`` must be."""
+    url_example: str
+    public_refusal: str | None = None
+    """Why ``--public`` means nothing for this kind (None: it names routes as ``"METHOD /path"``)."""
+
+    def run(self, clients: VerifyClients, options: VerifyOptions) -> list[m.CheckResult]:
+        """Gather, probe and check one stage of an API of this kind, in report order."""
+        facts = self.gather(clients, options.api_id, options.stage)
+        aws = [check(facts, options.public) for _, check in self.aws_checks]
+        return aws + self.url_checks(self.observe(options, facts))
+
+
+KINDS: Mapping[str, ApiKind[Any, Any]] = {
+    m.REST: ApiKind(
+        protocol=m.REST,
+        name="REST API",
+        gather=lambda clients, api_id, stage: Gatherer(clients, api_id, stage).gather(),
+        aws_checks=AWS_CHECKS,
+        observe=observe,
+        url_checks=run_http_checks,
+        check_ids=m.CHECK_IDS,
+        url_scheme="https",
+        url_example="https://api.example.com/",
+    ),
+    m.WEBSOCKET: ApiKind(
+        protocol=m.WEBSOCKET,
+        name="WebSocket API",
+        gather=lambda clients, api_id, stage: V2Gatherer(clients, api_id, stage, m.WEBSOCKET).gather(),
+        aws_checks=WEBSOCKET_AWS_CHECKS,
+        observe=observe_websocket,
+        url_checks=run_websocket_url_checks,
+        check_ids=m.WS_CHECK_IDS,
+        url_scheme="wss",
+        url_example="wss://ws.example.com/",
+        public_refusal="which has no methods; AWS authorizes only $connect, which routes.connect_auth checks",
+    ),
+    m.HTTP: ApiKind(
+        protocol=m.HTTP,
+        name="HTTP API",
+        gather=lambda clients, api_id, stage: V2Gatherer(clients, api_id, stage, m.HTTP).gather(),
+        aws_checks=HTTP_API_AWS_CHECKS,
+        observe=observe,
+        url_checks=run_http_checks,
+        check_ids=m.HTTP_API_CHECK_IDS,
+        url_scheme="https",
+        url_example="https://api.example.com/",
+    ),
+}
+"""Every kind of API ``secure-api verify`` checks, by protocol."""
+
+
+def detect_protocol(clients: VerifyClients, api_id: str) -> str:
+    """``REST``, ``WEBSOCKET`` or ``HTTP`` for ``api_id``; :class:`UnknownApiError` when it names none.
+
+    The REST API is asked first (the common case, one call). Only when API Gateway says it has no such
+    REST API, or that call is denied, is API Gateway v2 asked for the API's ``ProtocolType``.
+    """
+    arn = f"arn:{partition_of(clients.region)}:apigateway:{clients.region}::"
+    try:
+        call_aws(
+            clients.apigateway, "get_rest_api", f"apigateway:GET on {arn}/restapis/{api_id}", restApiId=api_id
+        )
+        return m.REST
+    except NoAnswer as exc:
+        rest_missing = exc.code in NOT_FOUND_CODES
+        if clients.apigatewayv2 is None:
+            if rest_missing:
+                raise UnknownApiError(f"unknown API {api_id!r}: no such REST API") from None
+            return m.REST  # the REST gatherer reports the denied call
+    try:
+        api = call_aws(
+            clients.apigatewayv2, "get_api", f"apigateway:GET on {arn}/apis/{api_id}", ApiId=api_id
+        )
+    except NoAnswer as exc:
+        if rest_missing and exc.code in NOT_FOUND_CODES:
+            raise UnknownApiError(
+                f"unknown API {api_id!r}: no such REST or WebSocket API, and no HTTP API"
+            ) from None
+        return m.REST
+    protocol = str(api.get("ProtocolType") or "")
+    if protocol in KINDS:
+        return protocol
+    if rest_missing:
+        raise UnknownApiError(
+            f"unknown API {api_id!r}: it is an {protocol or 'unnamed'} API; secure-api verify checks "
+            "REST, WebSocket and HTTP APIs"
+        )
+    return m.REST
