@@ -35,14 +35,14 @@ def _check_options(options: VerifyOptions, kind: ApiKind[Any, Any]) -> None:
     """Refuse (exit 2) ``--public`` for a kind without methods and a ``--url`` of the other scheme."""
     if kind.public_refusal and options.public:
         raise KeyOpsError(
-            f"--public {options.public[0]}: {options.api_id} is a {kind.name}, {kind.public_refusal}"
+            f"--public {options.public[0]}: {options.api_id} is {kind.name}, {kind.public_refusal}"
         )
     if not options.url:
         return
     websocket_url = Target.parse(options.url).scheme in WEBSOCKET_SCHEMES
     if websocket_url != (kind.url_scheme == "wss"):
         raise KeyOpsError(
-            f"--url {options.url!r}: {options.api_id} is a {kind.name}; give its {kind.url_scheme}:// URL, "
+            f"--url {options.url!r}: {options.api_id} is {kind.name}; give its {kind.url_scheme}:// URL, "
             f"e.g. {kind.url_example}"
         )
 
@@ -104,7 +104,7 @@ def checks_epilog() -> str:
     """The help's list of check ids, per API kind, in report order."""
     lines = []
     for kind in KINDS.values():
-        lines += [f"checks of a {kind.name}:", *(f"  {cid}" for cid in kind.check_ids)]
+        lines += [f"checks of {kind.name}:", *(f"  {cid}" for cid in kind.check_ids)]
     return "\n".join(
         [
             *lines,

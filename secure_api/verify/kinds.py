@@ -32,6 +32,7 @@ class ApiKind(Generic[F, O]):
 
     protocol: str
     name: str
+    """With its article, for messages: ``"an HTTP API"``."""
     gather: Callable[[VerifyClients, str, str], F]
     aws_checks: Sequence[tuple[str, Callable[[F, Sequence[PublicRoute]], m.CheckResult]]]
     observe: Callable[[VerifyOptions, F], O]
@@ -53,7 +54,7 @@ class ApiKind(Generic[F, O]):
 KINDS: Mapping[str, ApiKind[Any, Any]] = {
     m.REST: ApiKind(
         protocol=m.REST,
-        name="REST API",
+        name="a REST API",
         gather=lambda clients, api_id, stage: Gatherer(clients, api_id, stage).gather(),
         aws_checks=AWS_CHECKS,
         observe=observe,
@@ -64,7 +65,7 @@ KINDS: Mapping[str, ApiKind[Any, Any]] = {
     ),
     m.WEBSOCKET: ApiKind(
         protocol=m.WEBSOCKET,
-        name="WebSocket API",
+        name="a WebSocket API",
         gather=lambda clients, api_id, stage: V2Gatherer(clients, api_id, stage, m.WEBSOCKET).gather(),
         aws_checks=WEBSOCKET_AWS_CHECKS,
         observe=observe_websocket,
@@ -76,7 +77,7 @@ KINDS: Mapping[str, ApiKind[Any, Any]] = {
     ),
     m.HTTP: ApiKind(
         protocol=m.HTTP,
-        name="HTTP API",
+        name="an HTTP API",
         gather=lambda clients, api_id, stage: V2Gatherer(clients, api_id, stage, m.HTTP).gather(),
         aws_checks=HTTP_API_AWS_CHECKS,
         observe=observe,

@@ -21,7 +21,7 @@ from secure_api.verify.kinds import detect_protocol
 from secure_api.verify.model import HTTP, REST, WEBSOCKET
 from tests.unit import test_keys_support as support
 from tests.unit.helpers import inline_function, new_stack
-from tests.unit.verify_world import REGION, WebSocketTemplateDeployment, clients
+from tests.unit.verify_world import REGION, DenyingV2, WebSocketTemplateDeployment, clients
 
 aws = support.aws
 AUTH = BearerAuth(issuer="https://login.example.com/", audience=["chat"])
@@ -283,25 +283,6 @@ def test_fails_audit_without_a_trail(aws: None) -> None:
         skipped=(m.ENDPOINT_EXECUTE_API_DISABLED, m.DOMAIN_TLS_POLICY, m.ROUTES_API_KEYS),
     )
     assert "0 trail(s)" in results[m.AUDIT_TRAIL].detail
-
-
-class DenyingV2:
-    """A moto API Gateway v2 client whose ``operation`` is denied the way IAM denies it."""
-
-    def __init__(self, client: Any, operation: str) -> None:
-        self._client = client
-        self._operation = operation
-
-    def __getattr__(self, name: str) -> Any:
-        if name != self._operation:
-            return getattr(self._client, name)
-
-        def deny(**_kwargs: Any) -> Any:
-            from botocore.exceptions import ClientError
-
-            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, name)
-
-        return deny
 
 
 def test_a_denied_get_routes_warns_naming_the_permission(aws: None, with_tiers: dict[str, Any]) -> None:

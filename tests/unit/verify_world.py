@@ -774,3 +774,22 @@ class WebSocketTemplateDeployment(TemplateDeployment):
         self.deploy_usage_plans()
         self.deploy_trails()
         return api_id
+
+
+class DenyingV2:
+    """A moto API Gateway v2 client whose ``operation`` is denied the way IAM denies it."""
+
+    def __init__(self, client: Any, operation: str) -> None:
+        self._client = client
+        self._operation = operation
+
+    def __getattr__(self, name: str) -> Any:
+        if name != self._operation:
+            return getattr(self._client, name)
+
+        def deny(**_kwargs: Any) -> Any:
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, name)
+
+        return deny
