@@ -337,3 +337,12 @@ def test_every_http_probe_skips_without_url() -> None:
     options = VerifyOptions(api_id=API_ID, protocol=m.HTTP)
     results = run_http_checks(observe(options, http_facts()))
     assert [(r.id, r.status) for r in results] == [(cid, m.SKIP) for cid in m.HTTP_CHECK_IDS]
+
+
+def test_help_lists_every_http_api_check_and_names_the_three_kinds(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["verify", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "checks of an HTTP API:\n" + "".join(f"  {cid}\n" for cid in m.HTTP_API_CHECK_IDS) in out
+    assert "REST, WebSocket or HTTP API" in out
