@@ -1,4 +1,4 @@
-"""secure_api: Amazon API Gateway REST and WebSocket APIs that are secure from their first line.
+"""secure_api: Amazon API Gateway REST, WebSocket and HTTP APIs that are secure from their first line.
 
 The public names are loaded lazily so that ``secure_api.keys`` (the API key operations shared by the
 ``secure-api`` command and the Lambdas) can be imported where ``aws_cdk`` is not installed.
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from secure_api.authorizer import BearerAuth
     from secure_api.domain import CustomDomain, MutualTls
     from secure_api.errors import SecureApiConfigError
+    from secure_api.http.api import SecureHttpApi
     from secure_api.monitoring import Monitoring
     from secure_api.rest.api import SecureRestApi
     from secure_api.rest.cors import CorsPolicy
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "SecureRestApi": "secure_api.rest.api",
     "SecureWebSocketApi": "secure_api.websocket.api",
+    "SecureHttpApi": "secure_api.http.api",
     "AccessPolicy": "secure_api.access",
     "CorsPolicy": "secure_api.rest.cors",
     "CustomDomain": "secure_api.domain",
@@ -61,6 +63,7 @@ __all__ = [
     "Quota",
     "Route",
     "SecureApiConfigError",
+    "SecureHttpApi",
     "SecureRestApi",
     "SecureWebSocketApi",
     "Throttle",

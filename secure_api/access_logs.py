@@ -71,3 +71,39 @@ WEBSOCKET_ACCESS_LOG_FIELDS: dict[str, str] = {
 def websocket_access_log_format() -> str:
     """One JSON object per WebSocket event with the fields of ``WEBSOCKET_ACCESS_LOG_FIELDS``."""
     return json.dumps(WEBSOCKET_ACCESS_LOG_FIELDS, separators=(",", ":"))
+
+
+# An HTTP API stage's access log fields (DESIGN.md "HTTP APIs"): request id, source IP, caller, route
+# key, status, latency, the JWT's ``sub``, authorizer and integration errors. Never the query string
+# or headers: they can carry tokens.
+HTTP_ACCESS_LOG_FIELDS: dict[str, str] = {
+    "requestId": "$context.requestId",
+    "ip": "$context.identity.sourceIp",
+    "userAgent": "$context.identity.userAgent",
+    "caller": "$context.identity.caller",
+    "user": "$context.identity.user",
+    "requestTime": "$context.requestTime",
+    "requestTimeEpoch": "$context.requestTimeEpoch",
+    "httpMethod": "$context.httpMethod",
+    "routeKey": "$context.routeKey",
+    "path": "$context.path",
+    "stage": "$context.stage",
+    "domainName": "$context.domainName",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integrationLatency",
+    "integrationStatus": "$context.integrationStatus",
+    "integrationError": "$context.integrationErrorMessage",
+    "jwtSub": "$context.authorizer.claims.sub",
+    "principalId": "$context.authorizer.principalId",
+    "authorizerError": "$context.authorizer.error",
+    "errorMessage": "$context.error.message",
+    "errorResponseType": "$context.error.responseType",
+}
+
+
+def json_log_format(fields: dict[str, str]) -> str:
+    """One JSON object per request or event with ``fields`` (name -> context variable)."""
+    return json.dumps(fields, separators=(",", ":"))

@@ -333,6 +333,12 @@ ACKNOWLEDGEMENTS: dict[str, Acknowledgement] = {
         "API Gateway supports only the TLS_1_2 security policy on custom domains of WebSocket APIs; the "
         "enhanced SecurityPolicy_* policies that APIGateway.11 recommends are refused for them at deploy time.",
     ),
+    "http-domain-tls12": Acknowledgement(
+        ("securityhub::APIGateway.11",),
+        "API Gateway cannot map an HTTP API to a custom domain with an enhanced SecurityPolicy_* policy (the "
+        "ones APIGateway.11 recommends): TLS_1_2 is the only policy an HTTP API's domain can have, and it "
+        "still refuses TLS 1.0 and 1.1; the execute-api endpoint is disabled so the domain cannot be bypassed.",
+    ),
 }
 
 IGNORE_ACKNOWLEDGEMENTS = "secure-api:compliance:ignoreAcknowledgements"

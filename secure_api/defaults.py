@@ -201,3 +201,14 @@ WEBSOCKET_AUTHORIZER_IDENTITY_SOURCE = "route.request.header.Authorization"
 WEBSOCKET_MOCK_CONNECT_TEMPLATES = {"200": '{"statusCode": 200}'}
 WEBSOCKET_MOCK_CONNECT_TEMPLATE_SELECTION = "200"
 WEBSOCKET_MANAGE_CONNECTIONS_METHODS = ("POST", "GET", "DELETE")
+
+# ---- HTTP APIs (secure_api/http/) ------------------------------------------------------------------
+# HTTP APIs cannot be mapped to a custom domain with an enhanced (SecurityPolicy_*) policy.
+HTTP_DOMAIN_SECURITY_POLICY = apigw.SecurityPolicy.TLS_1_2
+# API Gateway's native JWT authorizer verifies RS256 signatures only.
+HTTP_NATIVE_JWT_ALGORITHMS = ("RS256",)
+HTTP_NATIVE_JWT_IDENTITY_SOURCE = "$request.header.Authorization"
+# The Lambda REQUEST authorizer (payload format 2.0, IAM policy responses): its answer is cached per
+# token and source address, since the IP lists it enforces make the answer depend on both.
+HTTP_LAMBDA_AUTHORIZER_PAYLOAD_VERSION = "2.0"
+HTTP_LAMBDA_AUTHORIZER_IDENTITY_SOURCES = ("$request.header.Authorization", "$context.identity.sourceIp")

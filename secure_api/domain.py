@@ -292,7 +292,7 @@ def _parse_s3_uri(uri: Any) -> tuple[str, str]:
     return match["bucket"], match["key"]
 
 
-def _zone_and_certificate(
+def zone_and_certificate(
     scope: Construct, domain: CustomDomain
 ) -> tuple[route53.IHostedZone | None, acm.ICertificate]:
     """The hosted zone (``HostedZone``) and a DNS-validated ``Certificate`` in it, or the imported
@@ -341,7 +341,7 @@ def apply_domain(
     """Create (under ``scope``) the REGIONAL ``DomainName`` mapped to ``stage`` of ``rest_api``, the
     ``BasePathMapping`` (``ApiMapping`` for a multi-level base path), and, when a hosted zone is
     given, the DNS-validated ``Certificate`` and the alias records ``AliasA`` and ``AliasAaaa``."""
-    zone, certificate = _zone_and_certificate(scope, domain)
+    zone, certificate = zone_and_certificate(scope, domain)
     mtls = _mtls_config(scope, domain)
     domain_name = apigw.DomainName(
         scope,
@@ -386,32 +386,48 @@ def apply_domain(
             base_path=domain.base_path,
         )
     if zone is not None:
-        target = route53.RecordTarget.from_alias(targets.ApiGatewayDomain(domain_name))
-        record_name = domain.domain_name
-        route53.ARecord(scope, "AliasA", zone=zone, record_name=record_name, target=target)
-        route53.AaaaRecord(scope, "AliasAaaa", zone=zone, record_name=record_name, target=target)
+        alias_records(scope, zone, domain, targets.ApiGatewayDomain(domain_name))
     return domain_name
+
+
+def alias_records(
+    scope: Construct, zone: route53.IHostedZone, domain: CustomDomain, alias: route53.IAliasRecordTarget
+) -> None:
+    """The A and AAAA alias records (``AliasA``, ``AliasAaaa``) of ``domain``'s name in ``zone``."""
+    target = route53.RecordTarget.from_alias(alias)
+    record_name = domain.domain_name
+    route53.ARecord(scope, "AliasA", zone=zone, record_name=record_name, target=target)
+    route53.AaaaRecord(scope, "AliasAaaa", zone=zone, record_name=record_name, target=target)
 
 
 def _mtls_config(scope: Construct, domain: CustomDomain) -> apigw.MTLSConfig | None:
     """The domain's mutual TLS, from ``mtls`` or the older ``mtls_truststore_uri``/``_version``."""
+    truststore = truststore_of(scope, domain)
+    if truststore is None:
+        return None
+    bucket, key, version = truststore
+    return apigw.MTLSConfig(bucket=bucket, key=key, version=version)
+
+
+def truststore_of(scope: Construct, domain: CustomDomain) -> tuple[s3.IBucket, str, str | None] | None:
+    """The truststore of the domain's mutual TLS (bucket, imported as ``TruststoreBucket`` under ``scope``
+    when named; object key; version), from ``mtls`` or the older ``mtls_truststore_uri``/``_version``;
+    None without mutual TLS."""
     if domain.mtls is not None:
         bucket = domain.mtls.truststore_bucket
-        return apigw.MTLSConfig(
-            bucket=(
-                s3.Bucket.from_bucket_name(scope, "TruststoreBucket", bucket)
-                if isinstance(bucket, str)
-                else bucket
-            ),
-            key=domain.mtls.truststore_key,
-            version=domain.mtls.truststore_version,
+        return (
+            s3.Bucket.from_bucket_name(scope, "TruststoreBucket", bucket)
+            if isinstance(bucket, str)
+            else bucket,
+            domain.mtls.truststore_key,
+            domain.mtls.truststore_version,
         )
     if domain.mtls_truststore_uri is not None:
         bucket_name, key = _parse_s3_uri(domain.mtls_truststore_uri)
-        return apigw.MTLSConfig(
-            bucket=s3.Bucket.from_bucket_name(scope, "TruststoreBucket", bucket_name),
-            key=key,
-            version=domain.mtls_truststore_version,
+        return (
+            s3.Bucket.from_bucket_name(scope, "TruststoreBucket", bucket_name),
+            key,
+            domain.mtls_truststore_version,
         )
     return None
 
@@ -423,34 +439,10 @@ def apply_websocket_domain(
     web_socket_api: apigwv2.WebSocketApi,
     stage: apigwv2.WebSocketStage,
 ) -> apigwv2.DomainName:
-    """Create (under ``scope``) the REGIONAL API Gateway v2 ``DomainName`` with ``TLS_1_2`` (the only
-    policy WebSocket APIs support; ``secure_api.websocket.option_checks`` refuses another), the
-    ``ApiMapping`` to ``stage`` (under ``base_path`` when set), and, when a hosted zone is given, the
-    DNS-validated ``Certificate`` and the alias records ``AliasA`` and ``AliasAaaa``."""
-    zone, certificate = _zone_and_certificate(scope, domain)
-    domain_name = apigwv2.DomainName(
-        scope,
-        "DomainName",
-        domain_name=domain.domain_name,
-        certificate=certificate,
-        endpoint_type=apigwv2.EndpointType.REGIONAL,
-        security_policy=apigwv2.SecurityPolicy.TLS_1_2,
-    )
-    apigwv2.ApiMapping(
-        scope,
-        "ApiMapping",
-        api=web_socket_api,
-        domain_name=domain_name,
-        stage=stage,
-        api_mapping_key=domain.base_path,
-    )
-    if zone is not None:
-        target = route53.RecordTarget.from_alias(
-            targets.ApiGatewayv2DomainProperties(
-                domain_name.regional_domain_name, domain_name.regional_hosted_zone_id
-            )
-        )
-        record_name = domain.domain_name
-        route53.ARecord(scope, "AliasA", zone=zone, record_name=record_name, target=target)
-        route53.AaaaRecord(scope, "AliasAaaa", zone=zone, record_name=record_name, target=target)
-    return domain_name
+    """``secure_api.v2.domain.apply_v2_domain`` for a WebSocket API's ``stage``: the REGIONAL ``TLS_1_2``
+    domain (the only policy WebSocket APIs support; ``secure_api.websocket.option_checks`` refuses
+    another), its ``ApiMapping`` and, with a hosted zone, the certificate and alias records."""
+    from secure_api.api_target import ApiTarget
+    from secure_api.v2.domain import apply_v2_domain
+
+    return apply_v2_domain(scope, domain, target=ApiTarget.websocket(web_socket_api, stage))

@@ -1,7 +1,7 @@
-"""The stack outputs of a ``SecureRestApi`` and the tag that lets ``--api-id`` alone find the keys' KMS key.
+"""The stack outputs of an API (REST, WebSocket or HTTP) and the tag that lets ``--api-id`` alone find the keys' KMS key.
 
 Output keys follow ``secure_api.keys.stack_outputs`` (``<prefix>RestApiId``, ``<prefix>Url``,
-``<prefix>StageName`` and, with usage tiers, ``<prefix>KeySecretsPrefix`` and ``<prefix>KeysKmsKeyArn``),
+``<prefix>StageName`` (``WebSocketApiId`` or ``HttpApiId`` in place of ``RestApiId`` for the v2 kinds) and, with usage tiers, ``<prefix>KeySecretsPrefix`` and ``<prefix>KeysKmsKeyArn``),
 where ``<prefix>`` is the API construct's path inside its stack with only letters and digits kept.
 Their logical ids are exactly those keys, so they are stable and readable without CDK's hashes.
 """
@@ -15,6 +15,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from secure_api import defaults
+from secure_api.api_target import ApiTarget
 from secure_api.keys import stack_outputs
 
 _DEFAULT_ENDPOINT_OUTPUT = "Endpoint"
@@ -28,6 +29,44 @@ def api_output_prefix(api: Construct) -> str:
     return stack_outputs.output_prefix(relative)
 
 
+def add_api_outputs(
+    api: Construct,
+    target: ApiTarget,
+    *,
+    url: str,
+    execute_api_disabled: bool = False,
+    keys_key: kms.IKey | None = None,
+) -> dict[str, CfnOutput]:
+    """Add the outputs of ``target``'s API under ``api`` (the root construct); return them by output name:
+    the API id (``target.output_id_name``: ``RestApiId``, ``WebSocketApiId`` or ``HttpApiId``), ``Url``
+    (``url``, the custom domain's when set), ``StageName`` and, with ``keys_key`` (usage tiers),
+    ``KeySecretsPrefix`` and ``KeysKmsKeyArn``; the API is then tagged with the key's ARN
+    (``stack_outputs.KEYS_KMS_KEY_TAG``) so ``--api-id`` alone finds it.
+
+    With the execute-api endpoint disabled (a custom domain), CDK's default ``Endpoint`` output of a
+    REST API would advertise a URL that answers nothing, so it is removed.
+    """
+    prefix = api_output_prefix(api)
+    values: dict[str, tuple[str, str]] = {
+        target.output_id_name: (target.api_id, target.output_id_description),
+        stack_outputs.URL: (url, target.url_description),
+        stack_outputs.STAGE_NAME: (target.stage_name, "The deployed stage"),
+    }
+    if keys_key is not None:
+        values[stack_outputs.KEY_SECRETS_PREFIX] = (
+            f"{defaults.KEY_SECRET_PREFIX}/{target.api_id}/",
+            "Secrets Manager name prefix of the consumers' API key secrets",
+        )
+        values[stack_outputs.KEYS_KMS_KEY_ARN] = (
+            keys_key.key_arn,
+            "KMS key that encrypts the API key secrets",
+        )
+        target.cfn_api.tags.set_tag(stack_outputs.KEYS_KMS_KEY_TAG, keys_key.key_arn)
+    if execute_api_disabled:
+        target.api.node.try_remove_child(_DEFAULT_ENDPOINT_OUTPUT)
+    return _write(api, prefix, values)
+
+
 def add_outputs(
     api: Construct,
     *,
@@ -37,33 +76,14 @@ def add_outputs(
     execute_api_disabled: bool,
     keys_key: kms.IKey | None,
 ) -> dict[str, CfnOutput]:
-    """Add the API's outputs under ``api``; return them by output name (``"RestApiId"``, ...).
-
-    With the execute-api endpoint disabled (a custom domain), CDK's default ``Endpoint`` output would
-    advertise a URL that answers nothing, so it is removed. With ``keys_key`` (usage tiers), the REST
-    API is also tagged with the key's ARN (``stack_outputs.KEYS_KMS_KEY_TAG``).
-    """
-    prefix = api_output_prefix(api)
-    values: dict[str, tuple[str, str]] = {
-        stack_outputs.REST_API_ID: (rest_api.rest_api_id, "The REST API id (secure-api --api-id)"),
-        stack_outputs.URL: (url, "The URL to call"),
-        stack_outputs.STAGE_NAME: (stage.stage_name, "The deployed stage"),
-    }
-    if keys_key is not None:
-        values[stack_outputs.KEY_SECRETS_PREFIX] = (
-            f"{defaults.KEY_SECRET_PREFIX}/{rest_api.rest_api_id}/",
-            "Secrets Manager name prefix of the consumers' API key secrets",
-        )
-        values[stack_outputs.KEYS_KMS_KEY_ARN] = (
-            keys_key.key_arn,
-            "KMS key that encrypts the API key secrets",
-        )
-        cfn_api = rest_api.node.default_child
-        assert isinstance(cfn_api, apigw.CfnRestApi)
-        cfn_api.tags.set_tag(stack_outputs.KEYS_KMS_KEY_TAG, keys_key.key_arn)
-    if execute_api_disabled:
-        rest_api.node.try_remove_child(_DEFAULT_ENDPOINT_OUTPUT)
-    return _write(api, prefix, values)
+    """A ``SecureRestApi``'s outputs (``add_api_outputs`` of ``rest_api``'s ``stage``)."""
+    return add_api_outputs(
+        api,
+        ApiTarget.rest(rest_api, stage),
+        url=url,
+        execute_api_disabled=execute_api_disabled,
+        keys_key=keys_key,
+    )
 
 
 def add_websocket_outputs(
@@ -74,29 +94,8 @@ def add_websocket_outputs(
     url: str,
     keys_key: kms.IKey | None,
 ) -> dict[str, CfnOutput]:
-    """A ``SecureWebSocketApi``'s outputs under ``api``, by output name: ``WebSocketApiId``, ``Url`` (the
-    ``wss://`` URL), ``StageName`` and, with ``keys_key`` (usage tiers), ``KeySecretsPrefix`` and
-    ``KeysKmsKeyArn``; the API is then tagged with the key's ARN as a REST API is."""
-    prefix = api_output_prefix(api)
-    api_id = web_socket_api.api_id
-    values: dict[str, tuple[str, str]] = {
-        stack_outputs.WEB_SOCKET_API_ID: (api_id, "The WebSocket API id (secure-api --api-id)"),
-        stack_outputs.URL: (url, "The wss:// URL to connect to"),
-        stack_outputs.STAGE_NAME: (stage.stage_name, "The deployed stage"),
-    }
-    if keys_key is not None:
-        values[stack_outputs.KEY_SECRETS_PREFIX] = (
-            f"{defaults.KEY_SECRET_PREFIX}/{api_id}/",
-            "Secrets Manager name prefix of the consumers' API key secrets",
-        )
-        values[stack_outputs.KEYS_KMS_KEY_ARN] = (
-            keys_key.key_arn,
-            "KMS key that encrypts the API key secrets",
-        )
-        cfn_api = web_socket_api.node.default_child
-        assert isinstance(cfn_api, apigwv2.CfnApi)
-        cfn_api.tags.set_tag(stack_outputs.KEYS_KMS_KEY_TAG, keys_key.key_arn)
-    return _write(api, prefix, values)
+    """A ``SecureWebSocketApi``'s outputs (``add_api_outputs`` of ``web_socket_api``'s ``stage``)."""
+    return add_api_outputs(api, ApiTarget.websocket(web_socket_api, stage), url=url, keys_key=keys_key)
 
 
 def _write(api: Construct, prefix: str, values: dict[str, tuple[str, str]]) -> dict[str, CfnOutput]:

@@ -24,6 +24,10 @@ For a WebSocket API (API Gateway v2, whose control-plane events CloudTrail also 
   changed or deleted): yes, by ``requestParameters.apiId`` (metric dimension ``ApiId``).
 - ``ApiMappingChanges`` (Create/Update/DeleteApiMapping): no. The events name the domain and the
   mapping, so these count the whole account and region.
+
+An HTTP API (API Gateway v2, protocol HTTP) has no API keys, usage plans or WAF association: its alarms
+are ``HttpApiChanges`` (as ``WebSocketApiChanges``, plus its CORS configuration and access log
+settings deleted; narrowed by ``requestParameters.apiId``) and ``ApiMappingChanges``.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from secure_api.audit.events import (
     API_KEY_VALUE_READS,
     API_MAPPING_CHANGES,
     AUDIT_EVENT_GROUPS,
+    HTTP_API_CHANGES,
+    HTTP_AUDIT_EVENT_GROUPS,
     USAGE_PLAN_CHANGES,
     WAF_ASSOCIATION_CHANGES,
     WEBSOCKET_API_CHANGES,
@@ -53,6 +59,8 @@ __all__ = [
     "API_KEY_VALUE_READS",
     "API_MAPPING_CHANGES",
     "AUDIT_EVENT_GROUPS",
+    "HTTP_API_CHANGES",
+    "HTTP_AUDIT_EVENT_GROUPS",
     "USAGE_PLAN_CHANGES",
     "WAF_ASSOCIATION_CHANGES",
     "WEBSOCKET_API_CHANGES",

@@ -3,6 +3,8 @@ where the events allow it (see the ``secure_api.audit`` docstring)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudtrail as cloudtrail
@@ -13,24 +15,19 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from secure_api import defaults
-from secure_api.audit.events import (
-    API_CHANGES,
-    API_KEY_TAGGED,
-    API_KEY_VALUE_READS,
-    AUDIT_EVENT_GROUPS,
-    WAF_ASSOCIATION_CHANGES,
-    WEBSOCKET_API_CHANGES,
-    WEBSOCKET_AUDIT_EVENT_GROUPS,
-    AuditEventGroup,
-)
+from secure_api.audit.events import API_KEY_TAGGED, API_KEY_VALUE_READS
 from secure_api.audit.options import AuditTrail
 from secure_api.audit.trail import build_trail
+
+if TYPE_CHECKING:
+    from secure_api.api_target import ApiTarget
 
 
 def apply_audit(
     scope: Construct,
     audit: AuditTrail,
     *,
+    target: ApiTarget | None = None,
     rest_api: apigw.RestApiBase | None = None,
     web_socket_api: apigwv2.WebSocketApi | None = None,
     topic: sns.ITopic,
@@ -39,13 +36,13 @@ def apply_audit(
 ) -> tuple[cloudtrail.Trail | None, logs.ILogGroup | None]:
     """Create (under ``scope``) the trail ``Trail`` with its key (``TrailKey``), buckets
     (``TrailBucket``, ``TrailAccessLogsBucket``) and log group (``TrailLogs``), then a metric filter
-    and an alarm per event group (``Audit<Group>Filter``, ``Audit<Group>Alarm``) on its log group.
+    and an alarm per event group of ``target`` (``Audit<Group>Filter``, ``Audit<Group>Alarm``) on its
+    log group, narrowed to the API where ``target.audit_narrowing`` says how.
     For ``AuditTrail.existing(...)`` only the filters and alarms, and only with a log group; with
     ``shared_log_group`` (the log group of another API's trail in this stack), the alarms on it.
     Returns the trail (None for an existing or shared one) and the log group the alarms watch (None without).
-    The alarms watch ``rest_api`` or ``web_socket_api`` (exactly one)."""
-    if (rest_api is None) == (web_socket_api is None):
-        raise TypeError("apply_audit watches rest_api or web_socket_api, exactly one")
+    ``rest_api`` (with its deployment stage) or ``web_socket_api`` is the older spelling of ``target``."""
+    target = _target(target, rest_api, web_socket_api)
     trail: cloudtrail.Trail | None = None
     log_group: logs.ILogGroup
     if shared_log_group is not None:
@@ -56,19 +53,9 @@ def apply_audit(
         log_group = logs.LogGroup.from_log_group_name(scope, "TrailLogGroup", audit.log_group_name)
     else:
         return None, None
-    groups: tuple[AuditEventGroup, ...]
-    if rest_api is not None:
-        groups = AUDIT_EVENT_GROUPS
-        narrowing = {
-            API_CHANGES.id: ("restApiId", "RestApiId", rest_api.rest_api_id),
-            WAF_ASSOCIATION_CHANGES.id: ("resourceArn", "ResourceArn", rest_api.deployment_stage.stage_arn),
-        }
-    else:
-        assert web_socket_api is not None
-        groups = WEBSOCKET_AUDIT_EVENT_GROUPS
-        narrowing = {WEBSOCKET_API_CHANGES.id: ("apiId", "ApiId", web_socket_api.api_id)}
+    narrowing = target.audit_narrowing
     action = cloudwatch_actions.SnsAction(topic)
-    for group in groups:
+    for group in target.audit_event_groups:
         conditions = [
             f'($.eventSource = "{group.event_source}")',
             "(" + " || ".join(f'($.eventName = "{name}")' for name in group.event_names) + ")",
@@ -128,3 +115,33 @@ def apply_audit(
         alarm.add_alarm_action(action)
         alarm.add_ok_action(action)
     return trail, log_group
+
+
+def _target(
+    target: ApiTarget | None,
+    rest_api: apigw.RestApiBase | None,
+    web_socket_api: apigwv2.WebSocketApi | None,
+) -> ApiTarget:
+    """``target``, or the target of the older ``rest_api``/``web_socket_api`` keywords (exactly one)."""
+    from secure_api.api_target import ApiTarget
+
+    given = [x for x in (target, rest_api, web_socket_api) if x is not None]
+    if len(given) != 1:
+        raise TypeError("apply_audit watches one API: target, rest_api or web_socket_api")
+    if rest_api is not None:
+        return ApiTarget.rest(rest_api, rest_api.deployment_stage)
+    if web_socket_api is not None:
+        scope = web_socket_api.node.scope
+        assert scope is not None
+        stages = [
+            c
+            for c in scope.node.children
+            if isinstance(c, apigwv2.WebSocketStage) and c.api is web_socket_api
+        ]
+        if not stages:
+            raise TypeError(
+                "apply_audit(web_socket_api=...) finds no stage of that API beside it: pass target"
+            )
+        return ApiTarget.websocket(web_socket_api, stages[0])
+    assert target is not None
+    return target

@@ -82,6 +82,17 @@ API_MAPPING_CHANGES = AuditEventGroup(
     ("CreateApiMapping", "UpdateApiMapping", "DeleteApiMapping"),
     "a custom domain's API mapping was created, changed or deleted in this account and region",
 )
+HTTP_API_CHANGES = AuditEventGroup(
+    "HttpApiChanges",
+    "apigateway.amazonaws.com",
+    (
+        *WEBSOCKET_API_CHANGES.event_names,
+        "DeleteCorsConfiguration",
+        "DeleteAccessLogSettings",
+    ),
+    "this HTTP API, its routes, authorizers, integrations, CORS configuration or stage changed, or it "
+    "was deployed",
+)
 WEBSOCKET_AUDIT_EVENT_GROUPS = (
     API_KEY_CHANGES,
     API_KEY_VALUE_READS,
@@ -99,3 +110,6 @@ AUDIT_EVENT_GROUPS = (
     API_CHANGES,
     WAF_ASSOCIATION_CHANGES,
 )
+HTTP_AUDIT_EVENT_GROUPS = (HTTP_API_CHANGES, API_MAPPING_CHANGES)
+"""The alarms of an HTTP API: it has no API keys, usage plans or WAF association, so only its own
+control plane and the account's API mappings."""

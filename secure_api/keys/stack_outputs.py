@@ -1,4 +1,4 @@
-"""Names of the CloudFormation outputs and tags that the API constructs write and the command reads back.
+"""Names of the CloudFormation outputs and tags that ``SecureRestApi`` writes and the command reads back.
 
 Importable without ``aws_cdk``: the construct writes these names, ``secure-api ... --stack NAME`` and
 ``secure-api verify`` read them. Every output key of one API is ``<prefix><name>``, where ``<prefix>``
@@ -22,8 +22,6 @@ WEB_SOCKET_API_ID = "WebSocketApiId"
 """Output: the WebSocket API id of a ``SecureWebSocketApi`` (in place of ``RestApiId``)."""
 HTTP_API_ID = "HttpApiId"
 """Output: the HTTP API id of a ``SecureHttpApi`` (in place of ``RestApiId``)."""
-API_ID_OUTPUTS = ((REST_API_ID, "REST"), (WEB_SOCKET_API_ID, "WEBSOCKET"), (HTTP_API_ID, "HTTP"))
-"""The output that names an API's id, and the API's protocol, for each kind of API."""
 URL = "Url"
 """Output: the URL users call: the custom domain's when one is set, else the stage's execute-api URL."""
 STAGE_NAME = "StageName"
@@ -32,6 +30,9 @@ KEY_SECRETS_PREFIX = "KeySecretsPrefix"
 """Output (with usage tiers): the Secrets Manager name prefix of the consumers' key secrets."""
 KEYS_KMS_KEY_ARN = "KeysKmsKeyArn"
 """Output (with usage tiers): the ARN of the customer-managed KMS key that encrypts the key secrets."""
+
+_ID_OUTPUTS = ((REST_API_ID, "REST"), (WEB_SOCKET_API_ID, "WEBSOCKET"), (HTTP_API_ID, "HTTP"))
+"""Each API id output and the protocol of the API it names."""
 
 KEYS_KMS_KEY_TAG = "secure-api:keys-kms-key"
 """Tag on the REST API (with usage tiers): the key secrets' KMS key ARN, so ``--api-id`` alone finds it."""
@@ -76,7 +77,7 @@ def apis_from_outputs(outputs: Iterable[Mapping[str, Any]]) -> list[StackApi]:
     apis = []
     for key, value in values.items():
         suffix, protocol = next(
-            ((s, p) for s, p in API_ID_OUTPUTS if key.endswith(s)),
+            ((s, p) for s, p in _ID_OUTPUTS if key.endswith(s)),
             (None, None),
         )
         if suffix is None or protocol is None:
@@ -105,8 +106,8 @@ def select_api(stack_name: str, apis: Sequence[StackApi], api_id: str | None = N
     listing = ", ".join(f"{api.prefix} ({api.rest_api_id})" for api in apis)
     if not apis:
         raise KeyOpsError(
-            f"stack {stack_name!r} has no secure-api API: none of its outputs ends in {REST_API_ID!r}, "
-            f"{WEB_SOCKET_API_ID!r} or {HTTP_API_ID!r}"
+            f"stack {stack_name!r} has no secure-api API: none of its outputs ends in {REST_API_ID!r} "
+            f", {WEB_SOCKET_API_ID!r} or {HTTP_API_ID!r}"
         )
     if api_id:
         for api in apis:

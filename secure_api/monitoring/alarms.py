@@ -31,7 +31,8 @@ class Alarms:
     m: Monitoring
     _: KW_ONLY
     api_id: str
-    stage: apigw.Stage
+    stage: Any
+    """A REST API's ``apigw.Stage`` (the v2 kinds' alarms override ``stage_metric``; None or their stage)."""
     access_log_group: logs.ILogGroup
     authorizer_function: lambda_.IFunction | None
     web_acl: Any
@@ -48,7 +49,8 @@ class Alarms:
         self, name: str, statistic: str, label: str, period: Duration | None = None
     ) -> cloudwatch.Metric:
         """A metric of the API's stage, over the alarm period unless ``period`` is given."""
-        return self.stage.metric(name, statistic=statistic, period=period or self.period, label=label)
+        stage: apigw.Stage = self.stage
+        return stage.metric(name, statistic=statistic, period=period or self.period, label=label)
 
     def _filter_metric(
         self, id_: str, log_group: logs.ILogGroup, pattern: logs.IFilterPattern, name: str, label: str
@@ -97,6 +99,15 @@ class Alarms:
 
     def build(self) -> None:
         """Create every alarm (the key guard adds its own through ``notify``)."""
+        self._error_rate_alarms()
+        self._latency_alarms()
+        self._throttled_alarm()
+        self._authorizer()
+        self._waf()
+        self._anomaly_alarm()
+
+    def _error_rate_alarms(self) -> None:
+        """The 5XX and 4XX rates (``rate_5xx``, ``rate_4xx``) and their alarms."""
         m = self.m
         count = self.stage_metric("Count", "Sum", "Requests")
         e4 = self.e4 = self.stage_metric("4XXError", "Sum", "4XX")
@@ -125,6 +136,10 @@ class Alarms:
             m.error_4xx_rate,
             f"4XX responses above {num(m.error_4xx_rate)}% of requests (periods with >= {m.error_4xx_min_requests} requests)",
         )
+
+    def _latency_alarms(self) -> None:
+        """The p99 latency and integration latency (``latency``, ``integration_latency``) and their alarms."""
+        m = self.m
         self.latency = self.stage_metric("Latency", "p99", "Latency p99")
         self.integration_latency = self.stage_metric("IntegrationLatency", "p99", "Integration latency p99")
         self._alarm(
@@ -140,10 +155,12 @@ class Alarms:
             f"p99 integration latency above {m.p99_integration_latency.to_human_string()}",
         )
 
-        access_logs = self.access_log_group
+    def _throttled_alarm(self) -> None:
+        """429 responses counted in the access logs (``throttled``) and their alarm."""
+        m = self.m
         self.throttled = self._filter_metric(
             "ThrottledRequestsFilter",
-            access_logs,
+            self.access_log_group,
             # Every access-log value is a JSON string (access_logs.py), so the status compares as one.
             logs.FilterPattern.string_value("$.status", "=", "429"),
             "ThrottledRequests",
@@ -155,8 +172,10 @@ class Alarms:
             m.throttled_requests,
             f"more than {m.throttled_requests} requests throttled (429) per {self.period.to_human_string()}",
         )
-        self._authorizer()
-        self._waf()
+
+    def _anomaly_alarm(self) -> None:
+        """The 5-minute request count (``count_5m``) and the alarm above its anomaly band."""
+        m = self.m
         self.count_5m = self.stage_metric("Count", "Sum", "Requests", defaults.MONITORING_ANOMALY_PERIOD)
         self.notify(
             cloudwatch.AnomalyDetectionAlarm(

@@ -14,8 +14,11 @@ from constructs import Construct
 from secure_api import defaults
 
 
-def contributor_insights(scope: Construct, log_group_name: str) -> dict[str, cloudwatch.CfnInsightRule]:
-    """The four rules under ``scope``, by construct id, over the access log group ``log_group_name``."""
+def contributor_insights(
+    scope: Construct, log_group_name: str, *, api_keys: bool = True
+) -> dict[str, cloudwatch.CfnInsightRule]:
+    """The four rules under ``scope``, by construct id, over the access log group ``log_group_name``;
+    without ``api_keys`` (an API that has none) only the two rules on client IPs."""
     stack = Stack.of(scope)
     rules: dict[str, cloudwatch.CfnInsightRule] = {}
     key_present = {"Match": "$.apiKeyId", "NotIn": ["-", ""]}
@@ -33,6 +36,8 @@ def contributor_insights(scope: Construct, log_group_name: str) -> dict[str, clo
             [{"Match": "$.status", "In": ["401", "403"]}],
         ),
     }
+    if not api_keys:
+        specs = {id_: spec for id_, spec in specs.items() if spec[1] != "$.apiKeyId"}
     prefix = Names.unique_resource_name(scope, max_length=80, separator="-")
     for id_, (suffix, key, filters) in specs.items():
         rules[id_] = cloudwatch.CfnInsightRule(

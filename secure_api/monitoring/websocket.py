@@ -11,7 +11,7 @@ cannot be associated with a WebSocket API. The key guard is the REST API's: it r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from aws_cdk import Duration
@@ -27,8 +27,7 @@ from constructs import Construct
 from secure_api import defaults
 from secure_api.monitoring.alarms import Alarms
 from secure_api.monitoring.dashboard import INSIGHT_RULE_TITLES
-from secure_api.monitoring.insights import ContributorInsightsWidget, contributor_insights
-from secure_api.monitoring.key_guard import key_guard
+from secure_api.monitoring.insights import ContributorInsightsWidget
 from secure_api.monitoring.options import Monitoring, num
 
 WEBSOCKET_METRICS_NAMESPACE = "AWS/ApiGateway"
@@ -116,28 +115,34 @@ def apply_websocket_monitoring(
     ``scope`` (the API's construct: its path names the alarms), and with ``monitoring.key_guard`` the key
     guard, whose table and environment are encrypted with ``logs_key`` and whose logs are kept
     ``retention`` and which reads the API's keys through ``usage_plans``. Every alarm notifies ``topic``
-    on ALARM and OK. Returns the dashboard (construct id
-    ``Dashboard``)."""
+    on ALARM and OK. Returns the dashboard (construct id ``Dashboard``). ``apply_monitoring`` with a
+    WebSocket ``ApiTarget`` does the same."""
+    from secure_api.monitoring.apply import monitor
+
     alarms = WebSocketAlarms(
         scope,
         monitoring,
         api_id=web_socket_api.api_id,
-        stage=None,  # type: ignore[arg-type]  # a WebSocket stage has no apigw.Stage: stage_metric is overridden
+        stage=None,  # a WebSocket stage has no apigw.Stage: stage_metric is overridden
         access_log_group=access_log_group,
         authorizer_function=authorizer_function,
         web_acl=None,
         topic=topic,
         stage_name=stage_name,
     )
-    alarms.build()
-    rules = contributor_insights(scope, access_log_group.log_group_name)
-    if monitoring.key_guard:
-        # The same guard as a REST API's: the access logs carry apiKeyId, ip, status and requestTimeEpoch.
-        key_guard(alarms, logs_key=logs_key, retention=retention, usage_plans=usage_plans)
+    return monitor(alarms, logs_key=logs_key, retention=retention, usage_plans=usage_plans)
+
+
+def websocket_dashboard(
+    alarms: WebSocketAlarms, rules: Mapping[str, cloudwatch.CfnInsightRule]
+) -> cloudwatch.Dashboard:
+    """The dashboard (construct id ``Dashboard``) beside a WebSocket API's ``alarms`` (built), graphing
+    ``rules``."""
+    scope = alarms.scope
     dashboard = cloudwatch.Dashboard(scope, "Dashboard")
     dashboard.add_widgets(
         cloudwatch.TextWidget(
-            markdown=f"## secure_api {scope.node.path} (WebSocket)\nStage `{stage_name}`; alarms notify the "
+            markdown=f"## secure_api {scope.node.path} (WebSocket)\nStage `{alarms.stage_name}`; alarms notify the "
             "alarm topic.",
             width=24,
             height=2,

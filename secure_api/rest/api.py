@@ -17,15 +17,14 @@ from constructs import Construct, IConstruct
 
 from secure_api import compliance, defaults
 from secure_api.access import AccessPolicy
-from secure_api.audit import AuditTrail, apply_audit, find_trail_owner
+from secure_api.api_base import SecureApiBase
+from secure_api.api_target import ApiTarget
+from secure_api.audit import AuditTrail
 from secure_api.authorizer import BearerAuth, BearerAuthorizer
 from secure_api.domain import CustomDomain, apply_domain
-from secure_api.encryption import encrypted_log_group, logs_key, secure_key
 from secure_api.errors import SecureApiConfigError, located
-from secure_api.monitoring import Monitoring, apply_monitoring
-from secure_api.notifications import alarm_topic
-from secure_api.outputs import add_outputs
-from secure_api.removal import apply_removal_policy, check_removal_policy
+from secure_api.monitoring import Monitoring
+from secure_api.removal import check_removal_policy
 from secure_api.rest.cors import CorsPolicy
 from secure_api.rest.escape_hatches import check_no_foreign_routes
 from secure_api.rest.firewall import Firewall, apply_firewall
@@ -43,14 +42,14 @@ from secure_api.rest.routes import Route as RouteKey
 from secure_api.rest.routes import RouteTree
 from secure_api.rest.stage_settings import StageMethodSettings
 from secure_api.throttling import Throttle, warn_above_account_limits
-from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, UsageTiers, tier_throttles
+from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, UsageTiers
 
 _DEFAULT_FIREWALL = Firewall()
 _DEFAULT_AUDIT = AuditTrail()
 _DEFAULT_MONITORING = Monitoring()
 
 
-class SecureRestApi(Construct):
+class SecureRestApi(SecureApiBase):
     """An API Gateway REST API with every protection on by default (see the README for each one).
 
     Escape hatches: ``rest_api``, ``stage``, ``authorizer``, ``authorizer_function``, ``web_acl``,
@@ -104,20 +103,12 @@ class SecureRestApi(Construct):
             description=description,
         )
         access = access or AccessPolicy()
-        super().__init__(scope, id_)
-        apply_removal_policy(
-            self,
-            api_policy=removal_policy,
-            audit_policy=audit.removal_policy if audit is not None else RemovalPolicy.RETAIN,
-        )
+        super().__init__(scope, id_, removal_policy=removal_policy, audit=audit, log_retention=log_retention)
         self._access = access
         self._cors = cors
         self._auth = auth
-        # APIs of one stack whose trails would be identical share one (see AuditTrail.shared).
-        self._trail_settings = (audit, (audit.log_retention or log_retention) if audit else None)
         self._throttle = throttle or Throttle()
-        for field, value in (("throttle", self._throttle), *tier_throttles(usage_tiers)):
-            warn_above_account_limits(self, field, value)
+        self._warn_above_account_limits(self._throttle, usage_tiers)
         self._log_retention = log_retention
         self._stage_name = stage_name
         self._consumers = frozenset(c.name for c in consumers)
@@ -141,17 +132,10 @@ class SecureRestApi(Construct):
         self._apply_audit(audit, log_retention)
         self._apply_usage_tiers(usage_tiers, consumers, key_rotation, log_retention)
         self._add_outputs(execute_api_disabled=domain is not None)
-        self._apply_monitoring(monitoring, log_retention)
+        self._apply_monitoring(
+            monitoring, log_retention, authorizer_function=self.authorizer_function, web_acl=self.web_acl
+        )
         self._attach_openapi()
-
-    def _create_logs(self, retention: logs.RetentionDays) -> None:
-        """The API's KMS key for logs and Lambda environments (``logs_key``) and ``access_log_group``."""
-        self.logs_key = logs_key(
-            self, "LogsKey", description=f"secure_api {self.node.path}: logs and Lambda env"
-        )
-        self.access_log_group = encrypted_log_group(
-            self, "AccessLogs", key=self.logs_key, retention=retention
-        )
 
     def _create_rest_api(
         self, description: str | None, execute_api_disabled: bool, cloudwatch_role: bool
@@ -171,6 +155,7 @@ class SecureRestApi(Construct):
             openapi=self._openapi,
         )
         self.stage: apigw.Stage = self.rest_api.deployment_stage
+        self.target = ApiTarget.rest(self.rest_api, self.stage)
         self._method_settings = StageMethodSettings(self.stage)
 
     def _apply_auth(self, auth: BearerAuth | None, retention: logs.RetentionDays) -> None:
@@ -213,25 +198,14 @@ class SecureRestApi(Construct):
         retention: logs.RetentionDays,
     ) -> None:
         """Usage plans, consumers' keys and their rotation (``usage_tiers``, ``usage_plans``)."""
-        self.usage_plans: dict[str, apigw.UsagePlan] = {}
-        self.usage_tiers: UsageTiers | None = None
-        if not usage_tiers:
-            return
-        self.usage_tiers = UsageTiers(
-            self,
-            "UsageTiers",
-            rest_api=self.rest_api,
-            stage=self.stage,
-            tiers=usage_tiers,
-            consumers=consumers,
-            rotation=key_rotation or KeyRotation(),
-            logs_key=self.logs_key,
-            retention=retention,
-            alarm_topic=self.alarm_topic,
-        )
-        self.usage_plans = dict(self.usage_tiers.plans)
-        if self._bearer is not None and self._auth is not None and self._auth.api_key_claim:
-            self._grant_authorizer_key_secrets(self.usage_tiers)
+        tiers = self._create_usage_tiers(usage_tiers, consumers, key_rotation, retention)
+        if (
+            tiers is not None
+            and self._bearer is not None
+            and self._auth is not None
+            and self._auth.api_key_claim
+        ):
+            self._grant_authorizer_key_secrets(tiers)
 
     def _grant_authorizer_key_secrets(self, tiers: UsageTiers) -> None:
         """Let the authorizer read every key secret of this API (tokens name the consumer's key).
@@ -253,17 +227,6 @@ class SecureRestApi(Construct):
         )
         compliance.acknowledge(policy, "authorizer-key-secrets", api=self.rest_api)
 
-    def _add_outputs(self, *, execute_api_disabled: bool) -> None:
-        """The stack outputs the ``secure-api`` command reads (``outputs``)."""
-        self.outputs = add_outputs(
-            self,
-            rest_api=self.rest_api,
-            stage=self.stage,
-            url=self.url,
-            execute_api_disabled=execute_api_disabled,
-            keys_key=self.usage_tiers.keys_key if self.usage_tiers is not None else None,
-        )
-
     def _attach_openapi(self) -> None:
         """Hand the API's body the pieces it renders (authorizer, CORS, integrations)."""
         self._openapi.attach(
@@ -274,27 +237,6 @@ class SecureRestApi(Construct):
             cors=self._cors,
             has_tiers=self.usage_tiers is not None,
             lambda_integration=self._integration,
-        )
-
-    def _apply_monitoring(self, monitoring: Monitoring | None, retention: logs.RetentionDays) -> None:
-        """Alarms, Contributor Insights, key guard and ``dashboard``, or a warning without them."""
-        self.dashboard: Any = None
-        if monitoring is None:
-            self._warn("monitoring", "monitoring=None: no alarms, dashboard or key guard")
-            return
-        assert self.alarm_topic is not None
-        self.dashboard = apply_monitoring(
-            self,
-            monitoring,
-            rest_api=self.rest_api,
-            stage=self.stage,
-            access_log_group=self.access_log_group,
-            logs_key=self.logs_key,
-            topic=self.alarm_topic,
-            authorizer_function=self.authorizer_function,
-            web_acl=self.web_acl,
-            retention=retention,
-            usage_plans=list(self.usage_plans.values()),
         )
 
     @classmethod
@@ -436,66 +378,8 @@ class SecureRestApi(Construct):
         self.routes.append(route)
         return route
 
-    def grant_read_key(self, consumer: str, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` (the consumer application's role) read that consumer's key secret only.
-
-        ``consumer`` must be the name of a declared consumer (``consumers=[Consumer(...)]``).
-        """
-        if self.usage_tiers is None or consumer not in self._consumers:
-            declared = sorted(self._consumers)
-            raise SecureApiConfigError(
-                "grant_read_key.consumer",
-                consumer,
-                f"the name of a declared consumer ({', '.join(declared)})"
-                if declared
-                else "the name of a declared consumer (this API declares none: consumers=[Consumer(...)])",
-            )
-        return self.usage_tiers.grant_read_key(consumer, grantee)
-
     def _integration(self, integration: apigw.Integration | lambda_.IFunction) -> apigw.Integration:
         return integration_for(self, self.rest_api, integration, self._functions_with_permission)
-
-    def _alarm_topic(self, monitoring: Monitoring | None, audit: AuditTrail | None) -> sns.ITopic | None:
-        """The user's topic, or a new encrypted one when monitoring or the audit alarms need one."""
-        if monitoring is not None and monitoring.alarm_topic is not None:
-            return monitoring.alarm_topic
-        if monitoring is None and (audit is None or not audit.has_alarms):
-            return None
-        return alarm_topic(
-            self,
-            "AlarmTopic",
-            key=secure_key(self, "AlarmTopicKey", description=f"secure_api {self.node.path}: alarms"),
-            email=monitoring.alarm_email if monitoring is not None else None,
-        )
-
-    def _apply_audit(self, audit: AuditTrail | None, retention: logs.RetentionDays) -> None:
-        """The CloudTrail trail (``trail``, maybe shared) and alarms on control-plane changes."""
-        self.trail: Any = None
-        self.audit_log_group: logs.ILogGroup | None = None
-        if audit is None:
-            self._warn("audit", "audit=None: no CloudTrail trail and no alarms on control-plane changes")
-            return
-        if not audit.has_alarms:
-            self._warn(
-                "audit", "AuditTrail.existing() without log_group_name: no alarms on control-plane changes"
-            )
-            return
-        assert self.alarm_topic is not None
-        owner = self._trail_owner(audit)
-        self.trail, self.audit_log_group = apply_audit(
-            self,
-            audit,
-            rest_api=self.rest_api,
-            topic=self.alarm_topic,
-            retention=retention,
-            shared_log_group=owner.audit_log_group if owner is not None else None,
-        )
-        if owner is not None:
-            self.trail = owner.trail
-
-    def _trail_owner(self, audit: AuditTrail) -> Any:
-        """The API (REST or WebSocket) declared earlier in this stack whose trail this one shares."""
-        return find_trail_owner(self, audit)
 
     def _finalize(self) -> None:
         """Once every route is known (at synthesis): refuse what the rest_api escape hatch added, give
@@ -521,11 +405,6 @@ class SecureRestApi(Construct):
         if self._openapi.inline is not None:
             parts["the inline OpenAPI body"] = self._openapi.inline
         check_stack(Stack.of(self), template_parts=parts)
-
-    def _warn(self, what: str, why: str) -> None:
-        Annotations.of(self).add_warning_v2(
-            f"secure-api:{what.split(maxsplit=1)[0]}-disabled", f"secure_api: {what}: {why}"
-        )
 
 
 @jsii.implements(IAspect)

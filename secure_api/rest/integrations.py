@@ -3,14 +3,17 @@ integration with its invoke permission, in the API's stack."""
 
 from __future__ import annotations
 
-from aws_cdk import Annotations, ArnFormat, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_apigateway as apigw
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from secure_api import compliance
 from secure_api.errors import SecureApiConfigError
+
+# invocation_uri stays importable from secure_api.rest.integrations.
+from secure_api.invoke_permission import invocation_uri, invoke_permission
+
+__all__ = ["integration_for", "invocation_uri"]
 
 
 def integration_for(
@@ -44,49 +47,6 @@ def integration_for(
 
 
 def _invoke_permission(api: Construct, rest_api: apigw.RestApiBase, fn: lambda_.IFunction) -> None:
-    """One permission per function and API, in the API's stack (as ``LambdaIntegration`` does).
-
-    A permission in the function's stack would reference this API from there: with the function
-    in another stack, that is a dependency cycle. A function of this stack keeps its permission
-    (and the permission's construct id) beside it.
-    """
-    same_stack = Stack.of(fn) is Stack.of(api)
-    permission_id = (
-        f"InvokeBy{api.node.id}{_short(api.node.addr)}"
-        if same_stack
-        else f"Invoke{fn.node.id}{_short(fn.node.addr)}"
-    )
-    fn.add_permission(
-        permission_id,
-        principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
-        action="lambda:InvokeFunction",
-        source_arn=rest_api.arn_for_execute_api("*", "/*", "*"),
-        scope=None if same_stack else api,
-    )
-    permission = (fn if same_stack else api).node.try_find_child(permission_id)
-    if permission is None:
-        # CDK creates no permission on a function it cannot modify (imported from another account,
-        # or whose account it cannot tell) and warns on the function; say what to do here too.
-        Annotations.of(api).add_warning_v2(
-            "secure-api:invoke-permission-skipped",
-            f"secure_api: no invoke permission for API Gateway on the imported function {fn.node.path}: "
-            "import it with Function.from_function_attributes(..., same_environment=True) so the "
-            "construct adds it, or grant apigateway.amazonaws.com lambda:InvokeFunction on it yourself",
-        )
-        return
-    compliance.acknowledge(permission, "permission-source-arn-join")
-
-
-def _short(addr: str) -> str:
-    return addr[-8:]
-
-
-def invocation_uri(stack: Stack, function_arn: str) -> str:
-    """The URI through which API Gateway invokes the function ``function_arn`` (proxy or authorizer)."""
-    return stack.format_arn(
-        service="apigateway",
-        account="lambda",
-        resource="path/2015-03-31/functions",
-        resource_name=f"{function_arn}/invocations",
-        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-    )
+    """One permission per function and API (``secure_api.invoke_permission``), from any stage, method
+    and path of ``rest_api``."""
+    invoke_permission(api, fn, source_arn=rest_api.arn_for_execute_api("*", "/*", "*"))

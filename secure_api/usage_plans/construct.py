@@ -17,6 +17,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct, IValidation
 
 from secure_api import compliance, defaults
+from secure_api.api_target import ApiKind, ApiTarget
 from secure_api.encryption import secure_key
 from secure_api.errors import SecureApiConfigError
 from secure_api.lambda_function import SecureFunction
@@ -37,6 +38,8 @@ class UsageTiers(Construct):
     serve ``stage`` of ``rest_api``, or ``web_socket_stage`` of ``web_socket_api`` (exactly one pair):
     the keys, secrets, provisioner, rotation and expiry are the same for both kinds; only the API id
     differs (WebSocket usage plans throttle per key only, so method throttles are REST-only).
+    ``target`` (an ``ApiTarget`` of a REST or WebSocket API) is the newer spelling of either pair; an
+    HTTP API has no usage plans and is refused.
     """
 
     def __init__(
@@ -44,6 +47,7 @@ class UsageTiers(Construct):
         scope: Construct,
         id_: str,
         *,
+        target: ApiTarget | None = None,
         rest_api: apigw.RestApiBase | None = None,
         stage: apigw.Stage | None = None,
         web_socket_api: apigwv2.WebSocketApi | None = None,
@@ -55,14 +59,14 @@ class UsageTiers(Construct):
         retention: logs.RetentionDays,
         alarm_topic: sns.ITopic | None = None,
     ) -> None:
-        api: Construct
-        stage_name: str
-        if rest_api is not None and stage is not None and web_socket_api is None and web_socket_stage is None:
-            api, api_id, stage_name = rest_api, rest_api.rest_api_id, stage.stage_name
-        elif (
-            web_socket_api is not None and web_socket_stage is not None and rest_api is None and stage is None
-        ):
-            api, api_id, stage_name = web_socket_api, web_socket_api.api_id, web_socket_stage.stage_name
+        target = _target(target, rest_api, stage, web_socket_api, web_socket_stage)
+        if target.kind is ApiKind.HTTP:
+            raise SecureApiConfigError(
+                "usage_tiers",
+                [tier.name for tier in tiers],
+                "none with an HTTP API: HTTP APIs have no API keys or usage plans (use SecureRestApi)",
+            )
+        if target.kind is ApiKind.WEBSOCKET:
             for tier in tiers:
                 if tier.method_throttles:
                     raise SecureApiConfigError(
@@ -70,8 +74,7 @@ class UsageTiers(Construct):
                         sorted(tier.method_throttles),
                         "none with a WebSocket API: its usage plans throttle per key only (use add_route's throttle)",
                     )
-        else:
-            raise TypeError("UsageTiers serves rest_api and stage, or web_socket_api and web_socket_stage")
+        api, api_id, stage_name = target.api, target.api_id, target.stage_name
         super().__init__(scope, id_)
         self._api_path = scope.node.path
         self._api = api
@@ -88,10 +91,11 @@ class UsageTiers(Construct):
                 "throttle": _throttle_settings(tier.throttle),
                 "quota": _quota_settings(tier.quota),
             }
-            if rest_api is not None:
-                plan = rest_api.add_usage_plan(
+            if isinstance(api, apigw.RestApiBase):
+                assert isinstance(target.stage, apigw.Stage)
+                plan = api.add_usage_plan(
                     plan_id,
-                    api_stages=[apigw.UsagePlanPerApiStage(api=rest_api, stage=stage)],
+                    api_stages=[apigw.UsagePlanPerApiStage(api=api, stage=target.stage)],
                     **plan_props,
                 )
             else:
@@ -100,8 +104,7 @@ class UsageTiers(Construct):
                 plan = apigw.UsagePlan(scope, plan_id, **plan_props)
                 cfn_plan: apigw.CfnUsagePlan = plan.node.default_child  # type: ignore[assignment]
                 cfn_plan.api_stages = [apigw.CfnUsagePlan.ApiStageProperty(api_id=api_id, stage=stage_name)]
-                assert web_socket_stage is not None
-                plan.node.add_dependency(web_socket_stage)
+                plan.node.add_dependency(target.stage)
             # The plan's ApiStages references the stage (a Ref), so CloudFormation creates the stage
             # first; without that ordering a deployment fails with "Invalid API Stage".
             Tags.of(plan).add("secure-api:tier", tier.name)
@@ -250,3 +253,39 @@ def _quota_settings(quota: Quota | None) -> apigw.QuotaSettings | None:
     if quota is None:
         return None
     return apigw.QuotaSettings(limit=quota.limit, period=quota.period, offset=quota.offset)
+
+
+def _target(
+    target: ApiTarget | None,
+    rest_api: apigw.RestApiBase | None,
+    stage: apigw.Stage | None,
+    web_socket_api: apigwv2.WebSocketApi | None,
+    web_socket_stage: apigwv2.WebSocketStage | None,
+) -> ApiTarget:
+    """``target``, or the target of the older pairs (``rest_api`` and ``stage``, or ``web_socket_api`` and
+    ``web_socket_stage``): exactly one of the three."""
+    if (
+        target is not None
+        and rest_api is None
+        and stage is None
+        and web_socket_api is None
+        and web_socket_stage is None
+    ):
+        return target
+    if (
+        target is None
+        and rest_api is not None
+        and stage is not None
+        and web_socket_api is None
+        and web_socket_stage is None
+    ):
+        return ApiTarget.rest(rest_api, stage)
+    if (
+        target is None
+        and web_socket_api is not None
+        and web_socket_stage is not None
+        and rest_api is None
+        and stage is None
+    ):
+        return ApiTarget.websocket(web_socket_api, web_socket_stage)
+    raise TypeError("UsageTiers serves target, or rest_api and stage, or web_socket_api and web_socket_stage")

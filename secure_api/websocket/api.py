@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from aws_cdk import Annotations, RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -15,17 +14,17 @@ from constructs import Construct
 
 from secure_api import compliance, defaults
 from secure_api.access import AccessPolicy
+from secure_api.api_base import SecureApiBase
+from secure_api.api_target import ApiTarget
 from secure_api.audit import AuditTrail
 from secure_api.authorizer import BearerAuth, BearerAuthorizer
-from secure_api.domain import CustomDomain, apply_websocket_domain
-from secure_api.encryption import encrypted_log_group, logs_key, secure_key
+from secure_api.domain import CustomDomain
 from secure_api.errors import SecureApiConfigError
 from secure_api.monitoring import Monitoring
-from secure_api.notifications import alarm_topic
-from secure_api.outputs import add_websocket_outputs
-from secure_api.removal import apply_removal_policy, check_removal_policy
+from secure_api.removal import check_removal_policy
 from secure_api.throttling import Throttle, warn_above_account_limits
-from secure_api.usage_plans import Consumer, KeyRotation, UsageTier, UsageTiers, tier_throttles
+from secure_api.usage_plans import Consumer, KeyRotation, UsageTier
+from secure_api.v2.domain import apply_v2_domain, v2_domain_url
 from secure_api.websocket.connect import add_connect_route
 from secure_api.websocket.option_checks import check_websocket_options
 from secure_api.websocket.routes import (
@@ -41,7 +40,7 @@ _DEFAULT_AUDIT = AuditTrail()
 _DEFAULT_MONITORING = Monitoring()
 
 
-class SecureWebSocketApi(Construct):
+class SecureWebSocketApi(SecureApiBase):
     """An API Gateway WebSocket API secured as far as AWS allows (see the README's "WebSocket APIs").
 
     ``auth`` is required: ``BearerAuth(...)`` (a Lambda REQUEST authorizer on ``$connect`` running the
@@ -101,26 +100,14 @@ class SecureWebSocketApi(Construct):
             route_selection_expression=route_selection_expression,
             description=description,
         )
-        super().__init__(scope, id_)
+        super().__init__(scope, id_, removal_policy=removal_policy, audit=audit, log_retention=log_retention)
         self._options = options
-        apply_removal_policy(
-            self,
-            api_policy=removal_policy,
-            audit_policy=audit.removal_policy if audit is not None else RemovalPolicy.RETAIN,
-        )
         self._throttle = options.throttle
-        for field, value in (("throttle", self._throttle), *tier_throttles(options.usage_tiers)):
-            warn_above_account_limits(self, field, value)
+        self._warn_above_account_limits(self._throttle, options.usage_tiers)
         self._consumers = frozenset(c.name for c in options.consumers)
         self._route_keys: set[str] = set()
-        self._trail_settings = (audit, (audit.log_retention or log_retention) if audit else None)
 
-        self.logs_key = logs_key(
-            self, "LogsKey", description=f"secure_api {self.node.path}: logs and Lambda env"
-        )
-        self.access_log_group = encrypted_log_group(
-            self, "AccessLogs", key=self.logs_key, retention=log_retention
-        )
+        self._create_logs(log_retention)
         self.web_socket_api = create_web_socket_api(
             self,
             "Api",
@@ -137,6 +124,7 @@ class SecureWebSocketApi(Construct):
             throttle=self._throttle,
             access_log_group=self.access_log_group,
         )
+        self.target = ApiTarget.websocket(self.web_socket_api, self.stage)
         self._integrations = Integrations(self, self.web_socket_api)
         self._apply_connect(connect_handler, log_retention)
         self.url: str = self.stage.url
@@ -144,14 +132,8 @@ class SecureWebSocketApi(Construct):
         self.alarm_topic: sns.ITopic | None = self._alarm_topic(monitoring, audit)
         self._apply_audit(audit, log_retention)
         self._apply_usage_tiers(key_rotation, log_retention)
-        self.outputs = add_websocket_outputs(
-            self,
-            web_socket_api=self.web_socket_api,
-            stage=self.stage,
-            url=self.url,
-            keys_key=self.usage_tiers.keys_key if self.usage_tiers is not None else None,
-        )
-        self._apply_monitoring(monitoring, log_retention)
+        self._add_outputs(execute_api_disabled=domain is not None)
+        self._apply_monitoring(monitoring, log_retention, authorizer_function=self.authorizer_function)
 
     def _api_key_selection(self, auth: BearerAuth | str | None) -> str | None:
         if not self._options.usage_tiers:
@@ -188,99 +170,21 @@ class SecureWebSocketApi(Construct):
         self.domain_name: apigwv2.DomainName | None = None
         if domain is None:
             return
-        self.domain_name = apply_websocket_domain(
-            self, domain, web_socket_api=self.web_socket_api, stage=self.stage
-        )
+        self.domain_name = apply_v2_domain(self, domain, target=self.target)
         compliance.acknowledge(self.domain_name, "websocket-domain-tls12")
-        self.url = f"wss://{domain.domain_name}" + (f"/{domain.base_path}" if domain.base_path else "")
-
-    def _alarm_topic(self, monitoring: Monitoring | None, audit: AuditTrail | None) -> sns.ITopic | None:
-        """The user's topic, or a new encrypted one when monitoring or the audit alarms need one."""
-        if monitoring is not None and monitoring.alarm_topic is not None:
-            return monitoring.alarm_topic
-        if monitoring is None and (audit is None or not audit.has_alarms):
-            return None
-        return alarm_topic(
-            self,
-            "AlarmTopic",
-            key=secure_key(self, "AlarmTopicKey", description=f"secure_api {self.node.path}: alarms"),
-            email=monitoring.alarm_email if monitoring is not None else None,
-        )
-
-    def _apply_audit(self, audit: AuditTrail | None, retention: logs.RetentionDays) -> None:
-        """The stack's CloudTrail trail (``trail``, maybe shared) and alarms on this API's control plane."""
-        self.trail: Any = None
-        self.audit_log_group: logs.ILogGroup | None = None
-        if audit is None:
-            self._warn("audit", "audit=None: no CloudTrail trail and no alarms on control-plane changes")
-            return
-        if not audit.has_alarms:
-            self._warn(
-                "audit", "AuditTrail.existing() without log_group_name: no alarms on control-plane changes"
-            )
-            return
-        from secure_api import audit as audit_module
-
-        assert self.alarm_topic is not None
-        owner = audit_module.find_trail_owner(self, audit)
-        self.trail, self.audit_log_group = audit_module.apply_audit(
-            self,
-            audit,
-            web_socket_api=self.web_socket_api,
-            topic=self.alarm_topic,
-            retention=retention,
-            shared_log_group=owner.audit_log_group if owner is not None else None,
-        )
-        if owner is not None:
-            self.trail = owner.trail
+        self.url = v2_domain_url("wss", domain)
 
     def _apply_usage_tiers(self, key_rotation: KeyRotation | None, retention: logs.RetentionDays) -> None:
         """Usage plans, consumers' keys and their rotation (``usage_tiers``, ``usage_plans``)."""
-        self.usage_plans: dict[str, Any] = {}
-        self.usage_tiers: UsageTiers | None = None
-        if not self._options.usage_tiers:
-            return
-        self.usage_tiers = UsageTiers(
-            self,
-            "UsageTiers",
-            web_socket_api=self.web_socket_api,
-            web_socket_stage=self.stage,
-            tiers=self._options.usage_tiers,
-            consumers=self._options.consumers,
-            rotation=key_rotation or KeyRotation(),
-            logs_key=self.logs_key,
-            retention=retention,
-            alarm_topic=self.alarm_topic,
+        tiers = self._create_usage_tiers(
+            self._options.usage_tiers, self._options.consumers, key_rotation, retention
         )
-        self.usage_plans = dict(self.usage_tiers.plans)
         bearer = self._options.bearer
-        if self._bearer is not None and bearer is not None and bearer.api_key_claim:
-            self.usage_tiers.grant_key_secrets(
+        if tiers is not None and self._bearer is not None and bearer is not None and bearer.api_key_claim:
+            tiers.grant_key_secrets(
                 self._bearer.secure_function,
                 api_id=self.web_socket_api.api_id,
             )
-
-    def _apply_monitoring(self, monitoring: Monitoring | None, retention: logs.RetentionDays) -> None:
-        """Alarms and the ``dashboard``, or a warning without them."""
-        self.dashboard: Any = None
-        if monitoring is None:
-            self._warn("monitoring", "monitoring=None: no alarms, dashboard or key guard")
-            return
-        from secure_api import monitoring as monitoring_package
-
-        assert self.alarm_topic is not None
-        self.dashboard = monitoring_package.apply_websocket_monitoring(
-            self,
-            monitoring,
-            web_socket_api=self.web_socket_api,
-            stage_name=self.stage.stage_name,
-            access_log_group=self.access_log_group,
-            logs_key=self.logs_key,
-            topic=self.alarm_topic,
-            authorizer_function=self.authorizer_function,
-            retention=retention,
-            usage_plans=list(self.usage_plans.values()),
-        )
 
     def add_route(
         self,
@@ -323,19 +227,4 @@ class SecureWebSocketApi(Construct):
         ]
         return iam.Grant.add_to_principal(
             grantee=grantee, actions=["execute-api:ManageConnections"], resource_arns=resources
-        )
-
-    def grant_read_key(self, consumer: str, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` read that declared consumer's key secret only."""
-        if self.usage_tiers is None or consumer not in self._consumers:
-            raise SecureApiConfigError(
-                "grant_read_key.consumer",
-                consumer,
-                f"the name of a declared consumer ({', '.join(sorted(self._consumers)) or 'none are declared'})",
-            )
-        return self.usage_tiers.grant_read_key(consumer, grantee)
-
-    def _warn(self, what: str, why: str) -> None:
-        Annotations.of(self).add_warning_v2(
-            f"secure-api:{what.split(maxsplit=1)[0]}-disabled", f"secure_api: {what}: {why}"
         )

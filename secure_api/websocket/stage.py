@@ -1,5 +1,5 @@
-"""The WebSocket API and its stage: default route settings (throttled, execution logs at ERROR without
-data trace, detailed metrics) and JSON access logs to a KMS-encrypted log group."""
+"""The WebSocket API and its stage (``secure_api.v2.stage``): default route settings (throttled, execution
+logs at ERROR without data trace, detailed metrics) and JSON access logs to a KMS-encrypted log group."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from secure_api import defaults
-from secure_api.access_logs import websocket_access_log_format
+from secure_api.access_logs import WEBSOCKET_ACCESS_LOG_FIELDS
 from secure_api.throttling import Throttle
+from secure_api.v2.stage import create_v2_stage
 
 # ``WebSocketApiKeySelectionExpression.custom_api_key_selector`` is mistyped in jsii: use its constants.
 _API_KEY_SELECTION = {
@@ -58,24 +59,16 @@ def create_stage(
     throttle: Throttle,
     access_log_group: logs.ILogGroup,
 ) -> apigwv2.WebSocketStage:
-    """The auto-deployed stage with its default route settings and access logs."""
-    stage = apigwv2.WebSocketStage(
+    """The auto-deployed stage with its default route settings and access logs
+    (``secure_api.v2.stage.create_v2_stage`` with the WebSocket access log fields)."""
+    stage = create_v2_stage(
         scope,
         id_,
-        web_socket_api=web_socket_api,
+        api=web_socket_api,
         stage_name=stage_name,
-        auto_deploy=True,
-        throttle=apigwv2.ThrottleSettings(rate_limit=throttle.rate_limit, burst_limit=throttle.burst_limit),
-        detailed_metrics_enabled=True,
+        throttle=throttle,
+        access_log_group=access_log_group,
+        access_log_fields=WEBSOCKET_ACCESS_LOG_FIELDS,
     )
-    cfn_stage = stage.node.default_child
-    assert isinstance(cfn_stage, apigwv2.CfnStage)
-    # What CDK's WebSocketStage does not set: execution logging and access logs. The destination is the
-    # log group's ARN attribute (as CDK's v2 LogGroupLogDestination writes it), a reference Control
-    # Tower's CT.APIGATEWAY.PR.4 rule can follow to the log group.
-    cfn_stage.add_property_override("DefaultRouteSettings.LoggingLevel", defaults.WEBSOCKET_LOGGING_LEVEL)
-    cfn_stage.add_property_override("DefaultRouteSettings.DataTraceEnabled", False)
-    cfn_stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
-        destination_arn=access_log_group.log_group_arn, format=websocket_access_log_format()
-    )
+    assert isinstance(stage, apigwv2.WebSocketStage)
     return stage

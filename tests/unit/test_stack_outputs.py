@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from secure_api.keys.errors import KeyOpsError
-from secure_api.keys.stack_outputs import StackApi, apis_from_outputs, output_prefix, select_api
+from secure_api.keys.stack_outputs import HTTP_API_ID, StackApi, apis_from_outputs, output_prefix, select_api
 
 
 def outputs(**values: str) -> list[dict[str, str]]:
@@ -84,3 +84,26 @@ def test_a_websocket_api_is_found_by_its_websocket_api_id_output() -> None:
     ]
     assert found[1].protocol == "REST"
     assert select_api("S", found, "w5s6t7u8v9").prefix == "ChatApi"
+
+
+def test_an_http_api_is_found_by_its_http_api_id_output() -> None:
+    assert HTTP_API_ID == "HttpApiId"
+    found = apis_from_outputs(
+        outputs(
+            OrdersHttpApiHttpApiId="h1t2t3p4a5",
+            OrdersHttpApiUrl="https://api.example.com",
+            OrdersHttpApiStageName="prod",
+            ChatApiWebSocketApiId="w5s6t7u8v9",
+        )
+    )
+    assert found == [
+        StackApi(prefix="ChatApi", rest_api_id="w5s6t7u8v9", protocol="WEBSOCKET"),
+        StackApi(
+            prefix="OrdersHttpApi",
+            rest_api_id="h1t2t3p4a5",
+            url="https://api.example.com",
+            stage_name="prod",
+            protocol="HTTP",
+        ),
+    ]
+    assert select_api("S", found, "h1t2t3p4a5").protocol == "HTTP"

@@ -1,0 +1,69 @@
+"""The example HTTP API stack: the orders API as an HTTP API, with every option the library offers for
+HTTP APIs, synthesizable with no AWS account.
+
+The custom domain is ``orders-http.<zone>`` in the hosted zone of ``cdk.json``'s context
+(``secure-api:hostedZoneId``, ``secure-api:hostedZoneName``); the placeholders there synthesize without
+an account. Tokens are checked by API Gateway's native JWT authorizer, unless the context names a key
+set of its own (``secure-api:jwksUri``, as the end-to-end suite does): the library's Lambda authorizer
+then verifies them, since the native one only reads the issuer's discovery document.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from example.stack import bearer_auth, orders_function
+from secure_api import (
+    AuditTrail,
+    CorsPolicy,
+    CustomDomain,
+    Monitoring,
+    SecureHttpApi,
+    Throttle,
+)
+
+
+class HttpExampleStack(cdk.Stack):
+    """An orders HTTP API: bearer tokens with per-route scopes, CORS for one web app, per-route
+    throttling, a TLS 1.2 custom domain, the audit trail and monitoring."""
+
+    def __init__(self, scope: Construct, id_: str, **kwargs: object) -> None:
+        super().__init__(scope, id_, **kwargs)  # type: ignore[arg-type]
+        self.api = SecureHttpApi(
+            self,
+            "OrdersHttpApi",
+            stage_name="prod",
+            auth=bearer_auth(self, audience=["orders-api"]),
+            cors=CorsPolicy(["https://app.example.com"]),
+            domain=self.custom_domain(),
+            throttle=Throttle(rate_limit=1000, burst_limit=2000),
+            audit=AuditTrail(),
+            monitoring=Monitoring(alarm_email="oncall@example.com"),
+        )
+        orders = orders_function(self)
+        self.api.add_route("GET", "/orders", orders, scopes=["orders:read"])
+        self.api.add_route(
+            "GET",
+            "/orders/{id}",
+            orders,
+            scopes=["orders:read"],
+            throttle=Throttle(rate_limit=100, burst_limit=200),
+        )
+        self.api.add_route(
+            "POST",
+            "/orders",
+            orders,
+            scopes=["orders:write"],
+            throttle=Throttle(rate_limit=20, burst_limit=40),
+        )
+
+    def custom_domain(self) -> CustomDomain | None:
+        """``orders-http.<zone>`` in the app context's hosted zone, or none when the context names no zone."""
+        zone_id = self.node.try_get_context("secure-api:hostedZoneId")
+        zone_name = self.node.try_get_context("secure-api:hostedZoneName")
+        if not (zone_id and zone_name):
+            return None
+        return CustomDomain(
+            domain_name=f"orders-http.{zone_name}", hosted_zone_id=zone_id, hosted_zone_name=zone_name
+        )

@@ -1,0 +1,100 @@
+"""HTTP API routes: route keys (``GET /orders/{id}``), their options and their warnings (the per-route
+``RouteSettings`` are ``secure_api.v2``'s)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aws_cdk import Annotations
+from constructs import IConstruct
+
+from secure_api.authorizer import check_scopes
+from secure_api.errors import SecureApiConfigError
+from secure_api.rest.routes import Route as RouteKey
+from secure_api.rest.routes import RouteTree, check_route_arn_length
+from secure_api.throttling import Throttle
+
+AUTH_MODES = ("bearer", "iam", "none")
+_CATCH_ALL = "add_route('ANY', '/{proxy+}', ...)"
+
+
+class HttpRoutes:
+    """The route keys of one HTTP API, checked as API Gateway checks them: an HTTP method (or ``ANY``)
+    and a path of literal segments, ``{param}`` segments and an optional final ``{proxy+}``; one route
+    per key, one variable name per path level."""
+
+    def __init__(self) -> None:
+        self._tree = RouteTree()
+
+    def check(self, method: Any, path: Any) -> RouteKey:
+        """The normalised route key of ``method`` and ``path``, not recorded yet."""
+        if method == "$default" or path == "$default":
+            raise SecureApiConfigError(
+                "add_route.path",
+                path,
+                f"a path starting with '/': the catch-all of an HTTP API is {_CATCH_ALL} (a '$default' route "
+                "cannot carry per-route scopes in an authorizer's policy)",
+            )
+        return RouteKey.parse(method, path, field="add_route")
+
+    def add(self, key: RouteKey) -> None:
+        """Record ``key``; a route added twice (or a sibling variable of another name) is refused."""
+        self._tree.add(key, field="add_route")
+
+    def __len__(self) -> int:
+        return len(self._tree)
+
+
+def check_route_options(
+    key: RouteKey,
+    *,
+    auth: Any,
+    scopes: Any,
+    throttle: Any,
+    bearer: bool,
+    cors: bool,
+    policy_resources: bool,
+    stage_name: str,
+) -> tuple[str, ...]:
+    """Raise ``SecureApiConfigError`` on the first option the route cannot have; return its scopes.
+
+    ``bearer`` and ``cors`` say whether the API has a ``BearerAuth`` and a ``CorsPolicy``;
+    ``policy_resources`` whether its bearer routes become resources of an authorizer's policy (the
+    Lambda authorizer), whose length API Gateway limits.
+    """
+    if key.method == "OPTIONS" and cors:
+        raise SecureApiConfigError(
+            "add_route.method", "OPTIONS", "another method: with a CorsPolicy API Gateway answers preflights"
+        )
+    if auth not in AUTH_MODES:
+        raise SecureApiConfigError("add_route.auth", auth, f"one of {', '.join(AUTH_MODES)}")
+    checked = check_scopes("add_route.scopes", scopes)
+    if checked and auth != "bearer":
+        raise SecureApiConfigError("add_route.scopes", list(checked), "scopes only with auth='bearer'")
+    if auth == "bearer" and not bearer:
+        raise SecureApiConfigError(
+            "add_route.auth", auth, "auth='iam' or 'none' when the API has no BearerAuth (auth='iam')"
+        )
+    if throttle is not None and not isinstance(throttle, Throttle):
+        raise SecureApiConfigError("add_route.throttle", throttle, "a Throttle or None")
+    if auth == "bearer" and policy_resources:
+        check_route_arn_length(key, stage_name, field="add_route.path")
+    return checked
+
+
+def warn_route(scope: IConstruct, key: RouteKey, *, auth: str, scopes: Sequence[str]) -> None:
+    """The warnings a route's authorization leaves: none at all, or a bearer token checked without scopes."""
+    if auth == "none":
+        Annotations.of(scope).add_warning_v2(
+            "secure-api:route-disabled",
+            f"secure_api: route {key.key}: auth='none': anyone on the internet can call it (an HTTP API has "
+            "no resource policy or firewall in front of it)",
+        )
+    elif auth == "bearer" and not scopes:
+        Annotations.of(scope).add_warning_v2(
+            "secure-api:route-without-scopes",
+            f"secure_api: route {key.key}: a bearer route without scopes accepts any valid token of the "
+            "issuer for the audience, ID tokens included (API Gateway's JWT authorizer cannot tell an ID "
+            "token from an access token); give it scopes=[...], which ID tokens do not carry",
+        )

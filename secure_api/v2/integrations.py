@@ -1,0 +1,105 @@
+"""The route integrations of an API Gateway v2 API (WebSocket or HTTP): an integration as given, or one
+Lambda proxy integration per function with one invoke permission per function and API (CDK's
+``WebSocketLambdaIntegration`` and ``HttpLambdaIntegration`` add one permission per route)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Stack
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from secure_api.api_target import ApiKind
+from secure_api.errors import SecureApiConfigError
+from secure_api.invoke_permission import invocation_uri, invoke_permission
+
+RouteIntegration = apigwv2.WebSocketRouteIntegration | apigwv2.HttpRouteIntegration
+"""The integration of a v2 route: a ``WebSocketRouteIntegration`` or an ``HttpRouteIntegration``."""
+
+
+class _WebSocketLambdaProxy(apigwv2.WebSocketRouteIntegration):
+    """A Lambda proxy integration without CDK's per-route invoke permission (``Integrations`` grants
+    one per function and API instead)."""
+
+    def __init__(self, id_: str, function: lambda_.IFunction) -> None:
+        super().__init__(id_)
+        self._function = function
+
+    def bind(
+        self, *, route: apigwv2.IWebSocketRoute, scope: Construct
+    ) -> apigwv2.WebSocketRouteIntegrationConfig:
+        return apigwv2.WebSocketRouteIntegrationConfig(
+            type=apigwv2.WebSocketIntegrationType.AWS_PROXY,
+            uri=invocation_uri(Stack.of(route), self._function.function_arn),
+        )
+
+
+class _HttpLambdaProxy(apigwv2.HttpRouteIntegration):
+    """An HTTP API Lambda proxy integration, payload format 2.0, without CDK's per-route invoke
+    permission (``Integrations`` grants one per function and API instead)."""
+
+    def __init__(self, id_: str, function: lambda_.IFunction) -> None:
+        super().__init__(id_)
+        self._function = function
+
+    def bind(self, *, route: apigwv2.IHttpRoute, scope: Construct) -> apigwv2.HttpRouteIntegrationConfig:
+        return apigwv2.HttpRouteIntegrationConfig(
+            type=apigwv2.HttpIntegrationType.AWS_PROXY,
+            uri=self._function.function_arn,
+            payload_format_version=apigwv2.PayloadFormatVersion.VERSION_2_0,
+        )
+
+
+_KINDS: dict[ApiKind, tuple[type[Any], type[Any], str]] = {
+    ApiKind.WEBSOCKET: (
+        apigwv2.WebSocketRouteIntegration,
+        _WebSocketLambdaProxy,
+        "an aws_lambda.IFunction or an aws_apigatewayv2.WebSocketRouteIntegration",
+    ),
+    ApiKind.HTTP: (
+        apigwv2.HttpRouteIntegration,
+        _HttpLambdaProxy,
+        "an aws_lambda.IFunction or an aws_apigatewayv2.HttpRouteIntegration",
+    ),
+}
+
+
+class Integrations:
+    """The route integrations of one v2 API (``v2_api``, of ``kind`` WEBSOCKET or HTTP; by default the
+    kind of ``v2_api``: HTTP for an ``apigwv2.HttpApi``, else WEBSOCKET): an integration of that kind as
+    given, or one Lambda proxy integration per function (payload format 2.0 on an HTTP API) with one
+    invoke permission per function and API (``secure_api.invoke_permission``), from any of its routes."""
+
+    def __init__(self, api: Construct, v2_api: apigwv2.IApi, *, kind: ApiKind | None = None) -> None:
+        if kind is None:
+            kind = ApiKind.HTTP if isinstance(v2_api, apigwv2.HttpApi) else ApiKind.WEBSOCKET
+        if not kind.v2:
+            raise TypeError("Integrations serves API Gateway v2 APIs (WEBSOCKET or HTTP)")
+        self._api = api
+        self._v2_api = v2_api
+        self._kind = kind
+        self._by_function: dict[str, Any] = {}
+
+    def integration_for(self, integration: Any, *, field: str) -> Any:
+        """The integration to route to (``field`` names the option in a refusal)."""
+        given_type, proxy, expected = _KINDS[self._kind]
+        if isinstance(integration, given_type):
+            return integration
+        # jsii interfaces are not runtime-checkable protocols: check the members used.
+        if not (hasattr(integration, "function_arn") and hasattr(integration, "add_permission")):
+            raise SecureApiConfigError(field, integration, expected)
+        fn: lambda_.IFunction = integration
+        known = self._by_function.get(fn.node.addr)
+        if known is None:
+            known = proxy(f"{fn.node.id}{fn.node.addr[-8:]}Integration", fn)
+            self._by_function[fn.node.addr] = known
+            invoke_permission(
+                self._api,
+                fn,
+                source_arn=Stack.of(self._api).format_arn(
+                    service="execute-api", resource=self._v2_api.api_id, resource_name="*"
+                ),
+            )
+        return known
