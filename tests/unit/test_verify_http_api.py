@@ -346,3 +346,77 @@ def test_help_lists_every_http_api_check_and_names_the_three_kinds(
     out = capsys.readouterr().out
     assert "checks of an HTTP API:\n" + "".join(f"  {cid}\n" for cid in m.HTTP_API_CHECK_IDS) in out
     assert "REST, WebSocket or HTTP API" in out
+
+
+# --- a SecureHttpApi's synthesized template, deployed in moto the way it says -------------------------
+
+from aws_cdk.assertions import Template  # noqa: E402
+
+from secure_api import BearerAuth, CustomDomain, MutualTls, SecureHttpApi, Throttle  # noqa: E402
+from tests.unit.helpers import inline_function, new_stack  # noqa: E402
+from tests.unit.verify_world import V2TemplateDeployment  # noqa: E402
+
+
+def synth_http_api(**options: Any) -> dict[str, Any]:
+    """A ``SecureHttpApi`` with the library's defaults: a bearer route with scopes and its own throttle,
+    an IAM route and a public health route."""
+    _, stack = new_stack()
+    api = SecureHttpApi(
+        stack,
+        "Orders",
+        auth=BearerAuth(issuer="https://login.example.com/", audience=["orders-api"]),
+        **options,
+    )
+    handler = inline_function(stack, "Handler")
+    api.add_route(
+        "GET",
+        "/orders/{id}",
+        handler,
+        scopes=["orders:read"],
+        throttle=Throttle(rate_limit=100, burst_limit=200),
+    )
+    api.add_route("POST", "/orders", handler, auth="iam")
+    api.add_route("GET", "/health", handler, auth="none")
+    template: dict[str, Any] = Template.from_stack(stack).to_json()
+    return template
+
+
+@pytest.fixture(scope="module")
+def http_api_template() -> dict[str, Any]:
+    """A default SecureHttpApi with a custom domain and mutual TLS; synthesized once."""
+    return synth_http_api(
+        domain=CustomDomain(
+            domain_name="api.example.com",
+            hosted_zone_id="Z0123456789ABC",
+            hosted_zone_name="example.com",
+            mtls=MutualTls(
+                truststore_bucket="orders-truststores",
+                truststore_key="truststore.pem",
+                truststore_version="3",
+            ),
+        )
+    )
+
+
+def template_results(template: dict[str, Any], *public: str) -> dict[str, m.CheckResult]:
+    api_id = V2TemplateDeployment(template).deploy()
+    report = verify(clients(), VerifyOptions(api_id=api_id, stage="prod", public=parse_public(public)))
+    return {c.id: c for c in report.checks}
+
+
+def test_a_default_secure_http_api_template_passes_every_http_api_check(
+    aws: None, http_api_template: dict[str, Any]
+) -> None:
+    results = template_results(http_api_template, "GET /health")
+    assert_only(results, {})
+    assert "2 route(s) require authorization (AWS_IAM, JWT)" in results[m.ROUTES_AUTH].detail
+    assert "own limits on route(s) GET /orders/{id}" in results[m.STAGE_THROTTLING].detail
+    assert "version 3" in results[m.DOMAIN_MTLS].detail
+
+
+def test_the_secure_http_api_templates_open_route_fails_unless_listed_in_public(
+    aws: None, http_api_template: dict[str, Any]
+) -> None:
+    results = template_results(http_api_template)
+    assert_only(results, {m.ROUTES_AUTH: m.FAIL})
+    assert "authorization NONE on GET /health" in results[m.ROUTES_AUTH].detail

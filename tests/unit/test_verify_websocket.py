@@ -21,7 +21,7 @@ from secure_api.verify.kinds import detect_protocol
 from secure_api.verify.model import HTTP, REST, WEBSOCKET
 from tests.unit import test_keys_support as support
 from tests.unit.helpers import inline_function, new_stack
-from tests.unit.verify_world import REGION, DenyingV2, WebSocketTemplateDeployment, clients
+from tests.unit.verify_world import REGION, DenyingV2, V2TemplateDeployment, clients
 
 aws = support.aws
 AUTH = BearerAuth(issuer="https://login.example.com/", audience=["chat"])
@@ -61,7 +61,7 @@ def of_type(template: dict[str, Any], type_: str) -> list[dict[str, Any]]:
 
 
 def results_of(template: dict[str, Any], url: str | None = None) -> dict[str, m.CheckResult]:
-    api_id = WebSocketTemplateDeployment(template).deploy()
+    api_id = V2TemplateDeployment(template).deploy()
     report = verify(clients(), VerifyOptions(api_id=api_id, stage="prod", url=url, timeout=5))
     return {c.id: c for c in report.checks}
 
@@ -115,7 +115,7 @@ def test_with_a_domain_and_tiers_every_websocket_check_passes(aws: None, with_ti
 def test_the_protocol_is_recognised(aws: None, defaults: dict[str, Any]) -> None:
     import boto3
 
-    ws_id = WebSocketTemplateDeployment(defaults).deploy()
+    ws_id = V2TemplateDeployment(defaults).deploy()
     rest_id = boto3.client("apigateway", region_name=REGION).create_rest_api(name="orders")["id"]
     assert detect_protocol(clients(), ws_id) == WEBSOCKET
     assert detect_protocol(clients(), rest_id) == REST
@@ -130,7 +130,7 @@ def test_the_protocol_is_recognised(aws: None, defaults: dict[str, Any]) -> None
 def test_the_cli_reports_a_websocket_api_with_the_same_shape_and_exit_code(
     aws: None, defaults: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    api_id = WebSocketTemplateDeployment(defaults).deploy()
+    api_id = V2TemplateDeployment(defaults).deploy()
     code = cli.main(["verify", "--api-id", api_id, "--json"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0
@@ -144,7 +144,7 @@ def test_the_cli_reports_a_websocket_api_with_the_same_shape_and_exit_code(
 def test_a_rest_url_for_a_websocket_api_is_refused(
     aws: None, defaults: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    api_id = WebSocketTemplateDeployment(defaults).deploy()
+    api_id = V2TemplateDeployment(defaults).deploy()
     assert cli.main(["verify", "--api-id", api_id, "--url", "https://chat.example.com/"]) == 2
     err = capsys.readouterr().err
     assert "WebSocket API" in err and "wss://" in err and err.count("\n") == 1
@@ -288,7 +288,7 @@ def test_fails_audit_without_a_trail(aws: None) -> None:
 def test_a_denied_get_routes_warns_naming_the_permission(aws: None, with_tiers: dict[str, Any]) -> None:
     from dataclasses import replace
 
-    api_id = WebSocketTemplateDeployment(with_tiers).deploy()
+    api_id = V2TemplateDeployment(with_tiers).deploy()
     base = clients()
     denied = replace(base, apigatewayv2=DenyingV2(base.apigatewayv2, "get_routes"))
     report = verify(denied, VerifyOptions(api_id=api_id, stage="prod", protocol=WEBSOCKET))
