@@ -150,6 +150,32 @@ def test_the_stack_names_an_http_api_by_its_http_api_id_output(
     assert data["apiId"] == api_id and [c["id"] for c in data["checks"]] == list(m.HTTP_API_CHECK_IDS)
 
 
+def test_verifying_an_http_api_is_read_only(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.client import BaseClient
+
+    api_id = deploy_http_api()
+    calls: list[str] = []
+    original = BaseClient._make_api_call
+
+    def record(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        calls.append(operation_name)
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", record)
+    verify(clients(), VerifyOptions(api_id=api_id, stage=STAGE, public=parse_public(PUBLIC)))
+    assert {
+        "GetApi",
+        "GetStage",
+        "GetRoutes",
+        "GetDomainNames",
+        "GetApiMappings",
+        "DescribeCertificate",
+    } <= set(calls)
+    assert [name for name in calls if not name.startswith(("Get", "Describe", "List"))] == []
+    # Not GetAuthorizers (moto 5.2.6 answers it with a 500 for HTTP APIs; no check needs it).
+    assert "GetAuthorizers" not in calls
+
+
 # --- each break changes exactly one check --------------------------------------------------------
 
 
