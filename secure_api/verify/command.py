@@ -40,10 +40,10 @@ def _check_options(options: VerifyOptions, kind: ApiKind[Any, Any]) -> None:
     if not options.url:
         return
     websocket_url = Target.parse(options.url).scheme in WEBSOCKET_SCHEMES
-    if websocket_url != (kind.url_scheme == "wss"):
+    if websocket_url != (kind.probes.scheme == "wss"):
         raise KeyOpsError(
-            f"--url {options.url!r}: {options.api_id} is {kind.name}; give its {kind.url_scheme}:// URL, "
-            f"e.g. {kind.url_example}"
+            f"--url {options.url!r}: {options.api_id} is {kind.name}; give its {kind.probes.scheme}:// URL, "
+            f"e.g. {kind.probes.example}"
         )
 
 

@@ -26,65 +26,76 @@ O = TypeVar("O")  # noqa: E741 - the observations' type
 
 
 @dataclass(frozen=True)
+class Probes(Generic[F, O]):
+    """What ``--url`` does for a kind of API: the probes it runs over a URL of ``scheme`` (their
+    observations ``O``, from the facts ``F``) and the checks that judge them, in report order."""
+
+    observe: Callable[[VerifyOptions, F], O]
+    checks: Callable[[O], list[m.CheckResult]]
+    check_ids: tuple[str, ...]
+    scheme: str
+    """``https`` or ``wss``: what ``--url`` must be."""
+    example: str
+
+
+HTTPS_PROBES: Probes[Any, Any] = Probes(
+    observe, run_http_checks, m.HTTP_CHECK_IDS, "https", "https://api.example.com/"
+)
+"""The ``http.*`` probes, the same for a REST and an HTTP API."""
+WSS_PROBES: Probes[Any, Any] = Probes(
+    observe_websocket, run_websocket_url_checks, m.WS_URL_CHECK_IDS, "wss", "wss://ws.example.com/"
+)
+"""The ``ws.*`` probes of a WebSocket API."""
+
+
+@dataclass(frozen=True)
 class ApiKind(Generic[F, O]):
-    """One kind of API: how its facts are gathered (``F``), which AWS-side checks judge them, which
-    probes ``--url`` runs (observations ``O``) and which checks judge those."""
+    """One kind of API: how its facts are gathered (``F``), which AWS-side checks judge them, and its
+    live probes."""
 
     protocol: str
     name: str
     """With its article, for messages: ``"an HTTP API"``."""
     gather: Callable[[VerifyClients, str, str], F]
     aws_checks: Sequence[tuple[str, Callable[[F, Sequence[PublicRoute]], m.CheckResult]]]
-    observe: Callable[[VerifyOptions, F], O]
-    url_checks: Callable[[O], list[m.CheckResult]]
-    check_ids: tuple[str, ...]
-    url_scheme: str
-    """``https`` or ``wss``: what ``--url`` must be."""
-    url_example: str
+    probes: Probes[F, O]
     public_refusal: str | None = None
     """Why ``--public`` means nothing for this kind (None: it names routes as ``"METHOD /path"``)."""
+
+    @property
+    def check_ids(self) -> tuple[str, ...]:
+        """Every check id of this kind, in report order."""
+        return tuple(cid for cid, _ in self.aws_checks) + self.probes.check_ids
 
     def run(self, clients: VerifyClients, options: VerifyOptions) -> list[m.CheckResult]:
         """Gather, probe and check one stage of an API of this kind, in report order."""
         facts = self.gather(clients, options.api_id, options.stage)
         aws = [check(facts, options.public) for _, check in self.aws_checks]
-        return aws + self.url_checks(self.observe(options, facts))
+        return aws + self.probes.checks(self.probes.observe(options, facts))
 
 
 KINDS: Mapping[str, ApiKind[Any, Any]] = {
     m.REST: ApiKind(
-        protocol=m.REST,
-        name="a REST API",
-        gather=lambda clients, api_id, stage: Gatherer(clients, api_id, stage).gather(),
-        aws_checks=AWS_CHECKS,
-        observe=observe,
-        url_checks=run_http_checks,
-        check_ids=m.CHECK_IDS,
-        url_scheme="https",
-        url_example="https://api.example.com/",
+        m.REST,
+        "a REST API",
+        lambda clients, api_id, stage: Gatherer(clients, api_id, stage).gather(),
+        AWS_CHECKS,
+        HTTPS_PROBES,
     ),
     m.WEBSOCKET: ApiKind(
-        protocol=m.WEBSOCKET,
-        name="a WebSocket API",
-        gather=lambda clients, api_id, stage: V2Gatherer(clients, api_id, stage, m.WEBSOCKET).gather(),
-        aws_checks=WEBSOCKET_AWS_CHECKS,
-        observe=observe_websocket,
-        url_checks=run_websocket_url_checks,
-        check_ids=m.WS_CHECK_IDS,
-        url_scheme="wss",
-        url_example="wss://ws.example.com/",
+        m.WEBSOCKET,
+        "a WebSocket API",
+        lambda clients, api_id, stage: V2Gatherer(clients, api_id, stage, m.WEBSOCKET).gather(),
+        WEBSOCKET_AWS_CHECKS,
+        WSS_PROBES,
         public_refusal="which has no methods; AWS authorizes only $connect, which routes.connect_auth checks",
     ),
     m.HTTP: ApiKind(
-        protocol=m.HTTP,
-        name="an HTTP API",
-        gather=lambda clients, api_id, stage: V2Gatherer(clients, api_id, stage, m.HTTP).gather(),
-        aws_checks=HTTP_API_AWS_CHECKS,
-        observe=observe,
-        url_checks=run_http_checks,
-        check_ids=m.HTTP_API_CHECK_IDS,
-        url_scheme="https",
-        url_example="https://api.example.com/",
+        m.HTTP,
+        "an HTTP API",
+        lambda clients, api_id, stage: V2Gatherer(clients, api_id, stage, m.HTTP).gather(),
+        HTTP_API_AWS_CHECKS,
+        HTTPS_PROBES,
     ),
 }
 """Every kind of API ``secure-api verify`` checks, by protocol."""

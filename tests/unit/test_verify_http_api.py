@@ -446,3 +446,11 @@ def test_the_secure_http_api_templates_open_route_fails_unless_listed_in_public(
     results = template_results(http_api_template)
     assert_only(results, {m.ROUTES_AUTH: m.FAIL})
     assert "authorization NONE on GET /health" in results[m.ROUTES_AUTH].detail
+
+
+def test_each_kind_reports_its_check_ids_in_the_documented_order() -> None:
+    from secure_api.verify.kinds import KINDS
+
+    assert KINDS[m.REST].check_ids == m.CHECK_IDS
+    assert KINDS[m.WEBSOCKET].check_ids == m.WS_CHECK_IDS
+    assert KINDS[m.HTTP].check_ids == m.HTTP_API_CHECK_IDS
