@@ -1,4 +1,5 @@
-"""Read-only AWS calls that collect :class:`~secure_api.verify.facts.ApiFacts` for one API stage.
+"""Read-only AWS calls that collect :class:`~secure_api.verify.facts.ApiFacts` for one REST API stage,
+and the facts every kind of API shares (:class:`AccountGatherer`).
 
 Only ``Get*`` and ``Describe*`` operations are called and ``includeValue`` is never set. A denied call
 becomes :class:`~secure_api.verify.facts.Unavailable` naming the IAM permission it needs; only an unknown
@@ -50,7 +51,7 @@ class VerifyClients:
     wafv2: Any
     cloudtrail: Any
     region: str
-    # API Gateway v2, where WebSocket APIs live; None: only REST APIs can be verified.
+    # API Gateway v2, where WebSocket and HTTP APIs live; None: only REST APIs can be verified.
     apigatewayv2: Any = None
     # An ACM client for a region (a domain's certificate lives in the domain's region, or in
     # us-east-1 for an edge-optimized one); None: domain.certificate is skipped.
