@@ -58,7 +58,7 @@ def _common() -> _Parser:
         "--api-id",
         dest="api_id",
         default=argparse.SUPPRESS,
-        help=f"id of the REST or WebSocket API (default: ${API_ID_ENV}, or its older name "
+        help=f"id of the REST, WebSocket or HTTP API (default: ${API_ID_ENV}, or its older name "
         f"${API_ID_ENV_ALIASES[0]}); with --stack, picks one of the stack's APIs",
     )
     common.add_argument(
@@ -90,8 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         parents=[common],
-        description="Operate and verify an API built with secure_api (a SecureRestApi or SecureWebSocketApi): "
-        "its consumers' API keys, and a read-only check of the deployed API.",
+        description="Operate and verify an API built with secure_api (a SecureRestApi, SecureWebSocketApi or "
+        "SecureHttpApi): its consumers' API keys (REST and WebSocket APIs), and a read-only check of the "
+        "deployed API (all three kinds).",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     groups = parser.add_subparsers(dest="group", required=True, metavar="{keys,verify}")
@@ -99,8 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
         groups.add_parser(
             "verify",
             parents=[common],
-            help="read-only check of the deployed API against the library's promises",
-            description="Read-only check of the deployed API against the library's promises.",
+            help="read-only check of the deployed API (REST, WebSocket or HTTP API) against the library's promises",
+            description="Read-only check of the deployed API (a REST, WebSocket or HTTP API, recognised from "
+            "API Gateway) against the library's promises.",
         )
     )
     keys = groups.add_parser("keys", parents=[common], help="manage the API keys of consumers")

@@ -1,4 +1,7 @@
-"""The AWS-side checks of ``secure-api verify``: one pure function per check over :class:`ApiFacts`.
+"""The AWS-side checks of ``secure-api verify`` for a REST API, one pure function per check over
+:class:`ApiFacts`, and the judgements every kind shares (one ``*_result`` function each: the domain's
+TLS policy, mutual TLS and certificate, throttling, access and execution logs, who may call a route,
+API keys, the audit trail), which :mod:`secure_api.verify.v2_checks` applies to WebSocket and HTTP APIs.
 
 A check that cannot run is ``skip`` (never ``pass``); one whose AWS call was denied is ``warn`` with
 the missing permission in its detail.
@@ -389,33 +392,48 @@ def check_throttling(facts: ApiFacts) -> m.CheckResult:
     )
 
 
-def check_access_logs(facts: ApiFacts) -> m.CheckResult:
-    """``stage.access_logs``: fails when the stage writes no access logs."""
+def access_logs_result(destination: str | None, stage: str) -> m.CheckResult:
+    """``stage.access_logs``: fails when the stage names no access log destination."""
     cid = m.STAGE_ACCESS_LOGS
-    if isinstance(facts.stage_info, Unavailable):
-        return unavailable(cid, facts.stage_info)
-    destination = (facts.stage_info.get("accessLogSettings") or {}).get("destinationArn")
     if not destination:
-        return m.CheckResult(cid, m.FAIL, f"stage {facts.stage} writes no access logs")
+        return m.CheckResult(cid, m.FAIL, f"stage {stage} writes no access logs")
     return m.CheckResult(cid, m.PASS, f"access logs to {destination}")
 
 
-def check_execution_logs(facts: ApiFacts) -> m.CheckResult:
-    """``stage.execution_logs``: fails when data tracing is on anywhere; ``warn`` when logging is off."""
-    cid = m.STAGE_EXECUTION_LOGS
+def check_access_logs(facts: ApiFacts) -> m.CheckResult:
+    """``stage.access_logs``: fails when the stage writes no access logs."""
     if isinstance(facts.stage_info, Unavailable):
-        return unavailable(cid, facts.stage_info)
-    traced = _data_traced(facts.stage_info)
+        return unavailable(m.STAGE_ACCESS_LOGS, facts.stage_info)
+    return access_logs_result(
+        (facts.stage_info.get("accessLogSettings") or {}).get("destinationArn"), facts.stage
+    )
+
+
+def execution_logs_result(
+    traced: Sequence[str], level: str | None, stage: str, carried: str
+) -> m.CheckResult:
+    """``stage.execution_logs``: fails naming the settings (``traced``) with data tracing on, since the
+    full ``carried`` (requests, messages), tokens included, go to the logs; ``warn`` when execution
+    logging is off (Security Hub's APIGateway.1 wants ERROR or INFO)."""
+    cid = m.STAGE_EXECUTION_LOGS
     if traced:
         return m.CheckResult(
             cid,
             m.FAIL,
-            f"data tracing on for {_listing(traced)}: full requests, tokens included, go to the logs",
+            f"data tracing on for {_listing(traced)}: full {carried}, tokens included, go to the logs",
         )
-    level = str(_settings(facts.stage_info).get("loggingLevel") or "OFF").upper()
-    if level == "OFF":
-        return m.CheckResult(cid, m.WARN, f"execution logging off on stage {facts.stage}")
-    return m.CheckResult(cid, m.PASS, f"execution logging at {level}, data tracing off")
+    shown = str(level or "OFF").upper()
+    if shown == "OFF":
+        return m.CheckResult(cid, m.WARN, f"execution logging off on stage {stage}")
+    return m.CheckResult(cid, m.PASS, f"execution logging at {shown}, data tracing off")
+
+
+def check_execution_logs(facts: ApiFacts) -> m.CheckResult:
+    """``stage.execution_logs``: fails when data tracing is on anywhere; ``warn`` when logging is off."""
+    if isinstance(facts.stage_info, Unavailable):
+        return unavailable(m.STAGE_EXECUTION_LOGS, facts.stage_info)
+    level = _settings(facts.stage_info).get("loggingLevel")
+    return execution_logs_result(_data_traced(facts.stage_info), level, facts.stage, "requests")
 
 
 def _data_traced(stage_info: Mapping[str, Any]) -> list[str]:
@@ -513,46 +531,71 @@ def check_tracing(facts: ApiFacts) -> m.CheckResult:
     return m.CheckResult(cid, m.WARN, f"X-Ray tracing off for stage {facts.stage}")
 
 
-def _public_note(public: Sequence[PublicRoute], methods: Sequence[Method]) -> str:
+def _public_note(public: Sequence[PublicRoute], methods: Sequence[Method], noun: str) -> str:
     listed = [str(r) for r in public if r not in unmatched(public, methods)]
     missing = [str(r) for r in unmatched(public, methods)]
     note = f"; public (--public): {_listing(listed)}" if listed else ""
     if missing:
-        note += f"; --public matching no method: {_listing(missing)}"
+        note += f"; --public matching no {noun}: {_listing(missing)}"
     return note
 
 
-def check_methods_auth(facts: ApiFacts, public: Sequence[PublicRoute] = ()) -> m.CheckResult:
-    """``methods.auth``: fails when a method other than OPTIONS has authorization NONE and is not public."""
-    cid = m.METHODS_AUTH
-    if isinstance(facts.methods, Unavailable):
-        return unavailable(cid, facts.methods)
-    checked = [x for x in facts.methods if x.http_method != OPTIONS]
+def auth_result(
+    check_id: str, methods: Sequence[Method], public: Sequence[PublicRoute], noun: str
+) -> m.CheckResult:
+    """``methods.auth`` / ``routes.auth``: fails when a ``noun`` (method, route) other than OPTIONS has
+    authorization NONE and is not listed in ``--public``."""
+    checked = [x for x in methods if x.http_method != OPTIONS]
     if not checked:
-        return m.CheckResult(cid, m.SKIP, "the API has no methods besides OPTIONS")
+        return m.CheckResult(check_id, m.SKIP, f"the API has no {noun}s besides OPTIONS")
     open_ = [x.route for x in checked if x.authorization_type == "NONE" and not exempt(x, public)]
-    note = _public_note(public, facts.methods)
+    note = _public_note(public, methods, noun)
     if open_:
         return m.CheckResult(
-            cid, m.FAIL, f"authorization NONE on {', '.join(open_)} (not listed in --public){note}"
+            check_id, m.FAIL, f"authorization NONE on {', '.join(open_)} (not listed in --public){note}"
         )
     kinds = sorted({x.authorization_type for x in checked if not exempt(x, public)})
     guarded = sum(not exempt(x, public) for x in checked)
     return m.CheckResult(
-        cid, m.PASS, f"{guarded} method(s) require authorization ({', '.join(kinds) or '-'}){note}"
+        check_id, m.PASS, f"{guarded} {noun}(s) require authorization ({', '.join(kinds) or '-'}){note}"
     )
+
+
+def check_methods_auth(facts: ApiFacts, public: Sequence[PublicRoute] = ()) -> m.CheckResult:
+    """``methods.auth``: fails when a method other than OPTIONS has authorization NONE and is not public."""
+    if isinstance(facts.methods, Unavailable):
+        return unavailable(m.METHODS_AUTH, facts.methods)
+    return auth_result(m.METHODS_AUTH, facts.methods, public, "method")
+
+
+def serving_plans(
+    check_id: str, usage_plans: Sequence[Mapping[str, Any]] | Unavailable | None, stage: str
+) -> Sequence[Mapping[str, Any]] | m.CheckResult:
+    """The usage plans serving ``stage``, or the result of an API key check that cannot judge: the
+    plans are unknown, or none serves the stage (``skip``: a key binds nothing without a plan)."""
+    if usage_plans is None:
+        return m.CheckResult(check_id, m.SKIP, "usage plans not read")
+    if isinstance(usage_plans, Unavailable):
+        return unavailable(check_id, usage_plans)
+    if not usage_plans:
+        return m.CheckResult(check_id, m.SKIP, f"no usage plan serves stage {stage}")
+    return usage_plans
+
+
+def plan_names(usage_plans: Sequence[Mapping[str, Any]]) -> str:
+    """The usage plans' names (or ids), for a detail."""
+    return _listing(sorted(str(p.get("name") or p.get("id")) for p in usage_plans))
 
 
 def check_methods_api_keys(facts: ApiFacts, public: Sequence[PublicRoute] = ()) -> m.CheckResult:
     """``methods.api_keys``: with usage plans on the stage, fails when a non-public method needs no key."""
     cid = m.METHODS_API_KEYS
-    if isinstance(facts.usage_plans, Unavailable):
-        return unavailable(cid, facts.usage_plans)
-    if not facts.usage_plans:
-        return m.CheckResult(cid, m.SKIP, f"no usage plan serves stage {facts.stage}")
+    served = serving_plans(cid, facts.usage_plans, facts.stage)
+    if isinstance(served, m.CheckResult):
+        return served
     if isinstance(facts.methods, Unavailable):
         return unavailable(cid, facts.methods)
-    plans = _listing(sorted(str(p.get("name") or p.get("id")) for p in facts.usage_plans))
+    plans = plan_names(served)
     checked = [x for x in facts.methods if not exempt(x, public)]
     keyless = [x.route for x in checked if not x.api_key_required]
     if keyless:

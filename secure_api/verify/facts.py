@@ -6,6 +6,7 @@ it needs, or failed otherwise), so a check can say ``warn`` or ``skip`` instead 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,11 +39,13 @@ class Method:
     # The content types with a request body model (``requestModels``), and the request validator.
     request_models: tuple[str, ...] = ()
     request_validator_id: str | None = None
+    # An HTTP API route key that is not "METHOD /path" (``$default``, which catches every request).
+    route_key: str | None = None
 
     @property
     def route(self) -> str:
-        """``"METHOD /path"`` as the route is declared."""
-        return f"{self.http_method} {self.path}"
+        """``"METHOD /path"`` as the route is declared (or the HTTP API route key, ``$default``)."""
+        return self.route_key or f"{self.http_method} {self.path}"
 
 
 @dataclass(frozen=True)
@@ -127,32 +130,59 @@ class ApiFacts:
 
 @dataclass(frozen=True)
 class Route:
-    """One route of a WebSocket API (``$connect``, ``sendMessage``, ...) and how it is protected."""
+    """One route of an API Gateway v2 API (``$connect``, ``sendMessage``, ``GET /orders/{id}``,
+    ``$default``) and how it is protected."""
 
     route_key: str
     authorization_type: str
     api_key_required: bool
+    authorization_scopes: tuple[str, ...] = ()
+
+
+DEFAULT_KEY = "$default"
+"""An HTTP API's catch-all route key, and the name of its auto-deployed default stage."""
+_ROUTE_KEY_RE = re.compile(r"(?P<method>[A-Z]+) (?P<path>/\S*)")
+
+
+def route_method(route: Route) -> Method:
+    """An HTTP API route as a :class:`Method` (``"GET /orders/{id}"``; ``$default`` keeps its key, under
+    ``ANY``), so that ``--public``, the auth judgement and the probes treat it as a REST method."""
+    match = _ROUTE_KEY_RE.fullmatch(route.route_key)
+    if match:
+        return Method(match["method"], match["path"], route.authorization_type, route.api_key_required)
+    return Method("ANY", route.route_key, route.authorization_type, False, route_key=route.route_key)
 
 
 @dataclass(frozen=True)
-class WebSocketFacts:
-    """Everything the AWS-side checks of a WebSocket API look at, gathered read-only for one stage.
+class V2Facts:
+    """Everything the AWS-side checks of an API Gateway v2 API (WebSocket or HTTP) look at, gathered
+    read-only for one stage.
 
-    ``api`` and ``stage_info`` are API Gateway v2's ``GetApi`` and ``GetStage`` answers (PascalCase);
-    usage plans, trails and the account's limits are the same account-wide facts as a REST API's.
+    ``api``, ``stage_info`` and the routes are API Gateway v2's ``GetApi``, ``GetStage`` and ``GetRoutes``
+    answers (PascalCase); usage plans, trails and the account's limits are the same account-wide facts
+    as a REST API's. A fact the kind has no use for is None (not gathered).
     """
 
     api_id: str
     stage: str
     region: str
     partition: str
+    protocol: str
     api: Mapping[str, Any] | Unavailable
     stage_info: Mapping[str, Any] | Unavailable
     routes: Sequence[Route] | Unavailable
     domains: Sequence[DomainMapping] | Unavailable
-    usage_plans: Sequence[Mapping[str, Any]] | Unavailable
     trails: Sequence[Trail] | Unavailable
+    usage_plans: Sequence[Mapping[str, Any]] | Unavailable | None = None
     account_throttle: AccountThrottle | Unavailable | None = None
+    certificates: Mapping[str, Certificate | Unavailable] | None = None
+
+    @property
+    def methods(self) -> Sequence[Method] | Unavailable:
+        """The routes as :class:`Method` records (see :func:`route_method`)."""
+        if isinstance(self.routes, Unavailable):
+            return self.routes
+        return [route_method(r) for r in self.routes]
 
 
 def partition_of(region: str) -> str:
@@ -181,5 +211,7 @@ def stage_arn(partition: str, region: str, api_id: str, stage: str) -> str:
 
 
 def execute_api_url(api_id: str, region: str, stage: str, scheme: str = "https") -> str:
-    """The stage's default ``execute-api`` URL (``scheme="wss"`` for a WebSocket API)."""
-    return f"{scheme}://{api_id}.execute-api.{region}.{dns_suffix(partition_of(region))}/{stage}/"
+    """The stage's default ``execute-api`` URL (``scheme="wss"`` for a WebSocket API); an HTTP API's
+    ``$default`` stage is served at the root."""
+    path = "" if stage == DEFAULT_KEY else f"{stage}/"
+    return f"{scheme}://{api_id}.execute-api.{region}.{dns_suffix(partition_of(region))}/{path}"

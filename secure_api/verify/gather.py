@@ -1,4 +1,5 @@
-"""Read-only AWS calls that collect :class:`~secure_api.verify.facts.ApiFacts` for one API stage.
+"""Read-only AWS calls that collect :class:`~secure_api.verify.facts.ApiFacts` for one REST API stage,
+and the facts every kind of API shares (:class:`AccountGatherer`).
 
 Only ``Get*`` and ``Describe*`` operations are called and ``includeValue`` is never set. A denied call
 becomes :class:`~secure_api.verify.facts.Unavailable` naming the IAM permission it needs; only an unknown
@@ -50,7 +51,7 @@ class VerifyClients:
     wafv2: Any
     cloudtrail: Any
     region: str
-    # API Gateway v2, where WebSocket APIs live; None: only REST APIs can be verified.
+    # API Gateway v2, where WebSocket and HTTP APIs live; None: only REST APIs can be verified.
     apigatewayv2: Any = None
     # An ACM client for a region (a domain's certificate lives in the domain's region, or in
     # us-east-1 for an edge-optimized one); None: domain.certificate is skipped.
@@ -112,9 +113,9 @@ def _items(client: Any, operation: str, permission: str, **kwargs: Any) -> Itera
 
 
 class AccountGatherer:
-    """The account-wide facts of one API stage, whatever its protocol: the usage plans that serve it,
-    the account's own throttle and the trails of the region. Each ``*_fact`` method makes only
-    read-only calls."""
+    """The facts of one API stage that do not depend on its protocol: the usage plans that serve it,
+    the account's own throttle, the trails of the region and its domains' ACM certificates. Each
+    ``*_fact`` method makes only read-only calls."""
 
     def __init__(self, clients: VerifyClients, api_id: str, stage: str) -> None:
         self.clients = clients
@@ -125,6 +126,22 @@ class AccountGatherer:
 
     def _apigw_permission(self, path: str) -> str:
         return f"apigateway:GET on arn:{self.partition}:apigateway:{self.region}::{path}"
+
+    def _described(
+        self, client: Any, operation: str, path: str, unknown: str, **kwargs: Any
+    ) -> dict[str, Any] | Unavailable:
+        """API Gateway's answer to ``operation`` on ``path`` (the API or its stage); raises
+        :class:`UnknownApiError` with ``unknown`` when API Gateway says there is no such thing."""
+        try:
+            return dict(call_aws(client, operation, self._apigw_permission(path), **kwargs))
+        except NoAnswer as exc:
+            if exc.code in NOT_FOUND_CODES:
+                raise UnknownApiError(unknown) from None
+            return exc.unavailable
+
+    def unknown_stage(self) -> str:
+        """The message of an unknown stage (exit 2)."""
+        return f"unknown stage {self.stage!r} of API {self.api_id!r}: no such stage (see --stage)"
 
     def usage_plans_fact(self) -> list[dict[str, Any]] | Unavailable:
         """The usage plans whose ``apiStages`` include this API's stage."""
@@ -203,6 +220,36 @@ class AccountGatherer:
             return True, "All"
         return management_events_of(selectors)
 
+    def certificates_fact(
+        self, domains: list[DomainMapping] | Unavailable
+    ) -> dict[str, Certificate | Unavailable] | None:
+        """ACM's ``DescribeCertificate`` for each domain's certificate, by ARN (None without an ACM
+        client). The certificate is read in the region its ARN names."""
+        if self.clients.acm_in is None:
+            return None
+        found: dict[str, Certificate | Unavailable] = {}
+        arns = [] if isinstance(domains, Unavailable) else [d.certificate_arn for d in domains]
+        for arn in dict.fromkeys(a for a in arns if a):
+            parts = arn.split(":")
+            region = parts[3] if len(parts) > 3 and parts[3] else self.region
+            try:
+                described = (
+                    call_aws(
+                        self.clients.acm_in(region),
+                        "describe_certificate",
+                        "acm:DescribeCertificate",
+                        CertificateArn=arn,
+                    ).get("Certificate")
+                    or {}
+                )
+            except NoAnswer as exc:
+                found[arn] = exc.unavailable
+                continue
+            found[arn] = Certificate(
+                arn=arn, status=str(described.get("Status") or "UNKNOWN"), not_after=described.get("NotAfter")
+            )
+        return found
+
 
 class Gatherer(AccountGatherer):
     """Collects the facts of one REST API stage; each ``*_fact`` method makes only read-only calls."""
@@ -213,38 +260,24 @@ class Gatherer(AccountGatherer):
     def rest_api_fact(self) -> dict[str, Any] | Unavailable:
         """``GetRestApi`` (its ``securityPolicy`` and ``endpointAccessMode`` included); raises
         :class:`UnknownApiError` when the API does not exist."""
-        try:
-            return dict(
-                call_aws(
-                    self.clients.apigateway,
-                    "get_rest_api",
-                    self._apigw_permission(self._api_path()),
-                    restApiId=self.api_id,
-                )
-            )
-        except NoAnswer as exc:
-            if exc.code in NOT_FOUND_CODES:
-                raise UnknownApiError(f"unknown API {self.api_id!r}: no such REST API") from None
-            return exc.unavailable
+        return self._described(
+            self.clients.apigateway,
+            "get_rest_api",
+            self._api_path(),
+            f"unknown API {self.api_id!r}: no such REST API",
+            restApiId=self.api_id,
+        )
 
     def stage_fact(self) -> dict[str, Any] | Unavailable:
         """``GetStage``; raises :class:`UnknownApiError` when the stage does not exist."""
-        try:
-            return dict(
-                call_aws(
-                    self.clients.apigateway,
-                    "get_stage",
-                    self._apigw_permission(self._api_path(f"/stages/{self.stage}")),
-                    restApiId=self.api_id,
-                    stageName=self.stage,
-                )
-            )
-        except NoAnswer as exc:
-            if exc.code in NOT_FOUND_CODES:
-                raise UnknownApiError(
-                    f"unknown stage {self.stage!r} of API {self.api_id!r}: no such stage (see --stage)"
-                ) from None
-            return exc.unavailable
+        return self._described(
+            self.clients.apigateway,
+            "get_stage",
+            self._api_path(f"/stages/{self.stage}"),
+            self.unknown_stage(),
+            restApiId=self.api_id,
+            stageName=self.stage,
+        )
 
     def methods_fact(self) -> list[Method] | Unavailable:
         """Every method of every resource (``GetResources`` with ``embed=methods``)."""
@@ -338,36 +371,6 @@ class Gatherer(AccountGatherer):
             }
         except NoAnswer as exc:
             return exc.unavailable
-
-    def certificates_fact(
-        self, domains: list[DomainMapping] | Unavailable
-    ) -> dict[str, Certificate | Unavailable] | None:
-        """ACM's ``DescribeCertificate`` for each domain's certificate, by ARN (None without an ACM
-        client). The certificate is read in the region its ARN names."""
-        if self.clients.acm_in is None:
-            return None
-        found: dict[str, Certificate | Unavailable] = {}
-        arns = [] if isinstance(domains, Unavailable) else [d.certificate_arn for d in domains]
-        for arn in dict.fromkeys(a for a in arns if a):
-            parts = arn.split(":")
-            region = parts[3] if len(parts) > 3 and parts[3] else self.region
-            try:
-                described = (
-                    call_aws(
-                        self.clients.acm_in(region),
-                        "describe_certificate",
-                        "acm:DescribeCertificate",
-                        CertificateArn=arn,
-                    ).get("Certificate")
-                    or {}
-                )
-            except NoAnswer as exc:
-                found[arn] = exc.unavailable
-                continue
-            found[arn] = Certificate(
-                arn=arn, status=str(described.get("Status") or "UNKNOWN"), not_after=described.get("NotAfter")
-            )
-        return found
 
     def web_acl_fact(self) -> dict[str, Any] | Unavailable | None:
         """The AWS WAF web ACL associated with the stage, or None."""

@@ -1,5 +1,6 @@
-"""The HTTP-side checks of ``secure-api verify --url``: pure functions over what the probes observed,
-plus the pure choice of what to probe."""
+"""The HTTP-side checks of ``secure-api verify --url https://...`` (REST and HTTP APIs): pure functions
+over what the probes observed, plus the pure choice of what to probe. The TLS and execute-api
+judgements serve the ``ws.*`` checks of a WebSocket API too."""
 
 from __future__ import annotations
 
@@ -47,10 +48,15 @@ def fill(path: str) -> str:
     return _PARAM_RE.sub(PLACEHOLDER, path)
 
 
+def _with_paths(methods: Sequence[Method]) -> list[Method]:
+    # An HTTP API's $default route has no path of its own to probe.
+    return [x for x in methods if x.path.startswith("/")]
+
+
 def unauthenticated_targets(methods: Sequence[Method], public: Sequence[PublicRoute]) -> list[str]:
     """The paths of the non-public GET (or ANY) routes, each once, in order."""
     paths: list[str] = []
-    for method in methods:
+    for method in _with_paths(methods):
         if method.http_method in {"GET", ANY} and not exempt(method, public) and method.path not in paths:
             paths.append(method.path)
     return paths
@@ -58,29 +64,36 @@ def unauthenticated_targets(methods: Sequence[Method], public: Sequence[PublicRo
 
 def preflight_target(methods: Sequence[Method]) -> tuple[str, str]:
     """``(path, method)`` of the CORS preflight: a resource with an OPTIONS method when there is one."""
-    with_options = [x.path for x in methods if x.http_method == OPTIONS]
-    routes = [x for x in methods if x.http_method != OPTIONS]
+    with_options = [x.path for x in _with_paths(methods) if x.http_method == OPTIONS]
+    routes = [x for x in _with_paths(methods) if x.http_method != OPTIONS]
     path = with_options[0] if with_options else (routes[0].path if routes else "/")
     on_path = [x.http_method for x in routes if x.path == path and x.http_method != ANY]
     requested = "GET" if "GET" in on_path or not on_path else on_path[0]
     return path, requested
 
 
+def tls_min_version_result(
+    check_id: str, url: str | None, skip_reason: str | None, handshakes: Sequence[Handshake]
+) -> m.CheckResult:
+    """``http.tls_min_version`` / ``ws.tls_min_version``: fails when a TLS 1.0 or 1.1 handshake with the
+    host of ``url`` succeeded; passes when every one was refused; else skips."""
+    if url is None:
+        return m.CheckResult(check_id, m.SKIP, NO_URL)
+    if skip_reason:
+        return m.CheckResult(check_id, m.SKIP, skip_reason)
+    accepted = [h for h in handshakes if h.outcome == ACCEPTED]
+    if accepted:
+        return m.CheckResult(check_id, m.FAIL, "; ".join(h.detail for h in accepted))
+    if handshakes and all(h.outcome == REFUSED for h in handshakes):
+        versions = " and ".join(f"TLS {h.version}" for h in handshakes)
+        return m.CheckResult(check_id, m.PASS, f"{versions} refused: {handshakes[0].detail}")
+    untested = [h.detail for h in handshakes if h.outcome != REFUSED]
+    return m.CheckResult(check_id, m.SKIP, "; ".join(untested) or "no handshake attempted")
+
+
 def check_tls_min_version(obs: HttpObservations) -> m.CheckResult:
     """``http.tls_min_version``: fails when a TLS 1.0 or 1.1 handshake with the host succeeds."""
-    cid = m.HTTP_TLS_MIN_VERSION
-    if obs.url is None:
-        return m.CheckResult(cid, m.SKIP, NO_URL)
-    if obs.tls_skip_reason:
-        return m.CheckResult(cid, m.SKIP, obs.tls_skip_reason)
-    accepted = [h for h in obs.handshakes if h.outcome == ACCEPTED]
-    if accepted:
-        return m.CheckResult(cid, m.FAIL, "; ".join(h.detail for h in accepted))
-    if obs.handshakes and all(h.outcome == REFUSED for h in obs.handshakes):
-        versions = " and ".join(f"TLS {h.version}" for h in obs.handshakes)
-        return m.CheckResult(cid, m.PASS, f"{versions} refused: {obs.handshakes[0].detail}")
-    untested = [h.detail for h in obs.handshakes if h.outcome != REFUSED]
-    return m.CheckResult(cid, m.SKIP, "; ".join(untested) or "no handshake attempted")
+    return tls_min_version_result(m.HTTP_TLS_MIN_VERSION, obs.url, obs.tls_skip_reason, obs.handshakes)
 
 
 def _answered(answer: Answer) -> str:
@@ -149,30 +162,36 @@ def is_disabled_endpoint_answer(answer: Answer) -> bool:
     return bool(message == "Forbidden")
 
 
-def check_execute_api_url(obs: HttpObservations) -> m.CheckResult:
-    """``http.execute_api_url``: with a custom domain, fails when the execute-api URL answers anything but
-    a refusal (connection or TLS handshake refused, or the disabled endpoint's 403 Forbidden)."""
-    cid = m.HTTP_EXECUTE_API_URL
-    if obs.url is None:
-        return m.CheckResult(cid, m.SKIP, NO_URL)
-    if isinstance(obs.domain_mapped, Unavailable):
-        return unavailable(cid, obs.domain_mapped)
-    if not obs.domain_mapped:
-        return m.CheckResult(cid, m.SKIP, "no custom domain maps the stage")
-    answer = obs.execute_api
+def execute_api_url_result(
+    check_id: str, url: str | None, domain_mapped: bool | Unavailable, answer: Answer | None
+) -> m.CheckResult:
+    """``http.execute_api_url`` / ``ws.execute_api_url``: with a custom domain, fails when the stage's
+    execute-api URL answered anything but a refusal (connection or TLS handshake refused, or the
+    disabled endpoint's 403 Forbidden)."""
+    if url is None:
+        return m.CheckResult(check_id, m.SKIP, NO_URL)
+    if isinstance(domain_mapped, Unavailable):
+        return unavailable(check_id, domain_mapped)
+    if not domain_mapped:
+        return m.CheckResult(check_id, m.SKIP, "no custom domain maps the stage")
     if answer is None:
-        return m.CheckResult(cid, m.SKIP, "execute-api URL not probed")
+        return m.CheckResult(check_id, m.SKIP, "execute-api URL not probed")
     if answer.status is None:
         if answer.error_kind in _REFUSAL_KINDS:
-            return m.CheckResult(cid, m.PASS, f"{answer.url} refused: {answer.error}")
-        return m.CheckResult(cid, m.SKIP, f"{answer.url}: {answer.error}")
+            return m.CheckResult(check_id, m.PASS, f"{answer.url} refused: {answer.error}")
+        return m.CheckResult(check_id, m.SKIP, f"{answer.url}: {answer.error}")
     if is_disabled_endpoint_answer(answer):
-        return m.CheckResult(cid, m.PASS, f"{answer.url} refused: 403 Forbidden (endpoint disabled)")
+        return m.CheckResult(check_id, m.PASS, f"{answer.url} refused: 403 Forbidden (endpoint disabled)")
     return m.CheckResult(
-        cid,
+        check_id,
         m.FAIL,
         f"{answer.url} still answers ({answer.status}): the custom domain's TLS policy can be bypassed",
     )
+
+
+def check_execute_api_url(obs: HttpObservations) -> m.CheckResult:
+    """``http.execute_api_url``: the execute-api URL's answer judged by :func:`execute_api_url_result`."""
+    return execute_api_url_result(m.HTTP_EXECUTE_API_URL, obs.url, obs.domain_mapped, obs.execute_api)
 
 
 def run_http_checks(obs: HttpObservations) -> list[m.CheckResult]:

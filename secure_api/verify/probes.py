@@ -1,8 +1,10 @@
-"""Network probes of ``secure-api verify --url``: TLS handshakes and single HTTP requests.
+"""Network probes of ``secure-api verify --url``: TLS handshakes, single HTTP requests and WebSocket
+opening handshakes.
 
 Each probe returns plain data (:class:`Handshake`, :class:`Answer`) and never raises for what the
-network or the server does; the checks in :mod:`secure_api.verify.http_checks` judge them. No probe
-sends credentials, and only GET and OPTIONS requests are made.
+network or the server does; the checks in :mod:`secure_api.verify.http_checks` (and
+:mod:`secure_api.verify.websocket_checks`) judge them. No probe sends credentials, only GET and OPTIONS
+requests are made, and an opened WebSocket connection is closed at once.
 """
 
 from __future__ import annotations
@@ -15,8 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI, WebSocketException
+from websockets.sync.client import connect
+
 DEFAULT_TIMEOUT = 10.0
 BODY_LIMIT = 2048
+SWITCHING_PROTOCOLS = 101
+"""The status of a WebSocket handshake the server accepted."""
 ACCEPTED = "accepted"
 REFUSED = "refused"
 UNTESTABLE = "untestable"
@@ -187,19 +194,54 @@ def request(
             headers={k.lower(): v for k, v in response.getheaders()},
             body=body,
         )
-    except socket.gaierror as exc:
+    except (OSError, http.client.HTTPException) as exc:
+        return failure(url, exc, timeout)
+    finally:
+        connection.close()
+
+
+def failure(url: str, exc: BaseException, timeout: float) -> Answer:
+    """The :class:`Answer` of a request to ``url`` that got no HTTP status because of ``exc``."""
+    if isinstance(exc, socket.gaierror):
         return Answer(url=url, error=f"name not resolved ({describe_error(exc)})", error_kind="dns")
-    except ssl.SSLCertVerificationError as exc:
+    if isinstance(exc, ssl.SSLCertVerificationError):
         return Answer(
             url=url, error=f"certificate not trusted ({exc.verify_message})", error_kind="certificate"
         )
-    except ssl.SSLError as exc:
+    if isinstance(exc, ssl.SSLError):
         return Answer(url=url, error=f"TLS failed ({exc.reason or describe_error(exc)})", error_kind="tls")
-    except TimeoutError:
+    if isinstance(exc, TimeoutError):
         return Answer(url=url, error=f"no answer within {timeout:g} s", error_kind="timeout")
-    except ConnectionRefusedError as exc:
+    if isinstance(exc, ConnectionRefusedError):
         return Answer(url=url, error=f"connection refused ({describe_error(exc)})", error_kind="connect")
-    except (OSError, http.client.HTTPException) as exc:
+    return Answer(url=url, error=describe_error(exc), error_kind="other")
+
+
+def websocket_handshake(
+    url: str, *, context: ssl.SSLContext | None = None, timeout: float = DEFAULT_TIMEOUT
+) -> Answer:
+    """Open ``url`` (``wss://`` or ``ws://``) without credentials and close it again at once: the
+    :class:`Answer`'s status is 101 when the server accepted the connection, else the status it refused
+    it with. The handshake is the ``websockets`` library's (the protocol is not written by hand here);
+    a failed one is an error of kind ``handshake``."""
+    try:
+        with connect(
+            url,
+            open_timeout=timeout,
+            close_timeout=min(timeout, 2.0),
+            proxy=None,
+            compression=None,
+            user_agent_header="secure-api-verify",
+            ssl=context if url.startswith("wss://") else None,
+        ):
+            return Answer(url=url, status=SWITCHING_PROTOCOLS)
+    except InvalidStatus as exc:
+        response = exc.response
+        body = bytes(response.body or b"")[:BODY_LIMIT].decode("utf-8", "replace")
+        return Answer(url=url, status=response.status_code, body=body)
+    except InvalidURI as exc:
         return Answer(url=url, error=describe_error(exc), error_kind="other")
-    finally:
-        connection.close()
+    except OSError as exc:
+        return failure(url, exc, timeout)
+    except (InvalidHandshake, WebSocketException) as exc:
+        return Answer(url=url, error=f"handshake failed ({describe_error(exc)})", error_kind="handshake")

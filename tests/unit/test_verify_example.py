@@ -1,15 +1,16 @@
-"""The example stack, deployed in moto the way its synthesized template says, passes every AWS-side
-check of ``secure-api verify``."""
+"""The example stacks (REST and HTTP APIs), deployed in moto the way their synthesized templates say, pass
+every AWS-side check of ``secure-api verify``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from secure_api.verify import model as m
 from secure_api.verify.checks import run_aws_checks
 from secure_api.verify.gather import Gatherer
 from tests.unit import test_keys_support as support
-from tests.unit.verify_world import TemplateDeployment, clients
+from tests.unit.verify_world import TemplateDeployment, V2TemplateDeployment, clients
 
 aws = support.aws
 
@@ -40,3 +41,34 @@ def test_the_example_stack_as_deployed_passes_every_aws_check(aws: None, example
     assert results[m.ENDPOINT_TLS_POLICY].detail.startswith("endpoint disabled")
     assert "api.example.com: certificate ISSUED" in results[m.DOMAIN_CERTIFICATE].detail
     assert "no mutual TLS on api.example.com" in results[m.DOMAIN_MTLS].detail
+
+
+def test_the_http_example_stack_as_deployed_passes_every_http_api_check(
+    aws: None, make_app: Callable[..., Any]
+) -> None:
+    from aws_cdk.assertions import Template
+
+    from example.http_stack import HttpExampleStack
+    from secure_api.verify.command import VerifyOptions, verify
+
+    app = make_app()
+    template = Template.from_stack(HttpExampleStack(app, "SecureApiHttpExample")).to_json()
+    api_id = V2TemplateDeployment(template).deploy()
+    stage = next(
+        r["Properties"]["StageName"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::ApiGatewayV2::Stage"
+    )
+    report = verify(clients(), VerifyOptions(api_id=api_id, stage=stage))
+    results = {c.id: c for c in report.checks}
+    # No --url: the http.* probes skip; the example's domain has no mutual TLS.
+    expected = (
+        dict.fromkeys(m.HTTP_API_AWS_CHECK_IDS, m.PASS)
+        | dict.fromkeys(m.HTTP_CHECK_IDS, m.SKIP)
+        | {m.DOMAIN_MTLS: m.SKIP}
+    )
+    assert {cid: r.status for cid, r in results.items()} == expected, {
+        cid: r.detail for cid, r in results.items()
+    }
+    assert "(TLS_1_2)" in results[m.DOMAIN_TLS_POLICY].detail
+    assert "require authorization (JWT)" in results[m.ROUTES_AUTH].detail

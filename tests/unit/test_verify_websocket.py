@@ -17,10 +17,11 @@ from secure_api.keys import cli
 from secure_api.keys.errors import UnknownApiError
 from secure_api.verify import model as m
 from secure_api.verify.command import VerifyOptions, verify
-from secure_api.verify.ws_gather import REST, WEBSOCKET, detect_protocol
+from secure_api.verify.kinds import detect_protocol
+from secure_api.verify.model import HTTP, REST, WEBSOCKET
 from tests.unit import test_keys_support as support
 from tests.unit.helpers import inline_function, new_stack
-from tests.unit.verify_world import REGION, WebSocketTemplateDeployment, clients
+from tests.unit.verify_world import REGION, DenyingV2, V2TemplateDeployment, clients
 
 aws = support.aws
 AUTH = BearerAuth(issuer="https://login.example.com/", audience=["chat"])
@@ -60,7 +61,7 @@ def of_type(template: dict[str, Any], type_: str) -> list[dict[str, Any]]:
 
 
 def results_of(template: dict[str, Any], url: str | None = None) -> dict[str, m.CheckResult]:
-    api_id = WebSocketTemplateDeployment(template).deploy()
+    api_id = V2TemplateDeployment(template).deploy()
     report = verify(clients(), VerifyOptions(api_id=api_id, stage="prod", url=url, timeout=5))
     return {c.id: c for c in report.checks}
 
@@ -114,15 +115,14 @@ def test_with_a_domain_and_tiers_every_websocket_check_passes(aws: None, with_ti
 def test_the_protocol_is_recognised(aws: None, defaults: dict[str, Any]) -> None:
     import boto3
 
-    ws_id = WebSocketTemplateDeployment(defaults).deploy()
+    ws_id = V2TemplateDeployment(defaults).deploy()
     rest_id = boto3.client("apigateway", region_name=REGION).create_rest_api(name="orders")["id"]
     assert detect_protocol(clients(), ws_id) == WEBSOCKET
     assert detect_protocol(clients(), rest_id) == REST
     http_id = boto3.client("apigatewayv2", region_name=REGION).create_api(Name="h", ProtocolType="HTTP")[
         "ApiId"
     ]
-    with pytest.raises(UnknownApiError, match="HTTP API"):
-        detect_protocol(clients(), http_id)
+    assert detect_protocol(clients(), http_id) == HTTP
     with pytest.raises(UnknownApiError, match="no such REST or WebSocket API"):
         detect_protocol(clients(), "nope123")
 
@@ -130,7 +130,7 @@ def test_the_protocol_is_recognised(aws: None, defaults: dict[str, Any]) -> None
 def test_the_cli_reports_a_websocket_api_with_the_same_shape_and_exit_code(
     aws: None, defaults: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    api_id = WebSocketTemplateDeployment(defaults).deploy()
+    api_id = V2TemplateDeployment(defaults).deploy()
     code = cli.main(["verify", "--api-id", api_id, "--json"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0
@@ -144,7 +144,7 @@ def test_the_cli_reports_a_websocket_api_with_the_same_shape_and_exit_code(
 def test_a_rest_url_for_a_websocket_api_is_refused(
     aws: None, defaults: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    api_id = WebSocketTemplateDeployment(defaults).deploy()
+    api_id = V2TemplateDeployment(defaults).deploy()
     assert cli.main(["verify", "--api-id", api_id, "--url", "https://chat.example.com/"]) == 2
     err = capsys.readouterr().err
     assert "WebSocket API" in err and "wss://" in err and err.count("\n") == 1
@@ -285,29 +285,10 @@ def test_fails_audit_without_a_trail(aws: None) -> None:
     assert "0 trail(s)" in results[m.AUDIT_TRAIL].detail
 
 
-class DenyingV2:
-    """A moto API Gateway v2 client whose ``operation`` is denied the way IAM denies it."""
-
-    def __init__(self, client: Any, operation: str) -> None:
-        self._client = client
-        self._operation = operation
-
-    def __getattr__(self, name: str) -> Any:
-        if name != self._operation:
-            return getattr(self._client, name)
-
-        def deny(**_kwargs: Any) -> Any:
-            from botocore.exceptions import ClientError
-
-            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, name)
-
-        return deny
-
-
 def test_a_denied_get_routes_warns_naming_the_permission(aws: None, with_tiers: dict[str, Any]) -> None:
     from dataclasses import replace
 
-    api_id = WebSocketTemplateDeployment(with_tiers).deploy()
+    api_id = V2TemplateDeployment(with_tiers).deploy()
     base = clients()
     denied = replace(base, apigatewayv2=DenyingV2(base.apigatewayv2, "get_routes"))
     report = verify(denied, VerifyOptions(api_id=api_id, stage="prod", protocol=WEBSOCKET))
@@ -321,20 +302,21 @@ def test_a_denied_get_routes_warns_naming_the_permission(aws: None, with_tiers: 
 # --- the wss:// probes, against TLS WebSocket servers on 127.0.0.1 only -------------------------------
 
 from secure_api.verify.command import observe_websocket  # noqa: E402
-from secure_api.verify.facts import DomainMapping, WebSocketFacts  # noqa: E402
-from secure_api.verify.ws_url_checks import run_ws_url_checks  # noqa: E402
+from secure_api.verify.facts import DomainMapping, V2Facts  # noqa: E402
+from secure_api.verify.websocket_checks import run_websocket_url_checks  # noqa: E402
 from tests.unit.tls_servers import Pki, make_pki  # noqa: E402
 from tests.unit.ws_servers import WsBehaviour, wss_server  # noqa: E402
 
 WS_DOMAIN = DomainMapping("chat.example.com", "(none)", "TLS_1_2", ("REGIONAL",))
 
 
-def ws_facts(*, domains: tuple[DomainMapping, ...] = (WS_DOMAIN,)) -> WebSocketFacts:
-    return WebSocketFacts(
+def ws_facts(*, domains: tuple[DomainMapping, ...] = (WS_DOMAIN,)) -> V2Facts:
+    return V2Facts(
         api_id="w5s6t7u8v9",
         stage="prod",
         region="us-east-1",
         partition="aws",
+        protocol=WEBSOCKET,
         api={},
         stage_info={},
         routes=(),
@@ -350,7 +332,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 
 
 def probe(
-    pki: Pki, url: str, execute_api: str, *, facts: WebSocketFacts | None = None, ca: bool = True
+    pki: Pki, url: str, execute_api: str, *, facts: V2Facts | None = None, ca: bool = True
 ) -> dict[str, m.CheckResult]:
     options = VerifyOptions(
         api_id="w5s6t7u8v9",
@@ -360,7 +342,7 @@ def probe(
         execute_api_url=execute_api,
         protocol=WEBSOCKET,
     )
-    return {c.id: c for c in run_ws_url_checks(observe_websocket(options, facts or ws_facts()))}
+    return {c.id: c for c in run_websocket_url_checks(observe_websocket(options, facts or ws_facts()))}
 
 
 def statuses(results: dict[str, m.CheckResult]) -> dict[str, str]:
@@ -430,5 +412,5 @@ def test_an_untrusted_certificate_or_closed_port_skips_never_passes(pki: Pki) ->
 
 def test_every_wss_check_skips_without_url() -> None:
     options = VerifyOptions(api_id="w5s6t7u8v9", protocol=WEBSOCKET)
-    results = run_ws_url_checks(observe_websocket(options, ws_facts()))
+    results = run_websocket_url_checks(observe_websocket(options, ws_facts()))
     assert [(r.id, r.status) for r in results] == [(cid, m.SKIP) for cid in m.WS_URL_CHECK_IDS]

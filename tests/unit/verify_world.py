@@ -705,38 +705,50 @@ class TemplateDeployment:
         self.ag.update_stage(restApiId=api_id, stageName=stage, patchOperations=patches)
 
 
-class WebSocketTemplateDeployment(TemplateDeployment):
-    """Creates in moto what a ``SecureWebSocketApi`` template declares that ``verify`` reads: the API
-    Gateway v2 API, its authorizer, routes, stage, domain and API mapping, the usage plans and trails."""
+class V2TemplateDeployment(TemplateDeployment):
+    """Creates in moto what a ``SecureWebSocketApi`` or ``SecureHttpApi`` template declares that ``verify``
+    reads: the API Gateway v2 API, its authorizer (Lambda or JWT), routes, stage, domain (its certificate
+    imported into ACM) and API mapping, the usage plans and trails."""
 
     def __init__(self, template: dict[str, Any]) -> None:
         super().__init__(template)
         self.v2 = boto3.client("apigatewayv2", region_name=REGION)
 
     def deploy(self) -> str:
-        """Deploy; return the WebSocket API id."""
+        """Deploy; return the API id."""
         (api_lid, api), *_ = self.of_type("AWS::ApiGatewayV2::Api")
         optional = {
-            key: api[key] for key in ("DisableExecuteApiEndpoint", "ApiKeySelectionExpression") if key in api
+            key: api[key]
+            for key in (
+                "DisableExecuteApiEndpoint",
+                "ApiKeySelectionExpression",
+                "RouteSelectionExpression",
+                "CorsConfiguration",
+            )
+            if key in api
         }
         api_id = self.v2.create_api(
             Name=api["Name"],
             ProtocolType=api["ProtocolType"],
-            RouteSelectionExpression=api["RouteSelectionExpression"],
             Tags={k: str(self.resolve(v)) for k, v in (api.get("Tags") or {}).items()},
             **optional,
         )["ApiId"]
         self.refs[api_lid] = api_id
         for lid, props in self.of_type("AWS::ApiGatewayV2::Authorizer"):
+            kind = {"JwtConfiguration": props["JwtConfiguration"]} if "JwtConfiguration" in props else {}
+            if "AuthorizerUri" in props:
+                kind["AuthorizerUri"] = self.resolve(props["AuthorizerUri"])
             self.refs[lid] = self.v2.create_authorizer(
                 ApiId=api_id,
                 AuthorizerType=props["AuthorizerType"],
                 Name=props["Name"],
-                AuthorizerUri=self.resolve(props["AuthorizerUri"]),
                 IdentitySource=props.get("IdentitySource") or [],
+                **kind,
             )["AuthorizerId"]
         for _lid, props in self.of_type("AWS::ApiGatewayV2::Route"):
             extra = {"AuthorizerId": self.resolve(props["AuthorizerId"])} if "AuthorizerId" in props else {}
+            if props.get("AuthorizationScopes"):
+                extra["AuthorizationScopes"] = props["AuthorizationScopes"]
             self.v2.create_route(
                 ApiId=api_id,
                 RouteKey=props["RouteKey"],
@@ -754,16 +766,18 @@ class WebSocketTemplateDeployment(TemplateDeployment):
             self.v2.create_stage(ApiId=api_id, StageName=props["StageName"], **stage_args)
         for lid, props in self.of_type("AWS::ApiGatewayV2::DomainName"):
             self.refs[lid] = props["DomainName"]
+            mtls = props.get("MutualTlsAuthentication")
             self.v2.create_domain_name(
                 DomainName=props["DomainName"],
                 DomainNameConfigurations=[
                     {
-                        "CertificateArn": f"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/example",
+                        "CertificateArn": acm_certificate(props["DomainName"]),
                         "EndpointType": c.get("EndpointType", "REGIONAL"),
                         "SecurityPolicy": c.get("SecurityPolicy", "TLS_1_2"),
                     }
                     for c in props["DomainNameConfigurations"]
                 ],
+                **({"MutualTlsAuthentication": self.resolve(mtls)} if mtls else {}),
             )
         for _lid, props in self.of_type("AWS::ApiGatewayV2::ApiMapping"):
             self.v2.create_api_mapping(
@@ -774,3 +788,22 @@ class WebSocketTemplateDeployment(TemplateDeployment):
         self.deploy_usage_plans()
         self.deploy_trails()
         return api_id
+
+
+class DenyingV2:
+    """A moto API Gateway v2 client whose ``operation`` is denied the way IAM denies it."""
+
+    def __init__(self, client: Any, operation: str) -> None:
+        self._client = client
+        self._operation = operation
+
+    def __getattr__(self, name: str) -> Any:
+        if name != self._operation:
+            return getattr(self._client, name)
+
+        def deny(**_kwargs: Any) -> Any:
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, name)
+
+        return deny

@@ -1,0 +1,164 @@
+"""Read-only API Gateway v2 calls that collect :class:`~secure_api.verify.facts.V2Facts` for one stage of
+a WebSocket or an HTTP API (the two kinds API Gateway v2 serves, with the same ``GetApi``, ``GetStage``,
+``GetRoutes`` and domain calls).
+
+The account-wide facts (usage plans, the account's limits, trails) and the domains' ACM certificates
+come from the same :class:`~secure_api.verify.gather.AccountGatherer` as a REST API's. As there, a
+denied call becomes :class:`~secure_api.verify.facts.Unavailable` naming the IAM permission it needs;
+only an unknown API or stage stops the command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from secure_api.verify import model as m
+from secure_api.verify.facts import DomainMapping, Route, Unavailable, V2Facts
+from secure_api.verify.gather import AccountGatherer, NoAnswer, VerifyClients, call_aws
+
+_PAGE = "500"  # API Gateway v2 pages take MaxResults as a string
+_KIND_NAMES = {m.WEBSOCKET: "WebSocket", m.HTTP: "HTTP"}
+
+
+def pages(client: Any, operation: str, permission: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every item of an API Gateway v2 ``Get*`` listing, page after page."""
+    token: str | None = None
+    while True:
+        args = dict(kwargs, MaxResults=_PAGE)
+        if token:
+            args["NextToken"] = token
+        response = call_aws(client, operation, permission, **args)
+        yield from response.get("Items") or []
+        token = response.get("NextToken")
+        if not token:
+            return
+
+
+def _mutual_tls(domain: dict[str, Any]) -> dict[str, Any] | None:
+    """v2's ``MutualTlsAuthentication`` in the REST shape the ``domain.mtls`` judgement reads."""
+    mtls = domain.get("MutualTlsAuthentication") or {}
+    if not mtls.get("TruststoreUri"):
+        return None
+    return {
+        "truststoreUri": mtls["TruststoreUri"],
+        "truststoreVersion": mtls.get("TruststoreVersion"),
+        "truststoreWarnings": list(mtls.get("TruststoreWarnings") or []),
+    }
+
+
+class V2Gatherer(AccountGatherer):
+    """Collects the facts of one stage of a WebSocket or HTTP API (``protocol``); each ``*_fact`` method
+    makes only read-only calls."""
+
+    def __init__(self, clients: VerifyClients, api_id: str, stage: str, protocol: str = m.WEBSOCKET) -> None:
+        super().__init__(clients, api_id, stage)
+        self.protocol = protocol
+        self.kind = _KIND_NAMES.get(protocol, protocol)
+
+    def _v2_path(self, suffix: str = "") -> str:
+        return f"/apis/{self.api_id}{suffix}"
+
+    def api_fact(self) -> dict[str, Any] | Unavailable:
+        """``GetApi``; raises :class:`UnknownApiError` when the API does not exist."""
+        return self._described(
+            self.clients.apigatewayv2,
+            "get_api",
+            self._v2_path(),
+            f"unknown API {self.api_id!r}: no such {self.kind} API",
+            ApiId=self.api_id,
+        )
+
+    def stage_fact(self) -> dict[str, Any] | Unavailable:
+        """``GetStage``; raises :class:`UnknownApiError` when the stage does not exist."""
+        return self._described(
+            self.clients.apigatewayv2,
+            "get_stage",
+            self._v2_path(f"/stages/{self.stage}"),
+            self.unknown_stage(),
+            ApiId=self.api_id,
+            StageName=self.stage,
+        )
+
+    def routes_fact(self) -> list[Route] | Unavailable:
+        """Every route (``GetRoutes``) with its authorization type, scopes and whether it needs an API key."""
+        try:
+            routes = [
+                Route(
+                    route_key=str(item.get("RouteKey") or ""),
+                    authorization_type=str(item.get("AuthorizationType") or "NONE"),
+                    api_key_required=bool(item.get("ApiKeyRequired")),
+                    authorization_scopes=tuple(item.get("AuthorizationScopes") or ()),
+                )
+                for item in pages(
+                    self.clients.apigatewayv2,
+                    "get_routes",
+                    self._apigw_permission(self._v2_path("/routes")),
+                    ApiId=self.api_id,
+                )
+            ]
+        except NoAnswer as exc:
+            return exc.unavailable
+        return sorted(routes, key=lambda r: r.route_key)
+
+    def domains_fact(self) -> list[DomainMapping] | Unavailable:
+        """The custom domains (API Gateway v2's) with an API mapping to this API's stage."""
+        v2 = self.clients.apigatewayv2
+        try:
+            found = []
+            for domain in pages(v2, "get_domain_names", self._apigw_permission("/domainnames")):
+                name = str(domain.get("DomainName"))
+                try:
+                    mappings = list(
+                        pages(
+                            v2,
+                            "get_api_mappings",
+                            self._apigw_permission(f"/domainnames/{name}/apimappings"),
+                            DomainName=name,
+                        )
+                    )
+                except NoAnswer as exc:
+                    if exc.code == "NotFoundException":
+                        continue  # deleted between the two calls
+                    raise
+                configuration = (domain.get("DomainNameConfigurations") or [{}])[0]
+                endpoint = configuration.get("EndpointType")
+                found += [
+                    DomainMapping(
+                        domain_name=name,
+                        base_path=str(mapping.get("ApiMappingKey") or "(none)"),
+                        security_policy=configuration.get("SecurityPolicy"),
+                        endpoint_types=(endpoint,) if endpoint else (),
+                        certificate_arn=configuration.get("CertificateArn"),
+                        mutual_tls=_mutual_tls(domain),
+                    )
+                    for mapping in mappings
+                    if mapping.get("ApiId") == self.api_id and mapping.get("Stage") == self.stage
+                ]
+            return found
+        except NoAnswer as exc:
+            return exc.unavailable
+
+    def gather(self) -> V2Facts:
+        """All facts the checks of this kind read; raises :class:`UnknownApiError` for an unknown API or
+        stage. WebSocket APIs can have usage plans (HTTP APIs cannot); HTTP API domains can have mutual
+        TLS, so their certificates are read."""
+        api = self.api_fact()
+        stage_info = self.stage_fact()
+        domains = self.domains_fact()
+        websocket = self.protocol == m.WEBSOCKET
+        return V2Facts(
+            api_id=self.api_id,
+            stage=self.stage,
+            region=self.region,
+            partition=self.partition,
+            protocol=self.protocol,
+            api=api,
+            stage_info=stage_info,
+            routes=self.routes_fact(),
+            domains=domains,
+            trails=self.trails_fact(),
+            usage_plans=self.usage_plans_fact() if websocket else None,
+            account_throttle=self.account_throttle_fact(),
+            certificates=None if websocket else self.certificates_fact(domains),
+        )
