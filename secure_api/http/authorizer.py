@@ -18,7 +18,7 @@ from constructs import Construct
 from secure_api import defaults
 from secure_api.authorizer import BearerAuth, BearerAuthorizer
 from secure_api.http.option_checks import HttpOptions
-from secure_api.rest.routes import Route as RouteKey
+from secure_api.rest.routes import RouteKey
 from secure_api.v2.authorizer import lambda_request_authorizer
 
 

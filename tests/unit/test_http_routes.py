@@ -12,7 +12,7 @@ from aws_cdk.assertions import Annotations, Match, Template
 
 from secure_api import SecureApiConfigError, Throttle
 from secure_api.http.routes import HttpRoutes, check_route_options, warn_route
-from secure_api.rest.routes import Route as RouteKey
+from secure_api.rest.routes import RouteKey
 from secure_api.v2 import set_route_settings
 
 
