@@ -11,8 +11,7 @@ from constructs import IConstruct
 
 from secure_api.authorizer import check_scopes
 from secure_api.errors import SecureApiConfigError
-from secure_api.rest.routes import RouteKey
-from secure_api.rest.routes import RouteTree, check_route_arn_length
+from secure_api.rest.routes import RouteKey, RouteTree, check_route_arn_length
 from secure_api.throttling import Throttle
 
 AUTH_MODES = ("bearer", "iam", "none")
