@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Annotations, RemovalPolicy
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -101,6 +101,12 @@ class SecureHttpApi(SecureApiBase):
         super().__init__(scope, id_, removal_policy=removal_policy, audit=audit, log_retention=log_retention)
         self._options = options
         self._warn_above_account_limits(options.throttle)
+        if options.native_replaced_by:
+            Annotations.of(self).add_warning_v2(
+                "secure-api:native-authorizer-replaced",
+                f"secure_api: authorizer='native' cannot enforce {', '.join(options.native_replaced_by)}: "
+                "the library's Lambda authorizer verifies the tokens and enforces the IP lists instead",
+            )
         self._routes = HttpRoutes()
         self.routes: list[Route] = []
         self._finalized = False

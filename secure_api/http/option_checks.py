@@ -35,6 +35,7 @@ AUTHORIZERS = ("native", "lambda")
 """The values of ``SecureHttpApi(authorizer=...)`` besides None (chosen from the options)."""
 
 _USE_REST = "use SecureRestApi"
+_ACCESS_FIELD = "AccessPolicy."
 _OPTION_TYPES: tuple[tuple[str, type], ...] = (
     ("access", AccessPolicy),
     ("cors", CorsPolicy),
@@ -68,6 +69,8 @@ class HttpOptions:
     cors: CorsPolicy | None
     lambda_environment: dict[str, str]
     """What the Lambda authorizer reads besides ``BearerAuth.environment()`` (its IP lists)."""
+    native_replaced_by: tuple[str, ...] = ()
+    """With ``authorizer="native"``: the ``AccessPolicy`` fields that need the Lambda authorizer instead."""
 
     @property
     def bearer(self) -> BearerAuth | None:
@@ -126,6 +129,7 @@ def check_http_options(
         throttle=options.get("throttle") or Throttle(),
         cors=options.get("cors"),
         lambda_environment=environment,
+        native_replaced_by=tuple(native_replaced_by(bearer, authorizer, access)),
     )
 
 
@@ -198,8 +202,9 @@ def native_obstacles(bearer: BearerAuth, access: AccessPolicy | None) -> list[tu
 def choose_authorizer(bearer: BearerAuth | None, authorizer: Any, access: AccessPolicy | None) -> str | None:
     """``"native"`` or ``"lambda"`` for a ``BearerAuth`` (None with ``auth="iam"``).
 
-    Without a choice: native, unless the options need the Lambda authorizer. ``"native"`` with such
-    options is refused naming the first one.
+    Without a choice: native, unless the options need the Lambda authorizer. ``"native"`` with a
+    ``BearerAuth`` option the native authorizer cannot honour is refused naming the first one;
+    ``"native"`` with ``AccessPolicy`` IP lists gives the Lambda authorizer, which enforces them.
     """
     if authorizer is not None and authorizer not in AUTHORIZERS:
         raise SecureApiConfigError(
@@ -212,12 +217,23 @@ def choose_authorizer(bearer: BearerAuth | None, authorizer: Any, access: Access
             )
         return None
     obstacles = native_obstacles(bearer, access)
-    if authorizer == "native" and obstacles:
-        field, value, why = obstacles[0]
+    token_obstacles = [o for o in obstacles if not o[0].startswith(_ACCESS_FIELD)]
+    if authorizer == "native" and token_obstacles:
+        field, value, why = token_obstacles[0]
         raise SecureApiConfigError(
             field, value, f"an option the native JWT authorizer honours with authorizer='native': {why} "
             "(leave authorizer unset, or pass authorizer='lambda', to use the library's Lambda authorizer)"
         )  # fmt: skip
-    if authorizer is not None:
-        return str(authorizer)
-    return "lambda" if obstacles else "native"
+    if obstacles:
+        # authorizer='native' with only AccessPolicy IP lists in the way: the lists are a requirement
+        # of their own that only the Lambda authorizer can enforce, so it verifies the tokens too
+        # (SecureHttpApi leaves the warning native_replaced_by names) rather than the lists being dropped.
+        return "lambda"
+    return str(authorizer) if authorizer is not None else "native"
+
+
+def native_replaced_by(bearer: BearerAuth | None, authorizer: Any, access: AccessPolicy | None) -> list[str]:
+    """The ``AccessPolicy`` fields that made an ``authorizer="native"`` choice the Lambda authorizer."""
+    if bearer is None or authorizer != "native":
+        return []
+    return [field for field, _, _ in native_obstacles(bearer, access) if field.startswith(_ACCESS_FIELD)]

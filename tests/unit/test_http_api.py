@@ -34,12 +34,13 @@ ZONE = {"hosted_zone_id": "Z0123456789ABCDEFGHIJ", "hosted_zone_name": "example.
 
 
 def design_example(stack: cdk.Stack, **overrides: Any) -> SecureHttpApi:
-    """DESIGN.md's example (``authorizer`` left to the options: the IP list needs the Lambda one)."""
+    """DESIGN.md's example, as written (``authorizer="native"`` with an IP list: the Lambda authorizer)."""
     bucket = s3.Bucket(stack, "Truststores", versioned=True)
     handler = inline_function(stack)
     options: dict[str, Any] = {
         "stage_name": "prod",
         "auth": AUTH,
+        "authorizer": "native",
         "cors": CorsPolicy(["https://app.example.com"]),
         "access": AccessPolicy(allow_ip_ranges=["203.0.113.0/24"]),
         "domain": CustomDomain(
@@ -120,6 +121,8 @@ def test_design_example_lambda_authorizer(design: dict[str, Any]) -> None:
     assert design["api"].authorizer_function is not None
     (route,) = _routes(template).values()
     assert route["AuthorizationType"] == "CUSTOM"
+    warnings = Annotations.from_stack(design["stack"]).find_warning("*", Match.string_like_regexp("native"))
+    assert any("AccessPolicy.allow_ip_ranges" in str(w.entry.data) for w in warnings)
 
 
 def test_design_example_domain(design: dict[str, Any]) -> None:
@@ -285,11 +288,11 @@ def test_fails_with_firewall() -> None:
     assert "CloudFront" in str(refused("firewall", firewall=Firewall()))
 
 
-def test_fails_native_with_ip_lists() -> None:
+def test_fails_native_with_es256() -> None:
     refused(
-        "AccessPolicy.allow_ip_ranges",
+        "BearerAuth.algorithms",
+        auth=BearerAuth(issuer="https://login.example.com/", audience=["a"], algorithms=["ES256"]),
         authorizer="native",
-        access=AccessPolicy(allow_ip_ranges=["203.0.113.0/24"]),
     )
 
 

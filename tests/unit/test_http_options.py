@@ -209,8 +209,6 @@ def test_iam_has_no_authorizer() -> None:
             "BearerAuth.jwks_uri",
         ),
         (BearerAuth(issuer="http://127.0.0.1:8080/", audience=["a"]), None, "BearerAuth.issuer"),
-        (AUTH, AccessPolicy(allow_ip_ranges=["203.0.113.0/24"]), "AccessPolicy.allow_ip_ranges"),
-        (AUTH, AccessPolicy(deny_ip_ranges=["198.51.100.0/24"]), "AccessPolicy.deny_ip_ranges"),
     ],
 )
 def test_fails_native_with_what_it_cannot_honour(
@@ -279,3 +277,20 @@ def test_fails_with_bad_description() -> None:
             description=42,
         )
     assert raised.value.field == "description"
+
+
+@pytest.mark.parametrize(
+    ("access", "field"),
+    [
+        (AccessPolicy(allow_ip_ranges=["203.0.113.0/24"]), "AccessPolicy.allow_ip_ranges"),
+        (AccessPolicy(deny_ip_ranges=["198.51.100.0/24"]), "AccessPolicy.deny_ip_ranges"),
+    ],
+)
+def test_native_with_ip_lists_gives_the_lambda_authorizer(access: AccessPolicy, field: str) -> None:
+    """DESIGN.md's example passes authorizer='native' with an IP allow list: the list is enforced (by the
+    Lambda authorizer), never dropped, and the replacement is named."""
+    options = check(authorizer="native", access=access)
+    assert options.authorizer == "lambda"
+    assert options.native_replaced_by == (field,)
+    assert options.lambda_environment
+    assert check(access=access).native_replaced_by == ()
