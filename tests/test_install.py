@@ -62,7 +62,7 @@ def test_wheel_in_a_fresh_venv_synthesizes_the_readme_app(tmp_path: Path) -> Non
     _run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(dist), "."], source
     )
-    wheel = next(dist.glob("cdk_secure_rest_api-*-py3-none-any.whl"))
+    wheel = next(dist.glob("cdk_secure_api-*-py3-none-any.whl"))
 
     # A fresh, isolated venv and a real install: the wheel and its dependencies resolved from the
     # package index (pip's cache helps). Measured on the 2-CPU build machine: 82 s with pip inside the
