@@ -8,6 +8,7 @@ Everything here is pure: the JWT itself is verified by the shared core.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
@@ -59,22 +60,31 @@ def _count(values: list[Any]) -> int:
     return sum(len(v) if isinstance(v, list) else 1 for v in values)
 
 
-_HEADERS = frozenset({"authorization", "origin"})
+_HEADERS = ("authorization", "origin")
 """The only headers the authorizer reads (lower case)."""
-# Every character whose lower case is ASCII lowers to exactly one character, so a name that lowers to
-# one of _HEADERS has its length: other lengths need not be lowered.
-_HEADER_LENGTHS = frozenset(len(name) for name in _HEADERS)
 
 
-def _by_name(values: Mapping[str, Any] | None) -> dict[str, list[Any]]:
-    """One pass over a headers map: the values of each header the authorizer reads, however cased."""
+@functools.cache
+def _spellings() -> frozenset[str]:
+    """Every spelling of the names in :data:`_HEADERS` that lowers to them: their ASCII case variants
+    (the one other character whose lower case is ASCII, the Kelvin sign, lowers to a ``k``, which they
+    lack). A headers map is searched for them in one C-level set intersection, not a loop over its
+    names; built on the first REQUEST event (8,256 strings, about a millisecond)."""
+    spellings: list[str] = []
+    for name in _HEADERS:
+        variants = [""]
+        for char in name:
+            variants = [v + c for v in variants for c in (char, char.upper())]
+        spellings += variants
+    return frozenset(spellings)
+
+
+def _by_name(values: dict[Any, Any] | None) -> dict[str, list[Any]]:
+    """The values of each header the authorizer reads in a headers map, however cased."""
     found: dict[str, list[Any]] = {}
     if values:
-        for key, value in values.items():
-            if isinstance(key, str) and len(key) in _HEADER_LENGTHS:
-                name = key.lower()
-                if name in _HEADERS:
-                    found.setdefault(name, []).append(value)
+        for key in _spellings().intersection(values):
+            found.setdefault(key.lower(), []).append(values[key])
     return found
 
 
@@ -99,7 +109,7 @@ def read_headers(event: dict[str, Any]) -> Headers:
     return Headers(_by_name(headers), _by_name(multi) if isinstance(multi, dict) else {})
 
 
-def _mapping(event: dict[str, Any], name: str) -> Mapping[str, Any] | None:
+def _mapping(event: dict[str, Any], name: str) -> dict[str, Any] | None:
     value = event.get(name)
     if value is None:
         return None
@@ -184,7 +194,7 @@ def connect_refusal(config: ConnectConfig, request: ConnectRequest, scopes: tupl
     refusal = address_refusal(config, request.source_ip)
     if refusal is not None:
         return refusal
-    if not config.scopes <= frozenset(scopes):
+    if not config.scopes.issubset(scopes):
         return "missing_connect_scope"
     return None
 

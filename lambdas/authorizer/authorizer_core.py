@@ -19,6 +19,7 @@ from authorizer_jwt import Denied, bearer_token, parse_token, validate_claims, v
 from authorizer_log import log_denial
 from authorizer_memo import remember
 from authorizer_policy import (
+    SCOPE_CLAIMS,
     BadMethodArn,
     StageArn,
     build_context,
@@ -48,13 +49,12 @@ RESERVED_CONTEXT_NAMES = frozenset(
 )
 
 
+_CONTEXT_OMITS = RESERVED_CONTEXT_NAMES | SCOPE_CLAIMS
+
+
 def claims_context(claims: dict[str, Any], scopes: tuple[str, ...]) -> dict[str, str | int | float | bool]:
     """The TOKEN answer's ``context``: the scalar claims, never under a name API Gateway reserves."""
-    context = build_context(claims, scopes)
-    if not RESERVED_CONTEXT_NAMES.isdisjoint(context):
-        for name in RESERVED_CONTEXT_NAMES.intersection(context):
-            del context[name]
-    return context
+    return build_context(claims, scopes, _CONTEXT_OMITS)
 
 
 class VerifiedToken(NamedTuple):
