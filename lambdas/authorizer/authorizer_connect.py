@@ -57,56 +57,44 @@ def _multi_count(values: object, name: str) -> int:
 
 def _count(values: list[Any]) -> int:
     """How many values a multi-value map's entries hold (a list counts its items)."""
-    return sum(len(v) if isinstance(v, list) else 1 for v in values)
-
-
-_HEADERS = ("authorization", "origin")
-"""The only headers the authorizer reads (lower case)."""
+    count = 0
+    for value in values:
+        count += len(value) if isinstance(value, list) else 1
+    return count
 
 
 @functools.cache
-def _spellings() -> frozenset[str]:
-    """Every spelling of the names in :data:`_HEADERS` that lowers to them: their ASCII case variants
-    (the one other character whose lower case is ASCII, the Kelvin sign, lowers to a ``k``, which they
-    lack). A headers map is searched for them in one C-level set intersection, not a loop over its
-    names; built on the first REQUEST event (8,256 strings, about a millisecond)."""
-    spellings: list[str] = []
-    for name in _HEADERS:
-        variants = [""]
-        for char in name:
-            variants = [v + c for v in variants for c in (char, char.upper())]
-        spellings += variants
-    return frozenset(spellings)
+def _spellings(name: str) -> frozenset[str]:
+    """Every string whose lower case is ``name`` (a lower-case ASCII header name): its ASCII case
+    variants, and the Kelvin sign for a ``k`` (the one other character whose lower case is ASCII).
+    A headers map is searched for them by one C-level set intersection, not a loop over its names."""
+    variants = [""]
+    for char in name:
+        spellings = (char, char.upper(), "\u212a") if char == "k" else (char, char.upper())
+        variants = [v + c for v in variants for c in dict.fromkeys(spellings)]
+    return frozenset(variants)
 
 
-def _by_name(values: dict[Any, Any] | None) -> dict[str, list[Any]]:
-    """The values of each header the authorizer reads in a headers map, however cased."""
-    found: dict[str, list[Any]] = {}
-    if values:
-        for key in _spellings().intersection(values):
-            found.setdefault(key.lower(), []).append(values[key])
-    return found
-
-
-class Headers(NamedTuple):
-    """The event's ``headers`` and ``multiValueHeaders`` entries for the headers the authorizer reads."""
-
-    single: dict[str, list[Any]]
-    multi: dict[str, list[Any]]
-
-    def one(self, name: str) -> object:
-        """The one value of header ``name`` (lower case); given twice in either map is ambiguous."""
-        values = self.single.get(name)
-        if values is not None and len(values) > 1:
-            raise Denied("ambiguous_header")
-        return values[0] if values else None
-
-
-def read_headers(event: dict[str, Any]) -> Headers:
-    """Scan ``headers`` (which must be a map when present) and ``multiValueHeaders`` once."""
+def header_value(event: dict[str, Any], name: str) -> object:
+    """The value of header ``name`` (lower case) in ``headers`` (which must be a map when present),
+    however cased, or None; ambiguous when ``headers`` has it under two spellings or
+    ``multiValueHeaders`` holds more than one value for it."""
+    spellings = _spellings(name)
     headers = _mapping(event, "headers")
+    keys = spellings.intersection(headers) if headers else ()
+    if len(keys) > 1:
+        raise Denied("ambiguous_header")
     multi = event.get("multiValueHeaders")
-    return Headers(_by_name(headers), _by_name(multi) if isinstance(multi, dict) else {})
+    if isinstance(multi, dict) and multi:
+        count = 0
+        for key in spellings.intersection(multi):
+            value = multi[key]
+            count += len(value) if isinstance(value, list) else 1
+        if count > 1:
+            raise Denied("ambiguous_header")
+    for key in keys:
+        return headers[key]  # type: ignore[index]
+    return None
 
 
 def _mapping(event: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -118,18 +106,13 @@ def _mapping(event: dict[str, Any], name: str) -> dict[str, Any] | None:
     return value
 
 
-def request_token(event: dict[str, Any], query_parameter: str | None, headers: Headers | None = None) -> str:
+def request_token(event: dict[str, Any], query_parameter: str | None) -> str:
     """The JWT from ``Authorization: Bearer`` (any case), else from ``query_parameter`` when configured.
 
     The header wins when both are present. A value given twice (two header spellings, or a repeated
     query parameter) is refused: API Gateway and the backend could otherwise see different tokens.
-    ``headers`` is :func:`read_headers` of ``event`` when the caller has it already.
     """
-    if headers is None:
-        headers = read_headers(event)
-    if _count(headers.multi.get("authorization", [])) > 1:
-        raise Denied("ambiguous_header")
-    authorization = headers.one("authorization")
+    authorization = header_value(event, "authorization")
     if authorization is not None:
         return bearer_token(authorization)
     if query_parameter is None:
@@ -169,20 +152,17 @@ def parse_connect_request(event: object, query_parameter: str | None) -> Connect
         if match is None or match["partition"] not in PARTITIONS:
             raise Denied("bad_method_arn")
         api_id = remember(_CONNECT_ARNS, method_arn, match["api_id"], MAX_REMEMBERED_ARNS)
-    headers = read_headers(event)
-    token = request_token(event, query_parameter, headers)
+    token = request_token(event, query_parameter)
     identity = context.get("identity")
     source_ip = identity.get("sourceIp") if isinstance(identity, dict) else None
-    origin = headers.one("origin")
-    if _count(headers.multi.get("origin", [])) > 1:
-        raise Denied("ambiguous_header")
+    origin = header_value(event, "origin")
     return ConnectRequest(
-        method_arn=method_arn,
-        api_id=api_id,
-        token=token,
+        method_arn,
+        api_id,
+        token,
         # A non-string Origin is no allowed origin: it compares unequal to every entry.
-        origin=None if origin is None else origin if isinstance(origin, str) else "",
-        source_ip=source_ip if isinstance(source_ip, str) else None,
+        None if origin is None else origin if isinstance(origin, str) else "",
+        source_ip if isinstance(source_ip, str) else None,
     )
 
 
