@@ -156,14 +156,11 @@ def parse_connect_request(event: object, query_parameter: str | None) -> Connect
     identity = context.get("identity")
     source_ip = identity.get("sourceIp") if isinstance(identity, dict) else None
     origin = header_value(event, "origin")
-    return ConnectRequest(
-        method_arn,
-        api_id,
-        token,
-        # A non-string Origin is no allowed origin: it compares unequal to every entry.
-        None if origin is None else origin if isinstance(origin, str) else "",
-        source_ip if isinstance(source_ip, str) else None,
-    )
+    # A non-string Origin is no allowed origin: it compares unequal to every entry.
+    origin = None if origin is None else origin if isinstance(origin, str) else ""
+    source_ip = source_ip if isinstance(source_ip, str) else None
+    # tuple.__new__ skips the NamedTuple's Python-level __new__ (see authorizer_jwt.parse_token).
+    return tuple.__new__(ConnectRequest, (method_arn, api_id, token, origin, source_ip))
 
 
 def connect_refusal(config: ConnectConfig, request: ConnectRequest, scopes: tuple[str, ...]) -> str | None:

@@ -208,7 +208,10 @@ class Authorizer:
         if self.max_verified_tokens > 0:
             if len(self.verified_tokens) >= self.max_verified_tokens:
                 del self.verified_tokens[next(iter(self.verified_tokens))]  # the oldest
-            self.verified_tokens[token] = VerifiedToken(unverified.claims, unverified.kid, key)
+            # tuple.__new__ skips the NamedTuple's Python-level __new__ (see authorizer_jwt.parse_token).
+            self.verified_tokens[token] = tuple.__new__(
+                VerifiedToken, (unverified.claims, unverified.kid, key)
+            )
         return unverified.claims, sub, unverified.kid
 
     def _claims_subject(self, claims: dict[str, Any], kid: str, now: float) -> str:
