@@ -80,7 +80,9 @@ def header_value(event: dict[str, Any], name: str) -> object:
     however cased, or None; ambiguous when ``headers`` has it under two spellings or
     ``multiValueHeaders`` holds more than one value for it."""
     spellings = _spellings(name)
-    headers = _mapping(event, "headers")
+    headers = event.get("headers")
+    if headers is not None and not isinstance(headers, dict):
+        raise Denied("bad_event")
     keys = spellings.intersection(headers) if headers else ()
     if len(keys) > 1:
         raise Denied("ambiguous_header")

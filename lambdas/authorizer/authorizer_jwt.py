@@ -193,7 +193,8 @@ def verify_signature(token: UnverifiedToken, key: PublicKey) -> bool:
     """Verify ``token`` with ``key`` if, and only if, the key's JWK allows the token's algorithm."""
     alg = token.alg
     public: Any = key.public_key
-    if alg not in key.algorithms or _ALGORITHM_KEY_CLASS.get(alg) not in _key_classes(public):
+    classes = _KEY_CLASSES.get(type(public)) or _key_classes(public)
+    if alg not in key.algorithms or _ALGORITHM_KEY_CLASS.get(alg) not in classes:
         return False
     try:
         if alg == "RS256":
