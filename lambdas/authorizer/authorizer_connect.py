@@ -8,6 +8,7 @@ Everything here is pure: the JWT itself is verified by the shared core.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
@@ -56,50 +57,49 @@ def _multi_count(values: object, name: str) -> int:
 
 def _count(values: list[Any]) -> int:
     """How many values a multi-value map's entries hold (a list counts its items)."""
-    return sum(len(v) if isinstance(v, list) else 1 for v in values)
+    count = 0
+    for value in values:
+        count += len(value) if isinstance(value, list) else 1
+    return count
 
 
-_HEADERS = frozenset({"authorization", "origin"})
-"""The only headers the authorizer reads (lower case)."""
-# Every character whose lower case is ASCII lowers to exactly one character, so a name that lowers to
-# one of _HEADERS has its length: other lengths need not be lowered.
-_HEADER_LENGTHS = frozenset(len(name) for name in _HEADERS)
+@functools.cache
+def _spellings(name: str) -> frozenset[str]:
+    """Every string whose lower case is ``name`` (a lower-case ASCII header name): its ASCII case
+    variants, and the Kelvin sign for a ``k`` (the one other character whose lower case is ASCII).
+    A headers map is searched for them by one C-level set intersection, not a loop over its names."""
+    variants = [""]
+    for char in name:
+        spellings = (char, char.upper(), "\u212a") if char == "k" else (char, char.upper())
+        variants = [v + c for v in variants for c in dict.fromkeys(spellings)]
+    return frozenset(variants)
 
 
-def _by_name(values: Mapping[str, Any] | None) -> dict[str, list[Any]]:
-    """One pass over a headers map: the values of each header the authorizer reads, however cased."""
-    found: dict[str, list[Any]] = {}
-    if values:
-        for key, value in values.items():
-            if isinstance(key, str) and len(key) in _HEADER_LENGTHS:
-                name = key.lower()
-                if name in _HEADERS:
-                    found.setdefault(name, []).append(value)
-    return found
-
-
-class Headers(NamedTuple):
-    """The event's ``headers`` and ``multiValueHeaders`` entries for the headers the authorizer reads."""
-
-    single: dict[str, list[Any]]
-    multi: dict[str, list[Any]]
-
-    def one(self, name: str) -> object:
-        """The one value of header ``name`` (lower case); given twice in either map is ambiguous."""
-        values = self.single.get(name)
-        if values is not None and len(values) > 1:
-            raise Denied("ambiguous_header")
-        return values[0] if values else None
-
-
-def read_headers(event: dict[str, Any]) -> Headers:
-    """Scan ``headers`` (which must be a map when present) and ``multiValueHeaders`` once."""
-    headers = _mapping(event, "headers")
+def header_value(event: dict[str, Any], name: str) -> object:
+    """The value of header ``name`` (lower case) in ``headers`` (which must be a map when present),
+    however cased, or None; ambiguous when ``headers`` has it under two spellings or
+    ``multiValueHeaders`` holds more than one value for it."""
+    spellings = _spellings(name)
+    headers = event.get("headers")
+    if headers is not None and not isinstance(headers, dict):
+        raise Denied("bad_event")
+    keys = spellings.intersection(headers) if headers else ()
+    if len(keys) > 1:
+        raise Denied("ambiguous_header")
     multi = event.get("multiValueHeaders")
-    return Headers(_by_name(headers), _by_name(multi) if isinstance(multi, dict) else {})
+    if isinstance(multi, dict) and multi:
+        count = 0
+        for key in spellings.intersection(multi):
+            value = multi[key]
+            count += len(value) if isinstance(value, list) else 1
+        if count > 1:
+            raise Denied("ambiguous_header")
+    for key in keys:
+        return headers[key]  # type: ignore[index]
+    return None
 
 
-def _mapping(event: dict[str, Any], name: str) -> Mapping[str, Any] | None:
+def _mapping(event: dict[str, Any], name: str) -> dict[str, Any] | None:
     value = event.get(name)
     if value is None:
         return None
@@ -108,18 +108,13 @@ def _mapping(event: dict[str, Any], name: str) -> Mapping[str, Any] | None:
     return value
 
 
-def request_token(event: dict[str, Any], query_parameter: str | None, headers: Headers | None = None) -> str:
+def request_token(event: dict[str, Any], query_parameter: str | None) -> str:
     """The JWT from ``Authorization: Bearer`` (any case), else from ``query_parameter`` when configured.
 
     The header wins when both are present. A value given twice (two header spellings, or a repeated
     query parameter) is refused: API Gateway and the backend could otherwise see different tokens.
-    ``headers`` is :func:`read_headers` of ``event`` when the caller has it already.
     """
-    if headers is None:
-        headers = read_headers(event)
-    if _count(headers.multi.get("authorization", [])) > 1:
-        raise Denied("ambiguous_header")
-    authorization = headers.one("authorization")
+    authorization = header_value(event, "authorization")
     if authorization is not None:
         return bearer_token(authorization)
     if query_parameter is None:
@@ -159,21 +154,15 @@ def parse_connect_request(event: object, query_parameter: str | None) -> Connect
         if match is None or match["partition"] not in PARTITIONS:
             raise Denied("bad_method_arn")
         api_id = remember(_CONNECT_ARNS, method_arn, match["api_id"], MAX_REMEMBERED_ARNS)
-    headers = read_headers(event)
-    token = request_token(event, query_parameter, headers)
+    token = request_token(event, query_parameter)
     identity = context.get("identity")
     source_ip = identity.get("sourceIp") if isinstance(identity, dict) else None
-    origin = headers.one("origin")
-    if _count(headers.multi.get("origin", [])) > 1:
-        raise Denied("ambiguous_header")
-    return ConnectRequest(
-        method_arn=method_arn,
-        api_id=api_id,
-        token=token,
-        # A non-string Origin is no allowed origin: it compares unequal to every entry.
-        origin=None if origin is None else origin if isinstance(origin, str) else "",
-        source_ip=source_ip if isinstance(source_ip, str) else None,
-    )
+    origin = header_value(event, "origin")
+    # A non-string Origin is no allowed origin: it compares unequal to every entry.
+    origin = None if origin is None else origin if isinstance(origin, str) else ""
+    source_ip = source_ip if isinstance(source_ip, str) else None
+    # tuple.__new__ skips the NamedTuple's Python-level __new__ (see authorizer_jwt.parse_token).
+    return tuple.__new__(ConnectRequest, (method_arn, api_id, token, origin, source_ip))
 
 
 def connect_refusal(config: ConnectConfig, request: ConnectRequest, scopes: tuple[str, ...]) -> str | None:
@@ -184,7 +173,7 @@ def connect_refusal(config: ConnectConfig, request: ConnectRequest, scopes: tupl
     refusal = address_refusal(config, request.source_ip)
     if refusal is not None:
         return refusal
-    if not config.scopes <= frozenset(scopes):
+    if not config.scopes.issubset(scopes):
         return "missing_connect_scope"
     return None
 

@@ -19,6 +19,7 @@ from authorizer_jwt import Denied, bearer_token, parse_token, validate_claims, v
 from authorizer_log import log_denial
 from authorizer_memo import remember
 from authorizer_policy import (
+    SCOPE_CLAIMS,
     BadMethodArn,
     StageArn,
     build_context,
@@ -48,13 +49,12 @@ RESERVED_CONTEXT_NAMES = frozenset(
 )
 
 
+_CONTEXT_OMITS = RESERVED_CONTEXT_NAMES | SCOPE_CLAIMS
+
+
 def claims_context(claims: dict[str, Any], scopes: tuple[str, ...]) -> dict[str, str | int | float | bool]:
     """The TOKEN answer's ``context``: the scalar claims, never under a name API Gateway reserves."""
-    context = build_context(claims, scopes)
-    if not RESERVED_CONTEXT_NAMES.isdisjoint(context):
-        for name in RESERVED_CONTEXT_NAMES.intersection(context):
-            del context[name]
-    return context
+    return build_context(claims, scopes, _CONTEXT_OMITS)
 
 
 class VerifiedToken(NamedTuple):
@@ -208,7 +208,10 @@ class Authorizer:
         if self.max_verified_tokens > 0:
             if len(self.verified_tokens) >= self.max_verified_tokens:
                 del self.verified_tokens[next(iter(self.verified_tokens))]  # the oldest
-            self.verified_tokens[token] = VerifiedToken(unverified.claims, unverified.kid, key)
+            # tuple.__new__ skips the NamedTuple's Python-level __new__ (see authorizer_jwt.parse_token).
+            self.verified_tokens[token] = tuple.__new__(
+                VerifiedToken, (unverified.claims, unverified.kid, key)
+            )
         return unverified.claims, sub, unverified.kid
 
     def _claims_subject(self, claims: dict[str, Any], kid: str, now: float) -> str:

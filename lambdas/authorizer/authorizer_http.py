@@ -81,4 +81,5 @@ def parse_http_request(event: object) -> HttpRequest:
     context: Any = event.get("requestContext")
     http = context.get("http") if isinstance(context, dict) else None
     source_ip = http.get("sourceIp") if isinstance(http, dict) else None
-    return HttpRequest(stage, token, source_ip if isinstance(source_ip, str) else None)
+    # tuple.__new__ skips the NamedTuple's Python-level __new__ (see authorizer_jwt.parse_token).
+    return tuple.__new__(HttpRequest, (stage, token, source_ip if isinstance(source_ip, str) else None))

@@ -136,19 +136,28 @@ def parse_token(
     under a handful of identical headers, and the result is a pure function of the header's text, so
     a remembered header is exactly as checked as a freshly parsed one (only accepted headers are kept).
     """
-    if token.count(".") != 2:
+    parts = token.split(".")
+    if len(parts) != 3:
         raise Denied("not_jws")
-    signing_input, _, signature_b64 = token.rpartition(".")
-    header_b64, _, payload_b64 = signing_input.partition(".")
+    header_b64, payload_b64, signature_b64 = parts
     parsed = None if headers is None else headers.get(header_b64)
     if parsed is None:
         parsed = parse_header(header_b64, algorithms)
         if headers is not None:
             remember(headers, header_b64, parsed, MAX_REMEMBERED_HEADERS)
-    alg, kid = parsed
-    claims = json_object(_decode(payload_b64))
-    signature = _decode(signature_b64)
-    return UnverifiedToken(alg, kid, claims, signing_input.encode("ascii"), signature)
+    try:
+        payload = b64url_decode(payload_b64)
+    except ValueError as error:
+        raise Denied("bad_base64") from error
+    claims = json_object(payload)
+    try:
+        signature = b64url_decode(signature_b64)
+    except ValueError as error:
+        raise Denied("bad_base64") from error
+    signing_input = token[: len(header_b64) + 1 + len(payload_b64)].encode("ascii")
+    # Built by tuple.__new__: a NamedTuple's own __new__ is Python code, a third of a microsecond per
+    # token on the path this module exists to keep cheap (the same for the other per-call records).
+    return tuple.__new__(UnverifiedToken, (parsed[0], parsed[1], claims, signing_input, signature))
 
 
 def _ecdsa_der(signature: bytes, size: int) -> bytes:
@@ -159,22 +168,43 @@ def _ecdsa_der(signature: bytes, size: int) -> bytes:
     return encode_dss_signature(r, s)
 
 
+# The key classes each algorithm verifies with (cryptography's key classes are ABCs, whose isinstance
+# check costs as much as a token's JSON parse, so each concrete key type is classified once).
+_ALGORITHM_KEY_CLASS: dict[str, type] = {
+    "RS256": rsa.RSAPublicKey,
+    "PS256": rsa.RSAPublicKey,
+    "ES256": ec.EllipticCurvePublicKey,
+    "EdDSA": ed25519.Ed25519PublicKey,
+}
+_KEY_CLASSES: dict[type, frozenset[type]] = {}
+
+
+def _key_classes(public: object) -> frozenset[type]:
+    """The key classes of :data:`_ALGORITHM_KEY_CLASS` that ``public`` is an instance of."""
+    kind = type(public)
+    classes = _KEY_CLASSES.get(kind)
+    if classes is None:
+        classes = frozenset(c for c in _ALGORITHM_KEY_CLASS.values() if isinstance(public, c))
+        _KEY_CLASSES[kind] = classes
+    return classes
+
+
 def verify_signature(token: UnverifiedToken, key: PublicKey) -> bool:
     """Verify ``token`` with ``key`` if, and only if, the key's JWK allows the token's algorithm."""
-    if token.alg not in key.algorithms:
+    alg = token.alg
+    public: Any = key.public_key
+    classes = _KEY_CLASSES.get(type(public)) or _key_classes(public)
+    if alg not in key.algorithms or _ALGORITHM_KEY_CLASS.get(alg) not in classes:
         return False
-    public = key.public_key
     try:
-        if token.alg == "RS256" and isinstance(public, rsa.RSAPublicKey):
+        if alg == "RS256":
             public.verify(token.signature, token.signing_input, _PKCS1V15, _SHA256)
-        elif token.alg == "PS256" and isinstance(public, rsa.RSAPublicKey):
-            public.verify(token.signature, token.signing_input, _PSS, _SHA256)
-        elif token.alg == "ES256" and isinstance(public, ec.EllipticCurvePublicKey):
+        elif alg == "ES256":
             public.verify(_ecdsa_der(token.signature, 32), token.signing_input, _ECDSA_P256)
-        elif token.alg == "EdDSA" and isinstance(public, ed25519.Ed25519PublicKey):
+        elif alg == "PS256":
+            public.verify(token.signature, token.signing_input, _PSS, _SHA256)
+        else:  # EdDSA
             public.verify(token.signature, token.signing_input)
-        else:
-            return False
     except (InvalidSignature, ValueError):
         return False
     return True
@@ -188,13 +218,23 @@ def verify_with_any(token: UnverifiedToken, keys: Iterable[PublicKey]) -> Public
     raise Denied("bad_signature", kid=token.kid)
 
 
-def _numeric_date(claims: dict[str, Any], name: str, kid: str) -> float | None:
-    value = claims.get(name)
-    if value is None and name not in claims:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise Denied(f"bad_{name}", kid=kid)
-    return float(value)
+_ABSENT = object()
+_MAX_EXACT_INT = 2**53
+"""Integer NumericDates below this size compare exactly as floats (larger ones go through float())."""
+
+
+def _numeric_date(value: object, name: str, kid: str) -> float:
+    """The claim ``name``'s ``value`` as a finite NumericDate, else :class:`Denied` (``bad_<name>``)."""
+    # Exact types: the JSON parser makes only int and float, and bool (an int) is no date.
+    if type(value) is int or type(value) is float:
+        try:
+            date = float(value)
+        except OverflowError:
+            pass
+        else:
+            if math.isfinite(date):
+                return date
+    raise Denied(f"bad_{name}", kid=kid)
 
 
 def validate_claims(
@@ -208,20 +248,29 @@ def validate_claims(
     now: float,
 ) -> str:
     """Check ``iss``, audience, ``exp``/``nbf``/``iat`` and ``sub``; return the subject."""
-    iss = claims.get("iss")
-    if not isinstance(iss, str) or iss != issuer:
+    get = claims.get
+    iss = get("iss")
+    if type(iss) is not str or iss != issuer:
         raise Denied("wrong_issuer", kid=kid, iss=iss if isinstance(iss, str) else None)
-    exp = _numeric_date(claims, "exp", kid)
-    if exp is None:
+    exp = get("exp", _ABSENT)
+    if exp is _ABSENT:
         raise Denied("missing_exp", kid=kid, iss=iss)
+    if type(exp) is not int or not -_MAX_EXACT_INT < exp < _MAX_EXACT_INT:
+        exp = _numeric_date(exp, "exp", kid)
     if now >= exp + leeway:
         raise Denied("expired", kid=kid, iss=iss)
-    nbf = _numeric_date(claims, "nbf", kid)
-    if nbf is not None and now + leeway < nbf:
-        raise Denied("not_yet_valid", kid=kid, iss=iss)
-    iat = _numeric_date(claims, "iat", kid)
-    if iat is not None and now + leeway < iat:
-        raise Denied("issued_in_future", kid=kid, iss=iss)
+    nbf = get("nbf", _ABSENT)
+    if nbf is not _ABSENT:
+        if type(nbf) is not int or not -_MAX_EXACT_INT < nbf < _MAX_EXACT_INT:
+            nbf = _numeric_date(nbf, "nbf", kid)
+        if now + leeway < nbf:
+            raise Denied("not_yet_valid", kid=kid, iss=iss)
+    iat = get("iat", _ABSENT)
+    if iat is not _ABSENT:
+        if type(iat) is not int or not -_MAX_EXACT_INT < iat < _MAX_EXACT_INT:
+            iat = _numeric_date(iat, "iat", kid)
+        if now + leeway < iat:
+            raise Denied("issued_in_future", kid=kid, iss=iss)
     aud = claims.get(audience_claim)
     if isinstance(aud, str):
         accepted = aud in audiences

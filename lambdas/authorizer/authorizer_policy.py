@@ -22,8 +22,9 @@ _METHOD_ARN = re.compile(
     r"(?P<api_id>[a-z0-9]{1,64})/(?P<stage>[A-Za-z0-9_-]{1,128})/[A-Z]+(?:/.*)?",
     re.DOTALL,
 )
-_SCOPE_CLAIMS = ("scope", "scp", "scopes")
-_SCALARS = (str, int, float)  # bool is an int
+SCOPE_CLAIMS = frozenset({"scope", "scp", "scopes"})
+"""The claims scopes are read from (in the order ``scope``, ``scp``, ``scopes``)."""
+_SCALARS = frozenset({str, int, float, bool})
 
 
 class BadMethodArn(ValueError):
@@ -51,8 +52,14 @@ def parse_method_arn(method_arn: object) -> StageArn:
 
 def token_scopes(claims: dict[str, Any]) -> tuple[str, ...]:
     """Scopes from ``scope`` (space-separated) and ``scp``/``scopes`` (lists), in order, deduplicated."""
+    scope = claims.get("scope")
+    if type(scope) is str and "scp" not in claims and "scopes" not in claims:
+        # The usual token: one space-separated ``scope`` string.
+        only = dict.fromkeys(scope.split(" "))
+        only.pop("", None)
+        return tuple(only)
     found: dict[str, None] = {}
-    for name in _SCOPE_CLAIMS:
+    for name in ("scope", "scp", "scopes"):
         value = claims.get(name)
         items: Iterable[object] = (
             value.split(" ") if isinstance(value, str) else value if isinstance(value, list) else ()
@@ -237,12 +244,17 @@ def route_resources(routes: tuple[Route, ...], allowed: tuple[bool, ...]) -> tup
     return allow, deny
 
 
-def build_context(claims: dict[str, Any], scopes: tuple[str, ...]) -> dict[str, str | int | float | bool]:
-    """Scalar claims only (API Gateway rejects nested values); ``scope`` is the normalised scope list."""
-    context: dict[str, str | int | float | bool] = {}
-    for name, value in claims.items():
-        if isinstance(value, _SCALARS) and name not in _SCOPE_CLAIMS:
-            context[name] = value
+def build_context(
+    claims: dict[str, Any], scopes: tuple[str, ...], omit: frozenset[str] = SCOPE_CLAIMS
+) -> dict[str, str | int | float | bool]:
+    """Scalar claims only (API Gateway rejects nested values), none named in ``omit`` (which must hold
+    :data:`SCOPE_CLAIMS`); ``scope`` is the normalised scope list."""
+    context = claims.copy()
+    # Exact types (the JSON parser makes no subclasses), checked in C; a loop only for a nested claim.
+    if not _SCALARS.issuperset(map(type, claims.values())):
+        context = {name: value for name, value in claims.items() if type(value) in _SCALARS}
+    for name in omit.intersection(context):
+        del context[name]
     if scopes:
         context["scope"] = " ".join(scopes)
     return context

@@ -374,6 +374,13 @@ def test_leeway_is_configurable_and_capped(make_authz: Callable[..., Authz], key
         ({"exp": True}, (), "bad_exp"),
         ({"exp": None}, (), "bad_exp"),
         ({"nbf": "0"}, (), "bad_nbf"),
+        # Beyond a float's range: no date at all (not an internal error), whichever claim carries it.
+        ({"exp": 10**400}, (), "bad_exp"),
+        ({"nbf": 10**400}, (), "bad_nbf"),
+        ({"iat": -(10**400)}, (), "bad_iat"),
+        # Past 2**53 an integer date goes through float(), and is still judged.
+        ({"exp": -(2**60)}, (), "expired"),
+        ({"nbf": 2**60}, (), "not_yet_valid"),
         ({}, ("iss",), "wrong_issuer"),
         ({"iss": "https://evil.example.com/"}, (), "wrong_issuer"),
         ({"iss": ISSUER.rstrip("/")}, (), "wrong_issuer"),

@@ -56,6 +56,30 @@ def test_the_authorization_header_is_matched_in_any_case(
     assert make_connect().allow(event)["principalId"] == "user-123"
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "author\u0130zation",  # U+0130 lowers to "i" and a combining dot: two characters
+        "author\u0131zation",  # U+0131, the dotless i, is its own lower case
+        "authorization ",
+        "authorisation",
+    ],
+)
+def test_a_header_that_only_looks_like_authorization_is_not_read(
+    make_connect: Callable[..., Connect], token: str, name: str
+) -> None:
+    event = request_event("authorizer_request.json", token)
+    event["headers"][name] = event["headers"].pop("Authorization")
+    event["multiValueHeaders"][name] = event["multiValueHeaders"].pop("Authorization")
+    make_connect().unauthorized(event, "missing_token")
+
+
+def test_two_spellings_of_origin_are_ambiguous(make_connect: Callable[..., Connect], token: str) -> None:
+    event = request_event("authorizer_request.json", token)
+    event["headers"]["ORIGIN"] = event["headers"]["Origin"]
+    make_connect().unauthorized(event, "ambiguous_header")
+
+
 def test_the_bearer_scheme_is_case_insensitive(make_connect: Callable[..., Connect], token: str) -> None:
     event = request_event("authorizer_request.json", token)
     event["headers"]["Authorization"] = f"bEaReR {token}"
