@@ -19,7 +19,7 @@ def test_the_variable_and_its_alias() -> None:
 
 def test_help_names_every_kind_served() -> None:
     text = build_parser().format_help()
-    assert "SecureRestApi" in text and "SecureWebSocketApi" in text
+    assert all(name in text for name in ("SecureRestApi", "SecureWebSocketApi", "SecureHttpApi"))
     api_id_help = next(a.help for a in build_parser()._actions if "--api-id" in a.option_strings)
     assert api_id_help is not None
-    assert "REST or WebSocket" in api_id_help and "SECURE_API_API_ID" in api_id_help
+    assert "REST, WebSocket or HTTP" in api_id_help and "SECURE_API_API_ID" in api_id_help
