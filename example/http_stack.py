@@ -4,8 +4,8 @@ HTTP APIs, synthesizable with no AWS account.
 The custom domain is ``orders-http.<zone>`` in the hosted zone of ``cdk.json``'s context
 (``secure-api:hostedZoneId``, ``secure-api:hostedZoneName``); the placeholders there synthesize without
 an account. Tokens are checked by API Gateway's native JWT authorizer, unless the context names a key
-set of its own (``secure-api:jwksUri``, as the end-to-end suite does): the library's Lambda authorizer
-then verifies them, since the native one only reads the issuer's discovery document.
+set of its own (``secure-api:jwksUri``): the library's Lambda authorizer then verifies them, since the
+native one only reads the issuer's discovery document.
 """
 
 from __future__ import annotations

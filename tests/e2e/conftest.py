@@ -58,7 +58,7 @@ def world() -> Iterator[World]:
         stack.callback(issuer.close)
         outdir = Path(tempfile.mkdtemp(prefix="secure-api-e2e-synth-"))
         stack.callback(shutil.rmtree, outdir, True)
-        templates = synth.synthesize(outdir, synth.available(), issuer=issuer.issuer)
+        templates = synth.synthesize(outdir, synth.STACKS, issuer=issuer.issuer)
         # The emulator (the native JWT authorizer) and its functions (the library's authorizer) fetch
         # the issuer's documents over HTTPS: they trust its certificate.
         emulator = harness.start(python, env={"SSL_CERT_FILE": str(issuer.ca_file)})

@@ -24,14 +24,6 @@ STACKS = {
 }
 
 
-def available() -> dict[str, str]:
-    """``STACKS`` without those the library cannot build yet (``http`` until ``SecureHttpApi``
-    exists), so that the rest of the suite still runs."""
-    import secure_api
-
-    return {k: v for k, v in STACKS.items() if k != "http" or hasattr(secure_api, "SecureHttpApi")}
-
-
 def synthesize(
     outdir: Path, which: Iterable[str], *, issuer: str, jwks_uri: str | None = None, **context: Any
 ) -> dict[str, dict[str, Any]]:
@@ -44,6 +36,7 @@ def synthesize(
     from example.openapi_stack import OpenApiExampleStack
     from example.stack import ExampleStack
     from example.websocket_stack import WebSocketExampleStack
+    from tests.e2e.http_stack import HttpE2eStack
     from tests.e2e.upgrade_stack import UpgradeStack
 
     classes: dict[str, type[cdk.Stack]] = {
@@ -51,11 +44,8 @@ def synthesize(
         "openapi": OpenApiExampleStack,
         "websocket": WebSocketExampleStack,
         "upgrade": UpgradeStack,
+        "http": HttpE2eStack,
     }
-    if "http" in which:
-        from tests.e2e.http_stack import HttpE2eStack
-
-        classes["http"] = HttpE2eStack
     settings: dict[str, Any] = {
         "secure-api:bundleForHost": True,
         "secure-api:issuer": issuer,

@@ -26,11 +26,6 @@ STAGE = "prod"
 # this many.
 THROTTLE_BURST = 40
 
-if "http" not in synth.available():
-    pytest.skip(
-        "secure_api has no SecureHttpApi yet (DESIGN.md 'HTTP APIs: SecureHttpApi')", allow_module_level=True
-    )
-
 
 @dataclass
 class HttpApi:
