@@ -44,8 +44,13 @@ class UpgradeStack(cdk.Stack):
 
     def __init__(self, scope: Construct, id_: str, **kwargs: Any) -> None:
         super().__init__(scope, id_, **kwargs)
-        issuer = self.node.try_get_context("secure-api:issuer") or PLACEHOLDER_ISSUER
-        jwks_uri = self.node.try_get_context("secure-api:jwksUri") or PLACEHOLDER_JWKS_URI
+        issuer = self.node.try_get_context("secure-api:issuer")
+        # The suite's issuer serves its key set at BearerAuth's default URL; the fixture's placeholder
+        # key set URL is put in place of that same URL.
+        jwks_uri = self.node.try_get_context("secure-api:jwksUri") or (
+            None if issuer else PLACEHOLDER_JWKS_URI
+        )
+        issuer = issuer or PLACEHOLDER_ISSUER
         self.api = SecureRestApi(
             self,
             "OrdersApi",
