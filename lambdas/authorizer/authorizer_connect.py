@@ -79,15 +79,18 @@ def header_value(event: dict[str, Any], name: str) -> object:
     """The value of header ``name`` (lower case) in ``headers`` (which must be a map when present),
     however cased, or None; ambiguous when ``headers`` has it under two spellings or
     ``multiValueHeaders`` holds more than one value for it."""
-    spellings = _spellings(name)
     headers = event.get("headers")
     if headers is not None and not isinstance(headers, dict):
         raise Denied("bad_event")
+    return _header(headers, event.get("multiValueHeaders"), _spellings(name))
+
+
+def _header(headers: dict[str, Any] | None, multi: object, spellings: frozenset[str]) -> object:
+    """:func:`header_value` once ``headers`` is known to be a map or None."""
     keys = spellings.intersection(headers) if headers else ()
     if len(keys) > 1:
         raise Denied("ambiguous_header")
-    multi = event.get("multiValueHeaders")
-    if isinstance(multi, dict) and multi:
+    if type(multi) is dict and multi:
         count = 0
         for key in spellings.intersection(multi):
             value = multi[key]
@@ -97,6 +100,10 @@ def header_value(event: dict[str, Any], name: str) -> object:
     for key in keys:
         return headers[key]  # type: ignore[index]
     return None
+
+
+_AUTHORIZATION = _spellings("authorization")
+_ORIGIN = _spellings("origin")
 
 
 def _mapping(event: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -114,7 +121,10 @@ def request_token(event: dict[str, Any], query_parameter: str | None) -> str:
     The header wins when both are present. A value given twice (two header spellings, or a repeated
     query parameter) is refused: API Gateway and the backend could otherwise see different tokens.
     """
-    authorization = header_value(event, "authorization")
+    headers = event.get("headers")
+    if headers is not None and not isinstance(headers, dict):
+        raise Denied("bad_event")
+    authorization = _header(headers, event.get("multiValueHeaders"), _AUTHORIZATION)
     if authorization is not None:
         return bearer_token(authorization)
     if query_parameter is None:
@@ -157,7 +167,8 @@ def parse_connect_request(event: object, query_parameter: str | None) -> Connect
     token = request_token(event, query_parameter)
     identity = context.get("identity")
     source_ip = identity.get("sourceIp") if isinstance(identity, dict) else None
-    origin = header_value(event, "origin")
+    # request_token checked that headers, when present, is a map.
+    origin = _header(event.get("headers"), event.get("multiValueHeaders"), _ORIGIN)
     # A non-string Origin is no allowed origin: it compares unequal to every entry.
     origin = None if origin is None else origin if isinstance(origin, str) else ""
     source_ip = source_ip if isinstance(source_ip, str) else None

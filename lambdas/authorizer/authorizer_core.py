@@ -190,7 +190,15 @@ class Authorizer:
                 raise Denied("jwks_unavailable", kid=known.kid) from error
             if any(key is known.key for key in keys):
                 try:
-                    sub = self._claims_subject(known.claims, known.kid, now)
+                    sub = validate_claims(
+                        known.claims,
+                        known.kid,
+                        config.issuer,
+                        config.audiences,
+                        config.audience_claim,
+                        config.leeway_seconds,
+                        now,
+                    )
                 except Denied:
                     del self.verified_tokens[token]  # expired: never served again
                     raise
@@ -204,27 +212,16 @@ class Authorizer:
         if not keys:
             raise Denied("unknown_kid", kid=unverified.kid)
         key = verify_with_any(unverified, keys)
-        sub = self._claims_subject(unverified.claims, unverified.kid, now)
+        claims, kid = unverified.claims, unverified.kid
+        sub = validate_claims(
+            claims, kid, config.issuer, config.audiences, config.audience_claim, config.leeway_seconds, now
+        )
         if self.max_verified_tokens > 0:
             if len(self.verified_tokens) >= self.max_verified_tokens:
                 del self.verified_tokens[next(iter(self.verified_tokens))]  # the oldest
             # tuple.__new__ skips the NamedTuple's Python-level __new__ (see authorizer_jwt.parse_token).
-            self.verified_tokens[token] = tuple.__new__(
-                VerifiedToken, (unverified.claims, unverified.kid, key)
-            )
-        return unverified.claims, sub, unverified.kid
-
-    def _claims_subject(self, claims: dict[str, Any], kid: str, now: float) -> str:
-        config = self.config
-        return validate_claims(
-            claims,
-            kid=kid,
-            issuer=config.issuer,
-            audiences=config.audiences,
-            audience_claim=config.audience_claim,
-            leeway=config.leeway_seconds,
-            now=now,
-        )
+            self.verified_tokens[token] = tuple.__new__(VerifiedToken, (claims, kid, key))
+        return claims, sub, kid
 
     def _stage(self, method_arn: object) -> StageArn:
         """The stage of ``methodArn``, remembered per stage: ``<...>:<apiId>/<stage>`` is validated once

@@ -5,12 +5,12 @@ from __future__ import annotations
 import binascii
 
 # To the standard alphabet; "+", "/" and "=" become "!" so that strict decoding rejects them.
-_TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/!!!")
-_PADDING = (b"", b"!", b"==", b"=")
+TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/!!!")
+PADDING = (b"", b"!", b"==", b"=")
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 # The last characters whose unused bits are all zero, by length mod 4 (0: no unused bits; 1 is invalid
 # anyway): non-zero unused bits would let several strings decode to the same bytes (malleable input).
-_CANONICAL_LAST = (
+CANONICAL_LAST = (
     frozenset(_ALPHABET),
     frozenset(_ALPHABET),
     frozenset(c for i, c in enumerate(_ALPHABET) if not i & 0x0F),
@@ -23,10 +23,10 @@ def b64url_decode(segment: str) -> bytes:
     remainder = len(segment) & 3
     try:
         data = binascii.a2b_base64(
-            segment.encode("ascii").translate(_TO_STANDARD) + _PADDING[remainder], strict_mode=True
+            segment.encode("ascii").translate(TO_STANDARD) + PADDING[remainder], strict_mode=True
         )
     except ValueError as error:  # binascii.Error and UnicodeEncodeError (not ASCII) alike
         raise ValueError("not base64url") from error
-    if not data or segment[-1] not in _CANONICAL_LAST[remainder]:
+    if not data or segment[-1] not in CANONICAL_LAST[remainder]:
         raise ValueError("non-canonical base64url")
     return data

@@ -47,7 +47,10 @@ def _get_authorizer() -> Authorizer:
 def handler(event: Any, context: Any) -> dict[str, Any]:
     """Authorize one request: the policy document, or ``Exception("Unauthorized")``."""
     try:
-        return _get_authorizer().authorize(event, clock())
+        authorizer = _authorizer
+        if type(authorizer) is not Authorizer:  # not configured yet, or a configuration error
+            authorizer = _get_authorizer()
+        return authorizer.authorize(event, clock())
     except Denied as denied:
         log_denial(denied.reason, denied.kid, denied.iss)
     except Exception as error:  # any bug must deny, never allow or leak details
