@@ -90,7 +90,7 @@ def _header(headers: dict[str, Any] | None, multi: object, spellings: frozenset[
     keys = spellings.intersection(headers) if headers else ()
     if len(keys) > 1:
         raise Denied("ambiguous_header")
-    if type(multi) is dict and multi:
+    if isinstance(multi, dict) and multi:
         count = 0
         for key in spellings.intersection(multi):
             value = multi[key]
@@ -104,6 +104,36 @@ def _header(headers: dict[str, Any] | None, multi: object, spellings: frozenset[
 
 _AUTHORIZATION = _spellings("authorization")
 _ORIGIN = _spellings("origin")
+_CONNECT_HEADERS = _AUTHORIZATION | _ORIGIN
+_NO_KEYS: frozenset[str] = frozenset()
+
+
+def _connect_headers(headers: dict[str, Any] | None, multi: object) -> tuple[object, object, bool]:
+    """``Authorization`` and ``Origin`` as :func:`header_value` finds each, in one pass over the maps:
+    ``(authorization, origin, origin is ambiguous)``; an ambiguous ``Authorization`` raises here."""
+    found = _CONNECT_HEADERS.intersection(headers) if headers else _NO_KEYS
+    authorization_keys = _AUTHORIZATION.intersection(found)
+    if len(authorization_keys) > 1:
+        raise Denied("ambiguous_header")
+    origin_keys = found.difference(authorization_keys)
+    origin_count = 0
+    if isinstance(multi, dict) and multi:
+        authorization_count = 0
+        for key in _CONNECT_HEADERS.intersection(multi):
+            value = multi[key]
+            count = len(value) if isinstance(value, list) else 1
+            if key in _AUTHORIZATION:
+                authorization_count += count
+            else:
+                origin_count += count
+        if authorization_count > 1:
+            raise Denied("ambiguous_header")
+    authorization = origin = None
+    for key in authorization_keys:
+        authorization = headers[key]  # type: ignore[index]
+    for key in origin_keys:
+        origin = headers[key]  # type: ignore[index]
+    return authorization, origin, len(origin_keys) > 1 or origin_count > 1
 
 
 def _mapping(event: dict[str, Any], name: str) -> dict[str, Any] | None:
@@ -164,11 +194,18 @@ def parse_connect_request(event: object, query_parameter: str | None) -> Connect
         if match is None or match["partition"] not in PARTITIONS:
             raise Denied("bad_method_arn")
         api_id = remember(_CONNECT_ARNS, method_arn, match["api_id"], MAX_REMEMBERED_ARNS)
-    token = request_token(event, query_parameter)
+    headers = event.get("headers")
+    if headers is not None and not isinstance(headers, dict):
+        raise Denied("bad_event")
+    authorization, origin, ambiguous_origin = _connect_headers(headers, event.get("multiValueHeaders"))
+    # What request_token does, with the header already found (it looks again only for a query token).
+    token = (
+        bearer_token(authorization) if authorization is not None else request_token(event, query_parameter)
+    )
     identity = context.get("identity")
     source_ip = identity.get("sourceIp") if isinstance(identity, dict) else None
-    # request_token checked that headers, when present, is a map.
-    origin = _header(event.get("headers"), event.get("multiValueHeaders"), _ORIGIN)
+    if ambiguous_origin:
+        raise Denied("ambiguous_header")
     # A non-string Origin is no allowed origin: it compares unequal to every entry.
     origin = None if origin is None else origin if isinstance(origin, str) else ""
     source_ip = source_ip if isinstance(source_ip, str) else None

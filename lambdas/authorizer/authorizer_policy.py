@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from authorizer_config import Route
+from authorizer_memo import remember
 
 PARTITIONS = frozenset(
     {"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"}
@@ -50,14 +51,22 @@ def parse_method_arn(method_arn: object) -> StageArn:
     return StageArn(prefix=prefix, api_id=match["api_id"])
 
 
+MAX_REMEMBERED_SCOPE_STRINGS = 256
+# The scopes of a ``scope`` string (a pure function of its text), for the tokens that carry only that.
+_SCOPE_STRINGS: dict[str, tuple[str, ...]] = {}
+
+
 def token_scopes(claims: dict[str, Any]) -> tuple[str, ...]:
     """Scopes from ``scope`` (space-separated) and ``scp``/``scopes`` (lists), in order, deduplicated."""
     scope = claims.get("scope")
     if type(scope) is str and "scp" not in claims and "scopes" not in claims:
-        # The usual token: one space-separated ``scope`` string.
-        only = dict.fromkeys(scope.split(" "))
-        only.pop("", None)
-        return tuple(only)
+        # The usual token: one space-separated ``scope`` string, which a client sends again and again.
+        scopes = _SCOPE_STRINGS.get(scope)
+        if scopes is None:
+            only = dict.fromkeys(scope.split(" "))
+            only.pop("", None)
+            scopes = remember(_SCOPE_STRINGS, scope, tuple(only), MAX_REMEMBERED_SCOPE_STRINGS)
+        return scopes
     found: dict[str, None] = {}
     for name in ("scope", "scp", "scopes"):
         value = claims.get(name)
