@@ -111,14 +111,21 @@ _NO_KEYS: frozenset[str] = frozenset()
 def _connect_headers(headers: dict[str, Any] | None, multi: object) -> tuple[object, object, bool]:
     """``Authorization`` and ``Origin`` as :func:`header_value` finds each, in one pass over the maps:
     ``(authorization, origin, origin is ambiguous)``; an ambiguous ``Authorization`` raises here."""
-    found = _CONNECT_HEADERS.intersection(headers) if headers else _NO_KEYS
-    authorization_keys = _AUTHORIZATION.intersection(found)
-    if len(authorization_keys) > 1:
-        raise Denied("ambiguous_header")
-    origin_keys = found.difference(authorization_keys)
-    origin_count = 0
+    authorization_key = origin_key = None
+    ambiguous_origin = False
+    if headers:
+        # Usually one spelling of each (or none): a loop of at most two rounds.
+        for key in _CONNECT_HEADERS.intersection(headers):
+            if key in _AUTHORIZATION:
+                if authorization_key is not None:
+                    raise Denied("ambiguous_header")
+                authorization_key = key
+            elif origin_key is not None:
+                ambiguous_origin = True
+            else:
+                origin_key = key
     if isinstance(multi, dict) and multi:
-        authorization_count = 0
+        authorization_count = origin_count = 0
         for key in _CONNECT_HEADERS.intersection(multi):
             value = multi[key]
             count = len(value) if isinstance(value, list) else 1
@@ -128,12 +135,12 @@ def _connect_headers(headers: dict[str, Any] | None, multi: object) -> tuple[obj
                 origin_count += count
         if authorization_count > 1:
             raise Denied("ambiguous_header")
-    authorization = origin = None
-    for key in authorization_keys:
-        authorization = headers[key]  # type: ignore[index]
-    for key in origin_keys:
-        origin = headers[key]  # type: ignore[index]
-    return authorization, origin, len(origin_keys) > 1 or origin_count > 1
+        ambiguous_origin = ambiguous_origin or origin_count > 1
+    return (
+        None if authorization_key is None else headers[authorization_key],  # type: ignore[index]
+        None if origin_key is None else headers[origin_key],  # type: ignore[index]
+        ambiguous_origin,
+    )
 
 
 def _mapping(event: dict[str, Any], name: str) -> dict[str, Any] | None:
