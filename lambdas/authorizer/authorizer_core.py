@@ -118,7 +118,7 @@ class Authorizer:
         response: dict[str, Any] = {
             "principalId": sub,
             "policyDocument": build_policy(stage, self.config.routes, scopes),
-            "context": claims_context(claims, scopes),
+            "context": build_context(claims, scopes, _CONTEXT_OMITS),  # claims_context
         }
         if self.config.api_key_claim is not None:
             response["usageIdentifierKey"] = self._api_key(stage.api_id, claims, kid, now)
@@ -139,7 +139,7 @@ class Authorizer:
         return {
             "principalId": sub,
             "policyDocument": build_policy(request.stage, self.config.routes, scopes),
-            "context": claims_context(claims, scopes),
+            "context": build_context(claims, scopes, _CONTEXT_OMITS),  # claims_context
         }
 
     def authorize_connect(self, event: object, now: float) -> dict[str, Any]:

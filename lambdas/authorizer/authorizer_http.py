@@ -34,14 +34,6 @@ class HttpRequest(NamedTuple):
     source_ip: str | None
 
 
-def _route_part_is_valid(route: str) -> bool:
-    """``$default``, or ``<METHOD>`` optionally followed by ``/`` and the request path."""
-    if route == DEFAULT_ROUTE:
-        return True
-    method = route.partition("/")[0]
-    return method.isascii() and method.isalpha() and method.isupper()
-
-
 def stage_of_route_arn(route_arn: object) -> StageArn:
     """The stage of ``routeArn`` (``arn:<partition>:execute-api:<region>:<account>:<apiId>/<stage>/<METHOD>/<path>``);
     the method and path are checked for shape and dropped."""
@@ -49,8 +41,13 @@ def stage_of_route_arn(route_arn: object) -> StageArn:
         raise Denied("bad_route_arn")
     head, _, rest = route_arn.partition("/")
     stage_name, separator, route = rest.partition("/")
-    if not separator or not _route_part_is_valid(route):
+    if not separator:
         raise Denied("bad_route_arn")
+    # The route part: ``$default``, or ``<METHOD>`` optionally followed by ``/`` and the request path.
+    if route != DEFAULT_ROUTE:
+        method = route.partition("/")[0]
+        if not (method.isascii() and method.isalpha() and method.isupper()):
+            raise Denied("bad_route_arn")
     key = f"{head}/{stage_name}"
     stage = _STAGES.get(key)
     if stage is None:
