@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from authorizer_connect import request_token
 from authorizer_jwt import Denied
 from authorizer_memo import remember
-from authorizer_policy import PARTITIONS, StageArn
+from authorizer_policy import PARTITIONS, StageArn, stage_arn
 
 PAYLOAD_VERSION = "2.0"
 DEFAULT_ROUTE = "$default"
@@ -59,7 +59,7 @@ def stage_of_route_arn(route_arn: object) -> StageArn:
         match = _STAGE_ARN.fullmatch(key)
         if match is None or match["partition"] not in PARTITIONS:
             raise Denied("bad_route_arn")
-        stage = remember(_STAGES, key, StageArn(prefix=key, api_id=match["api_id"]), MAX_REMEMBERED_STAGES)
+        stage = remember(_STAGES, key, stage_arn(key, match["api_id"]), MAX_REMEMBERED_STAGES)
     return remember(_ROUTE_ARNS, route_arn, stage, MAX_REMEMBERED_STAGES)
 
 
