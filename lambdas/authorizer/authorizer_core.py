@@ -84,9 +84,10 @@ class Authorizer:
         )
         self.api_keys = api_keys or ApiKeyResolver()
         # Pure functions of their key, remembered (bounded): accepted token headers -> (alg, kid), and
-        # accepted methodArn stage prefixes -> their stage.
+        # accepted methodArn stage prefixes and whole methodArns -> their stage.
         self._headers: dict[str, tuple[str, str]] = {}
         self._stages: dict[str, StageArn] = {}
+        self._method_arns: dict[str, StageArn] = {}
         self.max_verified_tokens = max_verified_tokens
         self.verified_tokens: dict[str, VerifiedToken] = {}
         """Tokens verified before, by their exact text, oldest first (see :meth:`_verify`)."""
@@ -225,19 +226,23 @@ class Authorizer:
 
     def _stage(self, method_arn: object) -> StageArn:
         """The stage of ``methodArn``, remembered per stage: ``<...>:<apiId>/<stage>`` is validated once
-        (by :func:`parse_method_arn`), the ``<METHOD>[/<path>]`` rest on every call."""
+        (by :func:`parse_method_arn`), the ``<METHOD>[/<path>]`` rest once per whole ARN (a client calls
+        the same few methods again and again)."""
         if isinstance(method_arn, str):
+            stage = self._method_arns.get(method_arn)
+            if stage is not None:
+                return stage
             head, _, rest = method_arn.partition("/")
             stage_name, separator, tail = rest.partition("/")
             method = tail.partition("/")[0]
             if separator and method.isascii() and method.isalpha() and method.isupper():
                 key = f"{head}/{stage_name}"
                 stage = self._stages.get(key)
-                if stage is not None:
-                    return stage
-                return remember(
-                    self._stages, key, self._parse_stage(f"{key}/{method}"), MAX_REMEMBERED_STAGES
-                )
+                if stage is None:
+                    stage = remember(
+                        self._stages, key, self._parse_stage(f"{key}/{method}"), MAX_REMEMBERED_STAGES
+                    )
+                return remember(self._method_arns, method_arn, stage, MAX_REMEMBERED_STAGES)
         return self._parse_stage(method_arn)
 
     @staticmethod

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from authorizer_connect import request_token
 from authorizer_jwt import Denied
 from authorizer_memo import remember
-from authorizer_policy import PARTITIONS, StageArn
+from authorizer_policy import PARTITIONS, StageArn, stage_arn
 
 PAYLOAD_VERSION = "2.0"
 DEFAULT_ROUTE = "$default"
@@ -22,8 +22,10 @@ _STAGE_ARN = re.compile(
     r"(?P<api_id>[a-z0-9]{1,64})/(?P<stage>\$default|[A-Za-z0-9_-]{1,128})"
 )
 MAX_REMEMBERED_STAGES = 256
-# Accepted ``<...>:<apiId>/<stage>`` prefixes of route ARNs: a pure function of the text.
+# Accepted ``<...>:<apiId>/<stage>`` prefixes of route ARNs, and accepted whole route ARNs (a client
+# calls the same few routes again and again), each with its stage: pure functions of the text.
 _STAGES: dict[str, StageArn] = {}
+_ROUTE_ARNS: dict[str, StageArn] = {}
 
 
 class HttpRequest(NamedTuple):
@@ -39,6 +41,9 @@ def stage_of_route_arn(route_arn: object) -> StageArn:
     the method and path are checked for shape and dropped."""
     if not isinstance(route_arn, str):
         raise Denied("bad_route_arn")
+    stage = _ROUTE_ARNS.get(route_arn)
+    if stage is not None:
+        return stage
     head, _, rest = route_arn.partition("/")
     stage_name, separator, route = rest.partition("/")
     if not separator:
@@ -54,8 +59,8 @@ def stage_of_route_arn(route_arn: object) -> StageArn:
         match = _STAGE_ARN.fullmatch(key)
         if match is None or match["partition"] not in PARTITIONS:
             raise Denied("bad_route_arn")
-        stage = remember(_STAGES, key, StageArn(prefix=key, api_id=match["api_id"]), MAX_REMEMBERED_STAGES)
-    return stage
+        stage = remember(_STAGES, key, stage_arn(key, match["api_id"]), MAX_REMEMBERED_STAGES)
+    return remember(_ROUTE_ARNS, route_arn, stage, MAX_REMEMBERED_STAGES)
 
 
 def parse_http_request(event: object) -> HttpRequest:

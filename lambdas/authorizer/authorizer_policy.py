@@ -33,10 +33,17 @@ class BadMethodArn(ValueError):
 
 
 class StageArn(NamedTuple):
-    """The parts of ``methodArn`` a policy may use: the stage's ARN prefix and the REST API id."""
+    """The parts of ``methodArn`` a policy may use: the stage's ARN prefix and the REST API id, and the
+    resource of every route of the stage (built once per stage, not per answer)."""
 
     prefix: str
     api_id: str
+    every_route: str
+
+
+def stage_arn(prefix: str, api_id: str) -> StageArn:
+    """The :class:`StageArn` of a validated stage ARN prefix and its API id."""
+    return StageArn(prefix, api_id, f"{prefix}/*/*")
 
 
 def parse_method_arn(method_arn: object) -> StageArn:
@@ -48,7 +55,7 @@ def parse_method_arn(method_arn: object) -> StageArn:
         f"arn:{match['partition']}:execute-api:{match['region']}:{match['account']}:"
         f"{match['api_id']}/{match['stage']}"
     )
-    return StageArn(prefix=prefix, api_id=match["api_id"])
+    return stage_arn(prefix, match["api_id"])
 
 
 MAX_REMEMBERED_SCOPE_STRINGS = 256
@@ -90,7 +97,7 @@ def build_policy(stage: StageArn, routes: tuple[Route, ...] | None, scopes: Iter
         return {
             "Version": "2012-10-17",
             "Statement": [
-                {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": [f"{stage.prefix}/*/*"]}
+                {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": [stage.every_route]}
             ],
         }
     else:

@@ -291,3 +291,22 @@ def test_no_token_or_claims_are_logged(make_connect: Callable[..., Connect], key
     for part in token.split("."):
         assert part not in connect.caplog.text
     assert "subject-7f3a9c" not in connect.caplog.text
+
+
+def test_remembered_route_arns_stay_bounded_and_exact(
+    make_connect: Callable[..., Connect], token: str
+) -> None:
+    # Whole route ARNs are remembered with their stage (a pure function of the text): only accepted
+    # ones, never more than the limit, and a near-miss of a remembered ARN is judged afresh.
+    import authorizer_http
+
+    connect = make_connect()
+    for n in range(authorizer_http.MAX_REMEMBERED_STAGES + 5):
+        event = request_event(FIXTURE, token)
+        event["routeArn"] = f"{STAGE}/GET/orders/{n}"
+        assert connect.call(event)["policyDocument"] == policy(statement("Allow", [f"{STAGE}/*/*"]))
+    assert len(authorizer_http._ROUTE_ARNS) <= authorizer_http.MAX_REMEMBERED_STAGES
+    event = request_event(FIXTURE, token)
+    event["routeArn"] = f"{STAGE}/get/orders/1"
+    connect.unauthorized(event, "bad_route_arn")
+    assert f"{STAGE}/get/orders/1" not in authorizer_http._ROUTE_ARNS
