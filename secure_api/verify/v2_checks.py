@@ -197,12 +197,10 @@ WEBSOCKET_AWS_CHECKS: Sequence[tuple[str, V2Check]] = (
 HTTP_API_AWS_CHECKS: Sequence[tuple[str, V2Check]] = (
     (m.ENDPOINT_EXECUTE_API_DISABLED, lambda f, _p: check_execute_api_disabled(f)),
     (m.DOMAIN_TLS_POLICY, lambda f, _p: check_domain_tls_policy(f)),
-    (m.DOMAIN_MTLS, lambda f, _p: check_domain_mtls(f)),
-    (m.DOMAIN_CERTIFICATE, lambda f, _p: check_domain_certificate(f)),
     (m.STAGE_THROTTLING, lambda f, _p: check_throttling(f)),
     (m.STAGE_ACCESS_LOGS, lambda f, _p: check_access_logs(f)),
     (m.ROUTES_AUTH, check_routes_auth),
     (m.AUDIT_TRAIL, lambda f, _p: check_audit_trail(f)),
 )
-"""Every AWS-side check of an HTTP API, in report order. HTTP APIs have no execution logs, usage plans,
-resource policy or AWS WAF association: no check looks for them."""
+"""Every AWS-side check of an HTTP API, in report order: DESIGN.md's list for HTTP APIs. HTTP APIs have no
+execution logs, usage plans, resource policy or AWS WAF association: no check looks for them."""

@@ -141,8 +141,7 @@ class V2Gatherer(AccountGatherer):
 
     def gather(self) -> V2Facts:
         """All facts the checks of this kind read; raises :class:`UnknownApiError` for an unknown API or
-        stage. WebSocket APIs can have usage plans (HTTP APIs cannot); HTTP API domains can have mutual
-        TLS, so their certificates are read."""
+        stage. WebSocket APIs can have usage plans (HTTP APIs cannot)."""
         api = self.api_fact()
         stage_info = self.stage_fact()
         domains = self.domains_fact()
@@ -160,5 +159,4 @@ class V2Gatherer(AccountGatherer):
             trails=self.trails_fact(),
             usage_plans=self.usage_plans_fact() if websocket else None,
             account_throttle=self.account_throttle_fact(),
-            certificates=None if websocket else self.certificates_fact(domains),
         )

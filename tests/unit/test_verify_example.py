@@ -61,12 +61,8 @@ def test_the_http_example_stack_as_deployed_passes_every_http_api_check(
     )
     report = verify(clients(), VerifyOptions(api_id=api_id, stage=stage))
     results = {c.id: c for c in report.checks}
-    # No --url: the http.* probes skip; the example's domain has no mutual TLS.
-    expected = (
-        dict.fromkeys(m.HTTP_API_AWS_CHECK_IDS, m.PASS)
-        | dict.fromkeys(m.HTTP_CHECK_IDS, m.SKIP)
-        | {m.DOMAIN_MTLS: m.SKIP}
-    )
+    # No --url: the http.* probes skip.
+    expected = dict.fromkeys(m.HTTP_API_AWS_CHECK_IDS, m.PASS) | dict.fromkeys(m.HTTP_CHECK_IDS, m.SKIP)
     assert {cid: r.status for cid, r in results.items()} == expected, {
         cid: r.detail for cid, r in results.items()
     }

@@ -64,8 +64,8 @@ def test_a_default_http_api_passes_every_http_api_check(aws: None) -> None:
     assert "served through api.example.com" in results[m.ENDPOINT_EXECUTE_API_DISABLED].detail
     assert "api.example.com (TLS_1_2)" in results[m.DOMAIN_TLS_POLICY].detail
     assert "only policy API Gateway offers" in results[m.DOMAIN_TLS_POLICY].detail
-    assert "truststore s3://orders-truststore/truststore.pem, version 3" in results[m.DOMAIN_MTLS].detail
-    assert "certificate ISSUED" in results[m.DOMAIN_CERTIFICATE].detail
+    # DESIGN.md's HTTP checks only: domain.mtls and domain.certificate are REST's runtime-scanner parity.
+    assert m.DOMAIN_MTLS not in results and m.DOMAIN_CERTIFICATE not in results
     assert "rate 1000/s, burst 2000" in results[m.STAGE_THROTTLING].detail
     assert "own limits on route(s) GET /orders/{id}" in results[m.STAGE_THROTTLING].detail
     assert "/secure-api/orders-http/access" in results[m.STAGE_ACCESS_LOGS].detail
@@ -105,7 +105,7 @@ def test_the_cli_reports_an_http_api_with_the_same_shape_and_exit_codes(
     assert set(data) == {"apiId", "stage", "checks", "summary"}
     assert data["apiId"] == api_id and data["stage"] == "prod"
     assert [c["id"] for c in data["checks"]] == list(m.HTTP_API_CHECK_IDS)
-    assert data["summary"] == {"pass": 8, "fail": 0, "warn": 0, "skip": 4}
+    assert data["summary"] == {"pass": 6, "fail": 0, "warn": 0, "skip": 4}
     # Without --public, the open route fails routes.auth: exit 1.
     assert cli.main(["verify", "--api-id", api_id]) == 1
     assert "GET /health" in capsys.readouterr().out
@@ -169,7 +169,6 @@ def test_verifying_an_http_api_is_read_only(aws: None, monkeypatch: pytest.Monke
         "GetRoutes",
         "GetDomainNames",
         "GetApiMappings",
-        "DescribeCertificate",
     } <= set(calls)
     assert [name for name in calls if not name.startswith(("Get", "Describe", "List"))] == []
     # Not GetAuthorizers (moto 5.2.6 answers it with a 500 for HTTP APIs; no check needs it).
@@ -216,7 +215,7 @@ def test_without_a_domain_the_domain_checks_skip(aws: None) -> None:
     assert_only(
         results,
         {},
-        skipped=(m.ENDPOINT_EXECUTE_API_DISABLED, m.DOMAIN_TLS_POLICY, m.DOMAIN_MTLS, m.DOMAIN_CERTIFICATE),
+        skipped=(m.ENDPOINT_EXECUTE_API_DISABLED, m.DOMAIN_TLS_POLICY),
     )
 
 
@@ -224,17 +223,6 @@ def test_fails_domain_allowing_tls_1_0(aws: None) -> None:
     results = results_of(HttpSetup(security_policy="TLS_1_0"))
     assert_only(results, {m.DOMAIN_TLS_POLICY: m.FAIL})
     assert "api.example.com (TLS_1_0)" in results[m.DOMAIN_TLS_POLICY].detail
-
-
-def test_a_domain_without_mutual_tls_skips_domain_mtls(aws: None) -> None:
-    results = results_of(HttpSetup(mtls=False))
-    assert_only(results, {m.DOMAIN_MTLS: m.SKIP})
-    assert "no mutual TLS on api.example.com" in results[m.DOMAIN_MTLS].detail
-
-
-def test_a_certificate_about_to_expire_warns(aws: None) -> None:
-    results = results_of(HttpSetup(certificate_days=10))
-    assert_only(results, {m.DOMAIN_CERTIFICATE: m.WARN})
 
 
 @pytest.mark.parametrize(
@@ -437,7 +425,6 @@ def test_a_default_secure_http_api_template_passes_every_http_api_check(
     assert_only(results, {})
     assert "2 route(s) require authorization (AWS_IAM, JWT)" in results[m.ROUTES_AUTH].detail
     assert "own limits on route(s) GET /orders/{id}" in results[m.STAGE_THROTTLING].detail
-    assert "version 3" in results[m.DOMAIN_MTLS].detail
 
 
 def test_the_secure_http_api_templates_open_route_fails_unless_listed_in_public(
