@@ -13,11 +13,10 @@ from __future__ import annotations
 import aws_cdk as cdk
 from constructs import Construct
 
-from example.stack import bearer_auth, orders_function
+from example.stack import add_orders_routes, bearer_auth, orders_function, zone_domain
 from secure_api import (
     AuditTrail,
     CorsPolicy,
-    CustomDomain,
     Monitoring,
     SecureHttpApi,
     Throttle,
@@ -36,34 +35,9 @@ class HttpExampleStack(cdk.Stack):
             stage_name="prod",
             auth=bearer_auth(self, audience=["orders-api"]),
             cors=CorsPolicy(["https://app.example.com"]),
-            domain=self.custom_domain(),
+            domain=zone_domain(self, "orders-http"),
             throttle=Throttle(rate_limit=1000, burst_limit=2000),
             audit=AuditTrail(),
             monitoring=Monitoring(alarm_email="oncall@example.com"),
         )
-        orders = orders_function(self)
-        self.api.add_route("GET", "/orders", orders, scopes=["orders:read"])
-        self.api.add_route(
-            "GET",
-            "/orders/{id}",
-            orders,
-            scopes=["orders:read"],
-            throttle=Throttle(rate_limit=100, burst_limit=200),
-        )
-        self.api.add_route(
-            "POST",
-            "/orders",
-            orders,
-            scopes=["orders:write"],
-            throttle=Throttle(rate_limit=20, burst_limit=40),
-        )
-
-    def custom_domain(self) -> CustomDomain | None:
-        """``orders-http.<zone>`` in the app context's hosted zone, or none when the context names no zone."""
-        zone_id = self.node.try_get_context("secure-api:hostedZoneId")
-        zone_name = self.node.try_get_context("secure-api:hostedZoneName")
-        if not (zone_id and zone_name):
-            return None
-        return CustomDomain(
-            domain_name=f"orders-http.{zone_name}", hosted_zone_id=zone_id, hosted_zone_name=zone_name
-        )
+        add_orders_routes(self.api, orders_function(self))

@@ -30,6 +30,7 @@ from secure_api import (
     Firewall,
     Monitoring,
     Quota,
+    SecureHttpApi,
     SecureRestApi,
     Throttle,
     UsageTier,
@@ -79,22 +80,7 @@ class ExampleStack(cdk.Stack):
             ],
             monitoring=Monitoring(alarm_email="oncall@example.com"),
         )
-        orders = orders_function(self)
-        self.api.add_route("GET", "/orders", orders, scopes=["orders:read"])
-        self.api.add_route(
-            "GET",
-            "/orders/{id}",
-            orders,
-            scopes=["orders:read"],
-            throttle=Throttle(rate_limit=100, burst_limit=200),
-        )
-        self.api.add_route(
-            "POST",
-            "/orders",
-            orders,
-            scopes=["orders:write"],
-            throttle=Throttle(rate_limit=20, burst_limit=40),
-        )
+        add_orders_routes(self.api, orders_function(self))
         cdk.CfnOutput(self, "ApiUrl", value=self.api.url)
 
     def custom_domain(self) -> CustomDomain | None:
@@ -104,6 +90,34 @@ class ExampleStack(cdk.Stack):
         if not domain_name:
             return None
         return CustomDomain(domain_name=domain_name, hosted_zone_id=zone_id, hosted_zone_name=zone_name)
+
+
+ITEM_THROTTLE = Throttle(rate_limit=100, burst_limit=200)
+"""The example APIs' throttle on ``GET /orders/{id}``."""
+
+
+def add_orders_routes(
+    api: SecureRestApi | SecureHttpApi, orders: lambda_.IFunction, *, item_throttle: Throttle = ITEM_THROTTLE
+) -> None:
+    """The routes every example orders API has: list and read with ``orders:read``, create with
+    ``orders:write``; reading one order and creating one throttled below the stage."""
+    api.add_route("GET", "/orders", orders, scopes=["orders:read"])
+    api.add_route("GET", "/orders/{id}", orders, scopes=["orders:read"], throttle=item_throttle)
+    api.add_route(
+        "POST", "/orders", orders, scopes=["orders:write"], throttle=Throttle(rate_limit=20, burst_limit=40)
+    )
+
+
+def zone_domain(scope: Construct, label: str) -> CustomDomain | None:
+    """``<label>.<zone>`` in the app context's hosted zone (``secure-api:hostedZoneId``,
+    ``secure-api:hostedZoneName``), or none when the context names no zone."""
+    zone_id = scope.node.try_get_context("secure-api:hostedZoneId")
+    zone_name = scope.node.try_get_context("secure-api:hostedZoneName")
+    if not (zone_id and zone_name):
+        return None
+    return CustomDomain(
+        domain_name=f"{label}.{zone_name}", hosted_zone_id=zone_id, hosted_zone_name=zone_name
+    )
 
 
 def allow_ip_ranges(scope: Construct) -> list[str]:

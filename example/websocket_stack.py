@@ -16,12 +16,11 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from example.stack import allow_ip_ranges, bearer_auth
+from example.stack import allow_ip_ranges, bearer_auth, zone_domain
 from secure_api import (
     AccessPolicy,
     AuditTrail,
     Consumer,
-    CustomDomain,
     Monitoring,
     SecureWebSocketApi,
     Throttle,
@@ -51,7 +50,7 @@ class WebSocketExampleStack(cdk.Stack):
             allowed_origins=["https://app.example.com"],
             token_query_parameter="access_token",  # noqa: S106 (a parameter name, not a secret)
             access=AccessPolicy(allow_ip_ranges=allow_ip_ranges(self)),
-            domain=self.custom_domain(),
+            domain=zone_domain(self, "chat"),
             throttle=Throttle(rate_limit=1000, burst_limit=2000),
             usage_tiers=[UsageTier("gold", throttle=Throttle(rate_limit=50, burst_limit=100))],
             consumers=[Consumer("mobile-app", tier="gold")],
@@ -62,16 +61,6 @@ class WebSocketExampleStack(cdk.Stack):
         self.api.add_route("$default", chat)
         self.api.add_route("$disconnect", chat)
         self.api.grant_manage_connections(chat)
-
-    def custom_domain(self) -> CustomDomain | None:
-        """``chat.<zone>`` in the app context's hosted zone, or none when the context names no zone."""
-        zone_id = self.node.try_get_context("secure-api:hostedZoneId")
-        zone_name = self.node.try_get_context("secure-api:hostedZoneName")
-        if not (zone_id and zone_name):
-            return None
-        return CustomDomain(
-            domain_name=f"chat.{zone_name}", hosted_zone_id=zone_id, hosted_zone_name=zone_name
-        )
 
 
 def chat_function(scope: Construct) -> lambda_.IFunction:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from constructs import Construct
 
 from example.http_stack import HttpExampleStack
-from example.stack import allow_ip_ranges, bearer_auth, orders_function
-from secure_api import AccessPolicy, AuditTrail, CorsPolicy, CustomDomain, Monitoring, SecureHttpApi, Throttle
+from example.stack import add_orders_routes, allow_ip_ranges, bearer_auth, orders_function, zone_domain
+from secure_api import AccessPolicy, AuditTrail, CorsPolicy, Monitoring, SecureHttpApi, Throttle
 
 NATIVE = "OrdersHttpApi"  # the example's
 LAMBDA = "OrdersHttpLambdaApi"
@@ -24,8 +24,6 @@ class HttpE2eStack(HttpExampleStack):
 
     def __init__(self, scope: Construct, id_: str, **kwargs: object) -> None:
         super().__init__(scope, id_, **kwargs)
-        zone_id = self.node.try_get_context("secure-api:hostedZoneId")
-        zone_name = self.node.try_get_context("secure-api:hostedZoneName")
         self.lambda_api = SecureHttpApi(
             self,
             LAMBDA,
@@ -34,27 +32,14 @@ class HttpE2eStack(HttpExampleStack):
             authorizer="lambda",
             access=AccessPolicy(allow_ip_ranges=allow_ip_ranges(self)),
             cors=CorsPolicy(["https://app.example.com"]),
-            domain=CustomDomain(
-                domain_name=f"orders-http-lambda.{zone_name}",
-                hosted_zone_id=zone_id,
-                hosted_zone_name=zone_name,
-            )
-            if zone_id and zone_name
-            else None,
+            domain=zone_domain(self, "orders-http-lambda"),
             throttle=Throttle(rate_limit=1000, burst_limit=2000),
             audit=AuditTrail(),
             monitoring=Monitoring(alarm_email="oncall@example.com"),
         )
         # The example's backend is built inside its constructor; this API gets its own.
-        orders = orders_function(Construct(self, "LambdaApiBackend"))
-        self.lambda_api.add_route("GET", "/orders", orders, scopes=["orders:read"])
-        self.lambda_api.add_route(
-            "GET", "/orders/{id}", orders, scopes=["orders:read"], throttle=ROUTE_THROTTLE
-        )
-        self.lambda_api.add_route(
-            "POST",
-            "/orders",
-            orders,
-            scopes=["orders:write"],
-            throttle=Throttle(rate_limit=20, burst_limit=40),
+        add_orders_routes(
+            self.lambda_api,
+            orders_function(Construct(self, "LambdaApiBackend")),
+            item_throttle=ROUTE_THROTTLE,
         )
