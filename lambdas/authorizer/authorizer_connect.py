@@ -17,13 +17,10 @@ from authorizer_address import address_refusal
 from authorizer_config import ConnectConfig
 from authorizer_jwt import MAX_AUTHORIZATION_LENGTH, Denied, bearer_token
 from authorizer_memo import remember
-from authorizer_policy import PARTITIONS
+from authorizer_policy import EXECUTE_API_PREFIX, PARTITIONS, STAGE_NAME
 
 CONNECT_ROUTE = "$connect"
-_CONNECT_ARN = re.compile(
-    r"arn:(?P<partition>[a-z-]+):execute-api:[a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:"
-    r"(?P<api_id>[a-z0-9]{1,64})/[A-Za-z0-9_-]{1,128}/\$connect"
-)
+_CONNECT_ARN = re.compile(EXECUTE_API_PREFIX + rf"{STAGE_NAME}/\$connect")
 MAX_REMEMBERED_ARNS = 256
 # Accepted ``$connect`` method ARNs (one per stage) and their API id: a pure function of the text.
 _CONNECT_ARNS: dict[str, str] = {}

@@ -13,14 +13,11 @@ from typing import Any, NamedTuple
 from authorizer_connect import request_token
 from authorizer_jwt import Denied
 from authorizer_memo import remember
-from authorizer_policy import PARTITIONS, StageArn, stage_arn
+from authorizer_policy import EXECUTE_API_PREFIX, PARTITIONS, STAGE_NAME, StageArn, stage_arn
 
 PAYLOAD_VERSION = "2.0"
 DEFAULT_ROUTE = "$default"
-_STAGE_ARN = re.compile(
-    r"arn:(?P<partition>[a-z-]+):execute-api:(?P<region>[a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2}):(?P<account>[0-9]{12}):"
-    r"(?P<api_id>[a-z0-9]{1,64})/(?P<stage>\$default|[A-Za-z0-9_-]{1,128})"
-)
+_STAGE_ARN = re.compile(EXECUTE_API_PREFIX + rf"(?P<stage>\$default|{STAGE_NAME})")
 MAX_REMEMBERED_STAGES = 256
 # Accepted ``<...>:<apiId>/<stage>`` prefixes of route ARNs, and accepted whole route ARNs (a client
 # calls the same few routes again and again), each with its stage: pure functions of the text.

@@ -18,9 +18,15 @@ from authorizer_memo import remember
 PARTITIONS = frozenset(
     {"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"}
 )
-_METHOD_ARN = re.compile(
+EXECUTE_API_PREFIX = (
     r"arn:(?P<partition>[a-z-]+):execute-api:(?P<region>[a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2}):(?P<account>[0-9]{12}):"
-    r"(?P<api_id>[a-z0-9]{1,64})/(?P<stage>[A-Za-z0-9_-]{1,128})/[A-Z]+(?:/.*)?",
+    r"(?P<api_id>[a-z0-9]{1,64})/"
+)
+"""The pattern of an execute-api ARN up to its API id and the ``/`` after it (every event's ARN)."""
+STAGE_NAME = r"[A-Za-z0-9_-]{1,128}"
+"""The pattern of a stage name in an execute-api ARN."""
+_METHOD_ARN = re.compile(
+    EXECUTE_API_PREFIX + rf"(?P<stage>{STAGE_NAME})/[A-Z]+(?:/.*)?",
     re.DOTALL,
 )
 SCOPE_CLAIMS = frozenset({"scope", "scp", "scopes"})
