@@ -99,13 +99,19 @@ def _header(headers: dict[str, Any] | None, multi: object, spellings: frozenset[
     return None
 
 
-@functools.cache
+_HEADER_SETS: tuple[frozenset[str], frozenset[str]] | None = None
+"""``(Authorization's spellings, Authorization's and Origin's)``, once :func:`_header_sets` built them."""
+
+
 def _header_sets() -> tuple[frozenset[str], frozenset[str]]:
-    """``(Authorization's spellings, Authorization's and Origin's)``: built on the first REQUEST event
-    (a few milliseconds and about a megabyte), never at import, so a TOKEN authorizer's cold start
-    does not pay for them."""
-    authorization = _spellings("authorization")
-    return authorization, authorization | _spellings("origin")
+    """:data:`_HEADER_SETS`, built on the first REQUEST event (a few milliseconds and about a megabyte),
+    never at import, so a TOKEN authorizer's cold start does not pay for them. Callers read the global
+    first (``_HEADER_SETS or _header_sets()``): a global read, not a call, on every later event."""
+    global _HEADER_SETS  # noqa: PLW0603 - a per-container constant, built lazily
+    if _HEADER_SETS is None:
+        authorization = _spellings("authorization")
+        _HEADER_SETS = (authorization, authorization | _spellings("origin"))
+    return _HEADER_SETS
 
 
 _NO_KEYS: frozenset[str] = frozenset()
@@ -114,7 +120,7 @@ _NO_KEYS: frozenset[str] = frozenset()
 def _connect_headers(headers: dict[str, Any] | None, multi: object) -> tuple[object, object, bool]:
     """``Authorization`` and ``Origin`` as :func:`header_value` finds each, in one pass over the maps:
     ``(authorization, origin, origin is ambiguous)``; an ambiguous ``Authorization`` raises here."""
-    authorization_spellings, connect_headers = _header_sets()
+    authorization_spellings, connect_headers = _HEADER_SETS or _header_sets()
     authorization_key = origin_key = None
     ambiguous_origin = False
     if headers:
@@ -165,7 +171,7 @@ def request_token(event: dict[str, Any], query_parameter: str | None) -> str:
     headers = event.get("headers")
     if headers is not None and not isinstance(headers, dict):
         raise Denied("bad_event")
-    authorization = _header(headers, event.get("multiValueHeaders"), _header_sets()[0])
+    authorization = _header(headers, event.get("multiValueHeaders"), (_HEADER_SETS or _header_sets())[0])
     if authorization is not None:
         return bearer_token(authorization)
     if query_parameter is None:
