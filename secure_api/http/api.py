@@ -107,6 +107,13 @@ class SecureHttpApi(SecureApiBase):
                 f"secure_api: authorizer='native' cannot enforce {', '.join(options.native_replaced_by)}: "
                 "the library's Lambda authorizer verifies the tokens and enforces the IP lists instead",
             )
+        if options.native_ignores:
+            Annotations.of(self).add_warning_v2(
+                "secure-api:native-authorizer-ignores",
+                f"secure_api: API Gateway's native JWT authorizer does not honour {', '.join(options.native_ignores)} "
+                "(it applies its own clock skew, caching and audience rule, and runs no function): "
+                "pass authorizer='lambda' for the library's Lambda authorizer, which does",
+            )
         self._routes = HttpRoutes()
         self.routes: list[Route] = []
         self._finalized = False

@@ -10,8 +10,10 @@ native one cannot honour the options). Pure functions, no resources.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from typing import Any
+
+from aws_cdk import Duration
 
 from secure_api import defaults
 from secure_api.access import AccessPolicy
@@ -56,6 +58,17 @@ _REST_ONLY: tuple[tuple[str, str], ...] = (
     ),
 )
 _SINGLE_VALUED = ("key_rotation", "firewall")
+# BearerAuth fields only the library's Lambda authorizer honours: API Gateway's JWT authorizer applies
+# its own clock skew, key and result caching and audience rule (``aud``, or ``client_id`` when the token
+# has no ``aud``), and runs no function.
+_NATIVE_IGNORES = (
+    "cache_ttl",
+    "leeway",
+    "jwks_cache_ttl",
+    "audience_claim",
+    "reserved_concurrency",
+    "memory_size",
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +84,9 @@ class HttpOptions:
     """What the Lambda authorizer reads besides ``BearerAuth.environment()`` (its IP lists)."""
     native_replaced_by: tuple[str, ...] = ()
     """With ``authorizer="native"``: the ``AccessPolicy`` fields that need the Lambda authorizer instead."""
+    native_ignores: tuple[str, ...] = ()
+    """With the native JWT authorizer: the ``BearerAuth`` fields set away from their defaults that it
+    does not honour, each as ``BearerAuth.<field>=<value>``."""
 
     @property
     def bearer(self) -> BearerAuth | None:
@@ -130,6 +146,7 @@ def check_http_options(
         cors=options.get("cors"),
         lambda_environment=environment,
         native_replaced_by=tuple(native_replaced_by(bearer, authorizer, access)),
+        native_ignores=tuple(native_ignores(bearer) if chosen == "native" and bearer is not None else ()),
     )
 
 
@@ -237,3 +254,19 @@ def native_replaced_by(bearer: BearerAuth | None, authorizer: Any, access: Acces
     if bearer is None or authorizer != "native":
         return []
     return [field for field, _, _ in native_obstacles(bearer, access) if field.startswith(_ACCESS_FIELD)]
+
+
+def native_ignores(bearer: BearerAuth) -> list[str]:
+    """The ``BearerAuth`` fields set away from their defaults that API Gateway's native JWT authorizer
+    does not honour (only the library's Lambda authorizer does), each as ``BearerAuth.<field>=<value>``."""
+    found: list[str] = []
+    for spec in fields(BearerAuth):
+        if spec.name not in _NATIVE_IGNORES or spec.default is MISSING:
+            continue
+        value, default = getattr(bearer, spec.name), spec.default
+        if isinstance(value, Duration) and isinstance(default, Duration):
+            if value.to_seconds() != default.to_seconds():
+                found.append(f"BearerAuth.{spec.name}={int(value.to_seconds())}s")
+        elif value != default:
+            found.append(f"BearerAuth.{spec.name}={value!r}")
+    return found

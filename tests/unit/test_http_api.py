@@ -338,6 +338,21 @@ def test_lambda_authorizer_route_scopes_written_at_synthesis() -> None:
         api.add_route("GET", "/late", fn, scopes=["orders:read"])
 
 
+def test_native_authorizer_warns_what_it_ignores() -> None:
+    _, stack = new_stack()
+    auth = BearerAuth(
+        issuer="https://login.example.com/", audience=["orders-api"], leeway=cdk.Duration.seconds(0)
+    )
+    api = SecureHttpApi(stack, "Api", auth=auth, audit=None, monitoring=None)
+    api.add_route("GET", "/items", inline_function(stack), scopes=["items:read"])
+    found = Annotations.from_stack(stack).find_warning(
+        "*", Match.string_like_regexp("native-authorizer-ignores")
+    )
+    assert len(found) == 1
+    assert "BearerAuth.leeway=0s" in found[0].entry.data
+    assert "authorizer='lambda'" in found[0].entry.data
+
+
 def test_throttles_above_account_limits_warn() -> None:
     _, stack = new_stack()
     api = SecureHttpApi(

@@ -294,3 +294,33 @@ def test_native_with_ip_lists_gives_the_lambda_authorizer(access: AccessPolicy, 
     assert options.native_replaced_by == (field,)
     assert options.lambda_environment
     assert check(access=access).native_replaced_by == ()
+
+
+@pytest.mark.parametrize(
+    ("changed", "named"),
+    [
+        ({"leeway": Duration.seconds(0)}, "BearerAuth.leeway=0s"),
+        ({"cache_ttl": Duration.seconds(0)}, "BearerAuth.cache_ttl=0s"),
+        ({"jwks_cache_ttl": Duration.hours(1)}, "BearerAuth.jwks_cache_ttl=3600s"),
+        ({"audience_claim": "client_id"}, "BearerAuth.audience_claim='client_id'"),
+        ({"reserved_concurrency": 5}, "BearerAuth.reserved_concurrency=5"),
+        ({"memory_size": 1024}, "BearerAuth.memory_size=1024"),
+    ],
+)
+def test_native_names_what_it_ignores(changed: dict[str, Any], named: str) -> None:
+    """A BearerAuth tuned for the Lambda authorizer, given the native one: every field it cannot honour is
+    named (SecureHttpApi warns); the Lambda authorizer honours them, so nothing is named there."""
+    auth = BearerAuth(issuer="https://login.example.com/", audience=["orders-api"], **changed)
+    assert check(auth=auth).native_ignores == (named,)
+    assert check(auth=auth, authorizer="native").native_ignores == (named,)
+    assert check(auth=auth, authorizer="lambda").native_ignores == ()
+    ip_lists = AccessPolicy(allow_ip_ranges=["203.0.113.0/24"])
+    assert check(auth=auth, authorizer="native", access=ip_lists).native_ignores == ()
+
+
+def test_native_at_the_defaults_ignores_nothing() -> None:
+    same = BearerAuth(
+        issuer="https://login.example.com/", audience=["orders-api"], leeway=Duration.seconds(30)
+    )
+    assert check().native_ignores == ()
+    assert check(auth=same).native_ignores == ()
