@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from authorizer_address import address_refusal
 from authorizer_config import ConnectConfig
-from authorizer_jwt import MAX_AUTHORIZATION_LENGTH, Denied, bearer_token
+from authorizer_jwt import MAX_AUTHORIZATION_LENGTH, Denied, bearer_token, new_record
 from authorizer_memo import remember
 from authorizer_policy import EXECUTE_API_PREFIX, PARTITIONS, STAGE_NAME
 
@@ -226,8 +226,7 @@ def parse_connect_request(event: object, query_parameter: str | None) -> Connect
     # A non-string Origin is no allowed origin: it compares unequal to every entry.
     origin = None if origin is None else origin if isinstance(origin, str) else ""
     source_ip = source_ip if isinstance(source_ip, str) else None
-    # tuple.__new__ skips the NamedTuple's Python-level __new__ (see authorizer_jwt.parse_token).
-    return tuple.__new__(ConnectRequest, (method_arn, api_id, token, origin, source_ip))
+    return new_record(ConnectRequest, (method_arn, api_id, token, origin, source_ip))
 
 
 def connect_refusal(config: ConnectConfig, request: ConnectRequest, scopes: tuple[str, ...]) -> str | None:

@@ -7,7 +7,7 @@ One verification core, three event shapes: the REST API's TOKEN event, the WebSo
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from authorizer_address import address_refusal
 from authorizer_api_keys import ApiKeyNotFound, ApiKeyResolver
@@ -57,12 +57,9 @@ def claims_context(claims: dict[str, Any], scopes: tuple[str, ...]) -> dict[str,
     return build_context(claims, scopes, _CONTEXT_OMITS)
 
 
-class VerifiedToken(NamedTuple):
-    """A token whose signature was verified: its claims, its key id and the key that verified it."""
-
-    claims: dict[str, Any]
-    kid: str
-    key: PublicKey
+VerifiedToken = tuple[dict[str, Any], str, PublicKey]
+"""A token whose signature was verified: ``(claims, kid, the key that verified it)`` (a plain tuple: one
+is built for every token seen for the first time)."""
 
 
 class Authorizer:
@@ -185,15 +182,16 @@ class Authorizer:
         config = self.config
         known = self.verified_tokens.get(token)
         if known is not None:
+            known_claims, known_kid, known_key = known
             try:
-                keys = self.jwks.keys_for(known.kid, now)
+                keys = self.jwks.keys_for(known_kid, now)
             except JwksError as error:
-                raise Denied("jwks_unavailable", kid=known.kid) from error
-            if any(key is known.key for key in keys):
+                raise Denied("jwks_unavailable", kid=known_kid) from error
+            if any(key is known_key for key in keys):
                 try:
                     sub = validate_claims(
-                        known.claims,
-                        known.kid,
+                        known_claims,
+                        known_kid,
                         config.issuer,
                         config.audiences,
                         config.audience_claim,
@@ -203,7 +201,7 @@ class Authorizer:
                 except Denied:
                     del self.verified_tokens[token]  # expired: never served again
                     raise
-                return known.claims, sub, known.kid
+                return known_claims, sub, known_kid
             del self.verified_tokens[token]
         unverified = parse_token(token, config.algorithms, self._headers)
         try:
@@ -220,8 +218,7 @@ class Authorizer:
         if self.max_verified_tokens > 0:
             if len(self.verified_tokens) >= self.max_verified_tokens:
                 del self.verified_tokens[next(iter(self.verified_tokens))]  # the oldest
-            # tuple.__new__ skips the NamedTuple's Python-level __new__ (see authorizer_jwt.parse_token).
-            self.verified_tokens[token] = tuple.__new__(VerifiedToken, (claims, kid, key))
+            self.verified_tokens[token] = (claims, kid, key)
         return claims, sub, kid
 
     def _stage(self, method_arn: object) -> StageArn:

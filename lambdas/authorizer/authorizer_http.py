@@ -11,7 +11,7 @@ import re
 from typing import Any, NamedTuple
 
 from authorizer_connect import request_token
-from authorizer_jwt import Denied
+from authorizer_jwt import Denied, new_record
 from authorizer_memo import remember
 from authorizer_policy import EXECUTE_API_PREFIX, PARTITIONS, STAGE_NAME, StageArn, stage_arn
 
@@ -80,5 +80,4 @@ def parse_http_request(event: object) -> HttpRequest:
     context: Any = event.get("requestContext")
     http = context.get("http") if isinstance(context, dict) else None
     source_ip = http.get("sourceIp") if isinstance(http, dict) else None
-    # tuple.__new__ skips the NamedTuple's Python-level __new__ (see authorizer_jwt.parse_token).
-    return tuple.__new__(HttpRequest, (stage, token, source_ip if isinstance(source_ip, str) else None))
+    return new_record(HttpRequest, (stage, token, source_ip if isinstance(source_ip, str) else None))
