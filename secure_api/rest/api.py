@@ -401,4 +401,4 @@ class SecureRestApi(SecureApiBase):
         }
         if self._openapi.inline is not None:
             parts["the inline OpenAPI body"] = self._openapi.inline
-        check_stack(Stack.of(self), template_parts=parts)
+        check_stack(Stack.of(self), template_parts=parts, owner=self.node.path)

@@ -5,6 +5,7 @@ a definition, and a stack's 500 resources and 1 MB template (refusals)."""
 from __future__ import annotations
 
 import json
+import weakref
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -58,12 +59,36 @@ def stack_resources(stack: Stack) -> int:
     return count + (0 if reporting is False or str(reporting).lower() == "false" else 1)
 
 
-def check_stack(stack: Stack, *, template_parts: Mapping[str, Any]) -> None:
+_TEMPLATE_PARTS: weakref.WeakKeyDictionary[Stack, dict[str | None, Mapping[str, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+"""Per stack: each API's template parts that grow with routes, by the API's path (see check_stack)."""
+
+
+def stack_template_parts(stack: Stack) -> dict[str | None, Mapping[str, Any]]:
+    """The template parts each API has reported for ``stack`` so far, by the API's path."""
+    return dict(_TEMPLATE_PARTS.get(stack, {}))
+
+
+def template_size(stack: Stack, parts_by_owner: Mapping[str | None, Mapping[str, Any]]) -> int:
+    """The estimated size of ``stack``'s template: the parts' indented JSON plus
+    ``defaults.TEMPLATE_BYTES_PER_RESOURCE`` for each resource."""
+    grown = sum(
+        len(json.dumps(value, indent=1, default=str))
+        for parts in parts_by_owner.values()
+        for value in parts.values()
+    )
+    return grown + stack_resources(stack) * defaults.TEMPLATE_BYTES_PER_RESOURCE
+
+
+def check_stack(stack: Stack, *, template_parts: Mapping[str, Any], owner: str | None = None) -> None:
     """Refuse a stack over CloudFormation's resource or template-size limit.
 
-    ``template_parts`` are the values that grow with routes, as the template will hold them (the inline
-    body, stage method settings, usage-plan method throttles): their indented JSON plus
-    ``defaults.TEMPLATE_BYTES_PER_RESOURCE`` for each resource estimate the template's size.
+    ``template_parts`` are ``owner``'s values that grow with routes, as the template will hold them (the
+    inline body, stage method settings, usage-plan method throttles). The stack keeps each owner's latest
+    parts, and its template holds them all: every API's parts count, so the last API of a stack to be
+    checked sees the whole estimate (their indented JSON plus ``defaults.TEMPLATE_BYTES_PER_RESOURCE``
+    for each resource).
     """
     count = stack_resources(stack)
     limit = defaults.CLOUDFORMATION_MAX_RESOURCES
@@ -74,14 +99,21 @@ def check_stack(stack: Stack, *, template_parts: Mapping[str, Any]) -> None:
             f"at most {limit} (CloudFormation's limit per stack): routes cost none, so move other "
             "constructs (backend functions, other APIs) into a second stack",
         )
-    grown = sum(len(json.dumps(v, indent=1, default=str)) for v in template_parts.values())
-    size = grown + count * defaults.TEMPLATE_BYTES_PER_RESOURCE
+    known = _TEMPLATE_PARTS.setdefault(stack, {})
+    known[owner] = template_parts
+    size = template_size(stack, known)
     max_bytes = defaults.CLOUDFORMATION_MAX_TEMPLATE_BYTES
     if size > max_bytes:
-        largest = max(template_parts, key=lambda k: len(json.dumps(template_parts[k], default=str)))
+        named = {
+            (f"{who}: {name}" if len(known) > 1 else name): value
+            for who, parts in known.items()
+            for name, value in parts.items()
+        }
+        largest = max(named, key=lambda k: len(json.dumps(named[k], default=str)))
         raise SecureApiConfigError(
             f"stack {stack.node.path}",
             f"a template of about {size} bytes ({largest} the largest part)",
             f"at most {max_bytes} bytes (CloudFormation's template limit): throttle fewer routes one by "
-            "one (a usage tier's throttle covers every route), or split the routes over several APIs",
+            "one (a usage tier's throttle covers every route), or split the routes over several APIs "
+            "or stacks",
         )

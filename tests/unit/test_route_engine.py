@@ -13,12 +13,13 @@ import pytest
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk.assertions import Annotations, Match, Template
 
-from secure_api import SecureApiConfigError, SecureRestApi
+from secure_api import SecureApiConfigError, SecureRestApi, Throttle, defaults
 from secure_api.defaults import (
     API_GATEWAY_DEFAULT_RESOURCES_PER_API,
     CLOUDFORMATION_MAX_RESOURCES,
     OPENAPI_MAX_DEFINITION_BYTES,
 )
+from secure_api.rest import limits
 from secure_api.rest.limits import check_definition_size, check_stack, path_resources
 from secure_api.rest.routes import RouteKey
 from tests.cdk_context import app_context
@@ -140,6 +141,45 @@ def test_fails_template_over_one_megabyte() -> None:
         check_stack(stack, template_parts=parts)
     assert "the stage's method settings the largest part" in str(raised.value)
     check_stack(stack, template_parts={"small": {"a": 1}})
+
+
+def test_fails_when_the_apis_of_a_stack_together_pass_the_template_limit() -> None:
+    """Each API's parts fit alone; the stack's template holds them all."""
+    _, stack = new_stack()
+    half = {"the stage's method settings": {f"/r{i}": "x" * 200 for i in range(3000)}}
+    check_stack(stack, template_parts=half, owner="Test/First")
+    check_stack(stack, template_parts=half, owner="Test/First")  # the same API again: counted once
+    with pytest.raises(SecureApiConfigError, match="CloudFormation's template limit") as raised:
+        check_stack(stack, template_parts=half, owner="Test/Second")
+    assert "Test/First: the stage's method settings" in str(raised.value)
+    _, other = new_stack()
+    check_stack(other, template_parts=half, owner="Test/Second")  # another stack counts apart
+
+
+def test_fails_when_two_secure_rest_apis_together_pass_the_template_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def two_apis() -> cdk.Stack:
+        _, stack = new_stack()
+        backend = inline_function(stack)
+        for name in ("First", "Second"):
+            api = SecureRestApi(stack, name, **BARE)
+            for i in range(40):
+                api.add_route(
+                    "GET", f"/items{i}", backend, auth="iam", throttle=Throttle(rate_limit=5, burst_limit=10)
+                )
+        return stack
+
+    stack = two_apis()
+    Template.from_stack(stack)
+    registered = limits.stack_template_parts(stack)
+    assert set(registered) == {"Test/First", "Test/Second"}
+    one = limits.template_size(stack, {"": registered["Test/First"]})
+    both = limits.template_size(stack, registered)
+    assert one < both
+    monkeypatch.setattr(defaults, "CLOUDFORMATION_MAX_TEMPLATE_BYTES", (one + both) // 2)
+    with pytest.raises(SYNTH_ERRORS, match="CloudFormation's template limit"):
+        Template.from_stack(two_apis())
 
 
 def test_fails_definition_over_the_import_limit() -> None:
