@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.e2e import emulator_gaps, harness, synth
-from tests.e2e.conftest import Gateway, World
+from tests.e2e.conftest import Gateway, RestApi, World
 from tests.e2e.make_upgrade_fixture import CODE_PLACEHOLDER, FIXTURE
 from tests.e2e.upgrade_stack import ORIGIN, PLACEHOLDER_ISSUER, PLACEHOLDER_JWKS_URI
 
@@ -88,18 +88,6 @@ EXPECTED = {
 }
 
 
-def deploy(world: World, template: dict[str, Any]) -> tuple[str, Gateway]:
-    """Create or update the upgrade stack; its REST API id and gateway."""
-    try:
-        outputs = harness.deploy(
-            world.emulator, STACK, emulator_gaps.for_emulator(template, world.emulator.endpoint)
-        )
-    except RuntimeError as error:
-        raise RuntimeError(f"{error}\n--- emulator log ---\n{world.emulator.log_tail()}") from None
-    api_id = outputs["OrdersApiRestApiId"]
-    return api_id, Gateway(world.emulator, api_id, outputs["OrdersApiStageName"])
-
-
 def rest_api_ids(template: dict[str, Any]) -> list[str]:
     """The logical ids of the template's REST APIs."""
     return [lid for lid, r in template["Resources"].items() if r["Type"] == "AWS::ApiGateway::RestApi"]
@@ -119,10 +107,10 @@ class Upgrade:
 def upgrade(world: World) -> Upgrade:
     """One stack create (the old shape) and one update (the current shape)."""
     harness.publish_assets(world.emulator, world.outdir, STACK)
-    before_id, gateway = deploy(world, old_shape(world))
-    before = probe(gateway, world)
-    after_id, gateway = deploy(world, world.templates["upgrade"])
-    return Upgrade(before_id, after_id, before, probe(gateway, world))
+    before = RestApi.from_outputs(world, world.deploy_template(STACK, old_shape(world)))
+    before_statuses = probe(before.gateway, world)
+    after = RestApi.from_outputs(world, world.deploy_template(STACK, world.templates["upgrade"]))
+    return Upgrade(before.api_id, after.api_id, before_statuses, probe(after.gateway, world))
 
 
 def test_the_old_shape_has_per_route_resources_and_the_new_one_the_body_under_the_same_logical_id(
