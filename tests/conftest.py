@@ -61,6 +61,25 @@ def example_template(example_stack: Any) -> Any:
     return Template.from_stack(example_stack)
 
 
+@pytest.fixture(scope="session")
+def http_example_stack(make_app: Callable[..., Any]) -> Any:
+    """The example app's HTTP API stack (``SecureApiHttpExample``), built once per session."""
+    from example.http_stack import HttpExampleStack
+
+    app = make_app()
+    stack = HttpExampleStack(app, "SecureApiHttpExample")
+    app.synth()
+    return stack
+
+
+@pytest.fixture(scope="session")
+def http_example_template(http_example_stack: Any) -> Any:
+    """``assertions.Template`` of the example HTTP API stack."""
+    from aws_cdk.assertions import Template
+
+    return Template.from_stack(http_example_stack)
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist turns xdist_group marks into node id suffixes
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under ``pytest -n N --dist loadgroup`` (``make test``), keep together what shares an expensive

@@ -36,15 +36,19 @@ class World:
         if which not in self.deployed:
             name = synth.STACKS[which]
             harness.publish_assets(self.emulator, self.outdir, name)
-            try:
-                self.deployed[which] = harness.deploy(
-                    self.emulator,
-                    name,
-                    emulator_gaps.for_emulator(self.templates[which], self.emulator.endpoint),
-                )
-            except RuntimeError as error:
-                raise RuntimeError(f"{error}\n--- emulator log ---\n{self.emulator.log_tail()}") from None
+            self.deployed[which] = self.deploy_template(name, self.templates[which])
         return self.deployed[which]
+
+    def deploy_template(self, name: str, template: dict[str, Any]) -> dict[str, str]:
+        """Create or update the stack ``name`` from ``template`` as the emulator takes it
+        (``emulator_gaps.for_emulator``), every call (nothing cached, no assets published); its outputs.
+        A failure carries the tail of the emulator's log."""
+        try:
+            return harness.deploy(
+                self.emulator, name, emulator_gaps.for_emulator(template, self.emulator.endpoint)
+            )
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}\n--- emulator log ---\n{self.emulator.log_tail()}") from None
 
 
 @pytest.fixture(scope="package")
@@ -163,6 +167,12 @@ class RestApi:
     outputs: dict[str, str]
     world: World
 
+    @classmethod
+    def from_outputs(cls, world: World, outputs: dict[str, str]) -> RestApi:
+        """The REST API a REST example stack's ``outputs`` name, reached on its stage."""
+        api_id = outputs["OrdersApiRestApiId"]
+        return cls(Gateway(world.emulator, api_id, outputs["OrdersApiStageName"]), api_id, outputs, world)
+
     def consumer_key(self, consumer: str) -> str:
         """The consumer's current API key, read from Secrets Manager the way a consumer reads it."""
         secret = self.world.emulator.client("secretsmanager").get_secret_value(
@@ -174,9 +184,7 @@ class RestApi:
 
 def deployed_rest_api(world: World, name: str) -> RestApi:
     """The REST example stack ``name`` (``rest`` or ``openapi``), deployed once per session."""
-    outputs = world.deploy(name)
-    api_id = outputs["OrdersApiRestApiId"]
-    return RestApi(Gateway(world.emulator, api_id, outputs["OrdersApiStageName"]), api_id, outputs, world)
+    return RestApi.from_outputs(world, world.deploy(name))
 
 
 @pytest.fixture(scope="package")

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+
+import pytest
 
 EMULATOR = "ministack 1.5.33"
 
@@ -256,6 +258,39 @@ def skip_reason(name: str) -> str:
     """The reason a check named in ``SKIPS`` is skipped, for ``pytest.skip``."""
     gap = SKIPS[name]
     return f"{EMULATOR}: {gap.name}: {gap.reason}"
+
+
+# How an answer shows that the configuration a gap says the emulator drops was applied: the header
+# (lower-case) that configuration adds, and the status it sets, if it sets one; either is enough.
+MARKERS: dict[str, tuple[str, int | None]] = {
+    # The UNAUTHORIZED gateway response adds the CORS headers to the 401 (its status is the 401 anyway).
+    "openapi.gateway_responses": ("access-control-allow-origin", None),
+    # The preflight's MOCK integration response answers 204 with the CORS headers.
+    "openapi.integration_responses": ("access-control-allow-origin", 204),
+}
+
+
+class Answer(Protocol):
+    """An HTTP answer (``tests.e2e.conftest.Response``): its status and headers (lower-case names)."""
+
+    @property
+    def status(self) -> int:
+        """The status code."""
+        ...
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The headers, names in lower case."""
+        ...
+
+
+def skip_unless_applied(answer: Answer, name: str) -> None:
+    """Skip the test with the recorded reason of the gap ``name`` (a key of ``SKIPS`` and ``MARKERS``)
+    when ``answer`` carries no marker of the configuration the emulator drops."""
+    __tracebackhide__ = True  # the skip is reported at the test's line, not here
+    header, status = MARKERS[name]
+    if header not in answer.headers and (status is None or answer.status != status):
+        pytest.skip(skip_reason(name))
 
 
 def _translate(resource: dict[str, Any]) -> None:

@@ -11,16 +11,15 @@ itself; this script checks the emulator.
 
 from __future__ import annotations
 
-import http.client
 import json
 import shutil
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from tests.e2e import harness
+from tests.e2e.conftest import Gateway, burst
 from tests.e2e.tokens import Issuer, start_issuer
 
 STACK = "SecureApiProbeHttp"
@@ -141,42 +140,23 @@ def synthesize(outdir: Path, issuer: Issuer) -> dict[str, Any]:
     return template
 
 
-def call(
-    emulator: harness.Emulator, api_id: str, stage: str, path: str, *, method: str = "GET",
-    headers: dict[str, str] | None = None, source: str = "127.0.0.1",
-) -> tuple[int, dict[str, str], bytes]:  # fmt: skip
-    """One request through the emulator's execute-api path."""
-    connection = http.client.HTTPConnection(
-        "127.0.0.1", emulator.port, timeout=30, source_address=(source, 0)
-    )
-    try:
-        connection.request(method, f"/_aws/execute-api/{api_id}/{stage}{path}", headers=headers or {})
-        answer = connection.getresponse()
-        return answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()
-    finally:
-        connection.close()
-
-
-def call_host(emulator: harness.Emulator, host: str, path: str) -> tuple[int, bytes]:
-    """One request to the emulator's port under another ``Host`` (a custom domain)."""
-    connection = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=30)
-    try:
-        connection.request("GET", path, headers={"Host": host})
-        answer = connection.getresponse()
-        return answer.status, answer.read()
-    finally:
-        connection.close()
-
-
 def probe(emulator: harness.Emulator, issuer: Issuer, outputs: dict[str, str]) -> dict[str, str]:
     """Each behaviour -> what the emulator answered."""
     api, closed = outputs["ApiId"], outputs["ClosedId"]
+    gateway = Gateway(emulator, api, "prod")
     found: dict[str, str] = {}
 
-    def status(path: str, token: str | None = None, **kwargs: Any) -> int:
-        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-        answer = call(emulator, api, "prod", path, headers=headers, **kwargs)
-        return answer[0]
+    def status(path: str, token: str | None = None) -> int:
+        return gateway.call("GET", path, token=token).status
+
+    def preflight() -> tuple[int, dict[str, str]]:
+        headers = {"Origin": ORIGIN, "Access-Control-Request-Method": "GET"}
+        answer = gateway.call("OPTIONS", "/jwt/read", headers=headers)
+        return answer.status, answer.headers
+
+    def seen_by_the_authorizer() -> Any:
+        answer = gateway.call("GET", "/lambda", token="allow", source="127.0.0.2")
+        return json.loads(answer.body)["authorizer"]
 
     def record(name: str, measure: Callable[[], object]) -> None:
         try:
@@ -200,39 +180,29 @@ def probe(emulator: harness.Emulator, issuer: Issuer, outputs: dict[str, str]) -
     )
     record(
         "jwt: claims reach the backend",
-        lambda: json.loads(call(emulator, api, "prod", "/jwt/read",
-                                headers={"Authorization": f"Bearer {issuer.token(scope='orders:read')}"})[2]),
-    )  # fmt: skip
+        lambda: json.loads(gateway.call("GET", "/jwt/read", token=issuer.token(scope="orders:read")).body),
+    )
     record("jwt: documents fetched from the issuer", lambda: sorted(set(issuer.fetched)))
     record("lambda: allow", lambda: status("/lambda", "allow"))
-    record(
-        "lambda: event seen by the authorizer (from 127.0.0.2)",
-        lambda: json.loads(call(emulator, api, "prod", "/lambda", headers={"Authorization": "Bearer allow"},
-                                source="127.0.0.2")[2])["authorizer"],
-    )  # fmt: skip
+    record("lambda: event seen by the authorizer (from 127.0.0.2)", seen_by_the_authorizer)
     record("lambda: deny policy", lambda: status("/lambda", "deny"))
     record("lambda: raise Unauthorized", lambda: status("/lambda", "raise"))
     record("lambda: no identity source", lambda: status("/lambda"))
     record("iam: no Authorization", lambda: status("/iam"))
+    record("cors: preflight", preflight)
+    record("cors: header on a GET", lambda: gateway.call("GET", "/open", headers={"Origin": ORIGIN}).headers)
     record(
-        "cors: preflight",
-        lambda: call(emulator, api, "prod", "/jwt/read", method="OPTIONS",
-                     headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"})[:2],
-    )  # fmt: skip
-    record(
-        "cors: header on a GET", lambda: call(emulator, api, "prod", "/open", headers={"Origin": ORIGIN})[1]
+        "throttle: 40 requests on a 1 rps / burst 1 route",
+        lambda: sorted(set(burst(lambda: gateway.call("GET", "/throttled"), limit=40))),
     )
-
-    def burst() -> list[int]:
-        with ThreadPoolExecutor(8) as pool:
-            return sorted(set(pool.map(lambda _: status("/throttled"), range(40))))
-
-    record("throttle: 40 requests on a 1 rps / burst 1 route", burst)
     record(
         "custom domain (Host header)",
-        lambda: call_host(emulator, DOMAIN, "/open")[0],
+        lambda: Gateway(emulator, api, "prod", host=DOMAIN).call("GET", "/open").status,
     )
-    record("disabled execute-api endpoint", lambda: call(emulator, closed, "$default", "/open")[0])
+    record(
+        "disabled execute-api endpoint",
+        lambda: Gateway(emulator, closed, "$default").call("GET", "/open").status,
+    )
     apigw = emulator.client("apigatewayv2")
     record("GetApi", lambda: {k: v for k, v in apigw.get_api(ApiId=api).items() if k != "ResponseMetadata"})
     record("GetApi (closed)", lambda: apigw.get_api(ApiId=closed)["DisableExecuteApiEndpoint"])

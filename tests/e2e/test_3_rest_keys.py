@@ -12,7 +12,7 @@ import subprocess
 import sys
 from typing import Any
 
-from tests.e2e import emulator_gaps, harness, synth
+from tests.e2e import harness, synth
 from tests.e2e.conftest import RestApi, World
 from tests.e2e.tokens import Issuer
 
@@ -101,7 +101,7 @@ def _updated_template(world: World) -> dict[str, Any]:
 
 
 def test_stack_update_adding_and_removing_a_consumer_converges(rest: RestApi, issuer: Issuer) -> None:
-    harness.deploy(rest.world.emulator, STACK, emulator_gaps.for_emulator(_updated_template(rest.world)))
+    rest.world.deploy_template(STACK, _updated_template(rest.world))
     listed = rows(rest.world)
     assert set(listed) == {"mobile-app", "partner-portal", "e2e-trial"}
     assert listed["e2e-trial"]["tier"] == "silver"

@@ -15,15 +15,15 @@ import pytest
 
 from tests.e2e import emulator_gaps, synth
 from tests.e2e.conftest import Gateway, World, burst
+from tests.e2e.http_stack import LAMBDA, NATIVE, ROUTE_THROTTLE
 from tests.e2e.tokens import BAD_TOKENS, DISCOVERY_PATH, Issuer
 
-NATIVE, LAMBDA = "OrdersHttpApi", "OrdersHttpLambdaApi"  # http_stack.NATIVE, http_stack.LAMBDA
-# GET /orders/{id} of the Lambda-authorizer twin: http_stack.ROUTE_THROTTLE.
-THROTTLED_ROUTE, RATE, BURST = "GET /orders/{id}", 5, 10
+# The Lambda-authorizer twin's route that ROUTE_THROTTLE limits (add_orders_routes' item_throttle).
+THROTTLED_ROUTE = "GET /orders/{id}"
 ORIGIN = "https://app.example.com"
 STAGE = "prod"
-# At 5 requests/s, burst 10, in waves of 8 concurrent requests, API Gateway answers 429 well within
-# this many.
+# At ROUTE_THROTTLE (5 requests/s, burst 10), in waves of 8 concurrent requests, API Gateway answers
+# 429 well within this many.
 THROTTLE_BURST = 40
 
 
@@ -183,7 +183,10 @@ def test_route_throttle_answers_429_within_a_bounded_burst(
     world: World, with_lambda: HttpApi, issuer: Issuer
 ) -> None:
     settings = properties(world, "AWS::ApiGatewayV2::Stage", LAMBDA)["RouteSettings"][THROTTLED_ROUTE]
-    assert (settings["ThrottlingRateLimit"], settings["ThrottlingBurstLimit"]) == (RATE, BURST)
+    assert (settings["ThrottlingRateLimit"], settings["ThrottlingBurstLimit"]) == (
+        ROUTE_THROTTLE.rate_limit,
+        ROUTE_THROTTLE.burst_limit,
+    )
     bearer = issuer.token()
     statuses = burst(lambda: with_lambda.gateway.call("GET", "/orders/1", token=bearer), limit=THROTTLE_BURST)
     assert set(statuses) <= {200, 429}, sorted(set(statuses))

@@ -1,12 +1,12 @@
 """An OAuth issuer on 127.0.0.1 for the end-to-end suite: an RS256 key generated per session, its JWKS
 and OpenID Connect discovery document served over HTTPS (API Gateway's native JWT authorizer fetches
-them over HTTPS only) with a certificate made for the session, which the emulator and its functions
-trust through ``SSL_CERT_FILE`` (``ca_file``), and real tokens."""
+them over HTTPS only) with a certificate for 127.0.0.1 signed by a CA made for the session
+(``tests/unit/tls_servers.make_pki``), which the emulator and its functions trust through
+``SSL_CERT_FILE`` (``ca_file``), and real tokens."""
 
 from __future__ import annotations
 
 import base64
-import ipaddress
 import json
 import shutil
 import socket
@@ -17,13 +17,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+
+from tests.unit.tls_servers import Pki, make_pki, server_context
 
 ISSUER_PATH = "/issuer/"
 # BearerAuth's default key set URL for the issuer (``<issuer>.well-known/jwks.json``).
@@ -34,13 +35,14 @@ DISCOVERY_PATH = "/issuer/.well-known/openid-configuration"
 
 @dataclass
 class Issuer:
-    """The signing key, the server that publishes its public half (and the folder of its TLS
-    certificate), and a token factory."""
+    """The signing key, the server that publishes its public half (the folder of its TLS
+    certificates, and those certificates), and a token factory."""
 
     key: RSAKey
     server: ThreadingHTTPServer
     thread: threading.Thread
     folder: Path
+    pki: Pki
     other_key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, parameters={"kid": "rogue"}))
     # The paths requested from the server, in order (which documents an authorizer fetched).
     fetched: list[str] = field(default_factory=list)
@@ -58,8 +60,9 @@ class Issuer:
 
     @property
     def ca_file(self) -> Path:
-        """The server's self-signed certificate (PEM): the CA bundle a client of the server trusts."""
-        return self.folder / "issuer.pem"
+        """The certificate (PEM) of the CA that signed the server's: the CA bundle a client of the
+        server trusts."""
+        return self.pki.ca_file
 
     @property
     def issuer(self) -> str:
@@ -109,50 +112,11 @@ class Issuer:
         return ".".join(encoded) + "."
 
     def close(self) -> None:
-        """Stop serving, free the port and remove the certificate's folder."""
+        """Stop serving, free the port and remove the certificates' folder."""
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
         shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _certificate(folder: Path) -> ssl.SSLContext:
-    """A self-signed certificate for 127.0.0.1 (valid a day) written to ``folder`` (``issuer.pem``,
-    and its key, readable by the owner only), and the server context that presents it."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    private = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "secure-api end-to-end issuer")])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(private.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(private, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "issuer.pem", folder / "issuer.key"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.touch(mode=0o600)
-    key_path.write_bytes(
-        private.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(cert_path, key_path)
-    return context
 
 
 class _TlsServer(ThreadingHTTPServer):
@@ -201,10 +165,11 @@ def start_issuer() -> Issuer:
             return
 
     folder = Path(tempfile.mkdtemp(prefix="secure-api-e2e-issuer-"))
-    server = _TlsServer(("127.0.0.1", 0), Handler, _certificate(folder))
+    pki = make_pki(folder)
+    server = _TlsServer(("127.0.0.1", 0), Handler, server_context(pki, legacy_tls=False))
     thread = threading.Thread(target=server.serve_forever, name="e2e-jwks", daemon=True)
     thread.start()
-    issuer = Issuer(key=key, server=server, thread=thread, folder=folder, fetched=fetched)
+    issuer = Issuer(key=key, server=server, thread=thread, folder=folder, pki=pki, fetched=fetched)
     documents[DISCOVERY_PATH] = json.dumps({"issuer": issuer.issuer, "jwks_uri": issuer.jwks_uri}).encode()
     return issuer
 

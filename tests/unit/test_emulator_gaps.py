@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.e2e import emulator_gaps as gaps
+from tests.e2e.conftest import Response
 
 
 def _template() -> dict[str, Any]:
@@ -90,3 +93,26 @@ def test_for_emulator_translates_http_api_cors_casing() -> None:
     }
     assert result["Ws"]["Properties"] == {"ProtocolType": "WEBSOCKET"}
     assert "AllowOrigins" in template["Resources"]["Http"]["Properties"]["CorsConfiguration"]
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "headers", "skipped"),
+    [
+        ("openapi.gateway_responses", 401, {}, True),
+        ("openapi.gateway_responses", 401, {"access-control-allow-origin": "https://a.example"}, False),
+        ("openapi.integration_responses", 200, {}, True),
+        ("openapi.integration_responses", 204, {}, False),
+        ("openapi.integration_responses", 200, {"access-control-allow-origin": "https://a.example"}, False),
+    ],
+)
+def test_skip_unless_applied_skips_with_the_recorded_reason_only_without_a_marker(
+    name: str, status: int, headers: dict[str, str], skipped: bool
+) -> None:
+    assert set(gaps.MARKERS) <= set(gaps.SKIPS)
+    answer = Response(status, headers, b"")
+    if skipped:
+        with pytest.raises(pytest.skip.Exception) as raised:
+            gaps.skip_unless_applied(answer, name)
+        assert raised.value.msg == gaps.skip_reason(name)
+    else:
+        gaps.skip_unless_applied(answer, name)

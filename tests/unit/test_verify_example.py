@@ -3,7 +3,6 @@ every AWS-side check of ``secure-api verify``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from secure_api.verify import model as m
@@ -44,15 +43,11 @@ def test_the_example_stack_as_deployed_passes_every_aws_check(aws: None, example
 
 
 def test_the_http_example_stack_as_deployed_passes_every_http_api_check(
-    aws: None, make_app: Callable[..., Any]
+    aws: None, http_example_template: Any
 ) -> None:
-    from aws_cdk.assertions import Template
-
-    from example.http_stack import HttpExampleStack
     from secure_api.verify.command import VerifyOptions, verify
 
-    app = make_app()
-    template = Template.from_stack(HttpExampleStack(app, "SecureApiHttpExample")).to_json()
+    template = http_example_template.to_json()
     api_id = V2TemplateDeployment(template).deploy()
     stage = next(
         r["Properties"]["StageName"]
