@@ -182,6 +182,12 @@ class SecureHttpApi(SecureApiBase):
         target = self._integrations.integration_for(integration, field="add_route.integration")
         self._routes.add(key)
         warn_above_account_limits(self, f"add_route({key.key!r}).throttle", throttle)
+        if auth == "none":
+            self._warn(
+                f"route {key.key}",
+                "auth='none': anyone on the internet can call it (an HTTP API has no resource policy or "
+                "firewall in front of it)",
+            )
         warn_route(self, key, auth=auth, scopes=checked)
         route = apigwv2.HttpRoute(
             self,

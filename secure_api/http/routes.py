@@ -78,14 +78,9 @@ def check_route_options(
 
 
 def warn_route(scope: IConstruct, key: RouteKey, *, auth: str, scopes: Sequence[str]) -> None:
-    """The warnings a route's authorization leaves: none at all, or a bearer token checked without scopes."""
-    if auth == "none":
-        Annotations.of(scope).add_warning_v2(
-            "secure-api:route-disabled",
-            f"secure_api: route {key.key}: auth='none': anyone on the internet can call it (an HTTP API has "
-            "no resource policy or firewall in front of it)",
-        )
-    elif auth == "bearer" and not scopes:
+    """The warning a bearer route checked without scopes leaves (a public route's is
+    ``SecureHttpApi.add_route``'s, through ``SecureApiBase._warn``)."""
+    if auth == "bearer" and not scopes:
         Annotations.of(scope).add_warning_v2(
             "secure-api:route-without-scopes",
             f"secure_api: route {key.key}: a bearer route without scopes accepts any valid token of the "

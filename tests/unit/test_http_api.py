@@ -238,6 +238,19 @@ def test_warnings(native: dict[str, Any]) -> None:
     assert not any("route-without-scopes" in t and "GET /orders/{id}" in t for t in texts)
 
 
+def test_route_warnings_word_for_word(native: dict[str, Any]) -> None:
+    found = Annotations.from_stack(native["stack"]).find_warning(
+        "/Test/Api", Match.string_like_regexp("route ")
+    )
+    assert [w.entry.data for w in found] == [
+        "secure_api: route GET /profile: a bearer route without scopes accepts any valid token of the issuer "
+        "for the audience, ID tokens included (API Gateway's JWT authorizer cannot tell an ID token from an "
+        "access token); give it scopes=[...], which ID tokens do not carry [ack: secure-api:route-without-scopes]",
+        "secure_api: route GET /health: auth='none': anyone on the internet can call it (an HTTP API has no "
+        "resource policy or firewall in front of it) [ack: secure-api:route-disabled]",
+    ]
+
+
 def test_outputs_without_domain(native: dict[str, Any]) -> None:
     outputs = native["template"].to_json()["Outputs"]
     assert set(outputs) == {"ApiHttpApiId", "ApiUrl", "ApiStageName"}

@@ -180,19 +180,14 @@ def _warnings(auth: str, scopes: tuple[str, ...]) -> list[Any]:
     return found
 
 
-def test_warns_on_public_route() -> None:
-    (warning,) = _warnings("none", ())
-    assert "secure-api:route-disabled" in warning.entry.data
-    assert "GET /orders" in warning.entry.data
-
-
 def test_warns_on_bearer_route_without_scopes() -> None:
     (warning,) = _warnings("bearer", ())
     assert "secure-api:route-without-scopes" in warning.entry.data
     assert "ID token" in warning.entry.data
 
 
-@pytest.mark.parametrize(("auth", "scopes"), [("bearer", ("orders:read",)), ("iam", ())])
+# A public route's warning is SecureHttpApi.add_route's (test_http_api.test_route_warnings_word_for_word).
+@pytest.mark.parametrize(("auth", "scopes"), [("bearer", ("orders:read",)), ("iam", ()), ("none", ())])
 def test_no_warning(auth: str, scopes: tuple[str, ...]) -> None:
     assert _warnings(auth, scopes) == []
 
