@@ -73,6 +73,8 @@ class SecureApiBase(Construct):
         self._trail_settings = (audit, (audit.log_retention or log_retention) if audit else None)
         self.usage_tiers: UsageTiers | None = None
         self.usage_plans: dict[str, Any] = {}
+        self._finalized = False
+        """True once ``_finalize`` has run (see ``_finalize_at_synthesis``): routes are closed."""
 
     def _warn_above_account_limits(self, throttle: Throttle, usage_tiers: Sequence[UsageTier] = ()) -> None:
         """Warn about the stage's and the tiers' limits above the account's Region limits."""
@@ -214,11 +216,33 @@ class SecureApiBase(Construct):
 
     def _finalize_at_synthesis(self) -> None:
         """Run ``self._finalize()`` once, when the app is synthesized (an aspect on this construct;
-        refusals then name its path). For roots whose routes are only all known at synthesis."""
+        refusals then name its path), however often the app is synthesized. For roots whose routes are
+        only all known at synthesis: ``_complete_routes`` runs first, while routes can still be added,
+        then routes close (``_refuse_late_route``) and ``_finalize`` runs."""
         Aspects.of(self).add(_Finalize(self))
+
+    def _finalize_once(self) -> None:
+        """``_complete_routes``, close the routes, ``_finalize``: the first time only."""
+        if self._finalized:
+            return
+        self._complete_routes()
+        self._finalized = True
+        self._finalize()
+
+    def _complete_routes(self) -> None:
+        """What the root adds or refuses just before its routes close (``SecureRestApi``: a placeholder
+        route for an API without any)."""
 
     def _finalize(self) -> None:
         """What the root does once every route is known (see ``_finalize_at_synthesis``)."""
+
+    def _refuse_late_route(
+        self, key: str, expected: str = "routes added before the app is synthesized"
+    ) -> None:
+        """Refuse the route ``key`` once routes are closed (``_finalize`` has run): nothing would render
+        it. ``expected`` is the refusal's text."""
+        if self._finalized:
+            raise SecureApiConfigError("add_route", key, expected)
 
     def _apply_v2_domain(self, domain: CustomDomain | None, *, scheme: str, acknowledgement: str) -> None:
         """A v2 API's custom domain (``domain_name``: REGIONAL ``TLS_1_2``, acknowledged in
@@ -247,4 +271,4 @@ class _Finalize:
     def visit(self, node: IConstruct) -> None:
         if node.node.path == self._api.node.path:
             with located(self._api.node.path):
-                self._api._finalize()
+                self._api._finalize_once()

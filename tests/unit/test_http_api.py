@@ -275,6 +275,19 @@ def test_iam_api() -> None:
     assert _routes(template)["GET /other"]["AuthorizationType"] == "AWS_IAM"
 
 
+def test_fails_route_added_after_synthesis() -> None:
+    app, stack = new_stack()
+    api = SecureHttpApi(stack, "Api", auth=AUTH, audit=None, monitoring=None)
+    api.add_route("GET", "/items", inline_function(stack), scopes=["items:read"])
+    app.synth()
+    with pytest.raises(SecureApiConfigError) as raised:
+        api.add_route("GET", "/late", inline_function(stack, "Late"), scopes=["items:read"])
+    assert (
+        str(raised.value) == "add_route: got 'GET /late'; expected routes added before the app is synthesized"
+    )
+    assert [r.key for r in api.routes] == ["GET /items"]
+
+
 def refused(field: str, **kwargs: Any) -> SecureApiConfigError:
     _, stack = new_stack()
     options: dict[str, Any] = {"auth": AUTH, "audit": None, "monitoring": None, **kwargs}
