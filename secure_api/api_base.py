@@ -116,7 +116,7 @@ class SecureApiBase(Construct):
             )
             return
         assert self.alarm_topic is not None
-        owner = self._trail_owner(audit)
+        owner = find_trail_owner(self, audit)
         self.trail, self.audit_log_group = apply_audit(
             self,
             audit,
@@ -128,10 +128,6 @@ class SecureApiBase(Construct):
         if owner is not None:
             self.trail = owner.trail
 
-    def _trail_owner(self, audit: AuditTrail) -> Any:
-        """The API (of any kind) declared earlier in this stack whose trail this one shares."""
-        return find_trail_owner(self, audit)
-
     def _create_usage_tiers(
         self,
         usage_tiers: Sequence[UsageTier],
@@ -141,8 +137,6 @@ class SecureApiBase(Construct):
     ) -> UsageTiers | None:
         """Usage plans, consumers' keys and their rotation (``usage_tiers``, ``usage_plans``; the consumers'
         names for ``grant_read_key``); None without tiers."""
-        self.usage_plans = {}
-        self.usage_tiers = None
         self._consumers = frozenset(c.name for c in consumers)
         if not usage_tiers:
             return None
