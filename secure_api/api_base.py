@@ -73,6 +73,8 @@ class SecureApiBase(Construct):
         self._trail_settings = (audit, (audit.log_retention or log_retention) if audit else None)
         self.usage_tiers: UsageTiers | None = None
         self.usage_plans: dict[str, Any] = {}
+        self._finalized = False
+        """True once ``_finalize`` has run (see ``_finalize_at_synthesis``): routes are closed."""
 
     def _warn_above_account_limits(self, throttle: Throttle, usage_tiers: Sequence[UsageTier] = ()) -> None:
         """Warn about the stage's and the tiers' limits above the account's Region limits."""
@@ -114,7 +116,7 @@ class SecureApiBase(Construct):
             )
             return
         assert self.alarm_topic is not None
-        owner = self._trail_owner(audit)
+        owner = find_trail_owner(self, audit)
         self.trail, self.audit_log_group = apply_audit(
             self,
             audit,
@@ -126,10 +128,6 @@ class SecureApiBase(Construct):
         if owner is not None:
             self.trail = owner.trail
 
-    def _trail_owner(self, audit: AuditTrail) -> Any:
-        """The API (of any kind) declared earlier in this stack whose trail this one shares."""
-        return find_trail_owner(self, audit)
-
     def _create_usage_tiers(
         self,
         usage_tiers: Sequence[UsageTier],
@@ -139,8 +137,6 @@ class SecureApiBase(Construct):
     ) -> UsageTiers | None:
         """Usage plans, consumers' keys and their rotation (``usage_tiers``, ``usage_plans``; the consumers'
         names for ``grant_read_key``); None without tiers."""
-        self.usage_plans = {}
-        self.usage_tiers = None
         self._consumers = frozenset(c.name for c in consumers)
         if not usage_tiers:
             return None
@@ -214,11 +210,33 @@ class SecureApiBase(Construct):
 
     def _finalize_at_synthesis(self) -> None:
         """Run ``self._finalize()`` once, when the app is synthesized (an aspect on this construct;
-        refusals then name its path). For roots whose routes are only all known at synthesis."""
+        refusals then name its path), however often the app is synthesized. For roots whose routes are
+        only all known at synthesis: ``_complete_routes`` runs first, while routes can still be added,
+        then routes close (``_refuse_late_route``) and ``_finalize`` runs."""
         Aspects.of(self).add(_Finalize(self))
+
+    def _finalize_once(self) -> None:
+        """``_complete_routes``, close the routes, ``_finalize``: the first time only."""
+        if self._finalized:
+            return
+        self._complete_routes()
+        self._finalized = True
+        self._finalize()
+
+    def _complete_routes(self) -> None:
+        """What the root adds or refuses just before its routes close (``SecureRestApi``: a placeholder
+        route for an API without any)."""
 
     def _finalize(self) -> None:
         """What the root does once every route is known (see ``_finalize_at_synthesis``)."""
+
+    def _refuse_late_route(
+        self, key: str, expected: str = "routes added before the app is synthesized"
+    ) -> None:
+        """Refuse the route ``key`` once routes are closed (``_finalize`` has run): nothing would render
+        it. ``expected`` is the refusal's text."""
+        if self._finalized:
+            raise SecureApiConfigError("add_route", key, expected)
 
     def _apply_v2_domain(self, domain: CustomDomain | None, *, scheme: str, acknowledgement: str) -> None:
         """A v2 API's custom domain (``domain_name``: REGIONAL ``TLS_1_2``, acknowledged in
@@ -247,4 +265,4 @@ class _Finalize:
     def visit(self, node: IConstruct) -> None:
         if node.node.path == self._api.node.path:
             with located(self._api.node.path):
-                self._api._finalize()
+                self._api._finalize_once()

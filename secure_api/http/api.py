@@ -20,7 +20,6 @@ from secure_api.api_target import ApiTarget
 from secure_api.audit import AuditTrail
 from secure_api.authorizer import BearerAuth
 from secure_api.domain import CustomDomain
-from secure_api.errors import SecureApiConfigError
 from secure_api.http.authorizer import HttpAuthorization
 from secure_api.http.http_api import create_http_api
 from secure_api.http.option_checks import check_http_options
@@ -116,7 +115,6 @@ class SecureHttpApi(SecureApiBase):
             )
         self._routes = HttpRoutes()
         self.routes: list[Route] = []
-        self._finalized = False
 
         self._create_logs(log_retention)
         self.http_api = create_http_api(
@@ -167,8 +165,7 @@ class SecureHttpApi(SecureApiBase):
         if auth is None:
             auth = "bearer" if self._options.bearer is not None else "iam"
         key = self._routes.check(method, path)
-        if self._finalized:
-            raise SecureApiConfigError("add_route", key.key, "routes added before the app is synthesized")
+        self._refuse_late_route(key.key)
         checked = check_route_options(
             key,
             auth=auth,
@@ -182,6 +179,12 @@ class SecureHttpApi(SecureApiBase):
         target = self._integrations.integration_for(integration, field="add_route.integration")
         self._routes.add(key)
         warn_above_account_limits(self, f"add_route({key.key!r}).throttle", throttle)
+        if auth == "none":
+            self._warn(
+                f"route {key.key}",
+                "auth='none': anyone on the internet can call it (an HTTP API has no resource policy or "
+                "firewall in front of it)",
+            )
         warn_route(self, key, auth=auth, scopes=checked)
         route = apigwv2.HttpRoute(
             self,
@@ -200,7 +203,4 @@ class SecureHttpApi(SecureApiBase):
 
     def _finalize(self) -> None:
         """Once every route is known (at synthesis): the Lambda authorizer's route scopes."""
-        if self._finalized:
-            return
-        self._finalized = True
         self._authorization.finalize()

@@ -131,7 +131,8 @@ def check_http_options(
             bearer.api_key_claim,
             f"None: HTTP APIs have no API keys for a claim to select ({_USE_REST} for keys)",
         )
-    chosen = choose_authorizer(bearer, authorizer, access)
+    obstacles = native_obstacles(bearer, access) if bearer is not None else []
+    chosen = choose_authorizer(bearer, authorizer, access, obstacles=obstacles)
     environment: dict[str, str] = {}
     if chosen == "lambda" and bearer is not None:
         environment = connect_environment(
@@ -145,7 +146,7 @@ def check_http_options(
         throttle=options.get("throttle") or Throttle(),
         cors=options.get("cors"),
         lambda_environment=environment,
-        native_replaced_by=tuple(native_replaced_by(bearer, authorizer, access)),
+        native_replaced_by=tuple(native_replaced_by(bearer, authorizer, access, obstacles=obstacles)),
         native_ignores=tuple(native_ignores(bearer) if chosen == "native" and bearer is not None else ()),
     )
 
@@ -216,12 +217,19 @@ def native_obstacles(bearer: BearerAuth, access: AccessPolicy | None) -> list[tu
     return found
 
 
-def choose_authorizer(bearer: BearerAuth | None, authorizer: Any, access: AccessPolicy | None) -> str | None:
+def choose_authorizer(
+    bearer: BearerAuth | None,
+    authorizer: Any,
+    access: AccessPolicy | None,
+    *,
+    obstacles: list[tuple[str, Any, str]] | None = None,
+) -> str | None:
     """``"native"`` or ``"lambda"`` for a ``BearerAuth`` (None with ``auth="iam"``).
 
     Without a choice: native, unless the options need the Lambda authorizer. ``"native"`` with a
     ``BearerAuth`` option the native authorizer cannot honour is refused naming the first one;
     ``"native"`` with ``AccessPolicy`` IP lists gives the Lambda authorizer, which enforces them.
+    ``obstacles`` is ``native_obstacles(bearer, access)`` when the caller has it already.
     """
     if authorizer is not None and authorizer not in AUTHORIZERS:
         raise SecureApiConfigError(
@@ -233,7 +241,8 @@ def choose_authorizer(bearer: BearerAuth | None, authorizer: Any, access: Access
                 "authorizer", authorizer, "None with auth='iam' (IAM authorization uses no authorizer)"
             )
         return None
-    obstacles = native_obstacles(bearer, access)
+    if obstacles is None:
+        obstacles = native_obstacles(bearer, access)
     token_obstacles = [o for o in obstacles if not o[0].startswith(_ACCESS_FIELD)]
     if authorizer == "native" and token_obstacles:
         field, value, why = token_obstacles[0]
@@ -249,11 +258,20 @@ def choose_authorizer(bearer: BearerAuth | None, authorizer: Any, access: Access
     return str(authorizer) if authorizer is not None else "native"
 
 
-def native_replaced_by(bearer: BearerAuth | None, authorizer: Any, access: AccessPolicy | None) -> list[str]:
-    """The ``AccessPolicy`` fields that made an ``authorizer="native"`` choice the Lambda authorizer."""
+def native_replaced_by(
+    bearer: BearerAuth | None,
+    authorizer: Any,
+    access: AccessPolicy | None,
+    *,
+    obstacles: list[tuple[str, Any, str]] | None = None,
+) -> list[str]:
+    """The ``AccessPolicy`` fields that made an ``authorizer="native"`` choice the Lambda authorizer
+    (``obstacles`` as in ``choose_authorizer``)."""
     if bearer is None or authorizer != "native":
         return []
-    return [field for field, _, _ in native_obstacles(bearer, access) if field.startswith(_ACCESS_FIELD)]
+    if obstacles is None:
+        obstacles = native_obstacles(bearer, access)
+    return [field for field, _, _ in obstacles if field.startswith(_ACCESS_FIELD)]
 
 
 def native_ignores(bearer: BearerAuth) -> list[str]:

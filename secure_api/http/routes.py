@@ -9,12 +9,10 @@ from typing import Any
 from aws_cdk import Annotations
 from constructs import IConstruct
 
-from secure_api.authorizer import check_scopes
 from secure_api.errors import SecureApiConfigError
-from secure_api.rest.routes import RouteKey, RouteTree, check_route_arn_length
-from secure_api.throttling import Throttle
+from secure_api.rest.route_checks import check_route_options as check_rest_route_options
+from secure_api.rest.routes import RouteKey, RouteTree
 
-AUTH_MODES = ("bearer", "iam", "none")
 _CATCH_ALL = "add_route('ANY', '/{proxy+}', ...)"
 
 
@@ -60,37 +58,29 @@ def check_route_options(
 
     ``bearer`` and ``cors`` say whether the API has a ``BearerAuth`` and a ``CorsPolicy``;
     ``policy_resources`` whether its bearer routes become resources of an authorizer's policy (the
-    Lambda authorizer), whose length API Gateway limits.
+    Lambda authorizer), whose length API Gateway limits. The checks are ``SecureRestApi``'s
+    (``secure_api.rest.route_checks``), with an HTTP API's wording and no API keys.
     """
-    if key.method == "OPTIONS" and cors:
-        raise SecureApiConfigError(
-            "add_route.method", "OPTIONS", "another method: with a CorsPolicy API Gateway answers preflights"
-        )
-    if auth not in AUTH_MODES:
-        raise SecureApiConfigError("add_route.auth", auth, f"one of {', '.join(AUTH_MODES)}")
-    checked = check_scopes("add_route.scopes", scopes)
-    if checked and auth != "bearer":
-        raise SecureApiConfigError("add_route.scopes", list(checked), "scopes only with auth='bearer'")
-    if auth == "bearer" and not bearer:
-        raise SecureApiConfigError(
-            "add_route.auth", auth, "auth='iam' or 'none' when the API has no BearerAuth (auth='iam')"
-        )
-    if throttle is not None and not isinstance(throttle, Throttle):
-        raise SecureApiConfigError("add_route.throttle", throttle, "a Throttle or None")
-    if auth == "bearer" and policy_resources:
-        check_route_arn_length(key, stage_name, field="add_route.path")
-    return checked
+    return check_rest_route_options(
+        key,
+        key.method,
+        auth=auth,
+        scopes=scopes,
+        throttle=throttle,
+        api_key_required=None,
+        cors=cors,
+        bearer=bearer,
+        stage_name=stage_name,
+        preflight="another method: with a CorsPolicy API Gateway answers preflights",
+        without_bearer="auth='iam'",
+        policy_resources=policy_resources,
+    )
 
 
 def warn_route(scope: IConstruct, key: RouteKey, *, auth: str, scopes: Sequence[str]) -> None:
-    """The warnings a route's authorization leaves: none at all, or a bearer token checked without scopes."""
-    if auth == "none":
-        Annotations.of(scope).add_warning_v2(
-            "secure-api:route-disabled",
-            f"secure_api: route {key.key}: auth='none': anyone on the internet can call it (an HTTP API has "
-            "no resource policy or firewall in front of it)",
-        )
-    elif auth == "bearer" and not scopes:
+    """The warning a bearer route checked without scopes leaves (a public route's is
+    ``SecureHttpApi.add_route``'s, through ``SecureApiBase._warn``)."""
+    if auth == "bearer" and not scopes:
         Annotations.of(scope).add_warning_v2(
             "secure-api:route-without-scopes",
             f"secure_api: route {key.key}: a bearer route without scopes accepts any valid token of the "

@@ -21,7 +21,6 @@ from secure_api.api_target import ApiTarget
 from secure_api.audit import AuditTrail
 from secure_api.authorizer import BearerAuth, BearerAuthorizer
 from secure_api.domain import CustomDomain, apply_domain
-from secure_api.errors import SecureApiConfigError
 from secure_api.monitoring import Monitoring
 from secure_api.removal import check_removal_policy
 from secure_api.rest.cors import CorsPolicy
@@ -116,7 +115,6 @@ class SecureRestApi(SecureApiBase):
         self._routes = RouteTree()
         self.routes: list[Route] = []
         """Every route of the API, in the order declared (``add_route``'s records)."""
-        self._finalized = False
         self._finalize_at_synthesis()
 
         self._create_logs(log_retention)
@@ -327,10 +325,7 @@ class SecureRestApi(SecureApiBase):
         responses: Sequence[str] = (),
     ) -> Route:
         key = RouteKey.parse(method, path, field="add_route")
-        if self._finalized:
-            raise SecureApiConfigError(
-                "add_route", key.key, "routes added before the app is synthesized (synth has run)"
-            )
+        self._refuse_late_route(key.key, "routes added before the app is synthesized (synth has run)")
         scopes = check_route_options(
             key,
             method,
@@ -378,16 +373,17 @@ class SecureRestApi(SecureApiBase):
     def _integration(self, integration: apigw.Integration | lambda_.IFunction) -> apigw.Integration:
         return integration_for(self, self.rest_api, integration, self._functions_with_permission)
 
-    def _finalize(self) -> None:
-        """Once every route is known (at synthesis): refuse what the rest_api escape hatch added, give
-        an API without routes a placeholder, write the authorizer's route scopes into its code package,
-        render the OpenAPI body, then check the quotas and limits the routes meet."""
-        if self._finalized:
-            return
+    def _complete_routes(self) -> None:
+        """Before routes close (at synthesis): refuse what the rest_api escape hatch added, give an API
+        without routes a placeholder."""
         check_no_foreign_routes(self.rest_api)
         if not len(self._routes):
             add_placeholder_route(self, self._add_route, auth="bearer" if self._bearer is not None else "iam")
-        self._finalized = True
+
+    def _finalize(self) -> None:
+        """Once every route is known (at synthesis, after ``_complete_routes``): write the authorizer's
+        route scopes into its code package, render the OpenAPI body, then check the quotas and limits
+        the routes meet."""
         if self._bearer is not None:
             check_bearer_routes(self._bearer.route_count)
             self._bearer.finalize()

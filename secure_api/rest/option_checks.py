@@ -69,11 +69,6 @@ def check_api_options(
     check_retention_and_description(log_retention, description)
     if not isinstance(create_cloudwatch_role, bool):
         raise SecureApiConfigError("create_cloudwatch_role", create_cloudwatch_role, "True or False")
-
-    if consumer_list and not tiers:
-        raise SecureApiConfigError(
-            "consumers", [c.name for c in consumer_list], "usage_tiers for them to belong to"
-        )
     check_tiers_and_consumers(tiers, consumer_list)
     access: AccessPolicy | None = options.get("access")
     domain: CustomDomain | None = options.get("domain")

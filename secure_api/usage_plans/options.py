@@ -134,7 +134,12 @@ def tiers_and_consumers(
 
 
 def check_tiers_and_consumers(tiers: Sequence[UsageTier], consumers: Sequence[Consumer]) -> None:
-    """Cross-option checks, run before any resource exists."""
+    """Cross-option checks, run before any resource exists: consumers need tiers to belong to, tier and
+    consumer names are distinct, and each consumer's tier is one of the tiers."""
+    if consumers and not tiers:
+        raise SecureApiConfigError(
+            "consumers", [c.name for c in consumers], "usage_tiers for them to belong to"
+        )
     names = [t.name for t in tiers]
     for name in set(names):
         if names.count(name) > 1:

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from secure_api.v2.authorizer import lambda_request_authorizer
 from secure_api.v2.domain import apply_v2_domain
-from secure_api.v2.integrations import Integrations, RouteIntegration
+from secure_api.v2.integrations import Integrations
 from secure_api.v2.stage import V2Stage, create_v2_stage, route_settings, set_route_settings
 
 __all__ = [
     "Integrations",
-    "RouteIntegration",
     "V2Stage",
     "apply_v2_domain",
     "create_v2_stage",

@@ -205,10 +205,6 @@ def _check_tiers(
     usage_tiers: Any, consumers: Any, key_rotation: Any
 ) -> tuple[tuple[UsageTier, ...], tuple[Consumer, ...]]:
     tiers, consumer_list = tiers_and_consumers(usage_tiers, consumers)
-    if consumer_list and not tiers:
-        raise SecureApiConfigError(
-            "consumers", [c.name for c in consumer_list], "usage_tiers for them to belong to"
-        )
     for i, tier in enumerate(tiers):
         if tier.method_throttles:
             raise SecureApiConfigError(

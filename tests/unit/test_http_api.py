@@ -238,6 +238,19 @@ def test_warnings(native: dict[str, Any]) -> None:
     assert not any("route-without-scopes" in t and "GET /orders/{id}" in t for t in texts)
 
 
+def test_route_warnings_word_for_word(native: dict[str, Any]) -> None:
+    found = Annotations.from_stack(native["stack"]).find_warning(
+        "/Test/Api", Match.string_like_regexp("route ")
+    )
+    assert [w.entry.data for w in found] == [
+        "secure_api: route GET /profile: a bearer route without scopes accepts any valid token of the issuer "
+        "for the audience, ID tokens included (API Gateway's JWT authorizer cannot tell an ID token from an "
+        "access token); give it scopes=[...], which ID tokens do not carry [ack: secure-api:route-without-scopes]",
+        "secure_api: route GET /health: auth='none': anyone on the internet can call it (an HTTP API has no "
+        "resource policy or firewall in front of it) [ack: secure-api:route-disabled]",
+    ]
+
+
 def test_outputs_without_domain(native: dict[str, Any]) -> None:
     outputs = native["template"].to_json()["Outputs"]
     assert set(outputs) == {"ApiHttpApiId", "ApiUrl", "ApiStageName"}
@@ -260,6 +273,19 @@ def test_iam_api() -> None:
     assert resources(template, "AWS::ApiGatewayV2::Authorizer") == {}
     assert _routes(template)["GET /items"]["AuthorizationType"] == "AWS_IAM"
     assert _routes(template)["GET /other"]["AuthorizationType"] == "AWS_IAM"
+
+
+def test_fails_route_added_after_synthesis() -> None:
+    app, stack = new_stack()
+    api = SecureHttpApi(stack, "Api", auth=AUTH, audit=None, monitoring=None)
+    api.add_route("GET", "/items", inline_function(stack), scopes=["items:read"])
+    app.synth()
+    with pytest.raises(SecureApiConfigError) as raised:
+        api.add_route("GET", "/late", inline_function(stack, "Late"), scopes=["items:read"])
+    assert (
+        str(raised.value) == "add_route: got 'GET /late'; expected routes added before the app is synthesized"
+    )
+    assert [r.key for r in api.routes] == ["GET /items"]
 
 
 def refused(field: str, **kwargs: Any) -> SecureApiConfigError:

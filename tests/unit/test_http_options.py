@@ -278,6 +278,22 @@ def test_native_with_ip_lists_gives_the_lambda_authorizer(access: AccessPolicy, 
     assert check(access=access).native_replaced_by == ()
 
 
+def test_native_obstacles_are_found_once_per_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    import secure_api.http.option_checks as option_checks
+
+    found: list[Any] = []
+    original = option_checks.native_obstacles
+
+    def counted(bearer: BearerAuth, access: AccessPolicy | None) -> list[tuple[str, Any, str]]:
+        found.append(bearer)
+        return original(bearer, access)
+
+    monkeypatch.setattr(option_checks, "native_obstacles", counted)
+    options = check(authorizer="native", access=AccessPolicy(allow_ip_ranges=["203.0.113.0/24"]))
+    assert (options.authorizer, options.native_replaced_by) == ("lambda", ("AccessPolicy.allow_ip_ranges",))
+    assert found == [AUTH]
+
+
 @pytest.mark.parametrize(
     ("changed", "named"),
     [

@@ -133,6 +133,38 @@ def test_fails_with_options_route_and_cors() -> None:
     options(key("OPTIONS", "/orders"), cors=False)
 
 
+@pytest.mark.parametrize(
+    ("method", "changed", "message"),
+    [
+        (
+            "OPTIONS",
+            {"cors": True},
+            "add_route.method: got 'OPTIONS'; expected another method: with a CorsPolicy API Gateway answers "
+            "preflights",
+        ),
+        ("GET", {"auth": "jwt"}, "add_route.auth: got 'jwt'; expected one of bearer, iam, none"),
+        (
+            "GET",
+            {"auth": "iam", "scopes": ["orders:read"]},
+            "add_route.scopes: got ['orders:read']; expected scopes only with auth='bearer'",
+        ),
+        (
+            "GET",
+            {"bearer": False},
+            "add_route.auth: got 'bearer'; expected auth='iam' or 'none' when the API has no BearerAuth "
+            "(auth='iam')",
+        ),
+        ("GET", {"throttle": 100}, "add_route.throttle: got 100; expected a Throttle or None"),
+    ],
+)
+def test_fails_with_the_exact_route_option_message(
+    method: str, changed: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(SecureApiConfigError) as raised:
+        options(key(method, "/orders"), **changed)
+    assert str(raised.value) == message
+
+
 def test_fails_with_route_too_long_for_a_policy() -> None:
     route = key("GET", "/" + "/".join(["segment"] * 60))
     options(route, policy_resources=False)  # the native authorizer has no policy to fit in
@@ -148,19 +180,14 @@ def _warnings(auth: str, scopes: tuple[str, ...]) -> list[Any]:
     return found
 
 
-def test_warns_on_public_route() -> None:
-    (warning,) = _warnings("none", ())
-    assert "secure-api:route-disabled" in warning.entry.data
-    assert "GET /orders" in warning.entry.data
-
-
 def test_warns_on_bearer_route_without_scopes() -> None:
     (warning,) = _warnings("bearer", ())
     assert "secure-api:route-without-scopes" in warning.entry.data
     assert "ID token" in warning.entry.data
 
 
-@pytest.mark.parametrize(("auth", "scopes"), [("bearer", ("orders:read",)), ("iam", ())])
+# A public route's warning is SecureHttpApi.add_route's (test_http_api.test_route_warnings_word_for_word).
+@pytest.mark.parametrize(("auth", "scopes"), [("bearer", ("orders:read",)), ("iam", ()), ("none", ())])
 def test_no_warning(auth: str, scopes: tuple[str, ...]) -> None:
     assert _warnings(auth, scopes) == []
 

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from secure_api.errors import SecureApiConfigError
+from secure_api.rest.route_checks import check_route_options
 from secure_api.rest.routes import RouteKey
 
 
@@ -46,3 +49,67 @@ def test_fails_bad_route(method: str, path: str) -> None:
 def test_fails_route_key_without_space() -> None:
     with pytest.raises(SecureApiConfigError, match="route"):
         RouteKey.parse_key("GET/orders")
+
+
+@pytest.mark.parametrize(
+    ("method", "changed", "message"),
+    [
+        (
+            "options",
+            {"cors": True},
+            "add_route.method: got 'options'; expected not OPTIONS: CorsPolicy owns the preflight",
+        ),
+        ("GET", {"auth": "jwt"}, "add_route.auth: got 'jwt'; expected one of bearer, iam, none"),
+        (
+            "GET",
+            {"auth": "iam", "scopes": ["orders:read"]},
+            "add_route.scopes: got ['orders:read']; expected scopes only with auth='bearer'",
+        ),
+        (
+            "GET",
+            {"bearer": False},
+            "add_route.auth: got 'bearer'; expected auth='iam' or 'none' when the API has no BearerAuth "
+            "(SecureRestApi(auth=...))",
+        ),
+        ("GET", {"throttle": 100}, "add_route.throttle: got 100; expected a Throttle or None"),
+        (
+            "GET",
+            {"api_key_required": "yes"},
+            "add_route.api_key_required: got 'yes'; expected True, False or None",
+        ),
+    ],
+)
+def test_fails_with_the_exact_route_option_message(
+    method: str, changed: dict[str, Any], message: str
+) -> None:
+    """``SecureRestApi.add_route``'s refusals, word for word (the HTTP API's differ where they must)."""
+    settings: dict[str, Any] = {
+        "auth": "bearer",
+        "scopes": (),
+        "throttle": None,
+        "api_key_required": None,
+        "cors": False,
+        "bearer": True,
+        "stage_name": "prod",
+        **changed,
+    }
+    with pytest.raises(SecureApiConfigError) as raised:
+        check_route_options(RouteKey.parse(method, "/orders"), method, **settings)
+    assert str(raised.value) == message
+
+
+def test_fails_with_bearer_route_too_long_for_the_authorizers_policy() -> None:
+    route = RouteKey.parse("GET", "/" + "/".join(["segment"] * 60))
+    settings: dict[str, Any] = {
+        "scopes": (),
+        "throttle": None,
+        "api_key_required": None,
+        "cors": False,
+        "bearer": True,
+        "stage_name": "prod",
+    }
+    check_route_options(route, "GET", auth="iam", **settings)
+    with pytest.raises(SecureApiConfigError) as raised:
+        check_route_options(route, "GET", auth="bearer", **settings)
+    assert str(raised.value).startswith("add_route.path: ")
+    assert "554 characters with stage 'prod', more than the 512 API Gateway allows" in str(raised.value)

@@ -12,7 +12,7 @@ from aws_cdk.assertions import Template
 from secure_api import BearerAuth, Consumer, Quota, SecureRestApi, Throttle, UsageTier
 from secure_api.errors import SecureApiConfigError
 from secure_api.rest.openapi.render import KEY_SCHEME
-from secure_api.usage_plans import KeyRotation
+from secure_api.usage_plans import KeyRotation, check_tiers_and_consumers
 from tests.cdk_context import app_context
 from tests.unit.helpers import inline_function, new_stack, operations, resources
 
@@ -271,6 +271,17 @@ def test_fails_cross_option_checks_before_any_resource(kwargs: dict[str, object]
         SecureRestApi(stack, "Api", **kwargs)  # type: ignore[arg-type]
     assert str(info.value).startswith(field)
     assert stack.node.try_find_child("Api") is None
+
+
+def test_fails_with_consumers_without_tiers() -> None:
+    message = "consumers: got ['c']; expected usage_tiers for them to belong to"
+    _, stack = new_stack()
+    with pytest.raises(SecureApiConfigError) as info:
+        SecureRestApi(stack, "Api", consumers=[Consumer("c", tier="a")])
+    assert str(info.value) == message
+    with pytest.raises(SecureApiConfigError) as info:
+        check_tiers_and_consumers((), (Consumer("c", tier="a"),))
+    assert str(info.value) == message
 
 
 def test_fails_method_throttle_for_a_route_never_added() -> None:

@@ -168,7 +168,8 @@ def test_fails_with_bad_route_selection_expression() -> None:
 
 
 def test_fails_with_consumers_without_tiers() -> None:
-    refused("consumers", consumers=[Consumer("mobile-app", tier="gold")])
+    error = refused("consumers", consumers=[Consumer("mobile-app", tier="gold")])
+    assert str(error) == "consumers: got ['mobile-app']; expected usage_tiers for them to belong to"
 
 
 def test_fails_with_key_rotation_without_tiers() -> None:
