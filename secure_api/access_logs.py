@@ -69,11 +69,6 @@ WEBSOCKET_ACCESS_LOG_FIELDS: dict[str, str] = {
 }
 
 
-def websocket_access_log_format() -> str:
-    """One JSON object per WebSocket event with the fields of ``WEBSOCKET_ACCESS_LOG_FIELDS``."""
-    return json_log_format(WEBSOCKET_ACCESS_LOG_FIELDS)
-
-
 # An HTTP API stage's access log fields (DESIGN.md "HTTP APIs"): request id, source IP, caller, route
 # key, status, latency, the JWT's ``sub``, authorizer and integration errors; the REST variables HTTP
 # APIs also have, under the same names (the integration's error is HTTP's own variable). Never the query string or headers: they can carry tokens.

@@ -67,19 +67,15 @@ _KINDS: dict[ApiKind, tuple[type[Any], type[Any], str]] = {
 
 
 class Integrations:
-    """The route integrations of one v2 API (``v2_api``, of ``kind`` WEBSOCKET or HTTP; by default the
-    kind of ``v2_api``: HTTP for an ``apigwv2.HttpApi``, else WEBSOCKET): an integration of that kind as
-    given, or one Lambda proxy integration per function (payload format 2.0 on an HTTP API) with one
-    invoke permission per function and API (``secure_api.invoke_permission``), from any of its routes."""
+    """The route integrations of one v2 API (``v2_api``; an HTTP API for an ``apigwv2.HttpApi``, else a
+    WebSocket API): an integration of that kind as given, or one Lambda proxy integration per function
+    (payload format 2.0 on an HTTP API) with one invoke permission per function and API
+    (``secure_api.invoke_permission``), from any of its routes."""
 
-    def __init__(self, api: Construct, v2_api: apigwv2.IApi, *, kind: ApiKind | None = None) -> None:
-        if kind is None:
-            kind = ApiKind.HTTP if isinstance(v2_api, apigwv2.HttpApi) else ApiKind.WEBSOCKET
-        if not kind.v2:
-            raise TypeError("Integrations serves API Gateway v2 APIs (WEBSOCKET or HTTP)")
+    def __init__(self, api: Construct, v2_api: apigwv2.IApi) -> None:
         self._api = api
         self._v2_api = v2_api
-        self._kind = kind
+        self._kind = ApiKind.HTTP if isinstance(v2_api, apigwv2.HttpApi) else ApiKind.WEBSOCKET
         self._by_function: dict[str, Any] = {}
 
     def integration_for(self, integration: Any, *, field: str) -> Any:
