@@ -2,8 +2,9 @@
 
 The audit alarms, usage tiers, monitoring, outputs and custom domains take one ``ApiTarget`` instead of
 ``rest_api=``/``web_socket_api=`` branches: the kind (REST, WebSocket, HTTP), the API and stage
-constructs, their ids and ARNs, where CloudWatch publishes the stage's metrics, the audit event groups
-and how each is narrowed to this API, the name of the API id's stack output and the access log fields.
+constructs, their ids, the ARNs of the API's execute-api resources, where CloudWatch publishes the
+stage's metrics, the audit event groups and how each is narrowed to this API, and the API id's stack
+output.
 Build one with ``ApiTarget.rest``, ``ApiTarget.websocket`` or ``ApiTarget.http``.
 """
 
@@ -18,7 +19,6 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from constructs import Construct
 
-from secure_api.access_logs import ACCESS_LOG_FIELDS, HTTP_ACCESS_LOG_FIELDS, WEBSOCKET_ACCESS_LOG_FIELDS
 from secure_api.audit.events import (
     API_CHANGES,
     AUDIT_EVENT_GROUPS,
@@ -64,15 +64,12 @@ class ApiTarget:
     stage: Construct
     """The stage construct (``apigw.Stage``, ``apigwv2.WebSocketStage`` or ``apigwv2.HttpStage``)."""
     stage_name: str
-    stage_arn: str | None = None
-    """The stage's ARN where a protection names it (REST: the WAF association's alarm)."""
     metric_dimensions: Mapping[str, str] = field(default_factory=dict)
     audit_event_groups: tuple[AuditEventGroup, ...] = ()
     audit_narrowing: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
     output_id_name: str = stack_outputs.REST_API_ID
     output_id_description: str = "The REST API id (secure-api --api-id)"
     url_description: str = "The URL to call"
-    access_log_fields: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def cfn_api(self) -> apigw.CfnRestApi | apigwv2.CfnApi:
@@ -96,7 +93,6 @@ class ApiTarget:
             api_id=rest_api.rest_api_id,
             stage=stage,
             stage_name=stage.stage_name,
-            stage_arn=stage.stage_arn,
             metric_dimensions={"ApiName": rest_api.rest_api_name, "Stage": stage.stage_name},
             audit_event_groups=AUDIT_EVENT_GROUPS,
             audit_narrowing={
@@ -106,7 +102,6 @@ class ApiTarget:
             output_id_name=stack_outputs.REST_API_ID,
             output_id_description="The REST API id (secure-api --api-id)",
             url_description="The URL to call",
-            access_log_fields=ACCESS_LOG_FIELDS,
         )
 
     @classmethod
@@ -128,7 +123,7 @@ class ApiTarget:
     ) -> ApiTarget:
         """A v2 API of ``kind``: metrics by ``ApiId`` and ``Stage``, its own audit event group narrowed
         by ``requestParameters.apiId`` (``_V2_KINDS`` holds the rest)."""
-        groups, own_changes, output_id_name, name, url_description, fields = _V2_KINDS[kind]
+        groups, own_changes, output_id_name, name, url_description = _V2_KINDS[kind]
         api_id = api.api_id
         return cls(
             kind=kind,
@@ -142,20 +137,16 @@ class ApiTarget:
             output_id_name=output_id_name,
             output_id_description=f"The {name} API id (secure-api --api-id)",
             url_description=url_description,
-            access_log_fields=fields,
         )
 
 
-_V2_KINDS: dict[
-    ApiKind, tuple[tuple[AuditEventGroup, ...], AuditEventGroup, str, str, str, Mapping[str, str]]
-] = {
+_V2_KINDS: dict[ApiKind, tuple[tuple[AuditEventGroup, ...], AuditEventGroup, str, str, str]] = {
     ApiKind.WEBSOCKET: (
         WEBSOCKET_AUDIT_EVENT_GROUPS,
         WEBSOCKET_API_CHANGES,
         stack_outputs.WEB_SOCKET_API_ID,
         "WebSocket",
         "The wss:// URL to connect to",
-        WEBSOCKET_ACCESS_LOG_FIELDS,
     ),
     ApiKind.HTTP: (
         HTTP_AUDIT_EVENT_GROUPS,
@@ -163,8 +154,7 @@ _V2_KINDS: dict[
         stack_outputs.HTTP_API_ID,
         "HTTP",
         "The URL to call",
-        HTTP_ACCESS_LOG_FIELDS,
     ),
 }
 """Per v2 kind: audit event groups, the group narrowed to the API, the id's output name, the kind's
-name, the URL output's description and the access log fields."""
+name and the URL output's description."""
