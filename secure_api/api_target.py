@@ -107,12 +107,30 @@ class ApiTarget:
     @classmethod
     def websocket(cls, web_socket_api: apigwv2.WebSocketApi, stage: apigwv2.WebSocketStage) -> ApiTarget:
         """A WebSocket API and its stage."""
-        return cls._v2(ApiKind.WEBSOCKET, web_socket_api, stage)
+        return cls._v2(
+            ApiKind.WEBSOCKET,
+            web_socket_api,
+            stage,
+            audit_event_groups=WEBSOCKET_AUDIT_EVENT_GROUPS,
+            own_changes=WEBSOCKET_API_CHANGES,
+            output_id_name=stack_outputs.WEB_SOCKET_API_ID,
+            name="WebSocket",
+            url_description="The wss:// URL to connect to",
+        )
 
     @classmethod
     def http(cls, http_api: apigwv2.HttpApi, stage: apigwv2.HttpStage) -> ApiTarget:
         """An HTTP API and its stage."""
-        return cls._v2(ApiKind.HTTP, http_api, stage)
+        return cls._v2(
+            ApiKind.HTTP,
+            http_api,
+            stage,
+            audit_event_groups=HTTP_AUDIT_EVENT_GROUPS,
+            own_changes=HTTP_API_CHANGES,
+            output_id_name=stack_outputs.HTTP_API_ID,
+            name="HTTP",
+            url_description="The URL to call",
+        )
 
     @classmethod
     def _v2(
@@ -120,10 +138,15 @@ class ApiTarget:
         kind: ApiKind,
         api: apigwv2.WebSocketApi | apigwv2.HttpApi,
         stage: apigwv2.WebSocketStage | apigwv2.HttpStage,
+        *,
+        audit_event_groups: tuple[AuditEventGroup, ...],
+        own_changes: AuditEventGroup,
+        output_id_name: str,
+        name: str,
+        url_description: str,
     ) -> ApiTarget:
-        """A v2 API of ``kind``: metrics by ``ApiId`` and ``Stage``, its own audit event group narrowed
-        by ``requestParameters.apiId`` (``_V2_KINDS`` holds the rest)."""
-        groups, own_changes, output_id_name, name, url_description = _V2_KINDS[kind]
+        """A v2 API of ``kind`` (called ``name`` in its id output's description): metrics by ``ApiId``
+        and ``Stage``, ``own_changes`` (its own audit event group) narrowed by ``requestParameters.apiId``."""
         api_id = api.api_id
         return cls(
             kind=kind,
@@ -132,29 +155,9 @@ class ApiTarget:
             stage=stage,
             stage_name=stage.stage_name,
             metric_dimensions={"ApiId": api_id, "Stage": stage.stage_name},
-            audit_event_groups=groups,
+            audit_event_groups=audit_event_groups,
             audit_narrowing={own_changes.id: ("apiId", "ApiId", api_id)},
             output_id_name=output_id_name,
             output_id_description=f"The {name} API id (secure-api --api-id)",
             url_description=url_description,
         )
-
-
-_V2_KINDS: dict[ApiKind, tuple[tuple[AuditEventGroup, ...], AuditEventGroup, str, str, str]] = {
-    ApiKind.WEBSOCKET: (
-        WEBSOCKET_AUDIT_EVENT_GROUPS,
-        WEBSOCKET_API_CHANGES,
-        stack_outputs.WEB_SOCKET_API_ID,
-        "WebSocket",
-        "The wss:// URL to connect to",
-    ),
-    ApiKind.HTTP: (
-        HTTP_AUDIT_EVENT_GROUPS,
-        HTTP_API_CHANGES,
-        stack_outputs.HTTP_API_ID,
-        "HTTP",
-        "The URL to call",
-    ),
-}
-"""Per v2 kind: audit event groups, the group narrowed to the API, the id's output name, the kind's
-name and the URL output's description."""
