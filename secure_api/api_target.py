@@ -35,6 +35,11 @@ METRICS_NAMESPACE = "AWS/ApiGateway"
 """Where API Gateway publishes the metrics of every kind of API."""
 
 
+def v2_metric_dimensions(api_id: str, stage_name: str) -> dict[str, str]:
+    """The dimensions of a v2 (WebSocket or HTTP) stage's metrics in ``METRICS_NAMESPACE``."""
+    return {"ApiId": api_id, "Stage": stage_name}
+
+
 class ApiKind(enum.Enum):
     """The three kinds of API Gateway API."""
 
@@ -154,7 +159,7 @@ class ApiTarget:
             api_id=api_id,
             stage=stage,
             stage_name=stage.stage_name,
-            metric_dimensions={"ApiId": api_id, "Stage": stage.stage_name},
+            metric_dimensions=v2_metric_dimensions(api_id, stage.stage_name),
             audit_event_groups=audit_event_groups,
             audit_narrowing={own_changes.id: ("apiId", "ApiId", api_id)},
             output_id_name=output_id_name,

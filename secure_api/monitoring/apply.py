@@ -53,10 +53,10 @@ def apply_monitoring(
     legacy = rest_api is not None or stage is not None
     if (target is None and (rest_api is None or stage is None)) or (target is not None and legacy):
         raise TypeError("apply_monitoring watches target, or rest_api and stage")
-    kind, api_stage, api_id, stage_name = (
-        (target.kind, target.stage, target.api_id, target.stage_name)
+    kind, api_stage, api_id, dimensions = (
+        (target.kind, target.stage, target.api_id, target.metric_dimensions)
         if target is not None
-        else (ApiKind.REST, stage, rest_api.rest_api_id, "")  # type: ignore[union-attr]
+        else (ApiKind.REST, stage, rest_api.rest_api_id, {})  # type: ignore[union-attr]
     )
     common: dict[str, Any] = {
         "api_id": api_id,
@@ -67,10 +67,10 @@ def apply_monitoring(
     alarms: Alarms
     if kind is ApiKind.WEBSOCKET:
         # A WebSocket stage has no apigw.Stage: WebSocketAlarms.stage_metric is overridden.
-        alarms = WebSocketAlarms(scope, monitoring, stage=None, web_acl=None, stage_name=stage_name, **common)
+        alarms = WebSocketAlarms(scope, monitoring, stage=None, web_acl=None, dimensions=dimensions, **common)
     elif kind is ApiKind.HTTP:
         # HttpAlarms.stage_metric is overridden too; the dashboard reads the stage's name.
-        alarms = HttpAlarms(scope, monitoring, stage=api_stage, web_acl=None, stage_name=stage_name, **common)
+        alarms = HttpAlarms(scope, monitoring, stage=api_stage, web_acl=None, dimensions=dimensions, **common)
     else:
         alarms = Alarms(scope, monitoring, stage=api_stage, web_acl=web_acl, **common)
     return monitor(alarms, logs_key=logs_key, retention=retention, usage_plans=usage_plans)
