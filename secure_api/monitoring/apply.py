@@ -65,35 +65,36 @@ def apply_monitoring(
         "topic": topic,
     }
     alarms: Alarms
-    if kind is ApiKind.WEBSOCKET:
-        # A WebSocket stage has no apigw.Stage: WebSocketAlarms.stage_metric is overridden.
-        alarms = WebSocketAlarms(scope, monitoring, stage=None, web_acl=None, dimensions=dimensions, **common)
-    elif kind is ApiKind.HTTP:
-        # HttpAlarms.stage_metric is overridden too; the dashboard reads the stage's name.
-        alarms = HttpAlarms(scope, monitoring, stage=api_stage, web_acl=None, dimensions=dimensions, **common)
-    else:
+    if kind is ApiKind.REST:
         alarms = Alarms(scope, monitoring, stage=api_stage, web_acl=web_acl, **common)
-    return monitor(alarms, logs_key=logs_key, retention=retention, usage_plans=usage_plans)
+    else:
+        # The v2 kinds' metrics come from the target's dimensions (V2Alarms.stage_metric); the HTTP
+        # dashboard reads the stage's name from the stage.
+        v2_alarms = WebSocketAlarms if kind is ApiKind.WEBSOCKET else HttpAlarms
+        alarms = v2_alarms(scope, monitoring, stage=api_stage, web_acl=None, dimensions=dimensions, **common)
+    return monitor(alarms, kind, logs_key=logs_key, retention=retention, usage_plans=usage_plans)
 
 
 def monitor(
     alarms: Alarms,
+    kind: ApiKind,
     *,
     logs_key: kms.IKey,
     retention: logs.RetentionDays,
     usage_plans: Sequence[apigw.IUsagePlan] = (),
 ) -> cloudwatch.Dashboard:
-    """Build ``alarms`` (of any kind), the Contributor Insights rules on their access logs, the key guard
-    where the kind has API keys (not HTTP APIs) and ``monitoring.key_guard`` asks for it, and the kind's
-    dashboard, which this returns."""
+    """Build ``alarms`` (those of a ``kind`` API), the Contributor Insights rules on their access logs,
+    the key guard where the kind has API keys (not HTTP APIs) and ``monitoring.key_guard`` asks for it,
+    and the kind's dashboard, which this returns."""
     alarms.build()
-    has_keys = not isinstance(alarms, HttpAlarms)
+    has_keys = kind is not ApiKind.HTTP
     rules = contributor_insights(alarms.scope, alarms.access_log_group.log_group_name, api_keys=has_keys)
     guard = alarms.m.key_guard and has_keys
     if guard:
         # The same guard for REST and WebSocket APIs: their access logs carry apiKeyId, ip, status and
         # requestTimeEpoch.
         key_guard(alarms, logs_key=logs_key, retention=retention, usage_plans=usage_plans)
-    if isinstance(alarms, WebSocketAlarms):
+    if kind is ApiKind.WEBSOCKET:
+        assert isinstance(alarms, WebSocketAlarms)
         return websocket_dashboard(alarms, rules)
     return dashboard(alarms, rules, key_guard=guard)

@@ -24,7 +24,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from secure_api import defaults
-from secure_api.api_target import v2_metric_dimensions
+from secure_api.api_target import ApiKind, v2_metric_dimensions
 from secure_api.monitoring.alarms import V2Alarms
 from secure_api.monitoring.dashboard import INSIGHT_RULE_TITLES
 from secure_api.monitoring.insights import ContributorInsightsWidget
@@ -106,14 +106,14 @@ def apply_websocket_monitoring(
         scope,
         monitoring,
         api_id=web_socket_api.api_id,
-        stage=None,  # a WebSocket stage has no apigw.Stage: stage_metric is overridden
+        stage=None,  # only the stage's name is known here: the metrics read the dimensions
         access_log_group=access_log_group,
         authorizer_function=authorizer_function,
         web_acl=None,
         topic=topic,
         dimensions=v2_metric_dimensions(web_socket_api.api_id, stage_name),
     )
-    return monitor(alarms, logs_key=logs_key, retention=retention, usage_plans=usage_plans)
+    return monitor(alarms, ApiKind.WEBSOCKET, logs_key=logs_key, retention=retention, usage_plans=usage_plans)
 
 
 def websocket_dashboard(
