@@ -45,7 +45,7 @@ ACCESS_LOG_FIELDS: dict[str, str] = {
 
 def access_log_format() -> apigw.AccessLogFormat:
     """One JSON object per request with the fields of ``ACCESS_LOG_FIELDS``."""
-    return apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS, separators=(",", ":")))
+    return apigw.AccessLogFormat.custom(json_log_format(ACCESS_LOG_FIELDS))
 
 
 # A WebSocket stage's access log fields (DESIGN.md "WebSocket APIs"). Never the query string: with
@@ -69,49 +69,34 @@ WEBSOCKET_ACCESS_LOG_FIELDS: dict[str, str] = {
 }
 
 
-def websocket_access_log_format() -> str:
-    """One JSON object per WebSocket event with the fields of ``WEBSOCKET_ACCESS_LOG_FIELDS``."""
-    return json_log_format(WEBSOCKET_ACCESS_LOG_FIELDS)
-
-
 # An HTTP API stage's access log fields (DESIGN.md "HTTP APIs"): request id, source IP, caller, route
 # key, status, latency, the JWT's ``sub``, authorizer and integration errors; the REST variables HTTP
 # APIs also have, under the same names (the integration's error is HTTP's own variable). Never the query string or headers: they can carry tokens.
 HTTP_ACCESS_LOG_FIELDS: dict[str, str] = {
-    **{
-        name: ACCESS_LOG_FIELDS[name]
-        for name in (
-            "requestId",
-            "ip",
-            "userAgent",
-            "caller",
-            "user",
-            "requestTime",
-            "requestTimeEpoch",
-            "httpMethod",
-        )
-    },
+    "requestId": "$context.requestId",
+    "ip": "$context.identity.sourceIp",
+    "userAgent": "$context.identity.userAgent",
+    "caller": "$context.identity.caller",
+    "user": "$context.identity.user",
+    "requestTime": "$context.requestTime",
+    "requestTimeEpoch": "$context.requestTimeEpoch",
+    "httpMethod": "$context.httpMethod",
     "routeKey": "$context.routeKey",
-    **{
-        name: ACCESS_LOG_FIELDS[name]
-        for name in (
-            "path",
-            "stage",
-            "domainName",
-            "status",
-            "protocol",
-            "responseLength",
-            "responseLatency",
-            "integrationLatency",
-            "integrationStatus",
-        )
-    },
+    "path": "$context.path",
+    "stage": "$context.stage",
+    "domainName": "$context.domainName",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integrationLatency",
+    "integrationStatus": "$context.integrationStatus",
     "integrationError": "$context.integrationErrorMessage",
     "jwtSub": "$context.authorizer.claims.sub",
-    **{
-        name: ACCESS_LOG_FIELDS[name]
-        for name in ("principalId", "authorizerError", "errorMessage", "errorResponseType")
-    },
+    "principalId": "$context.authorizer.principalId",
+    "authorizerError": "$context.authorizer.error",
+    "errorMessage": "$context.error.message",
+    "errorResponseType": "$context.error.responseType",
 }
 
 

@@ -2,8 +2,9 @@
 
 The audit alarms, usage tiers, monitoring, outputs and custom domains take one ``ApiTarget`` instead of
 ``rest_api=``/``web_socket_api=`` branches: the kind (REST, WebSocket, HTTP), the API and stage
-constructs, their ids and ARNs, where CloudWatch publishes the stage's metrics, the audit event groups
-and how each is narrowed to this API, the name of the API id's stack output and the access log fields.
+constructs, their ids, the ARNs of the API's execute-api resources, where CloudWatch publishes the
+stage's metrics, the audit event groups and how each is narrowed to this API, and the API id's stack
+output.
 Build one with ``ApiTarget.rest``, ``ApiTarget.websocket`` or ``ApiTarget.http``.
 """
 
@@ -18,7 +19,6 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from constructs import Construct
 
-from secure_api.access_logs import ACCESS_LOG_FIELDS, HTTP_ACCESS_LOG_FIELDS, WEBSOCKET_ACCESS_LOG_FIELDS
 from secure_api.audit.events import (
     API_CHANGES,
     AUDIT_EVENT_GROUPS,
@@ -33,6 +33,11 @@ from secure_api.keys import stack_outputs
 
 METRICS_NAMESPACE = "AWS/ApiGateway"
 """Where API Gateway publishes the metrics of every kind of API."""
+
+
+def v2_metric_dimensions(api_id: str, stage_name: str) -> dict[str, str]:
+    """The dimensions of a v2 (WebSocket or HTTP) stage's metrics in ``METRICS_NAMESPACE``."""
+    return {"ApiId": api_id, "Stage": stage_name}
 
 
 class ApiKind(enum.Enum):
@@ -64,15 +69,12 @@ class ApiTarget:
     stage: Construct
     """The stage construct (``apigw.Stage``, ``apigwv2.WebSocketStage`` or ``apigwv2.HttpStage``)."""
     stage_name: str
-    stage_arn: str | None = None
-    """The stage's ARN where a protection names it (REST: the WAF association's alarm)."""
     metric_dimensions: Mapping[str, str] = field(default_factory=dict)
     audit_event_groups: tuple[AuditEventGroup, ...] = ()
     audit_narrowing: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
     output_id_name: str = stack_outputs.REST_API_ID
     output_id_description: str = "The REST API id (secure-api --api-id)"
     url_description: str = "The URL to call"
-    access_log_fields: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def cfn_api(self) -> apigw.CfnRestApi | apigwv2.CfnApi:
@@ -96,7 +98,6 @@ class ApiTarget:
             api_id=rest_api.rest_api_id,
             stage=stage,
             stage_name=stage.stage_name,
-            stage_arn=stage.stage_arn,
             metric_dimensions={"ApiName": rest_api.rest_api_name, "Stage": stage.stage_name},
             audit_event_groups=AUDIT_EVENT_GROUPS,
             audit_narrowing={
@@ -106,18 +107,35 @@ class ApiTarget:
             output_id_name=stack_outputs.REST_API_ID,
             output_id_description="The REST API id (secure-api --api-id)",
             url_description="The URL to call",
-            access_log_fields=ACCESS_LOG_FIELDS,
         )
 
     @classmethod
     def websocket(cls, web_socket_api: apigwv2.WebSocketApi, stage: apigwv2.WebSocketStage) -> ApiTarget:
         """A WebSocket API and its stage."""
-        return cls._v2(ApiKind.WEBSOCKET, web_socket_api, stage)
+        return cls._v2(
+            ApiKind.WEBSOCKET,
+            web_socket_api,
+            stage,
+            audit_event_groups=WEBSOCKET_AUDIT_EVENT_GROUPS,
+            own_changes=WEBSOCKET_API_CHANGES,
+            output_id_name=stack_outputs.WEB_SOCKET_API_ID,
+            name="WebSocket",
+            url_description="The wss:// URL to connect to",
+        )
 
     @classmethod
     def http(cls, http_api: apigwv2.HttpApi, stage: apigwv2.HttpStage) -> ApiTarget:
         """An HTTP API and its stage."""
-        return cls._v2(ApiKind.HTTP, http_api, stage)
+        return cls._v2(
+            ApiKind.HTTP,
+            http_api,
+            stage,
+            audit_event_groups=HTTP_AUDIT_EVENT_GROUPS,
+            own_changes=HTTP_API_CHANGES,
+            output_id_name=stack_outputs.HTTP_API_ID,
+            name="HTTP",
+            url_description="The URL to call",
+        )
 
     @classmethod
     def _v2(
@@ -125,10 +143,15 @@ class ApiTarget:
         kind: ApiKind,
         api: apigwv2.WebSocketApi | apigwv2.HttpApi,
         stage: apigwv2.WebSocketStage | apigwv2.HttpStage,
+        *,
+        audit_event_groups: tuple[AuditEventGroup, ...],
+        own_changes: AuditEventGroup,
+        output_id_name: str,
+        name: str,
+        url_description: str,
     ) -> ApiTarget:
-        """A v2 API of ``kind``: metrics by ``ApiId`` and ``Stage``, its own audit event group narrowed
-        by ``requestParameters.apiId`` (``_V2_KINDS`` holds the rest)."""
-        groups, own_changes, output_id_name, name, url_description, fields = _V2_KINDS[kind]
+        """A v2 API of ``kind`` (called ``name`` in its id output's description): metrics by ``ApiId``
+        and ``Stage``, ``own_changes`` (its own audit event group) narrowed by ``requestParameters.apiId``."""
         api_id = api.api_id
         return cls(
             kind=kind,
@@ -136,35 +159,10 @@ class ApiTarget:
             api_id=api_id,
             stage=stage,
             stage_name=stage.stage_name,
-            metric_dimensions={"ApiId": api_id, "Stage": stage.stage_name},
-            audit_event_groups=groups,
+            metric_dimensions=v2_metric_dimensions(api_id, stage.stage_name),
+            audit_event_groups=audit_event_groups,
             audit_narrowing={own_changes.id: ("apiId", "ApiId", api_id)},
             output_id_name=output_id_name,
             output_id_description=f"The {name} API id (secure-api --api-id)",
             url_description=url_description,
-            access_log_fields=fields,
         )
-
-
-_V2_KINDS: dict[
-    ApiKind, tuple[tuple[AuditEventGroup, ...], AuditEventGroup, str, str, str, Mapping[str, str]]
-] = {
-    ApiKind.WEBSOCKET: (
-        WEBSOCKET_AUDIT_EVENT_GROUPS,
-        WEBSOCKET_API_CHANGES,
-        stack_outputs.WEB_SOCKET_API_ID,
-        "WebSocket",
-        "The wss:// URL to connect to",
-        WEBSOCKET_ACCESS_LOG_FIELDS,
-    ),
-    ApiKind.HTTP: (
-        HTTP_AUDIT_EVENT_GROUPS,
-        HTTP_API_CHANGES,
-        stack_outputs.HTTP_API_ID,
-        "HTTP",
-        "The URL to call",
-        HTTP_ACCESS_LOG_FIELDS,
-    ),
-}
-"""Per v2 kind: audit event groups, the group narrowed to the API, the id's output name, the kind's
-name, the URL output's description and the access log fields."""

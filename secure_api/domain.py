@@ -450,19 +450,3 @@ def truststore_of(scope: Construct, domain: CustomDomain) -> tuple[s3.IBucket, s
             domain.mtls_truststore_version,
         )
     return None
-
-
-def apply_websocket_domain(
-    scope: Construct,
-    domain: CustomDomain,
-    *,
-    web_socket_api: apigwv2.WebSocketApi,
-    stage: apigwv2.WebSocketStage,
-) -> apigwv2.DomainName:
-    """``secure_api.v2.domain.apply_v2_domain`` for a WebSocket API's ``stage``: the REGIONAL ``TLS_1_2``
-    domain (the only policy WebSocket APIs support; ``secure_api.websocket.option_checks`` refuses
-    another), its ``ApiMapping`` and, with a hosted zone, the certificate and alias records."""
-    from secure_api.api_target import ApiTarget
-    from secure_api.v2.domain import apply_v2_domain
-
-    return apply_v2_domain(scope, domain, target=ApiTarget.websocket(web_socket_api, stage))

@@ -9,8 +9,6 @@ Their logical ids are exactly those keys, so they are stable and readable withou
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, Stack
-from aws_cdk import aws_apigateway as apigw
-from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -65,37 +63,6 @@ def add_api_outputs(
     if execute_api_disabled:
         target.api.node.try_remove_child(_DEFAULT_ENDPOINT_OUTPUT)
     return _write(api, prefix, values)
-
-
-def add_outputs(
-    api: Construct,
-    *,
-    rest_api: apigw.RestApiBase,
-    stage: apigw.Stage,
-    url: str,
-    execute_api_disabled: bool,
-    keys_key: kms.IKey | None,
-) -> dict[str, CfnOutput]:
-    """A ``SecureRestApi``'s outputs (``add_api_outputs`` of ``rest_api``'s ``stage``)."""
-    return add_api_outputs(
-        api,
-        ApiTarget.rest(rest_api, stage),
-        url=url,
-        execute_api_disabled=execute_api_disabled,
-        keys_key=keys_key,
-    )
-
-
-def add_websocket_outputs(
-    api: Construct,
-    *,
-    web_socket_api: apigwv2.WebSocketApi,
-    stage: apigwv2.WebSocketStage,
-    url: str,
-    keys_key: kms.IKey | None,
-) -> dict[str, CfnOutput]:
-    """A ``SecureWebSocketApi``'s outputs (``add_api_outputs`` of ``web_socket_api``'s ``stage``)."""
-    return add_api_outputs(api, ApiTarget.websocket(web_socket_api, stage), url=url, keys_key=keys_key)
 
 
 def _write(api: Construct, prefix: str, values: dict[str, tuple[str, str]]) -> dict[str, CfnOutput]:

@@ -132,9 +132,9 @@ class SecureHttpApi(SecureApiBase):
         assert isinstance(stage, apigwv2.HttpStage)
         self.stage = stage
         self.target = ApiTarget.http(self.http_api, self.stage)
-        self._integrations = Integrations(self, self.http_api)
+        self._integrations = Integrations(self, self.target)
         self._authorization = HttpAuthorization(
-            self, http_api=self.http_api, options=options, key=self.logs_key, retention=log_retention
+            self, target=self.target, options=options, key=self.logs_key, retention=log_retention
         )
         self.authorizer: apigwv2.CfnAuthorizer | None = self._authorization.authorizer
         self.authorizer_function: lambda_.IFunction | None = self._authorization.function

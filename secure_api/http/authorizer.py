@@ -16,6 +16,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from secure_api import defaults
+from secure_api.api_target import ApiTarget
 from secure_api.authorizer import BearerAuth, BearerAuthorizer
 from secure_api.http.option_checks import HttpOptions
 from secure_api.rest.routes import RouteKey
@@ -44,14 +45,14 @@ class RouteAuthorizer:
 
 
 class HttpAuthorization:
-    """One HTTP API's authorizer (``authorizer``; with the Lambda one, ``function``) and what each route
-    gets from it (``for_route``)."""
+    """The authorizer of ``target``'s HTTP API (``authorizer``; with the Lambda one, ``function``) and what
+    each route gets from it (``for_route``)."""
 
     def __init__(
         self,
         scope: Construct,
         *,
-        http_api: apigwv2.HttpApi,
+        target: ApiTarget,
         options: HttpOptions,
         key: kms.IKey,
         retention: logs.RetentionDays,
@@ -64,7 +65,7 @@ class HttpAuthorization:
         if bearer is None:
             return
         if self.kind == "native":
-            self.authorizer = jwt_authorizer(scope, http_api, bearer)
+            self.authorizer = jwt_authorizer(scope, target.api_id, bearer)
             return
         self.bearer = BearerAuthorizer(
             scope, bearer, key=key, retention=retention, extra_environment=options.lambda_environment
@@ -75,7 +76,7 @@ class HttpAuthorization:
         # before the function runs).
         self.authorizer = lambda_request_authorizer(
             scope,
-            http_api,
+            target,
             self.bearer.function,
             identity_source=list(defaults.HTTP_LAMBDA_AUTHORIZER_IDENTITY_SOURCES),
             permission_id="InvokeByHttpAuthorizer",
@@ -102,14 +103,14 @@ class HttpAuthorization:
             self.bearer.finalize()
 
 
-def jwt_authorizer(scope: Construct, http_api: apigwv2.HttpApi, auth: BearerAuth) -> apigwv2.CfnAuthorizer:
-    """API Gateway's JWT authorizer (``Authorizer``): the token in ``Authorization``, its ``iss`` exactly
-    ``auth.issuer``, its ``aud`` (or ``client_id``) one of ``auth.audience``, signed by a key of the
-    issuer's discovery document."""
+def jwt_authorizer(scope: Construct, api_id: str, auth: BearerAuth) -> apigwv2.CfnAuthorizer:
+    """API Gateway's JWT authorizer (``Authorizer``) on the HTTP API ``api_id``: the token in
+    ``Authorization``, its ``iss`` exactly ``auth.issuer``, its ``aud`` (or ``client_id``) one of
+    ``auth.audience``, signed by a key of the issuer's discovery document."""
     return apigwv2.CfnAuthorizer(
         scope,
         "Authorizer",
-        api_id=http_api.api_id,
+        api_id=api_id,
         authorizer_type="JWT",
         name=Names.unique_resource_name(scope, max_length=128, separator="-"),
         identity_source=[defaults.HTTP_NATIVE_JWT_IDENTITY_SOURCE],

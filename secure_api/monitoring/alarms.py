@@ -2,13 +2,15 @@
 
 5XX rate, 4XX rate (only once a period has ``error_4xx_min_requests``), p99 latency and integration
 latency, 429 responses (an access-log metric filter), authorizer failures and throttles, WAF blocked
-requests and anomalous request count. The dashboard shows the same metrics.
+requests and anomalous request count. The dashboard shows the same metrics. ``V2Alarms`` is the base
+of the v2 kinds' alarms (``websocket.py``, ``http.py``): the same builders, fed with v2 stage metrics.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import KW_ONLY, dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from aws_cdk import Duration, Fn, Stack
 from aws_cdk import aws_apigateway as apigw
@@ -19,6 +21,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from secure_api import defaults
+from secure_api.api_target import METRICS_NAMESPACE
 from secure_api.monitoring.options import Monitoring, num
 from secure_api.notifications import notify
 
@@ -272,3 +275,32 @@ class Alarms:
             f"WAF blocked more than {self.m.waf_blocked_requests} requests per {self.period.to_human_string()}",
         )
         self.waf_metrics = [self._waf_metric("AllowedRequests", "Allowed"), blocked]
+
+
+@dataclass
+class V2Alarms(Alarms):
+    """The alarms of a v2 (WebSocket or HTTP) API's stage: its metrics are ``METRICS_NAMESPACE``'s with
+    ``dimensions`` (``ApiTarget.metric_dimensions``), the REST names the shared builders ask for
+    translated by the kind's ``metric_names``."""
+
+    dimensions: Mapping[str, str] = field(kw_only=True)
+    metric_names: ClassVar[Mapping[str, str]] = {}
+    """The kind's metric name for a REST metric name the shared builders ask for, where it differs."""
+
+    @property
+    def stage_name(self) -> str:
+        """The stage's name (its ``Stage`` dimension)."""
+        return self.dimensions["Stage"]
+
+    def stage_metric(
+        self, name: str, statistic: str, label: str, period: Duration | None = None
+    ) -> cloudwatch.Metric:
+        """A metric of this API's stage, over the alarm period unless ``period`` is given."""
+        return cloudwatch.Metric(
+            namespace=METRICS_NAMESPACE,
+            metric_name=self.metric_names.get(name, name),
+            dimensions_map=dict(self.dimensions),
+            statistic=statistic,
+            period=period or self.period,
+            label=label,
+        )

@@ -53,10 +53,10 @@ def apply_monitoring(
     legacy = rest_api is not None or stage is not None
     if (target is None and (rest_api is None or stage is None)) or (target is not None and legacy):
         raise TypeError("apply_monitoring watches target, or rest_api and stage")
-    kind, api_stage, api_id, stage_name = (
-        (target.kind, target.stage, target.api_id, target.stage_name)
+    kind, api_stage, api_id, dimensions = (
+        (target.kind, target.stage, target.api_id, target.metric_dimensions)
         if target is not None
-        else (ApiKind.REST, stage, rest_api.rest_api_id, "")  # type: ignore[union-attr]
+        else (ApiKind.REST, stage, rest_api.rest_api_id, {})  # type: ignore[union-attr]
     )
     common: dict[str, Any] = {
         "api_id": api_id,
@@ -65,35 +65,36 @@ def apply_monitoring(
         "topic": topic,
     }
     alarms: Alarms
-    if kind is ApiKind.WEBSOCKET:
-        # A WebSocket stage has no apigw.Stage: WebSocketAlarms.stage_metric is overridden.
-        alarms = WebSocketAlarms(scope, monitoring, stage=None, web_acl=None, stage_name=stage_name, **common)
-    elif kind is ApiKind.HTTP:
-        # HttpAlarms.stage_metric is overridden too; the dashboard reads the stage's name.
-        alarms = HttpAlarms(scope, monitoring, stage=api_stage, web_acl=None, stage_name=stage_name, **common)
-    else:
+    if kind is ApiKind.REST:
         alarms = Alarms(scope, monitoring, stage=api_stage, web_acl=web_acl, **common)
-    return monitor(alarms, logs_key=logs_key, retention=retention, usage_plans=usage_plans)
+    else:
+        # The v2 kinds' metrics come from the target's dimensions (V2Alarms.stage_metric); the HTTP
+        # dashboard reads the stage's name from the stage.
+        v2_alarms = WebSocketAlarms if kind is ApiKind.WEBSOCKET else HttpAlarms
+        alarms = v2_alarms(scope, monitoring, stage=api_stage, web_acl=None, dimensions=dimensions, **common)
+    return monitor(alarms, kind, logs_key=logs_key, retention=retention, usage_plans=usage_plans)
 
 
 def monitor(
     alarms: Alarms,
+    kind: ApiKind,
     *,
     logs_key: kms.IKey,
     retention: logs.RetentionDays,
     usage_plans: Sequence[apigw.IUsagePlan] = (),
 ) -> cloudwatch.Dashboard:
-    """Build ``alarms`` (of any kind), the Contributor Insights rules on their access logs, the key guard
-    where the kind has API keys (not HTTP APIs) and ``monitoring.key_guard`` asks for it, and the kind's
-    dashboard, which this returns."""
+    """Build ``alarms`` (those of a ``kind`` API), the Contributor Insights rules on their access logs,
+    the key guard where the kind has API keys (not HTTP APIs) and ``monitoring.key_guard`` asks for it,
+    and the kind's dashboard, which this returns."""
     alarms.build()
-    has_keys = not isinstance(alarms, HttpAlarms)
+    has_keys = kind is not ApiKind.HTTP
     rules = contributor_insights(alarms.scope, alarms.access_log_group.log_group_name, api_keys=has_keys)
     guard = alarms.m.key_guard and has_keys
     if guard:
         # The same guard for REST and WebSocket APIs: their access logs carry apiKeyId, ip, status and
         # requestTimeEpoch.
         key_guard(alarms, logs_key=logs_key, retention=retention, usage_plans=usage_plans)
-    if isinstance(alarms, WebSocketAlarms):
+    if kind is ApiKind.WEBSOCKET:
+        assert isinstance(alarms, WebSocketAlarms)
         return websocket_dashboard(alarms, rules)
     return dashboard(alarms, rules, key_guard=guard)

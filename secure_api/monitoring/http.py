@@ -9,38 +9,19 @@ keys: no WAF alarm and no key guard. The dashboard is the REST API's (``dashboar
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-
-from aws_cdk import Duration
-from aws_cdk import aws_cloudwatch as cloudwatch
+from typing import ClassVar
 
 from secure_api import defaults
-from secure_api.api_target import METRICS_NAMESPACE
-from secure_api.monitoring.alarms import Alarms
-
-# The REST metric names the shared builders ask for -> the HTTP API's names for them.
-_HTTP_METRIC_NAMES = {"4XXError": "4xx", "5XXError": "5xx"}
+from secure_api.monitoring.alarms import V2Alarms
 
 
 @dataclass
-class HttpAlarms(Alarms):
-    """The alarms of one HTTP API stage (``stage_name``) under ``scope``."""
+class HttpAlarms(V2Alarms):
+    """The alarms of one HTTP API stage under ``scope``."""
 
-    stage_name: str = defaults.STAGE_NAME
-
-    def stage_metric(
-        self, name: str, statistic: str, label: str, period: Duration | None = None
-    ) -> cloudwatch.Metric:
-        """An HTTP API metric of this API's stage (REST names translated), over the alarm period unless
-        ``period`` is given."""
-        return cloudwatch.Metric(
-            namespace=METRICS_NAMESPACE,
-            metric_name=_HTTP_METRIC_NAMES.get(name, name),
-            dimensions_map={"ApiId": self.api_id, "Stage": self.stage_name},
-            statistic=statistic,
-            period=period or self.period,
-            label=label,
-        )
+    metric_names: ClassVar[Mapping[str, str]] = {"4XXError": "4xx", "5XXError": "5xx"}
 
     def _anomaly_alarm(self) -> None:
         """The 5-minute request count the dashboard graphs (``count_5m``); HTTP APIs get no anomaly alarm."""

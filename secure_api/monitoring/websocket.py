@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -25,32 +24,16 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from secure_api import defaults
-from secure_api.monitoring.alarms import Alarms
+from secure_api.api_target import ApiKind, v2_metric_dimensions
+from secure_api.monitoring.alarms import V2Alarms
 from secure_api.monitoring.dashboard import INSIGHT_RULE_TITLES
 from secure_api.monitoring.insights import ContributorInsightsWidget
 from secure_api.monitoring.options import Monitoring, num
 
-WEBSOCKET_METRICS_NAMESPACE = "AWS/ApiGateway"
-
 
 @dataclass
-class WebSocketAlarms(Alarms):
-    """The alarms of one WebSocket API stage (``stage_name``) under ``scope``."""
-
-    stage_name: str = defaults.STAGE_NAME
-
-    def stage_metric(
-        self, name: str, statistic: str, label: str, period: Duration | None = None
-    ) -> cloudwatch.Metric:
-        """A WebSocket metric of this API's stage, over the alarm period unless ``period`` is given."""
-        return cloudwatch.Metric(
-            namespace=WEBSOCKET_METRICS_NAMESPACE,
-            metric_name=name,
-            dimensions_map={"ApiId": self.api_id, "Stage": self.stage_name},
-            statistic=statistic,
-            period=period or self.period,
-            label=label,
-        )
+class WebSocketAlarms(V2Alarms):
+    """The alarms of one WebSocket API stage under ``scope`` (its metrics keep their own names)."""
 
     def build(self) -> None:
         """Execution errors, integration and client error rates, and the authorizer's alarms."""
@@ -123,14 +106,14 @@ def apply_websocket_monitoring(
         scope,
         monitoring,
         api_id=web_socket_api.api_id,
-        stage=None,  # a WebSocket stage has no apigw.Stage: stage_metric is overridden
+        stage=None,  # only the stage's name is known here: the metrics read the dimensions
         access_log_group=access_log_group,
         authorizer_function=authorizer_function,
         web_acl=None,
         topic=topic,
-        stage_name=stage_name,
+        dimensions=v2_metric_dimensions(web_socket_api.api_id, stage_name),
     )
-    return monitor(alarms, logs_key=logs_key, retention=retention, usage_plans=usage_plans)
+    return monitor(alarms, ApiKind.WEBSOCKET, logs_key=logs_key, retention=retention, usage_plans=usage_plans)
 
 
 def websocket_dashboard(

@@ -213,10 +213,7 @@ class SecureRestApi(SecureApiBase):
         policy = iam.ManagedPolicy(
             self,
             "AuthorizerKeySecrets",
-            statements=[
-                iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[tiers.secrets_arn]),
-                iam.PolicyStatement(actions=["kms:Decrypt"], resources=[tiers.keys_key.key_arn]),
-            ],
+            statements=tiers.key_secret_statements(),
             roles=[role],
             description=f"secure_api {self.node.path}: the authorizer reads the API's key secrets",
         )

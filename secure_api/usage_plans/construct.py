@@ -218,11 +218,16 @@ class UsageTiers(Construct):
         if api_id is not None and api_id != self._rest_api_id:
             raise ValueError("grant_key_secrets: api_id is not the API these usage tiers serve")
         api = api if api is not None else self._api
-        function.add_to_policy(
+        function.add_to_policy(*self.key_secret_statements())
+        compliance.acknowledge(function.policy, "authorizer-key-secrets", api=api)
+
+    def key_secret_statements(self) -> list[iam.PolicyStatement]:
+        """The statements that let the bearer authorizer read every key secret of these tiers: get the
+        secrets' values, decrypt them with their key."""
+        return [
             iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[self.secrets_arn]),
             iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.keys_key.key_arn]),
-        )
-        compliance.acknowledge(function.policy, "authorizer-key-secrets", api=api)
+        ]
 
     def unknown_method_throttles(self) -> list[str]:
         """Routes named in a tier's ``method_throttles`` that were never added."""

@@ -9,12 +9,13 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from secure_api.api_target import ApiTarget
 from secure_api.invoke_permission import invocation_uri
 
 
 def lambda_request_authorizer(
     scope: Construct,
-    api: apigwv2.IApi,
+    target: ApiTarget,
     function: lambda_.IFunction,
     *,
     identity_source: list[str] | None,
@@ -23,17 +24,17 @@ def lambda_request_authorizer(
     enable_simple_responses: bool | None = None,
     result_ttl_seconds: int | None = None,
 ) -> apigwv2.CfnAuthorizer:
-    """The REQUEST authorizer ``Authorizer`` under ``scope`` on ``api``, invoking ``function``, and the
-    function's permission ``permission_id`` for it. The HTTP API's settings (payload format, simple
-    responses, result cache) are left out when None: WebSocket APIs have none of them."""
-    stack = Stack.of(scope)
+    """The REQUEST authorizer ``Authorizer`` under ``scope`` on ``target``'s API, invoking ``function``,
+    and the function's permission ``permission_id`` for it (on this authorizer's execute-api ARN). The
+    HTTP API's settings (payload format, simple responses, result cache) are left out when None:
+    WebSocket APIs have none of them."""
     authorizer = apigwv2.CfnAuthorizer(
         scope,
         "Authorizer",
-        api_id=api.api_id,
+        api_id=target.api_id,
         authorizer_type="REQUEST",
         name=Names.unique_resource_name(scope, max_length=128, separator="-"),
-        authorizer_uri=invocation_uri(stack, function.function_arn),
+        authorizer_uri=invocation_uri(Stack.of(scope), function.function_arn),
         identity_source=identity_source,
         authorizer_payload_format_version=payload_format_version,
         enable_simple_responses=enable_simple_responses,
@@ -43,8 +44,6 @@ def lambda_request_authorizer(
         permission_id,
         principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
         action="lambda:InvokeFunction",
-        source_arn=stack.format_arn(
-            service="execute-api", resource=api.api_id, resource_name=f"authorizers/{authorizer.ref}"
-        ),
+        source_arn=target.execute_api_arn(f"authorizers/{authorizer.ref}"),
     )
     return authorizer

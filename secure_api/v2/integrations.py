@@ -11,7 +11,7 @@ from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from secure_api.api_target import ApiKind
+from secure_api.api_target import ApiKind, ApiTarget
 from secure_api.errors import SecureApiConfigError
 from secure_api.invoke_permission import invocation_uri, invoke_permission
 
@@ -67,24 +67,20 @@ _KINDS: dict[ApiKind, tuple[type[Any], type[Any], str]] = {
 
 
 class Integrations:
-    """The route integrations of one v2 API (``v2_api``, of ``kind`` WEBSOCKET or HTTP; by default the
-    kind of ``v2_api``: HTTP for an ``apigwv2.HttpApi``, else WEBSOCKET): an integration of that kind as
-    given, or one Lambda proxy integration per function (payload format 2.0 on an HTTP API) with one
-    invoke permission per function and API (``secure_api.invoke_permission``), from any of its routes."""
+    """The route integrations of one v2 API (``target``, a WebSocket or HTTP API): an integration of that
+    kind as given, or one Lambda proxy integration per function (payload format 2.0 on an HTTP API) with
+    one invoke permission per function and API (``secure_api.invoke_permission``), from any of its routes."""
 
-    def __init__(self, api: Construct, v2_api: apigwv2.IApi, *, kind: ApiKind | None = None) -> None:
-        if kind is None:
-            kind = ApiKind.HTTP if isinstance(v2_api, apigwv2.HttpApi) else ApiKind.WEBSOCKET
-        if not kind.v2:
+    def __init__(self, api: Construct, target: ApiTarget) -> None:
+        if not target.kind.v2:
             raise TypeError("Integrations serves API Gateway v2 APIs (WEBSOCKET or HTTP)")
         self._api = api
-        self._v2_api = v2_api
-        self._kind = kind
+        self._target = target
         self._by_function: dict[str, Any] = {}
 
     def integration_for(self, integration: Any, *, field: str) -> Any:
         """The integration to route to (``field`` names the option in a refusal)."""
-        given_type, proxy, expected = _KINDS[self._kind]
+        given_type, proxy, expected = _KINDS[self._target.kind]
         if isinstance(integration, given_type):
             return integration
         # jsii interfaces are not runtime-checkable protocols: check the members used.
@@ -95,11 +91,5 @@ class Integrations:
         if known is None:
             known = proxy(f"{fn.node.id}{fn.node.addr[-8:]}Integration", fn)
             self._by_function[fn.node.addr] = known
-            invoke_permission(
-                self._api,
-                fn,
-                source_arn=Stack.of(self._api).format_arn(
-                    service="execute-api", resource=self._v2_api.api_id, resource_name="*"
-                ),
-            )
+            invoke_permission(self._api, fn, source_arn=self._target.execute_api_arn())
         return known

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -123,7 +123,7 @@ class SecureWebSocketApi(SecureApiBase):
             access_log_group=self.access_log_group,
         )
         self.target = ApiTarget.websocket(self.web_socket_api, self.stage)
-        self._integrations = Integrations(self, self.web_socket_api)
+        self._integrations = Integrations(self, self.target)
         self._apply_connect(connect_handler, log_retention)
         self.url: str = self.stage.url
         self._apply_v2_domain(domain, scheme="wss", acknowledgement="websocket-domain-tls12")
@@ -148,8 +148,7 @@ class SecureWebSocketApi(SecureApiBase):
         """The ``$connect`` route with its authorizer (``authorizer``, ``authorizer_function``)."""
         connect = add_connect_route(
             self,
-            web_socket_api=self.web_socket_api,
-            stage=self.stage,
+            target=self.target,
             options=self._options,
             connect_handler=connect_handler,
             route_integrations=self._integrations,
@@ -205,13 +204,8 @@ class SecureWebSocketApi(SecureApiBase):
     def grant_manage_connections(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` (a backend function) post to, read and close this stage's connections
         (``execute-api:ManageConnections`` on ``<apiId>/<stage>/{POST,GET,DELETE}/@connections/*`` only)."""
-        stack = Stack.of(self)
         resources = [
-            stack.format_arn(
-                service="execute-api",
-                resource=self.web_socket_api.api_id,
-                resource_name=f"{self.stage.stage_name}/{method}/@connections/*",
-            )
+            self.target.execute_api_arn(f"{self.stage.stage_name}/{method}/@connections/*")
             for method in defaults.WEBSOCKET_MANAGE_CONNECTIONS_METHODS
         ]
         return iam.Grant.add_to_principal(

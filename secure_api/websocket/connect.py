@@ -16,6 +16,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from secure_api import defaults
+from secure_api.api_target import ApiTarget
 from secure_api.authorizer import BearerAuthorizer
 from secure_api.v2.authorizer import lambda_request_authorizer
 from secure_api.websocket.option_checks import WebSocketOptions
@@ -50,16 +51,17 @@ def identity_source(options: WebSocketOptions) -> list[str] | None:
 def add_connect_route(
     scope: Construct,
     *,
-    web_socket_api: apigwv2.WebSocketApi,
-    stage: apigwv2.WebSocketStage,
+    target: ApiTarget,
     options: WebSocketOptions,
     connect_handler: lambda_.IFunction | apigwv2.WebSocketRouteIntegration | None,
     route_integrations: Integrations,
     key: kms.IKey,
     retention: logs.RetentionDays,
 ) -> Connect:
-    """The ``$connect`` route (``ConnectRoute``) and, with ``BearerAuth``, ``AuthorizerFunction`` and
-    ``Authorizer`` under ``scope``."""
+    """The ``$connect`` route (``ConnectRoute``) of ``target``'s WebSocket API and, with ``BearerAuth``,
+    ``AuthorizerFunction`` and ``Authorizer`` under ``scope``."""
+    web_socket_api = target.api
+    assert isinstance(web_socket_api, apigwv2.WebSocketApi)
     bearer: BearerAuthorizer | None = None
     authorizer: apigwv2.CfnAuthorizer | None = None
     if options.bearer is not None:
@@ -73,7 +75,7 @@ def add_connect_route(
         bearer.finalize()  # no route scopes: AWS authorizes $connect only
         authorizer = lambda_request_authorizer(
             scope,
-            web_socket_api,
+            target,
             bearer.function,
             identity_source=identity_source(options),
             permission_id="InvokeByConnectAuthorizer",
@@ -101,5 +103,5 @@ def add_connect_route(
         assert isinstance(cfn_route, apigwv2.CfnRoute)
         cfn_route.authorization_type = "CUSTOM"
         cfn_route.authorizer_id = authorizer.ref
-    stage.node.add_dependency(route)
+    target.stage.node.add_dependency(route)
     return Connect(route=route, authorizer=authorizer, bearer=bearer)

@@ -48,7 +48,7 @@ class _HttpRoot(SecureApiBase):
         )
         assert isinstance(self.stage, apigwv2.HttpStage)
         self.target = ApiTarget.http(self.http_api, self.stage)
-        self.integrations = Integrations(self, self.http_api)
+        self.integrations = Integrations(self, self.target)
         self.url = self.stage.url
         if domain is not None:
             # The kind-generic entry point: a v2 target gets the v2 domain.

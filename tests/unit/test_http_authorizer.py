@@ -16,6 +16,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Template
 
 from secure_api import AccessPolicy, BearerAuth, CorsPolicy
+from secure_api.api_target import ApiTarget
 from secure_api.http.authorizer import HttpAuthorization
 from secure_api.http.cors import cors_preflight
 from secure_api.http.option_checks import check_http_options
@@ -40,8 +41,13 @@ def build(
         description=None,
     )
     api = apigwv2.HttpApi(stack, "Api", create_default_stage=False)
+    api_target = ApiTarget.http(api, apigwv2.HttpStage(stack, "Stage", http_api=api, stage_name="prod"))
     authorization = HttpAuthorization(
-        stack, http_api=api, options=options, key=kms.Key(stack, "Key"), retention=logs.RetentionDays.ONE_YEAR
+        stack,
+        target=api_target,
+        options=options,
+        key=kms.Key(stack, "Key"),
+        retention=logs.RetentionDays.ONE_YEAR,
     )
     routes = HttpRoutes()
     target = integrations.HttpUrlIntegration("Url", "https://backend.example.com")
