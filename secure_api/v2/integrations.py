@@ -15,9 +15,6 @@ from secure_api.api_target import ApiKind, ApiTarget
 from secure_api.errors import SecureApiConfigError
 from secure_api.invoke_permission import invocation_uri, invoke_permission
 
-RouteIntegration = apigwv2.WebSocketRouteIntegration | apigwv2.HttpRouteIntegration
-"""The integration of a v2 route: a ``WebSocketRouteIntegration`` or an ``HttpRouteIntegration``."""
-
 
 class _WebSocketLambdaProxy(apigwv2.WebSocketRouteIntegration):
     """A Lambda proxy integration without CDK's per-route invoke permission (``Integrations`` grants
