@@ -114,9 +114,6 @@ def _header_sets() -> tuple[frozenset[str], frozenset[str]]:
     return _HEADER_SETS
 
 
-_NO_KEYS: frozenset[str] = frozenset()
-
-
 def _connect_headers(headers: dict[str, Any] | None, multi: object) -> tuple[object, object, bool]:
     """``Authorization`` and ``Origin`` as :func:`header_value` finds each, in one pass over the maps:
     ``(authorization, origin, origin is ambiguous)``; an ambiguous ``Authorization`` raises here."""

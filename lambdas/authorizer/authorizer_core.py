@@ -52,11 +52,6 @@ RESERVED_CONTEXT_NAMES = frozenset(
 _CONTEXT_OMITS = RESERVED_CONTEXT_NAMES | SCOPE_CLAIMS
 
 
-def claims_context(claims: dict[str, Any], scopes: tuple[str, ...]) -> dict[str, str | int | float | bool]:
-    """The TOKEN answer's ``context``: the scalar claims, never under a name API Gateway reserves."""
-    return build_context(claims, scopes, _CONTEXT_OMITS)
-
-
 VerifiedToken = tuple[dict[str, Any], str, PublicKey]
 """A token whose signature was verified: ``(claims, kid, the key that verified it)`` (a plain tuple: one
 is built for every token seen for the first time)."""
@@ -116,7 +111,7 @@ class Authorizer:
         response: dict[str, Any] = {
             "principalId": sub,
             "policyDocument": build_policy(stage, self.config.routes, scopes),
-            "context": build_context(claims, scopes, _CONTEXT_OMITS),  # claims_context
+            "context": build_context(claims, scopes, _CONTEXT_OMITS),
         }
         if self.config.api_key_claim is not None:
             response["usageIdentifierKey"] = self._api_key(stage.api_id, claims, kid, now)
@@ -137,7 +132,7 @@ class Authorizer:
         return {
             "principalId": sub,
             "policyDocument": build_policy(request.stage, self.config.routes, scopes),
-            "context": build_context(claims, scopes, _CONTEXT_OMITS),  # claims_context
+            "context": build_context(claims, scopes, _CONTEXT_OMITS),
         }
 
     def authorize_connect(self, event: object, now: float) -> dict[str, Any]:
