@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from authorizer_address import address_refusal
@@ -34,30 +33,6 @@ class ConnectRequest(NamedTuple):
     token: str
     origin: str | None
     source_ip: str | None
-
-
-def _single(values: Mapping[str, Any] | None, name: str) -> object:
-    """The one value of ``name`` in a query map; several is ambiguous."""
-    if not values:
-        return None
-    found = [v for k, v in values.items() if k == name]
-    if len(found) > 1:
-        raise Denied("ambiguous_query_parameter")
-    return found[0] if found else None
-
-
-def _multi_count(values: object, name: str) -> int:
-    if not isinstance(values, dict):
-        return 0
-    return _count([v for k, v in values.items() if k == name])
-
-
-def _count(values: list[Any]) -> int:
-    """How many values a multi-value map's entries hold (a list counts its items)."""
-    count = 0
-    for value in values:
-        count += len(value) if isinstance(value, list) else 1
-    return count
 
 
 @functools.cache
@@ -174,9 +149,12 @@ def request_token(event: dict[str, Any], query_parameter: str | None) -> str:
     if query_parameter is None:
         raise Denied("missing_token")
     query = _mapping(event, "queryStringParameters")
-    if _multi_count(event.get("multiValueQueryStringParameters"), query_parameter) > 1:
+    # A parameter repeated in the URL: the multi-value map lists every value, the other keeps one.
+    multi = event.get("multiValueQueryStringParameters")
+    values = multi.get(query_parameter) if isinstance(multi, dict) else None
+    if isinstance(values, list) and len(values) > 1:
         raise Denied("ambiguous_query_parameter")
-    token = _single(query, query_parameter)
+    token = query.get(query_parameter) if query else None
     if not isinstance(token, str) or not token:
         raise Denied("missing_token")
     if len(token) > MAX_AUTHORIZATION_LENGTH:
