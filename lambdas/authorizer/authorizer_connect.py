@@ -146,6 +146,12 @@ def request_token(event: dict[str, Any], query_parameter: str | None) -> str:
     authorization = _header(headers, event.get("multiValueHeaders"), (_HEADER_SETS or _header_sets())[0])
     if authorization is not None:
         return bearer_token(authorization)
+    return _query_token(event, query_parameter)
+
+
+def _query_token(event: dict[str, Any], query_parameter: str | None) -> str:
+    """The JWT from ``query_parameter`` (when configured): :func:`request_token` once no
+    ``Authorization`` header was found. A repeated parameter is refused."""
     if query_parameter is None:
         raise Denied("missing_token")
     query = _mapping(event, "queryStringParameters")
@@ -190,10 +196,8 @@ def parse_connect_request(event: object, query_parameter: str | None) -> Connect
     if headers is not None and not isinstance(headers, dict):
         raise Denied("bad_event")
     authorization, origin, ambiguous_origin = _connect_headers(headers, event.get("multiValueHeaders"))
-    # What request_token does, with the header already found (it looks again only for a query token).
-    token = (
-        bearer_token(authorization) if authorization is not None else request_token(event, query_parameter)
-    )
+    # What request_token does, with the header already found.
+    token = bearer_token(authorization) if authorization is not None else _query_token(event, query_parameter)
     identity = context.get("identity")
     source_ip = identity.get("sourceIp") if isinstance(identity, dict) else None
     if ambiguous_origin:
