@@ -176,41 +176,38 @@ class Authorizer:
         """
         config = self.config
         known = self.verified_tokens.get(token)
-        if known is not None:
-            known_claims, known_kid, known_key = known
-            try:
-                keys = self.jwks.keys_for(known_kid, now)
-            except JwksError as error:
-                raise Denied("jwks_unavailable", kid=known_kid) from error
-            if any(key is known_key for key in keys):
-                try:
-                    sub = validate_claims(
-                        known_claims,
-                        known_kid,
-                        config.issuer,
-                        config.audiences,
-                        config.audience_claim,
-                        config.leeway_seconds,
-                        now,
-                    )
-                except Denied:
-                    del self.verified_tokens[token]  # expired: never served again
-                    raise
-                return known_claims, sub, known_kid
-            del self.verified_tokens[token]
-        unverified = parse_token(token, config.algorithms, self._headers)
+        if known is None:
+            unverified = parse_token(token, config.algorithms, self._headers)
+            kid = unverified.kid
+        else:
+            claims, kid, key = known
         try:
-            keys = self.jwks.keys_for(unverified.kid, now)
+            keys = self.jwks.keys_for(kid, now)
         except JwksError as error:
-            raise Denied("jwks_unavailable", kid=unverified.kid) from error
-        if not keys:
-            raise Denied("unknown_kid", kid=unverified.kid)
-        key = verify_with_any(unverified, keys)
-        claims, kid = unverified.claims, unverified.kid
-        sub = validate_claims(
-            claims, kid, config.issuer, config.audiences, config.audience_claim, config.leeway_seconds, now
-        )
-        if self.max_verified_tokens > 0:
+            raise Denied("jwks_unavailable", kid=kid) from error
+        if known is None:
+            if not keys:
+                raise Denied("unknown_kid", kid=kid)
+            key = verify_with_any(unverified, keys)
+            claims = unverified.claims
+        elif not any(current is key for current in keys):
+            del self.verified_tokens[token]  # verified by a key no longer in the set: check it afresh
+            return self._verify(token, now)
+        try:
+            sub = validate_claims(
+                claims,
+                kid,
+                config.issuer,
+                config.audiences,
+                config.audience_claim,
+                config.leeway_seconds,
+                now,
+            )
+        except Denied:
+            if known is not None:
+                del self.verified_tokens[token]  # expired: never served again
+            raise
+        if known is None and self.max_verified_tokens > 0:
             if len(self.verified_tokens) >= self.max_verified_tokens:
                 del self.verified_tokens[next(iter(self.verified_tokens))]  # the oldest
             self.verified_tokens[token] = (claims, kid, key)
