@@ -17,18 +17,16 @@ from authorizer_http import PAYLOAD_VERSION, parse_http_request
 from authorizer_jwks import JwksCache, JwksError, PublicKey, fetch_jwks
 from authorizer_jwt import Denied, bearer_token, parse_token, validate_claims, verify_with_any
 from authorizer_log import log_denial
-from authorizer_memo import remember
 from authorizer_policy import (
+    REST_STAGE_ARN,
     SCOPE_CLAIMS,
-    BadMethodArn,
     StageArn,
     build_context,
     build_policy,
-    parse_method_arn,
+    stage_of,
     token_scopes,
 )
 
-MAX_REMEMBERED_STAGES = 256
 MAX_VERIFIED_TOKENS = 512
 
 # Names API Gateway itself gives a meaning under ``$context.authorizer`` (the answer's ``principalId``
@@ -105,7 +103,9 @@ class Authorizer:
     def authorize_token(self, event: dict[str, Any], now: float) -> dict[str, Any]:
         """A REST API TOKEN event: the token-only policy for the stage of ``methodArn``."""
         token = bearer_token(event.get("authorizationToken"))
-        stage = self._stage(event.get("methodArn"))
+        stage = stage_of(
+            event.get("methodArn"), "bad_method_arn", REST_STAGE_ARN, None, self._stages, self._method_arns
+        )
         claims, sub, kid = self._verify(token, now)
         scopes = token_scopes(claims)
         response: dict[str, Any] = {
@@ -212,34 +212,6 @@ class Authorizer:
                 del self.verified_tokens[next(iter(self.verified_tokens))]  # the oldest
             self.verified_tokens[token] = (claims, kid, key)
         return claims, sub, kid
-
-    def _stage(self, method_arn: object) -> StageArn:
-        """The stage of ``methodArn``, remembered per stage: ``<...>:<apiId>/<stage>`` is validated once
-        (by :func:`parse_method_arn`), the ``<METHOD>[/<path>]`` rest once per whole ARN (a client calls
-        the same few methods again and again)."""
-        if isinstance(method_arn, str):
-            stage = self._method_arns.get(method_arn)
-            if stage is not None:
-                return stage
-            head, _, rest = method_arn.partition("/")
-            stage_name, separator, tail = rest.partition("/")
-            method = tail.partition("/")[0]
-            if separator and method.isascii() and method.isalpha() and method.isupper():
-                key = f"{head}/{stage_name}"
-                stage = self._stages.get(key)
-                if stage is None:
-                    stage = remember(
-                        self._stages, key, self._parse_stage(f"{key}/{method}"), MAX_REMEMBERED_STAGES
-                    )
-                return remember(self._method_arns, method_arn, stage, MAX_REMEMBERED_STAGES)
-        return self._parse_stage(method_arn)
-
-    @staticmethod
-    def _parse_stage(method_arn: object) -> StageArn:
-        try:
-            return parse_method_arn(method_arn)
-        except BadMethodArn as error:
-            raise Denied("bad_method_arn") from error
 
     def _api_key(self, api_id: str, claims: dict[str, Any], kid: str | None, now: float) -> str:
         assert self.config.api_key_claim is not None

@@ -299,13 +299,14 @@ def test_remembered_route_arns_stay_bounded_and_exact(
     # Whole route ARNs are remembered with their stage (a pure function of the text): only accepted
     # ones, never more than the limit, and a near-miss of a remembered ARN is judged afresh.
     import authorizer_http
+    import authorizer_policy
 
     connect = make_connect()
-    for n in range(authorizer_http.MAX_REMEMBERED_STAGES + 5):
+    for n in range(authorizer_policy.MAX_REMEMBERED_STAGES + 5):
         event = request_event(FIXTURE, token)
         event["routeArn"] = f"{STAGE}/GET/orders/{n}"
         assert connect.call(event)["policyDocument"] == policy(statement("Allow", [f"{STAGE}/*/*"]))
-    assert len(authorizer_http._ROUTE_ARNS) <= authorizer_http.MAX_REMEMBERED_STAGES
+    assert len(authorizer_http._ROUTE_ARNS) <= authorizer_policy.MAX_REMEMBERED_STAGES
     event = request_event(FIXTURE, token)
     event["routeArn"] = f"{STAGE}/get/orders/1"
     connect.unauthorized(event, "bad_route_arn")
