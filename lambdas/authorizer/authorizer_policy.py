@@ -26,10 +26,6 @@ EXECUTE_API_PREFIX = (
 """The pattern of an execute-api ARN up to its API id and the ``/`` after it (every event's ARN)."""
 STAGE_NAME = r"[A-Za-z0-9_-]{1,128}"
 """The pattern of a stage name in an execute-api ARN."""
-_METHOD_ARN = re.compile(
-    EXECUTE_API_PREFIX + rf"(?P<stage>{STAGE_NAME})/[A-Z]+(?:/.*)?",
-    re.DOTALL,
-)
 REST_STAGE_ARN = re.compile(EXECUTE_API_PREFIX + rf"(?P<stage>{STAGE_NAME})")
 """The pattern of a REST API stage's ARN (``methodArn`` up to its stage)."""
 MAX_REMEMBERED_STAGES = 256
@@ -57,15 +53,12 @@ def stage_arn(prefix: str, api_id: str) -> StageArn:
 
 
 def parse_method_arn(method_arn: object) -> StageArn:
-    """Keep partition, region, account, API id and stage of ``methodArn``; drop method and path."""
-    match = _METHOD_ARN.fullmatch(method_arn) if isinstance(method_arn, str) else None
-    if match is None or match["partition"] not in PARTITIONS:
-        raise BadMethodArn("methodArn is not an execute-api method ARN")
-    prefix = (
-        f"arn:{match['partition']}:execute-api:{match['region']}:{match['account']}:"
-        f"{match['api_id']}/{match['stage']}"
-    )
-    return stage_arn(prefix, match["api_id"])
+    """Keep partition, region, account, API id and stage of ``methodArn``; drop method and path
+    (:func:`stage_of` with the REST rules, remembering nothing)."""
+    try:
+        return stage_of(method_arn, "bad_method_arn", REST_STAGE_ARN, None, {}, {})
+    except Denied as error:
+        raise BadMethodArn("methodArn is not an execute-api method ARN") from error
 
 
 def stage_of(  # noqa: PLR0917 -- called positionally on every event (no keyword matching)
