@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from authorizer_address import address_refusal
@@ -34,30 +33,6 @@ class ConnectRequest(NamedTuple):
     token: str
     origin: str | None
     source_ip: str | None
-
-
-def _single(values: Mapping[str, Any] | None, name: str) -> object:
-    """The one value of ``name`` in a query map; several is ambiguous."""
-    if not values:
-        return None
-    found = [v for k, v in values.items() if k == name]
-    if len(found) > 1:
-        raise Denied("ambiguous_query_parameter")
-    return found[0] if found else None
-
-
-def _multi_count(values: object, name: str) -> int:
-    if not isinstance(values, dict):
-        return 0
-    return _count([v for k, v in values.items() if k == name])
-
-
-def _count(values: list[Any]) -> int:
-    """How many values a multi-value map's entries hold (a list counts its items)."""
-    count = 0
-    for value in values:
-        count += len(value) if isinstance(value, list) else 1
-    return count
 
 
 @functools.cache
@@ -112,9 +87,6 @@ def _header_sets() -> tuple[frozenset[str], frozenset[str]]:
         authorization = _spellings("authorization")
         _HEADER_SETS = (authorization, authorization | _spellings("origin"))
     return _HEADER_SETS
-
-
-_NO_KEYS: frozenset[str] = frozenset()
 
 
 def _connect_headers(headers: dict[str, Any] | None, multi: object) -> tuple[object, object, bool]:
@@ -174,12 +146,21 @@ def request_token(event: dict[str, Any], query_parameter: str | None) -> str:
     authorization = _header(headers, event.get("multiValueHeaders"), (_HEADER_SETS or _header_sets())[0])
     if authorization is not None:
         return bearer_token(authorization)
+    return _query_token(event, query_parameter)
+
+
+def _query_token(event: dict[str, Any], query_parameter: str | None) -> str:
+    """The JWT from ``query_parameter`` (when configured): :func:`request_token` once no
+    ``Authorization`` header was found. A repeated parameter is refused."""
     if query_parameter is None:
         raise Denied("missing_token")
     query = _mapping(event, "queryStringParameters")
-    if _multi_count(event.get("multiValueQueryStringParameters"), query_parameter) > 1:
+    # A parameter repeated in the URL: the multi-value map lists every value, the other keeps one.
+    multi = event.get("multiValueQueryStringParameters")
+    values = multi.get(query_parameter) if isinstance(multi, dict) else None
+    if isinstance(values, list) and len(values) > 1:
         raise Denied("ambiguous_query_parameter")
-    token = _single(query, query_parameter)
+    token = query.get(query_parameter) if query else None
     if not isinstance(token, str) or not token:
         raise Denied("missing_token")
     if len(token) > MAX_AUTHORIZATION_LENGTH:
@@ -215,10 +196,8 @@ def parse_connect_request(event: object, query_parameter: str | None) -> Connect
     if headers is not None and not isinstance(headers, dict):
         raise Denied("bad_event")
     authorization, origin, ambiguous_origin = _connect_headers(headers, event.get("multiValueHeaders"))
-    # What request_token does, with the header already found (it looks again only for a query token).
-    token = (
-        bearer_token(authorization) if authorization is not None else request_token(event, query_parameter)
-    )
+    # What request_token does, with the header already found.
+    token = bearer_token(authorization) if authorization is not None else _query_token(event, query_parameter)
     identity = context.get("identity")
     source_ip = identity.get("sourceIp") if isinstance(identity, dict) else None
     if ambiguous_origin:

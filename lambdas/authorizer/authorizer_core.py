@@ -17,18 +17,16 @@ from authorizer_http import PAYLOAD_VERSION, parse_http_request
 from authorizer_jwks import JwksCache, JwksError, PublicKey, fetch_jwks
 from authorizer_jwt import Denied, bearer_token, parse_token, validate_claims, verify_with_any
 from authorizer_log import log_denial
-from authorizer_memo import remember
 from authorizer_policy import (
+    REST_STAGE_ARN,
     SCOPE_CLAIMS,
-    BadMethodArn,
     StageArn,
     build_context,
     build_policy,
-    parse_method_arn,
+    stage_of,
     token_scopes,
 )
 
-MAX_REMEMBERED_STAGES = 256
 MAX_VERIFIED_TOKENS = 512
 
 # Names API Gateway itself gives a meaning under ``$context.authorizer`` (the answer's ``principalId``
@@ -50,11 +48,6 @@ RESERVED_CONTEXT_NAMES = frozenset(
 
 
 _CONTEXT_OMITS = RESERVED_CONTEXT_NAMES | SCOPE_CLAIMS
-
-
-def claims_context(claims: dict[str, Any], scopes: tuple[str, ...]) -> dict[str, str | int | float | bool]:
-    """The TOKEN answer's ``context``: the scalar claims, never under a name API Gateway reserves."""
-    return build_context(claims, scopes, _CONTEXT_OMITS)
 
 
 VerifiedToken = tuple[dict[str, Any], str, PublicKey]
@@ -110,13 +103,15 @@ class Authorizer:
     def authorize_token(self, event: dict[str, Any], now: float) -> dict[str, Any]:
         """A REST API TOKEN event: the token-only policy for the stage of ``methodArn``."""
         token = bearer_token(event.get("authorizationToken"))
-        stage = self._stage(event.get("methodArn"))
+        stage = stage_of(
+            event.get("methodArn"), "bad_method_arn", REST_STAGE_ARN, None, self._stages, self._method_arns
+        )
         claims, sub, kid = self._verify(token, now)
         scopes = token_scopes(claims)
         response: dict[str, Any] = {
             "principalId": sub,
             "policyDocument": build_policy(stage, self.config.routes, scopes),
-            "context": build_context(claims, scopes, _CONTEXT_OMITS),  # claims_context
+            "context": build_context(claims, scopes, _CONTEXT_OMITS),
         }
         if self.config.api_key_claim is not None:
             response["usageIdentifierKey"] = self._api_key(stage.api_id, claims, kid, now)
@@ -137,7 +132,7 @@ class Authorizer:
         return {
             "principalId": sub,
             "policyDocument": build_policy(request.stage, self.config.routes, scopes),
-            "context": build_context(claims, scopes, _CONTEXT_OMITS),  # claims_context
+            "context": build_context(claims, scopes, _CONTEXT_OMITS),
         }
 
     def authorize_connect(self, event: object, now: float) -> dict[str, Any]:
@@ -181,73 +176,42 @@ class Authorizer:
         """
         config = self.config
         known = self.verified_tokens.get(token)
-        if known is not None:
-            known_claims, known_kid, known_key = known
-            try:
-                keys = self.jwks.keys_for(known_kid, now)
-            except JwksError as error:
-                raise Denied("jwks_unavailable", kid=known_kid) from error
-            if any(key is known_key for key in keys):
-                try:
-                    sub = validate_claims(
-                        known_claims,
-                        known_kid,
-                        config.issuer,
-                        config.audiences,
-                        config.audience_claim,
-                        config.leeway_seconds,
-                        now,
-                    )
-                except Denied:
-                    del self.verified_tokens[token]  # expired: never served again
-                    raise
-                return known_claims, sub, known_kid
-            del self.verified_tokens[token]
-        unverified = parse_token(token, config.algorithms, self._headers)
+        if known is None:
+            unverified = parse_token(token, config.algorithms, self._headers)
+            kid = unverified.kid
+        else:
+            claims, kid, key = known
         try:
-            keys = self.jwks.keys_for(unverified.kid, now)
+            keys = self.jwks.keys_for(kid, now)
         except JwksError as error:
-            raise Denied("jwks_unavailable", kid=unverified.kid) from error
-        if not keys:
-            raise Denied("unknown_kid", kid=unverified.kid)
-        key = verify_with_any(unverified, keys)
-        claims, kid = unverified.claims, unverified.kid
-        sub = validate_claims(
-            claims, kid, config.issuer, config.audiences, config.audience_claim, config.leeway_seconds, now
-        )
-        if self.max_verified_tokens > 0:
+            raise Denied("jwks_unavailable", kid=kid) from error
+        if known is None:
+            if not keys:
+                raise Denied("unknown_kid", kid=kid)
+            key = verify_with_any(unverified, keys)
+            claims = unverified.claims
+        elif not any(current is key for current in keys):
+            del self.verified_tokens[token]  # verified by a key no longer in the set: check it afresh
+            return self._verify(token, now)
+        try:
+            sub = validate_claims(
+                claims,
+                kid,
+                config.issuer,
+                config.audiences,
+                config.audience_claim,
+                config.leeway_seconds,
+                now,
+            )
+        except Denied:
+            if known is not None:
+                del self.verified_tokens[token]  # expired: never served again
+            raise
+        if known is None and self.max_verified_tokens > 0:
             if len(self.verified_tokens) >= self.max_verified_tokens:
                 del self.verified_tokens[next(iter(self.verified_tokens))]  # the oldest
             self.verified_tokens[token] = (claims, kid, key)
         return claims, sub, kid
-
-    def _stage(self, method_arn: object) -> StageArn:
-        """The stage of ``methodArn``, remembered per stage: ``<...>:<apiId>/<stage>`` is validated once
-        (by :func:`parse_method_arn`), the ``<METHOD>[/<path>]`` rest once per whole ARN (a client calls
-        the same few methods again and again)."""
-        if isinstance(method_arn, str):
-            stage = self._method_arns.get(method_arn)
-            if stage is not None:
-                return stage
-            head, _, rest = method_arn.partition("/")
-            stage_name, separator, tail = rest.partition("/")
-            method = tail.partition("/")[0]
-            if separator and method.isascii() and method.isalpha() and method.isupper():
-                key = f"{head}/{stage_name}"
-                stage = self._stages.get(key)
-                if stage is None:
-                    stage = remember(
-                        self._stages, key, self._parse_stage(f"{key}/{method}"), MAX_REMEMBERED_STAGES
-                    )
-                return remember(self._method_arns, method_arn, stage, MAX_REMEMBERED_STAGES)
-        return self._parse_stage(method_arn)
-
-    @staticmethod
-    def _parse_stage(method_arn: object) -> StageArn:
-        try:
-            return parse_method_arn(method_arn)
-        except BadMethodArn as error:
-            raise Denied("bad_method_arn") from error
 
     def _api_key(self, api_id: str, claims: dict[str, Any], kid: str | None, now: float) -> str:
         assert self.config.api_key_claim is not None

@@ -12,13 +12,11 @@ from typing import Any, NamedTuple
 
 from authorizer_connect import request_token
 from authorizer_jwt import Denied, new_record
-from authorizer_memo import remember
-from authorizer_policy import EXECUTE_API_PREFIX, PARTITIONS, STAGE_NAME, StageArn, stage_arn
+from authorizer_policy import EXECUTE_API_PREFIX, STAGE_NAME, StageArn, stage_of
 
 PAYLOAD_VERSION = "2.0"
 DEFAULT_ROUTE = "$default"
 _STAGE_ARN = re.compile(EXECUTE_API_PREFIX + rf"(?P<stage>\$default|{STAGE_NAME})")
-MAX_REMEMBERED_STAGES = 256
 # Accepted ``<...>:<apiId>/<stage>`` prefixes of route ARNs, and accepted whole route ARNs (a client
 # calls the same few routes again and again), each with its stage: pure functions of the text.
 _STAGES: dict[str, StageArn] = {}
@@ -31,33 +29,6 @@ class HttpRequest(NamedTuple):
     stage: StageArn
     token: str
     source_ip: str | None
-
-
-def stage_of_route_arn(route_arn: object) -> StageArn:
-    """The stage of ``routeArn`` (``arn:<partition>:execute-api:<region>:<account>:<apiId>/<stage>/<METHOD>/<path>``);
-    the method and path are checked for shape and dropped."""
-    if not isinstance(route_arn, str):
-        raise Denied("bad_route_arn")
-    stage = _ROUTE_ARNS.get(route_arn)
-    if stage is not None:
-        return stage
-    head, _, rest = route_arn.partition("/")
-    stage_name, separator, route = rest.partition("/")
-    if not separator:
-        raise Denied("bad_route_arn")
-    # The route part: ``$default``, or ``<METHOD>`` optionally followed by ``/`` and the request path.
-    if route != DEFAULT_ROUTE:
-        method = route.partition("/")[0]
-        if not (method.isascii() and method.isalpha() and method.isupper()):
-            raise Denied("bad_route_arn")
-    key = f"{head}/{stage_name}"
-    stage = _STAGES.get(key)
-    if stage is None:
-        match = _STAGE_ARN.fullmatch(key)
-        if match is None or match["partition"] not in PARTITIONS:
-            raise Denied("bad_route_arn")
-        stage = remember(_STAGES, key, stage_arn(key, match["api_id"]), MAX_REMEMBERED_STAGES)
-    return remember(_ROUTE_ARNS, route_arn, stage, MAX_REMEMBERED_STAGES)
 
 
 def parse_http_request(event: object) -> HttpRequest:
@@ -73,7 +44,7 @@ def parse_http_request(event: object) -> HttpRequest:
         or event.get("version") != PAYLOAD_VERSION
     ):
         raise Denied("bad_event")
-    stage = stage_of_route_arn(event.get("routeArn"))
+    stage = stage_of(event.get("routeArn"), "bad_route_arn", _STAGE_ARN, DEFAULT_ROUTE, _STAGES, _ROUTE_ARNS)
     token = request_token(event, None)
     if "," in token:
         raise Denied("ambiguous_header")

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from authorizer_config import Route
+from authorizer_jwt import Denied
 from authorizer_memo import remember
 
 PARTITIONS = frozenset(
@@ -25,10 +26,9 @@ EXECUTE_API_PREFIX = (
 """The pattern of an execute-api ARN up to its API id and the ``/`` after it (every event's ARN)."""
 STAGE_NAME = r"[A-Za-z0-9_-]{1,128}"
 """The pattern of a stage name in an execute-api ARN."""
-_METHOD_ARN = re.compile(
-    EXECUTE_API_PREFIX + rf"(?P<stage>{STAGE_NAME})/[A-Z]+(?:/.*)?",
-    re.DOTALL,
-)
+REST_STAGE_ARN = re.compile(EXECUTE_API_PREFIX + rf"(?P<stage>{STAGE_NAME})")
+"""The pattern of a REST API stage's ARN (``methodArn`` up to its stage)."""
+MAX_REMEMBERED_STAGES = 256
 SCOPE_CLAIMS = frozenset({"scope", "scp", "scopes"})
 """The claims scopes are read from (in the order ``scope``, ``scp``, ``scopes``)."""
 _SCALARS = frozenset({str, int, float, bool})
@@ -53,15 +53,51 @@ def stage_arn(prefix: str, api_id: str) -> StageArn:
 
 
 def parse_method_arn(method_arn: object) -> StageArn:
-    """Keep partition, region, account, API id and stage of ``methodArn``; drop method and path."""
-    match = _METHOD_ARN.fullmatch(method_arn) if isinstance(method_arn, str) else None
-    if match is None or match["partition"] not in PARTITIONS:
-        raise BadMethodArn("methodArn is not an execute-api method ARN")
-    prefix = (
-        f"arn:{match['partition']}:execute-api:{match['region']}:{match['account']}:"
-        f"{match['api_id']}/{match['stage']}"
-    )
-    return stage_arn(prefix, match["api_id"])
+    """Keep partition, region, account, API id and stage of ``methodArn``; drop method and path
+    (:func:`stage_of` with the REST rules, remembering nothing)."""
+    try:
+        return stage_of(method_arn, "bad_method_arn", REST_STAGE_ARN, None, {}, {})
+    except Denied as error:
+        raise BadMethodArn("methodArn is not an execute-api method ARN") from error
+
+
+def stage_of(  # noqa: PLR0917 -- called positionally on every event (no keyword matching)
+    arn: object,
+    reason: str,
+    stage_pattern: re.Pattern[str],
+    default_route: str | None,
+    stages: dict[str, StageArn],
+    arns: dict[str, StageArn],
+) -> StageArn:
+    """The stage of an execute-api ARN ``<...>:<apiId>/<stage>/<route>`` (a REST ``methodArn``, an HTTP
+    API ``routeArn``), or :class:`Denied` with ``reason``. ``<...>:<apiId>/<stage>`` must match
+    ``stage_pattern`` (whose groups name the ``partition`` and ``api_id``); the route, ``<METHOD>``
+    optionally followed by ``/`` and a path, or ``default_route``, is checked for shape and dropped.
+
+    Remembered (bounded): each accepted stage in ``stages``, each accepted whole ARN in ``arns`` (a
+    client calls the same few routes again and again).
+    """
+    if not isinstance(arn, str):
+        raise Denied(reason)
+    stage = arns.get(arn)
+    if stage is not None:
+        return stage
+    head, _, rest = arn.partition("/")
+    stage_name, separator, route = rest.partition("/")
+    if not separator:
+        raise Denied(reason)
+    if route != default_route:
+        method = route.partition("/")[0]
+        if not (method.isascii() and method.isalpha() and method.isupper()):
+            raise Denied(reason)
+    key = f"{head}/{stage_name}"
+    stage = stages.get(key)
+    if stage is None:
+        match = stage_pattern.fullmatch(key)
+        if match is None or match["partition"] not in PARTITIONS:
+            raise Denied(reason)
+        stage = remember(stages, key, stage_arn(key, match["api_id"]), MAX_REMEMBERED_STAGES)
+    return remember(arns, arn, stage, MAX_REMEMBERED_STAGES)
 
 
 MAX_REMEMBERED_SCOPE_STRINGS = 256

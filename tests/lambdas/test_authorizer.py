@@ -893,15 +893,15 @@ def test_mutated_tokens_are_never_allowed(authz: Authz, keys: Keys, data: st.Dat
 def test_remembered_method_arns_stay_bounded_and_exact(authz: Authz, keys: Keys) -> None:
     # Whole methodArns are remembered with their stage (a pure function of the text): only accepted
     # ones, never more than the limit, and a near-miss of a remembered ARN is judged afresh.
-    import authorizer_core
+    import authorizer_policy
 
     token = make_token(keys.rsa)
     stage = "arn:aws:execute-api:eu-west-1:123456789012:a1b2c3d4e5/prod"
-    for n in range(authorizer_core.MAX_REMEMBERED_STAGES + 5):
+    for n in range(authorizer_policy.MAX_REMEMBERED_STAGES + 5):
         assert authz.allow(token, f"{stage}/GET/orders/{n}")["policyDocument"]["Statement"][0][
             "Resource"
         ] == [f"{stage}/*/*"]
     remembered = authz.module._get_authorizer()._method_arns
-    assert len(remembered) <= authorizer_core.MAX_REMEMBERED_STAGES
+    assert len(remembered) <= authorizer_policy.MAX_REMEMBERED_STAGES
     authz.deny(f"Bearer {token}", "bad_method_arn", arn=f"{stage}/get/orders/1")
     assert f"{stage}/get/orders/1" not in remembered

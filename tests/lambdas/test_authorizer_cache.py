@@ -17,7 +17,7 @@ import pytest
 from tests.lambdas.authorizer_harness import NOW, Authz, Keys, jwk_of, make_token
 
 
-def count_verifications(authz: Authz, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+def count_verifications(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Count full signature checks from now on (the memory's hits make none)."""
     import authorizer_core
 
@@ -41,7 +41,7 @@ def test_a_repeated_token_is_verified_once(
     make_authz: Callable[..., Authz], keys: Keys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     authz = make_authz()
-    calls = count_verifications(authz, monkeypatch)
+    calls = count_verifications(monkeypatch)
     token = make_token(keys.rsa)
     first = authz.allow(token)
     assert authz.allow(token) == first
@@ -54,7 +54,7 @@ def test_an_expired_token_is_refused_from_the_memory(
     make_authz: Callable[..., Authz], keys: Keys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     authz = make_authz(LEEWAY_SECONDS="0")
-    calls = count_verifications(authz, monkeypatch)
+    calls = count_verifications(monkeypatch)
     token = make_token(keys.rsa, exp=int(NOW) + 60)
     authz.allow(token)
     authz.now[0] = NOW + 59.5
@@ -118,7 +118,7 @@ def test_an_unchanged_key_set_after_a_refetch_verifies_the_token_again(
     make_authz: Callable[..., Authz], keys: Keys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     authz = make_authz(JWKS_CACHE_SECONDS="120")
-    calls = count_verifications(authz, monkeypatch)
+    calls = count_verifications(monkeypatch)
     token = make_token(keys.rsa, exp=int(NOW) + 3600)
     authz.allow(token)
     authz.now[0] = NOW + 121
@@ -172,7 +172,7 @@ def test_the_memory_can_be_turned_off(
 ) -> None:
     authz = make_authz()
     authz.module._get_authorizer().max_verified_tokens = 0
-    calls = count_verifications(authz, monkeypatch)
+    calls = count_verifications(monkeypatch)
     token = make_token(keys.rsa)
     authz.allow(token)
     authz.allow(token)

@@ -15,25 +15,17 @@ from typing import Any
 
 import pytest
 
-from tests.lambdas.authorizer_harness import NOW, Connect, Keys, make_token, request_event
+from tests.lambdas.authorizer_harness import NOW, Connect, Keys, make_token, policy, request_event
 
 FIXTURE = "authorizer_http_request.json"
 STAGE = "arn:aws:execute-api:eu-west-1:123456789012:h7t8p9a0b1/prod"
-
-
-def statement(effect: str, resources: list[str]) -> dict[str, Any]:
-    return {"Action": "execute-api:Invoke", "Effect": effect, "Resource": resources}
-
-
-def policy(*statements: dict[str, Any]) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
 def forbidden(connect: Connect, event: dict[str, Any], reason: str, stage: str = STAGE) -> None:
     """A verified token from a refused address: a Deny on every route of the stage (403), and why."""
     connect.caplog.clear()
     result = connect.call(event)
-    assert result == {"principalId": "user-123", "policyDocument": policy(statement("Deny", [f"{stage}/*"]))}
+    assert result == {"principalId": "user-123", "policyDocument": policy("Deny", f"{stage}/*")}
     assert connect.reasons() == [reason]
 
 
@@ -51,7 +43,7 @@ def test_a_valid_token_is_allowed_on_the_whole_stage(
     result = make_connect().call(request_event(FIXTURE, token))
     assert result == {
         "principalId": "user-123",
-        "policyDocument": policy(statement("Allow", [f"{STAGE}/*/*"])),
+        "policyDocument": policy("Allow", f"{STAGE}/*/*"),
         "context": {
             "iss": "https://issuer.example.com/",
             "aud": "orders-api",
@@ -99,7 +91,7 @@ def test_the_default_stage(make_connect: Callable[..., Connect], token: str) -> 
     stage = "arn:aws:execute-api:eu-west-1:123456789012:h7t8p9a0b1/$default"
     event = request_event(FIXTURE, token)
     event["routeArn"] = f"{stage}/GET/orders/42"
-    assert make_connect().call(event)["policyDocument"] == policy(statement("Allow", [f"{stage}/*/*"]))
+    assert make_connect().call(event)["policyDocument"] == policy("Allow", f"{stage}/*/*")
 
 
 @pytest.mark.parametrize("name", ["authorization", "Authorization", "AUTHORIZATION"])
@@ -299,13 +291,14 @@ def test_remembered_route_arns_stay_bounded_and_exact(
     # Whole route ARNs are remembered with their stage (a pure function of the text): only accepted
     # ones, never more than the limit, and a near-miss of a remembered ARN is judged afresh.
     import authorizer_http
+    import authorizer_policy
 
     connect = make_connect()
-    for n in range(authorizer_http.MAX_REMEMBERED_STAGES + 5):
+    for n in range(authorizer_policy.MAX_REMEMBERED_STAGES + 5):
         event = request_event(FIXTURE, token)
         event["routeArn"] = f"{STAGE}/GET/orders/{n}"
-        assert connect.call(event)["policyDocument"] == policy(statement("Allow", [f"{STAGE}/*/*"]))
-    assert len(authorizer_http._ROUTE_ARNS) <= authorizer_http.MAX_REMEMBERED_STAGES
+        assert connect.call(event)["policyDocument"] == policy("Allow", f"{STAGE}/*/*")
+    assert len(authorizer_http._ROUTE_ARNS) <= authorizer_policy.MAX_REMEMBERED_STAGES
     event = request_event(FIXTURE, token)
     event["routeArn"] = f"{STAGE}/get/orders/1"
     connect.unauthorized(event, "bad_route_arn")

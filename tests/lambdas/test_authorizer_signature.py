@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.hashes import SHA256
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.lambdas.authorizer_harness import sign_raw
 from tests.lambdas.conftest import lambda_root
 
 lambda_root("authorizer")
@@ -86,15 +87,11 @@ def encoded_message(
     return b"\x00" + block_type + fill * (size - 3 - len(digest_info)) + b"\x00" + digest_info
 
 
-def sign(key: rsa.RSAPrivateKey, message: bytes) -> bytes:
-    return key.sign(message, padding.PKCS1v15(), SHA256())
-
-
 @pytest.mark.parametrize("bits", [2048, 2052])
 def test_valid_rs256_signatures_are_accepted(bits: int) -> None:
     key = private_key(bits)
     message = b"eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0"
-    signature = sign(key, message)
+    signature = sign_raw("RS256", key, message)
     assert len(signature) == (bits + 7) // 8
     assert authorizer_verdict(key, signature, message) is True
     assert authorizer_verdict(key, signature, message + b"x") is False
@@ -161,7 +158,7 @@ def test_fails_rs256_signature_without_its_leading_zero_byte() -> None:
     key = private_key(2048)
     for counter in range(20_000):
         message = b"header.payload-%d" % counter
-        signature = sign(key, message)
+        signature = sign_raw("RS256", key, message)
         if signature[0] == 0:
             break
     else:  # pragma: no cover -- one signature in 256 starts with a zero byte
@@ -191,7 +188,7 @@ def test_rs256_verdicts_match_cryptography(
     message: bytes, mutation: str, position: int, bit: int, noise: bytes
 ) -> None:
     key = private_key(2048)
-    signature = sign(key, message)
+    signature = sign_raw("RS256", key, message)
     signed = message
     if mutation == "flip":
         signature = (
