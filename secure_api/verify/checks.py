@@ -1,7 +1,8 @@
 """The AWS-side checks of ``secure-api verify`` for a REST API, one pure function per check over
 :class:`ApiFacts`, and the judgements every kind shares (one ``*_result`` function each: the domain's
-TLS policy, mutual TLS and certificate, throttling, access and execution logs, who may call a route,
-API keys, the audit trail), which :mod:`secure_api.verify.v2_checks` applies to WebSocket and HTTP APIs.
+TLS policy, throttling, access and execution logs, who may call a route, API keys, the audit trail),
+which :mod:`secure_api.verify.v2_checks` applies to WebSocket and HTTP APIs. The domain's mutual TLS
+and certificate are judged for REST APIs only.
 
 A check that cannot run is ``skip`` (never ``pass``); one whose AWS call was denied is ``warn`` with
 the missing permission in its detail.

@@ -175,7 +175,6 @@ class V2Facts:
     trails: Sequence[Trail] | Unavailable
     usage_plans: Sequence[Mapping[str, Any]] | Unavailable | None = None
     account_throttle: AccountThrottle | Unavailable | None = None
-    certificates: Mapping[str, Certificate | Unavailable] | None = None
 
     @property
     def methods(self) -> Sequence[Method] | Unavailable:

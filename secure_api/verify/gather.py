@@ -114,8 +114,8 @@ def _items(client: Any, operation: str, permission: str, **kwargs: Any) -> Itera
 
 class AccountGatherer:
     """The facts of one API stage that do not depend on its protocol: the usage plans that serve it,
-    the account's own throttle, the trails of the region and its domains' ACM certificates. Each
-    ``*_fact`` method makes only read-only calls."""
+    the account's own throttle and the trails of the region. Each ``*_fact`` method makes only
+    read-only calls."""
 
     def __init__(self, clients: VerifyClients, api_id: str, stage: str) -> None:
         self.clients = clients
@@ -219,36 +219,6 @@ class AccountGatherer:
             # CloudTrail's default selection (no selectors at all) logs every management event.
             return True, "All"
         return management_events_of(selectors)
-
-    def certificates_fact(
-        self, domains: list[DomainMapping] | Unavailable
-    ) -> dict[str, Certificate | Unavailable] | None:
-        """ACM's ``DescribeCertificate`` for each domain's certificate, by ARN (None without an ACM
-        client). The certificate is read in the region its ARN names."""
-        if self.clients.acm_in is None:
-            return None
-        found: dict[str, Certificate | Unavailable] = {}
-        arns = [] if isinstance(domains, Unavailable) else [d.certificate_arn for d in domains]
-        for arn in dict.fromkeys(a for a in arns if a):
-            parts = arn.split(":")
-            region = parts[3] if len(parts) > 3 and parts[3] else self.region
-            try:
-                described = (
-                    call_aws(
-                        self.clients.acm_in(region),
-                        "describe_certificate",
-                        "acm:DescribeCertificate",
-                        CertificateArn=arn,
-                    ).get("Certificate")
-                    or {}
-                )
-            except NoAnswer as exc:
-                found[arn] = exc.unavailable
-                continue
-            found[arn] = Certificate(
-                arn=arn, status=str(described.get("Status") or "UNKNOWN"), not_after=described.get("NotAfter")
-            )
-        return found
 
 
 class Gatherer(AccountGatherer):
@@ -371,6 +341,36 @@ class Gatherer(AccountGatherer):
             }
         except NoAnswer as exc:
             return exc.unavailable
+
+    def certificates_fact(
+        self, domains: list[DomainMapping] | Unavailable
+    ) -> dict[str, Certificate | Unavailable] | None:
+        """ACM's ``DescribeCertificate`` for each domain's certificate, by ARN (None without an ACM
+        client). The certificate is read in the region its ARN names."""
+        if self.clients.acm_in is None:
+            return None
+        found: dict[str, Certificate | Unavailable] = {}
+        arns = [] if isinstance(domains, Unavailable) else [d.certificate_arn for d in domains]
+        for arn in dict.fromkeys(a for a in arns if a):
+            parts = arn.split(":")
+            region = parts[3] if len(parts) > 3 and parts[3] else self.region
+            try:
+                described = (
+                    call_aws(
+                        self.clients.acm_in(region),
+                        "describe_certificate",
+                        "acm:DescribeCertificate",
+                        CertificateArn=arn,
+                    ).get("Certificate")
+                    or {}
+                )
+            except NoAnswer as exc:
+                found[arn] = exc.unavailable
+                continue
+            found[arn] = Certificate(
+                arn=arn, status=str(described.get("Status") or "UNKNOWN"), not_after=described.get("NotAfter")
+            )
+        return found
 
     def web_acl_fact(self) -> dict[str, Any] | Unavailable | None:
         """The AWS WAF web ACL associated with the stage, or None."""

@@ -2,9 +2,8 @@
 a WebSocket or an HTTP API (the two kinds API Gateway v2 serves, with the same ``GetApi``, ``GetStage``,
 ``GetRoutes`` and domain calls).
 
-The account-wide facts (usage plans, the account's limits, trails) and the domains' ACM certificates
-come from the same :class:`~secure_api.verify.gather.AccountGatherer` as a REST API's. As there, a
-denied call becomes :class:`~secure_api.verify.facts.Unavailable` naming the IAM permission it needs;
+The account-wide facts (usage plans, the account's limits, trails) come from the same
+:class:`~secure_api.verify.gather.AccountGatherer` as a REST API's. As there, a denied call becomes :class:`~secure_api.verify.facts.Unavailable` naming the IAM permission it needs;
 only an unknown API or stage stops the command.
 """
 
@@ -33,18 +32,6 @@ def pages(client: Any, operation: str, permission: str, **kwargs: Any) -> Iterat
         token = response.get("NextToken")
         if not token:
             return
-
-
-def _mutual_tls(domain: dict[str, Any]) -> dict[str, Any] | None:
-    """v2's ``MutualTlsAuthentication`` in the REST shape the ``domain.mtls`` judgement reads."""
-    mtls = domain.get("MutualTlsAuthentication") or {}
-    if not mtls.get("TruststoreUri"):
-        return None
-    return {
-        "truststoreUri": mtls["TruststoreUri"],
-        "truststoreVersion": mtls.get("TruststoreVersion"),
-        "truststoreWarnings": list(mtls.get("TruststoreWarnings") or []),
-    }
 
 
 class V2Gatherer(AccountGatherer):
@@ -129,8 +116,6 @@ class V2Gatherer(AccountGatherer):
                         base_path=str(mapping.get("ApiMappingKey") or "(none)"),
                         security_policy=configuration.get("SecurityPolicy"),
                         endpoint_types=(endpoint,) if endpoint else (),
-                        certificate_arn=configuration.get("CertificateArn"),
-                        mutual_tls=_mutual_tls(domain),
                     )
                     for mapping in mappings
                     if mapping.get("ApiId") == self.api_id and mapping.get("Stage") == self.stage
