@@ -570,12 +570,10 @@ def check_methods_auth(facts: ApiFacts, public: Sequence[PublicRoute] = ()) -> m
 
 
 def serving_plans(
-    check_id: str, usage_plans: Sequence[Mapping[str, Any]] | Unavailable | None, stage: str
+    check_id: str, usage_plans: Sequence[Mapping[str, Any]] | Unavailable, stage: str
 ) -> Sequence[Mapping[str, Any]] | m.CheckResult:
     """The usage plans serving ``stage``, or the result of an API key check that cannot judge: the
     plans are unknown, or none serves the stage (``skip``: a key binds nothing without a plan)."""
-    if usage_plans is None:
-        return m.CheckResult(check_id, m.SKIP, "usage plans not read")
     if isinstance(usage_plans, Unavailable):
         return unavailable(check_id, usage_plans)
     if not usage_plans:

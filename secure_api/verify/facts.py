@@ -136,7 +136,6 @@ class Route:
     route_key: str
     authorization_type: str
     api_key_required: bool
-    authorization_scopes: tuple[str, ...] = ()
 
 
 DEFAULT_KEY = "$default"
@@ -167,7 +166,6 @@ class V2Facts:
     stage: str
     region: str
     partition: str
-    protocol: str
     api: Mapping[str, Any] | Unavailable
     stage_info: Mapping[str, Any] | Unavailable
     routes: Sequence[Route] | Unavailable

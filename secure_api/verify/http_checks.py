@@ -96,10 +96,6 @@ def check_tls_min_version(obs: HttpObservations) -> m.CheckResult:
     return tls_min_version_result(m.HTTP_TLS_MIN_VERSION, obs.url, obs.tls_skip_reason, obs.handshakes)
 
 
-def _answered(answer: Answer) -> str:
-    return f"{answer.status}" if answer.status is not None else f"error: {answer.error}"
-
-
 def check_unauthenticated(obs: HttpObservations) -> m.CheckResult:
     """``http.unauthenticated``: fails when a GET without credentials to a non-public route gets a 2xx."""
     cid = m.HTTP_UNAUTHENTICATED

@@ -53,7 +53,6 @@ class ApiKind(Generic[F, O]):
     """One kind of API: how its facts are gathered (``F``), which AWS-side checks judge them, and its
     live probes."""
 
-    protocol: str
     name: str
     """With its article, for messages: ``"an HTTP API"``."""
     gather: Callable[[VerifyClients, str, str], F]
@@ -76,14 +75,12 @@ class ApiKind(Generic[F, O]):
 
 KINDS: Mapping[str, ApiKind[Any, Any]] = {
     m.REST: ApiKind(
-        m.REST,
         "a REST API",
         lambda clients, api_id, stage: Gatherer(clients, api_id, stage).gather(),
         AWS_CHECKS,
         HTTPS_PROBES,
     ),
     m.WEBSOCKET: ApiKind(
-        m.WEBSOCKET,
         "a WebSocket API",
         lambda clients, api_id, stage: V2Gatherer(clients, api_id, stage, m.WEBSOCKET).gather(),
         WEBSOCKET_AWS_CHECKS,
@@ -91,7 +88,6 @@ KINDS: Mapping[str, ApiKind[Any, Any]] = {
         public_refusal="which has no methods; AWS authorizes only $connect, which routes.connect_auth checks",
     ),
     m.HTTP: ApiKind(
-        m.HTTP,
         "an HTTP API",
         lambda clients, api_id, stage: V2Gatherer(clients, api_id, stage, m.HTTP).gather(),
         HTTP_API_AWS_CHECKS,

@@ -9,7 +9,6 @@ from typing import Any
 REST = "REST"
 WEBSOCKET = "WEBSOCKET"
 HTTP = "HTTP"
-PROTOCOLS = (REST, WEBSOCKET, HTTP)
 """The three kinds of API Gateway API, as ``GetApi``'s ``ProtocolType`` names the two of v2."""
 
 PASS = "pass"  # noqa: S105 - a check status, not a password

@@ -133,6 +133,8 @@ def check_api_keys(facts: V2Facts) -> m.CheckResult:
     """``routes.api_keys`` (WebSocket APIs): with usage plans on the stage, fails when ``$connect``
     requires no API key (``skip`` when no usage plan serves the stage)."""
     cid = m.ROUTES_API_KEYS
+    # Only WebSocket APIs have this check, and their usage plans are always gathered.
+    assert facts.usage_plans is not None
     served = serving_plans(cid, facts.usage_plans, facts.stage)
     if isinstance(served, m.CheckResult):
         return served

@@ -68,14 +68,13 @@ class V2Gatherer(AccountGatherer):
         )
 
     def routes_fact(self) -> list[Route] | Unavailable:
-        """Every route (``GetRoutes``) with its authorization type, scopes and whether it needs an API key."""
+        """Every route (``GetRoutes``) with its authorization type and whether it needs an API key."""
         try:
             routes = [
                 Route(
                     route_key=str(item.get("RouteKey") or ""),
                     authorization_type=str(item.get("AuthorizationType") or "NONE"),
                     api_key_required=bool(item.get("ApiKeyRequired")),
-                    authorization_scopes=tuple(item.get("AuthorizationScopes") or ()),
                 )
                 for item in pages(
                     self.clients.apigatewayv2,
@@ -136,7 +135,6 @@ class V2Gatherer(AccountGatherer):
             stage=self.stage,
             region=self.region,
             partition=self.partition,
-            protocol=self.protocol,
             api=api,
             stage_info=stage_info,
             routes=self.routes_fact(),

@@ -274,7 +274,6 @@ def http_facts(*, domains: tuple[DomainMapping, ...] = (HTTP_DOMAIN,)) -> V2Fact
         stage=STAGE,
         region=REGION,
         partition="aws",
-        protocol=m.HTTP,
         api={},
         stage_info={},
         routes=routes,

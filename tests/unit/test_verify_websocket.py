@@ -316,7 +316,6 @@ def ws_facts(*, domains: tuple[DomainMapping, ...] = (WS_DOMAIN,)) -> V2Facts:
         stage="prod",
         region="us-east-1",
         partition="aws",
-        protocol=WEBSOCKET,
         api={},
         stage_info={},
         routes=(),
