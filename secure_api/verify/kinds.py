@@ -82,14 +82,18 @@ KINDS: Mapping[str, ApiKind[Any, Any]] = {
     ),
     m.WEBSOCKET: ApiKind(
         "a WebSocket API",
-        lambda clients, api_id, stage: V2Gatherer(clients, api_id, stage, m.WEBSOCKET).gather(),
+        lambda clients, api_id, stage: V2Gatherer(
+            clients, api_id, stage, name="WebSocket", usage_plans=True
+        ).gather(),
         WEBSOCKET_AWS_CHECKS,
         WSS_PROBES,
         public_refusal="which has no methods; AWS authorizes only $connect, which routes.connect_auth checks",
     ),
     m.HTTP: ApiKind(
         "an HTTP API",
-        lambda clients, api_id, stage: V2Gatherer(clients, api_id, stage, m.HTTP).gather(),
+        lambda clients, api_id, stage: V2Gatherer(
+            clients, api_id, stage, name="HTTP", usage_plans=False
+        ).gather(),
         HTTP_API_AWS_CHECKS,
         HTTPS_PROBES,
     ),

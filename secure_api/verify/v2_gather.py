@@ -12,12 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from secure_api.verify import model as m
 from secure_api.verify.facts import DomainMapping, Route, Unavailable, V2Facts
 from secure_api.verify.gather import AccountGatherer, NoAnswer, VerifyClients, call_aws
 
 _PAGE = "500"  # API Gateway v2 pages take MaxResults as a string
-_KIND_NAMES = {m.WEBSOCKET: "WebSocket", m.HTTP: "HTTP"}
 
 
 def pages(client: Any, operation: str, permission: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
@@ -35,13 +33,17 @@ def pages(client: Any, operation: str, permission: str, **kwargs: Any) -> Iterat
 
 
 class V2Gatherer(AccountGatherer):
-    """Collects the facts of one stage of a WebSocket or HTTP API (``protocol``); each ``*_fact`` method
-    makes only read-only calls."""
+    """Collects the facts of one stage of a WebSocket or HTTP API; each ``*_fact`` method makes only
+    read-only calls. ``name`` is the kind's name in messages (``"WebSocket"``); ``usage_plans`` says
+    whether the kind can have usage plans (WebSocket APIs can, HTTP APIs cannot), so whether they are
+    read."""
 
-    def __init__(self, clients: VerifyClients, api_id: str, stage: str, protocol: str = m.WEBSOCKET) -> None:
+    def __init__(
+        self, clients: VerifyClients, api_id: str, stage: str, *, name: str, usage_plans: bool
+    ) -> None:
         super().__init__(clients, api_id, stage)
-        self.protocol = protocol
-        self.kind = _KIND_NAMES.get(protocol, protocol)
+        self.name = name
+        self.usage_plans = usage_plans
 
     def _v2_path(self, suffix: str = "") -> str:
         return f"/apis/{self.api_id}{suffix}"
@@ -52,7 +54,7 @@ class V2Gatherer(AccountGatherer):
             self.clients.apigatewayv2,
             "get_api",
             self._v2_path(),
-            f"unknown API {self.api_id!r}: no such {self.kind} API",
+            f"unknown API {self.api_id!r}: no such {self.name} API",
             ApiId=self.api_id,
         )
 
@@ -124,12 +126,11 @@ class V2Gatherer(AccountGatherer):
             return exc.unavailable
 
     def gather(self) -> V2Facts:
-        """All facts the checks of this kind read; raises :class:`UnknownApiError` for an unknown API or
-        stage. WebSocket APIs can have usage plans (HTTP APIs cannot)."""
+        """All facts the checks of this kind read (usage plans only when the kind has them); raises
+        :class:`UnknownApiError` for an unknown API or stage."""
         api = self.api_fact()
         stage_info = self.stage_fact()
         domains = self.domains_fact()
-        websocket = self.protocol == m.WEBSOCKET
         return V2Facts(
             api_id=self.api_id,
             stage=self.stage,
@@ -140,6 +141,6 @@ class V2Gatherer(AccountGatherer):
             routes=self.routes_fact(),
             domains=domains,
             trails=self.trails_fact(),
-            usage_plans=self.usage_plans_fact() if websocket else None,
+            usage_plans=self.usage_plans_fact() if self.usage_plans else None,
             account_throttle=self.account_throttle_fact(),
         )
