@@ -9,13 +9,18 @@ only an unknown API or stage stops the command.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from secure_api.verify.facts import DomainMapping, Route, Unavailable, V2Facts
 from secure_api.verify.gather import AccountGatherer, NoAnswer, VerifyClients, call_aws
 
 _PAGE = "500"  # API Gateway v2 pages take MaxResults as a string
+
+
+def v2_api_path(api_id: str, suffix: str = "") -> str:
+    """The API Gateway resource path of v2 API ``api_id`` (``/apis/ID``), plus ``suffix``."""
+    return f"/apis/{api_id}{suffix}"
 
 
 def pages(client: Any, operation: str, permission: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
@@ -46,7 +51,7 @@ class V2Gatherer(AccountGatherer):
         self.usage_plans = usage_plans
 
     def _v2_path(self, suffix: str = "") -> str:
-        return f"/apis/{self.api_id}{suffix}"
+        return v2_api_path(self.api_id, suffix)
 
     def api_fact(self) -> dict[str, Any] | Unavailable:
         """``GetApi``; raises :class:`UnknownApiError` when the API does not exist."""
@@ -125,10 +130,11 @@ class V2Gatherer(AccountGatherer):
         except NoAnswer as exc:
             return exc.unavailable
 
-    def gather(self) -> V2Facts:
+    def gather(self, api_answer: Mapping[str, Any] | None = None) -> V2Facts:
         """All facts the checks of this kind read (usage plans only when the kind has them); raises
-        :class:`UnknownApiError` for an unknown API or stage."""
-        api = self.api_fact()
+        :class:`UnknownApiError` for an unknown API or stage. ``api_answer``: ``GetApi``'s answer when
+        the caller already has it (it is not asked again)."""
+        api = self.api_fact() if api_answer is None else dict(api_answer)
         stage_info = self.stage_fact()
         domains = self.domains_fact()
         return V2Facts(

@@ -92,7 +92,7 @@ def test_no_check_looks_for_what_http_apis_do_not_have(aws: None) -> None:
 
 def test_the_protocol_is_recognised(aws: None) -> None:
     api_id = deploy_http_api(HttpSetup(domain=False, trail=False))
-    assert detect_protocol(clients(), api_id) == m.HTTP
+    assert detect_protocol(clients(), api_id)[0] == m.HTTP
 
 
 def test_the_cli_reports_an_http_api_with_the_same_shape_and_exit_codes(
