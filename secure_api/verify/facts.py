@@ -39,13 +39,17 @@ class Method:
     # The content types with a request body model (``requestModels``), and the request validator.
     request_models: tuple[str, ...] = ()
     request_validator_id: str | None = None
-    # An HTTP API route key that is not "METHOD /path" (``$default``, which catches every request).
-    route_key: str | None = None
+
+    @property
+    def has_path(self) -> bool:
+        """False for an HTTP API's ``$default`` route, which catches every request: it has no path of
+        its own, and its ``path`` holds its route key."""
+        return self.path.startswith("/")
 
     @property
     def route(self) -> str:
         """``"METHOD /path"`` as the route is declared (or the HTTP API route key, ``$default``)."""
-        return self.route_key or f"{self.http_method} {self.path}"
+        return f"{self.http_method} {self.path}" if self.has_path else self.path
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,7 @@ def route_method(route: Route) -> Method:
     match = _ROUTE_KEY_RE.fullmatch(route.route_key)
     if match:
         return Method(match["method"], match["path"], route.authorization_type, route.api_key_required)
-    return Method("ANY", route.route_key, route.authorization_type, False, route_key=route.route_key)
+    return Method("ANY", route.route_key, route.authorization_type, False)
 
 
 @dataclass(frozen=True)

@@ -49,8 +49,7 @@ def fill(path: str) -> str:
 
 
 def _with_paths(methods: Sequence[Method]) -> list[Method]:
-    # An HTTP API's $default route has no path of its own to probe.
-    return [x for x in methods if x.path.startswith("/")]
+    return [x for x in methods if x.has_path]
 
 
 def unauthenticated_targets(methods: Sequence[Method], public: Sequence[PublicRoute]) -> list[str]:
