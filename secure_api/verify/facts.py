@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 
@@ -178,9 +179,9 @@ class V2Facts:
     usage_plans: Sequence[Mapping[str, Any]] | Unavailable | None = None
     account_throttle: AccountThrottle | Unavailable | None = None
 
-    @property
+    @cached_property
     def methods(self) -> Sequence[Method] | Unavailable:
-        """The routes as :class:`Method` records (see :func:`route_method`)."""
+        """The routes as :class:`Method` records (see :func:`route_method`), built on first use."""
         if isinstance(self.routes, Unavailable):
             return self.routes
         return [route_method(r) for r in self.routes]
