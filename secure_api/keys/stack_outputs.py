@@ -105,9 +105,10 @@ def select_api(stack_name: str, apis: Sequence[StackApi], api_id: str | None = N
     """
     listing = ", ".join(f"{api.prefix} ({api.rest_api_id})" for api in apis)
     if not apis:
+        *first, last = (repr(name) for name, _ in _ID_OUTPUTS)
         raise KeyOpsError(
-            f"stack {stack_name!r} has no secure-api API: none of its outputs ends in {REST_API_ID!r} "
-            f", {WEB_SOCKET_API_ID!r} or {HTTP_API_ID!r}"
+            f"stack {stack_name!r} has no secure-api API: none of its outputs ends in "
+            f"{', '.join(first)} or {last}"
         )
     if api_id:
         for api in apis:

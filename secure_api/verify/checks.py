@@ -1,7 +1,8 @@
 """The AWS-side checks of ``secure-api verify`` for a REST API, one pure function per check over
 :class:`ApiFacts`, and the judgements every kind shares (one ``*_result`` function each: the domain's
-TLS policy, mutual TLS and certificate, throttling, access and execution logs, who may call a route,
-API keys, the audit trail), which :mod:`secure_api.verify.v2_checks` applies to WebSocket and HTTP APIs.
+TLS policy, throttling, access and execution logs, who may call a route, API keys, the audit trail),
+which :mod:`secure_api.verify.v2_checks` applies to WebSocket and HTTP APIs. The domain's mutual TLS
+and certificate are judged for REST APIs only.
 
 A check that cannot run is ``skip`` (never ``pass``); one whose AWS call was denied is ``warn`` with
 the missing permission in its detail.
@@ -569,12 +570,10 @@ def check_methods_auth(facts: ApiFacts, public: Sequence[PublicRoute] = ()) -> m
 
 
 def serving_plans(
-    check_id: str, usage_plans: Sequence[Mapping[str, Any]] | Unavailable | None, stage: str
+    check_id: str, usage_plans: Sequence[Mapping[str, Any]] | Unavailable, stage: str
 ) -> Sequence[Mapping[str, Any]] | m.CheckResult:
     """The usage plans serving ``stage``, or the result of an API key check that cannot judge: the
     plans are unknown, or none serves the stage (``skip``: a key binds nothing without a plan)."""
-    if usage_plans is None:
-        return m.CheckResult(check_id, m.SKIP, "usage plans not read")
     if isinstance(usage_plans, Unavailable):
         return unavailable(check_id, usage_plans)
     if not usage_plans:

@@ -50,9 +50,14 @@ def _check_options(options: VerifyOptions, kind: ApiKind[Any, Any]) -> None:
 def verify(clients: VerifyClients, options: VerifyOptions) -> Report:
     """Recognise the API's kind, gather, probe and check; raises :class:`KeyOpsError` when the command
     cannot run."""
-    kind = KINDS[options.protocol or detect_protocol(clients, options.api_id)]
+    protocol, answer = (
+        (options.protocol, None) if options.protocol else detect_protocol(clients, options.api_id)
+    )
+    kind = KINDS[protocol]
     _check_options(options, kind)
-    return Report(api_id=options.api_id, stage=options.stage, checks=tuple(kind.run(clients, options)))
+    return Report(
+        api_id=options.api_id, stage=options.stage, checks=tuple(kind.run(clients, options, answer))
+    )
 
 
 def options_from_args(args: argparse.Namespace) -> VerifyOptions:

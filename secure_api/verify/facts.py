@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 
@@ -39,13 +40,17 @@ class Method:
     # The content types with a request body model (``requestModels``), and the request validator.
     request_models: tuple[str, ...] = ()
     request_validator_id: str | None = None
-    # An HTTP API route key that is not "METHOD /path" (``$default``, which catches every request).
-    route_key: str | None = None
+
+    @property
+    def has_path(self) -> bool:
+        """False for an HTTP API's ``$default`` route, which catches every request: it has no path of
+        its own, and its ``path`` holds its route key."""
+        return self.path.startswith("/")
 
     @property
     def route(self) -> str:
         """``"METHOD /path"`` as the route is declared (or the HTTP API route key, ``$default``)."""
-        return self.route_key or f"{self.http_method} {self.path}"
+        return f"{self.http_method} {self.path}" if self.has_path else self.path
 
 
 @dataclass(frozen=True)
@@ -136,7 +141,6 @@ class Route:
     route_key: str
     authorization_type: str
     api_key_required: bool
-    authorization_scopes: tuple[str, ...] = ()
 
 
 DEFAULT_KEY = "$default"
@@ -150,7 +154,7 @@ def route_method(route: Route) -> Method:
     match = _ROUTE_KEY_RE.fullmatch(route.route_key)
     if match:
         return Method(match["method"], match["path"], route.authorization_type, route.api_key_required)
-    return Method("ANY", route.route_key, route.authorization_type, False, route_key=route.route_key)
+    return Method("ANY", route.route_key, route.authorization_type, False)
 
 
 @dataclass(frozen=True)
@@ -167,7 +171,6 @@ class V2Facts:
     stage: str
     region: str
     partition: str
-    protocol: str
     api: Mapping[str, Any] | Unavailable
     stage_info: Mapping[str, Any] | Unavailable
     routes: Sequence[Route] | Unavailable
@@ -175,11 +178,10 @@ class V2Facts:
     trails: Sequence[Trail] | Unavailable
     usage_plans: Sequence[Mapping[str, Any]] | Unavailable | None = None
     account_throttle: AccountThrottle | Unavailable | None = None
-    certificates: Mapping[str, Certificate | Unavailable] | None = None
 
-    @property
+    @cached_property
     def methods(self) -> Sequence[Method] | Unavailable:
-        """The routes as :class:`Method` records (see :func:`route_method`)."""
+        """The routes as :class:`Method` records (see :func:`route_method`), built on first use."""
         if isinstance(self.routes, Unavailable):
             return self.routes
         return [route_method(r) for r in self.routes]

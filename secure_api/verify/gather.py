@@ -8,7 +8,7 @@ API or stage (and errors of the AWS environment itself: credentials, region, net
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +83,17 @@ def make_clients(*, region: str | None = None, profile: str | None = None) -> Ve
     )
 
 
+def apigw_permission(region: str, path: str) -> str:
+    """The IAM permission an API Gateway ``Get*`` on ``path`` (``/restapis/ID``, ``/apis/ID``, ...) in
+    ``region`` needs, as a denied call's detail names it."""
+    return f"apigateway:GET on arn:{partition_of(region)}:apigateway:{region}::{path}"
+
+
+def rest_api_path(api_id: str, suffix: str = "") -> str:
+    """The API Gateway resource path of REST API ``api_id`` (``/restapis/ID``), plus ``suffix``."""
+    return f"/restapis/{api_id}{suffix}"
+
+
 class NoAnswer(Exception):
     def __init__(self, unavailable: Unavailable, code: str) -> None:
         super().__init__(unavailable.describe())
@@ -114,8 +125,8 @@ def _items(client: Any, operation: str, permission: str, **kwargs: Any) -> Itera
 
 class AccountGatherer:
     """The facts of one API stage that do not depend on its protocol: the usage plans that serve it,
-    the account's own throttle, the trails of the region and its domains' ACM certificates. Each
-    ``*_fact`` method makes only read-only calls."""
+    the account's own throttle and the trails of the region. Each ``*_fact`` method makes only
+    read-only calls."""
 
     def __init__(self, clients: VerifyClients, api_id: str, stage: str) -> None:
         self.clients = clients
@@ -125,7 +136,7 @@ class AccountGatherer:
         self.partition = partition_of(clients.region)
 
     def _apigw_permission(self, path: str) -> str:
-        return f"apigateway:GET on arn:{self.partition}:apigateway:{self.region}::{path}"
+        return apigw_permission(self.region, path)
 
     def _described(
         self, client: Any, operation: str, path: str, unknown: str, **kwargs: Any
@@ -220,42 +231,12 @@ class AccountGatherer:
             return True, "All"
         return management_events_of(selectors)
 
-    def certificates_fact(
-        self, domains: list[DomainMapping] | Unavailable
-    ) -> dict[str, Certificate | Unavailable] | None:
-        """ACM's ``DescribeCertificate`` for each domain's certificate, by ARN (None without an ACM
-        client). The certificate is read in the region its ARN names."""
-        if self.clients.acm_in is None:
-            return None
-        found: dict[str, Certificate | Unavailable] = {}
-        arns = [] if isinstance(domains, Unavailable) else [d.certificate_arn for d in domains]
-        for arn in dict.fromkeys(a for a in arns if a):
-            parts = arn.split(":")
-            region = parts[3] if len(parts) > 3 and parts[3] else self.region
-            try:
-                described = (
-                    call_aws(
-                        self.clients.acm_in(region),
-                        "describe_certificate",
-                        "acm:DescribeCertificate",
-                        CertificateArn=arn,
-                    ).get("Certificate")
-                    or {}
-                )
-            except NoAnswer as exc:
-                found[arn] = exc.unavailable
-                continue
-            found[arn] = Certificate(
-                arn=arn, status=str(described.get("Status") or "UNKNOWN"), not_after=described.get("NotAfter")
-            )
-        return found
-
 
 class Gatherer(AccountGatherer):
     """Collects the facts of one REST API stage; each ``*_fact`` method makes only read-only calls."""
 
     def _api_path(self, suffix: str = "") -> str:
-        return f"/restapis/{self.api_id}{suffix}"
+        return rest_api_path(self.api_id, suffix)
 
     def rest_api_fact(self) -> dict[str, Any] | Unavailable:
         """``GetRestApi`` (its ``securityPolicy`` and ``endpointAccessMode`` included); raises
@@ -372,6 +353,36 @@ class Gatherer(AccountGatherer):
         except NoAnswer as exc:
             return exc.unavailable
 
+    def certificates_fact(
+        self, domains: list[DomainMapping] | Unavailable
+    ) -> dict[str, Certificate | Unavailable] | None:
+        """ACM's ``DescribeCertificate`` for each domain's certificate, by ARN (None without an ACM
+        client). The certificate is read in the region its ARN names."""
+        if self.clients.acm_in is None:
+            return None
+        found: dict[str, Certificate | Unavailable] = {}
+        arns = [] if isinstance(domains, Unavailable) else [d.certificate_arn for d in domains]
+        for arn in dict.fromkeys(a for a in arns if a):
+            parts = arn.split(":")
+            region = parts[3] if len(parts) > 3 and parts[3] else self.region
+            try:
+                described = (
+                    call_aws(
+                        self.clients.acm_in(region),
+                        "describe_certificate",
+                        "acm:DescribeCertificate",
+                        CertificateArn=arn,
+                    ).get("Certificate")
+                    or {}
+                )
+            except NoAnswer as exc:
+                found[arn] = exc.unavailable
+                continue
+            found[arn] = Certificate(
+                arn=arn, status=str(described.get("Status") or "UNKNOWN"), not_after=described.get("NotAfter")
+            )
+        return found
+
     def web_acl_fact(self) -> dict[str, Any] | Unavailable | None:
         """The AWS WAF web ACL associated with the stage, or None."""
         arn = stage_arn(self.partition, self.region, self.api_id, self.stage)
@@ -389,9 +400,10 @@ class Gatherer(AccountGatherer):
         acl = response.get("WebACL")
         return dict(acl) if acl else None
 
-    def gather(self) -> ApiFacts:
-        """All facts; raises :class:`UnknownApiError` for an unknown API or stage."""
-        rest_api = self.rest_api_fact()
+    def gather(self, rest_api_answer: Mapping[str, Any] | None = None) -> ApiFacts:
+        """All facts; raises :class:`UnknownApiError` for an unknown API or stage. ``rest_api_answer``:
+        ``GetRestApi``'s answer when the caller already has it (it is not asked again)."""
+        rest_api = self.rest_api_fact() if rest_api_answer is None else dict(rest_api_answer)
         stage_info = self.stage_fact()
         domains = self.domains_fact()
         return ApiFacts(

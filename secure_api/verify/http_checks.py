@@ -49,8 +49,7 @@ def fill(path: str) -> str:
 
 
 def _with_paths(methods: Sequence[Method]) -> list[Method]:
-    # An HTTP API's $default route has no path of its own to probe.
-    return [x for x in methods if x.path.startswith("/")]
+    return [x for x in methods if x.has_path]
 
 
 def unauthenticated_targets(methods: Sequence[Method], public: Sequence[PublicRoute]) -> list[str]:
@@ -94,10 +93,6 @@ def tls_min_version_result(
 def check_tls_min_version(obs: HttpObservations) -> m.CheckResult:
     """``http.tls_min_version``: fails when a TLS 1.0 or 1.1 handshake with the host succeeds."""
     return tls_min_version_result(m.HTTP_TLS_MIN_VERSION, obs.url, obs.tls_skip_reason, obs.handshakes)
-
-
-def _answered(answer: Answer) -> str:
-    return f"{answer.status}" if answer.status is not None else f"error: {answer.error}"
 
 
 def check_unauthenticated(obs: HttpObservations) -> m.CheckResult:

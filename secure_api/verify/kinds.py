@@ -1,6 +1,7 @@
 """The three kinds of API Gateway API ``secure-api verify`` checks, in one registry: for each kind its
 gatherer, its AWS-side checks and its live probes, and how the kind of an API id is recognised (v1's
-``GetRestApi``, else v2's ``GetApi`` ``ProtocolType``)."""
+``GetRestApi``, else v2's ``GetApi`` ``ProtocolType``; the answer that recognised it is handed to the
+kind's gatherer, which does not ask again)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,26 @@ from typing import Any, Generic, TypeVar
 from secure_api.keys.errors import UnknownApiError
 from secure_api.verify import model as m
 from secure_api.verify.checks import AWS_CHECKS
-from secure_api.verify.facts import partition_of
-from secure_api.verify.gather import NOT_FOUND_CODES, Gatherer, NoAnswer, VerifyClients, call_aws
+from secure_api.verify.gather import (
+    NOT_FOUND_CODES,
+    Gatherer,
+    NoAnswer,
+    VerifyClients,
+    apigw_permission,
+    call_aws,
+    rest_api_path,
+)
 from secure_api.verify.http_checks import run_http_checks
 from secure_api.verify.observe import observe, observe_websocket
 from secure_api.verify.options import VerifyOptions
 from secure_api.verify.public import PublicRoute
 from secure_api.verify.v2_checks import HTTP_API_AWS_CHECKS, WEBSOCKET_AWS_CHECKS
-from secure_api.verify.v2_gather import V2Gatherer
+from secure_api.verify.v2_gather import V2Gatherer, v2_api_path
 from secure_api.verify.websocket_checks import run_websocket_url_checks
 
 F = TypeVar("F")
+Answer = Mapping[str, Any]
+"""``GetRestApi``'s or ``GetApi``'s answer, as :func:`detect_protocol` got it."""
 O = TypeVar("O")  # noqa: E741 - the observations' type
 
 
@@ -53,10 +63,11 @@ class ApiKind(Generic[F, O]):
     """One kind of API: how its facts are gathered (``F``), which AWS-side checks judge them, and its
     live probes."""
 
-    protocol: str
     name: str
     """With its article, for messages: ``"an HTTP API"``."""
-    gather: Callable[[VerifyClients, str, str], F]
+    gather: Callable[[VerifyClients, str, str, Answer | None], F]
+    """``(clients, api_id, stage, answer)``: ``answer`` is the API's own ``Get*`` answer when already
+    read (None: the gatherer asks)."""
     aws_checks: Sequence[tuple[str, Callable[[F, Sequence[PublicRoute]], m.CheckResult]]]
     probes: Probes[F, O]
     public_refusal: str | None = None
@@ -67,33 +78,37 @@ class ApiKind(Generic[F, O]):
         """Every check id of this kind, in report order."""
         return tuple(cid for cid, _ in self.aws_checks) + self.probes.check_ids
 
-    def run(self, clients: VerifyClients, options: VerifyOptions) -> list[m.CheckResult]:
-        """Gather, probe and check one stage of an API of this kind, in report order."""
-        facts = self.gather(clients, options.api_id, options.stage)
+    def run(
+        self, clients: VerifyClients, options: VerifyOptions, answer: Answer | None = None
+    ) -> list[m.CheckResult]:
+        """Gather, probe and check one stage of an API of this kind, in report order; ``answer`` is
+        the API's ``Get*`` answer from :func:`detect_protocol`, if any."""
+        facts = self.gather(clients, options.api_id, options.stage, answer)
         aws = [check(facts, options.public) for _, check in self.aws_checks]
         return aws + self.probes.checks(self.probes.observe(options, facts))
 
 
 KINDS: Mapping[str, ApiKind[Any, Any]] = {
     m.REST: ApiKind(
-        m.REST,
         "a REST API",
-        lambda clients, api_id, stage: Gatherer(clients, api_id, stage).gather(),
+        lambda clients, api_id, stage, answer: Gatherer(clients, api_id, stage).gather(answer),
         AWS_CHECKS,
         HTTPS_PROBES,
     ),
     m.WEBSOCKET: ApiKind(
-        m.WEBSOCKET,
         "a WebSocket API",
-        lambda clients, api_id, stage: V2Gatherer(clients, api_id, stage, m.WEBSOCKET).gather(),
+        lambda clients, api_id, stage, answer: V2Gatherer(
+            clients, api_id, stage, name="WebSocket", usage_plans=True
+        ).gather(answer),
         WEBSOCKET_AWS_CHECKS,
         WSS_PROBES,
         public_refusal="which has no methods; AWS authorizes only $connect, which routes.connect_auth checks",
     ),
     m.HTTP: ApiKind(
-        m.HTTP,
         "an HTTP API",
-        lambda clients, api_id, stage: V2Gatherer(clients, api_id, stage, m.HTTP).gather(),
+        lambda clients, api_id, stage, answer: V2Gatherer(
+            clients, api_id, stage, name="HTTP", usage_plans=False
+        ).gather(answer),
         HTTP_API_AWS_CHECKS,
         HTTPS_PROBES,
     ),
@@ -101,40 +116,48 @@ KINDS: Mapping[str, ApiKind[Any, Any]] = {
 """Every kind of API ``secure-api verify`` checks, by protocol."""
 
 
-def detect_protocol(clients: VerifyClients, api_id: str) -> str:
-    """``REST``, ``WEBSOCKET`` or ``HTTP`` for ``api_id``; :class:`UnknownApiError` when it names none.
+def detect_protocol(clients: VerifyClients, api_id: str) -> tuple[str, Answer | None]:
+    """``REST``, ``WEBSOCKET`` or ``HTTP`` for ``api_id``, with the answer that said so (``GetRestApi``'s,
+    or ``GetApi``'s for a v2 API) for the kind's gatherer; :class:`UnknownApiError` when it names none.
 
     The REST API is asked first (the common case, one call). Only when API Gateway says it has no such
-    REST API, or that call is denied, is API Gateway v2 asked for the API's ``ProtocolType``.
+    REST API, or that call is denied, is API Gateway v2 asked for the API's ``ProtocolType``. When the
+    REST call was denied and v2 names no API of another kind, the answer is None: the REST gatherer asks
+    again and reports the denial.
     """
-    arn = f"arn:{partition_of(clients.region)}:apigateway:{clients.region}::"
     try:
-        call_aws(
-            clients.apigateway, "get_rest_api", f"apigateway:GET on {arn}/restapis/{api_id}", restApiId=api_id
+        answer = call_aws(
+            clients.apigateway,
+            "get_rest_api",
+            apigw_permission(clients.region, rest_api_path(api_id)),
+            restApiId=api_id,
         )
-        return m.REST
+        return m.REST, answer
     except NoAnswer as exc:
         rest_missing = exc.code in NOT_FOUND_CODES
         if clients.apigatewayv2 is None:
             if rest_missing:
                 raise UnknownApiError(f"unknown API {api_id!r}: no such REST API") from None
-            return m.REST  # the REST gatherer reports the denied call
+            return m.REST, None  # the REST gatherer reports the denied call
     try:
         api = call_aws(
-            clients.apigatewayv2, "get_api", f"apigateway:GET on {arn}/apis/{api_id}", ApiId=api_id
+            clients.apigatewayv2,
+            "get_api",
+            apigw_permission(clients.region, v2_api_path(api_id)),
+            ApiId=api_id,
         )
     except NoAnswer as exc:
         if rest_missing and exc.code in NOT_FOUND_CODES:
             raise UnknownApiError(
                 f"unknown API {api_id!r}: no such REST or WebSocket API, and no HTTP API"
             ) from None
-        return m.REST
+        return m.REST, None
     protocol = str(api.get("ProtocolType") or "")
     if protocol in KINDS:
-        return protocol
+        return protocol, api
     if rest_missing:
         raise UnknownApiError(
             f"unknown API {api_id!r}: it is an {protocol or 'unnamed'} API; secure-api verify checks "
             "REST, WebSocket and HTTP APIs"
         )
-    return m.REST
+    return m.REST, None

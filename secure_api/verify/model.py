@@ -9,7 +9,6 @@ from typing import Any
 REST = "REST"
 WEBSOCKET = "WEBSOCKET"
 HTTP = "HTTP"
-PROTOCOLS = (REST, WEBSOCKET, HTTP)
 """The three kinds of API Gateway API, as ``GetApi``'s ``ProtocolType`` names the two of v2."""
 
 PASS = "pass"  # noqa: S105 - a check status, not a password
@@ -92,18 +91,6 @@ WS_AWS_CHECK_IDS = (
 WS_URL_CHECK_IDS = (WS_TLS_MIN_VERSION, WS_UNAUTHENTICATED, WS_EXECUTE_API_URL)
 """The checks of a WebSocket API made with ``--url wss://...``, in report order."""
 WS_CHECK_IDS = WS_AWS_CHECK_IDS + WS_URL_CHECK_IDS
-
-HTTP_API_AWS_CHECK_IDS = (
-    ENDPOINT_EXECUTE_API_DISABLED,
-    DOMAIN_TLS_POLICY,
-    STAGE_THROTTLING,
-    STAGE_ACCESS_LOGS,
-    ROUTES_AUTH,
-    AUDIT_TRAIL,
-)
-"""The checks of an HTTP API made through the AWS APIs, in report order."""
-HTTP_API_CHECK_IDS = HTTP_API_AWS_CHECK_IDS + HTTP_CHECK_IDS
-"""Every check of an HTTP API: with ``--url https://...`` the same ``http.*`` probes as a REST API's."""
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,8 @@
 """The AWS-side checks of ``secure-api verify`` for API Gateway v2 APIs (WebSocket and HTTP): pure
 functions over :class:`~secure_api.verify.facts.V2Facts`.
 
-What a v2 API shares with a REST API (the domain's TLS policy, mutual TLS and certificate, the stage's
-limits, access logs, the audit trail, the execute-api endpoint, who may call a route) is judged by the
-same functions as for REST (:mod:`secure_api.verify.checks`); here are the v2 shapes (stage and route
+What a v2 API shares with a REST API (the domain's TLS policy, the stage's limits, access logs, the
+audit trail, the execute-api endpoint, who may call a route) is judged by the same functions as for REST (:mod:`secure_api.verify.checks`); here are the v2 shapes (stage and route
 settings keyed by route key) and what only one kind has: ``$connect``, the only route AWS authorizes on
 a WebSocket API, and its execution logs (HTTP APIs have none).
 """
@@ -11,7 +10,6 @@ a WebSocket API, and its execution logs (HTTP APIs have none).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from secure_api.verify import model as m
@@ -19,11 +17,9 @@ from secure_api.verify.checks import (
     access_logs_result,
     audit_result,
     auth_result,
-    certificate_result,
     domain_tls_result,
     execute_api_disabled_result,
     execution_logs_result,
-    mtls_result,
     plan_names,
     serving_plans,
     throttle_result,
@@ -57,16 +53,6 @@ def check_domain_tls_policy(facts: V2Facts) -> m.CheckResult:
     """``domain.tls_policy``: fails when a domain allows TLS older than 1.2; ``TLS_1_2``, the one policy
     AWS offers v2 domains, passes with that said."""
     return domain_tls_result(facts.domains, facts.stage, only_policy=V2_DOMAIN_POLICY)
-
-
-def check_domain_mtls(facts: V2Facts) -> m.CheckResult:
-    """``domain.mtls``: the mutual TLS state of each domain mapping the stage."""
-    return mtls_result(facts.domains, facts.stage)
-
-
-def check_domain_certificate(facts: V2Facts) -> m.CheckResult:
-    """``domain.certificate``: each domain's ACM certificate, issued and not about to expire."""
-    return certificate_result(facts.domains, facts.certificates, facts.stage, datetime.now(UTC))
 
 
 def check_throttling(facts: V2Facts) -> m.CheckResult:
@@ -147,6 +133,8 @@ def check_api_keys(facts: V2Facts) -> m.CheckResult:
     """``routes.api_keys`` (WebSocket APIs): with usage plans on the stage, fails when ``$connect``
     requires no API key (``skip`` when no usage plan serves the stage)."""
     cid = m.ROUTES_API_KEYS
+    # Only WebSocket APIs have this check, and their usage plans are always gathered.
+    assert facts.usage_plans is not None
     served = serving_plans(cid, facts.usage_plans, facts.stage)
     if isinstance(served, m.CheckResult):
         return served

@@ -2,23 +2,25 @@
 a WebSocket or an HTTP API (the two kinds API Gateway v2 serves, with the same ``GetApi``, ``GetStage``,
 ``GetRoutes`` and domain calls).
 
-The account-wide facts (usage plans, the account's limits, trails) and the domains' ACM certificates
-come from the same :class:`~secure_api.verify.gather.AccountGatherer` as a REST API's. As there, a
-denied call becomes :class:`~secure_api.verify.facts.Unavailable` naming the IAM permission it needs;
+The account-wide facts (usage plans, the account's limits, trails) come from the same
+:class:`~secure_api.verify.gather.AccountGatherer` as a REST API's. As there, a denied call becomes :class:`~secure_api.verify.facts.Unavailable` naming the IAM permission it needs;
 only an unknown API or stage stops the command.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from secure_api.verify import model as m
 from secure_api.verify.facts import DomainMapping, Route, Unavailable, V2Facts
 from secure_api.verify.gather import AccountGatherer, NoAnswer, VerifyClients, call_aws
 
 _PAGE = "500"  # API Gateway v2 pages take MaxResults as a string
-_KIND_NAMES = {m.WEBSOCKET: "WebSocket", m.HTTP: "HTTP"}
+
+
+def v2_api_path(api_id: str, suffix: str = "") -> str:
+    """The API Gateway resource path of v2 API ``api_id`` (``/apis/ID``), plus ``suffix``."""
+    return f"/apis/{api_id}{suffix}"
 
 
 def pages(client: Any, operation: str, permission: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
@@ -35,29 +37,21 @@ def pages(client: Any, operation: str, permission: str, **kwargs: Any) -> Iterat
             return
 
 
-def _mutual_tls(domain: dict[str, Any]) -> dict[str, Any] | None:
-    """v2's ``MutualTlsAuthentication`` in the REST shape the ``domain.mtls`` judgement reads."""
-    mtls = domain.get("MutualTlsAuthentication") or {}
-    if not mtls.get("TruststoreUri"):
-        return None
-    return {
-        "truststoreUri": mtls["TruststoreUri"],
-        "truststoreVersion": mtls.get("TruststoreVersion"),
-        "truststoreWarnings": list(mtls.get("TruststoreWarnings") or []),
-    }
-
-
 class V2Gatherer(AccountGatherer):
-    """Collects the facts of one stage of a WebSocket or HTTP API (``protocol``); each ``*_fact`` method
-    makes only read-only calls."""
+    """Collects the facts of one stage of a WebSocket or HTTP API; each ``*_fact`` method makes only
+    read-only calls. ``name`` is the kind's name in messages (``"WebSocket"``); ``usage_plans`` says
+    whether the kind can have usage plans (WebSocket APIs can, HTTP APIs cannot), so whether they are
+    read."""
 
-    def __init__(self, clients: VerifyClients, api_id: str, stage: str, protocol: str = m.WEBSOCKET) -> None:
+    def __init__(
+        self, clients: VerifyClients, api_id: str, stage: str, *, name: str, usage_plans: bool
+    ) -> None:
         super().__init__(clients, api_id, stage)
-        self.protocol = protocol
-        self.kind = _KIND_NAMES.get(protocol, protocol)
+        self.name = name
+        self.usage_plans = usage_plans
 
     def _v2_path(self, suffix: str = "") -> str:
-        return f"/apis/{self.api_id}{suffix}"
+        return v2_api_path(self.api_id, suffix)
 
     def api_fact(self) -> dict[str, Any] | Unavailable:
         """``GetApi``; raises :class:`UnknownApiError` when the API does not exist."""
@@ -65,7 +59,7 @@ class V2Gatherer(AccountGatherer):
             self.clients.apigatewayv2,
             "get_api",
             self._v2_path(),
-            f"unknown API {self.api_id!r}: no such {self.kind} API",
+            f"unknown API {self.api_id!r}: no such {self.name} API",
             ApiId=self.api_id,
         )
 
@@ -81,14 +75,13 @@ class V2Gatherer(AccountGatherer):
         )
 
     def routes_fact(self) -> list[Route] | Unavailable:
-        """Every route (``GetRoutes``) with its authorization type, scopes and whether it needs an API key."""
+        """Every route (``GetRoutes``) with its authorization type and whether it needs an API key."""
         try:
             routes = [
                 Route(
                     route_key=str(item.get("RouteKey") or ""),
                     authorization_type=str(item.get("AuthorizationType") or "NONE"),
                     api_key_required=bool(item.get("ApiKeyRequired")),
-                    authorization_scopes=tuple(item.get("AuthorizationScopes") or ()),
                 )
                 for item in pages(
                     self.clients.apigatewayv2,
@@ -129,8 +122,6 @@ class V2Gatherer(AccountGatherer):
                         base_path=str(mapping.get("ApiMappingKey") or "(none)"),
                         security_policy=configuration.get("SecurityPolicy"),
                         endpoint_types=(endpoint,) if endpoint else (),
-                        certificate_arn=configuration.get("CertificateArn"),
-                        mutual_tls=_mutual_tls(domain),
                     )
                     for mapping in mappings
                     if mapping.get("ApiId") == self.api_id and mapping.get("Stage") == self.stage
@@ -139,24 +130,23 @@ class V2Gatherer(AccountGatherer):
         except NoAnswer as exc:
             return exc.unavailable
 
-    def gather(self) -> V2Facts:
-        """All facts the checks of this kind read; raises :class:`UnknownApiError` for an unknown API or
-        stage. WebSocket APIs can have usage plans (HTTP APIs cannot)."""
-        api = self.api_fact()
+    def gather(self, api_answer: Mapping[str, Any] | None = None) -> V2Facts:
+        """All facts the checks of this kind read (usage plans only when the kind has them); raises
+        :class:`UnknownApiError` for an unknown API or stage. ``api_answer``: ``GetApi``'s answer when
+        the caller already has it (it is not asked again)."""
+        api = self.api_fact() if api_answer is None else dict(api_answer)
         stage_info = self.stage_fact()
         domains = self.domains_fact()
-        websocket = self.protocol == m.WEBSOCKET
         return V2Facts(
             api_id=self.api_id,
             stage=self.stage,
             region=self.region,
             partition=self.partition,
-            protocol=self.protocol,
             api=api,
             stage_info=stage_info,
             routes=self.routes_fact(),
             domains=domains,
             trails=self.trails_fact(),
-            usage_plans=self.usage_plans_fact() if websocket else None,
+            usage_plans=self.usage_plans_fact() if self.usage_plans else None,
             account_throttle=self.account_throttle_fact(),
         )

@@ -63,6 +63,14 @@ def test_fails_unknown_api_id_and_empty_stack() -> None:
         select_api("S", [])
 
 
+def test_fails_empty_stack_names_the_three_id_outputs() -> None:
+    with pytest.raises(KeyOpsError) as raised:
+        select_api("S", [])
+    assert str(raised.value).endswith(
+        "none of its outputs ends in 'RestApiId', 'WebSocketApiId' or 'HttpApiId'"
+    )
+
+
 def test_a_websocket_api_is_found_by_its_websocket_api_id_output() -> None:
     found = apis_from_outputs(
         outputs(

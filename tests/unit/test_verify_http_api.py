@@ -17,8 +17,9 @@ from secure_api.verify import model as m
 from secure_api.verify.command import VerifyOptions, observe, verify
 from secure_api.verify.facts import DomainMapping, Route, V2Facts
 from secure_api.verify.http_checks import PLACEHOLDER, run_http_checks
-from secure_api.verify.kinds import detect_protocol
+from secure_api.verify.kinds import KINDS, detect_protocol
 from secure_api.verify.public import parse_public
+from secure_api.verify.v2_checks import HTTP_API_AWS_CHECKS
 from tests.unit import test_keys_support as support
 from tests.unit.http_api_world import PUBLIC, ROUTES, STAGE, HttpSetup, deploy_http_api
 from tests.unit.tls_servers import Behaviour, Pki, https_server, make_pki
@@ -26,6 +27,9 @@ from tests.unit.verify_world import REGION, DenyingV2, clients
 
 aws = support.aws
 
+HTTP_API_AWS_CHECK_IDS = tuple(cid for cid, _ in HTTP_API_AWS_CHECKS)
+HTTP_API_CHECK_IDS = KINDS[m.HTTP].check_ids
+"""The registry's lists; :func:`test_the_http_api_checks_are_designs_list` pins them to DESIGN.md's."""
 
 DEFAULTS = HttpSetup()
 
@@ -45,7 +49,7 @@ def assert_only(
 ) -> None:
     """Every HTTP API AWS check passes except ``changed`` and ``skipped``; the ``http.*`` checks skip."""
     expected = (
-        dict.fromkeys(m.HTTP_API_AWS_CHECK_IDS, m.PASS)
+        dict.fromkeys(HTTP_API_AWS_CHECK_IDS, m.PASS)
         | dict.fromkeys((*m.HTTP_CHECK_IDS, *skipped), m.SKIP)
         | changed
     )
@@ -60,7 +64,7 @@ def assert_only(
 def test_a_default_http_api_passes_every_http_api_check(aws: None) -> None:
     results = results_of()
     assert_only(results, {})
-    assert list(results) == list(m.HTTP_API_CHECK_IDS)
+    assert list(results) == list(HTTP_API_CHECK_IDS)
     assert "served through api.example.com" in results[m.ENDPOINT_EXECUTE_API_DISABLED].detail
     assert "api.example.com (TLS_1_2)" in results[m.DOMAIN_TLS_POLICY].detail
     assert "only policy API Gateway offers" in results[m.DOMAIN_TLS_POLICY].detail
@@ -92,7 +96,7 @@ def test_no_check_looks_for_what_http_apis_do_not_have(aws: None) -> None:
 
 def test_the_protocol_is_recognised(aws: None) -> None:
     api_id = deploy_http_api(HttpSetup(domain=False, trail=False))
-    assert detect_protocol(clients(), api_id) == m.HTTP
+    assert detect_protocol(clients(), api_id)[0] == m.HTTP
 
 
 def test_the_cli_reports_an_http_api_with_the_same_shape_and_exit_codes(
@@ -104,7 +108,7 @@ def test_the_cli_reports_an_http_api_with_the_same_shape_and_exit_codes(
     assert code == 0
     assert set(data) == {"apiId", "stage", "checks", "summary"}
     assert data["apiId"] == api_id and data["stage"] == "prod"
-    assert [c["id"] for c in data["checks"]] == list(m.HTTP_API_CHECK_IDS)
+    assert [c["id"] for c in data["checks"]] == list(HTTP_API_CHECK_IDS)
     assert data["summary"] == {"pass": 6, "fail": 0, "warn": 0, "skip": 4}
     # Without --public, the open route fails routes.auth: exit 1.
     assert cli.main(["verify", "--api-id", api_id]) == 1
@@ -147,7 +151,7 @@ def test_the_stack_names_an_http_api_by_its_http_api_id_output(
     code = cli.main(["verify", "--stack", "OrdersHttp", "--public", "GET /health", "--json"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0, data
-    assert data["apiId"] == api_id and [c["id"] for c in data["checks"]] == list(m.HTTP_API_CHECK_IDS)
+    assert data["apiId"] == api_id and [c["id"] for c in data["checks"]] == list(HTTP_API_CHECK_IDS)
 
 
 def test_verifying_an_http_api_is_read_only(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -274,7 +278,6 @@ def http_facts(*, domains: tuple[DomainMapping, ...] = (HTTP_DOMAIN,)) -> V2Fact
         stage=STAGE,
         region=REGION,
         partition="aws",
-        protocol=m.HTTP,
         api={},
         stage_info={},
         routes=routes,
@@ -358,7 +361,7 @@ def test_help_lists_every_http_api_check_and_names_the_three_kinds(
 ) -> None:
     assert cli.main(["verify", "--help"]) == 0
     out = capsys.readouterr().out
-    assert "checks of an HTTP API:\n" + "".join(f"  {cid}\n" for cid in m.HTTP_API_CHECK_IDS) in out
+    assert "checks of an HTTP API:\n" + "".join(f"  {cid}\n" for cid in HTTP_API_CHECK_IDS) in out
     assert "REST, WebSocket or HTTP API" in out
 
 
@@ -436,8 +439,21 @@ def test_the_secure_http_api_templates_open_route_fails_unless_listed_in_public(
 
 
 def test_each_kind_reports_its_check_ids_in_the_documented_order() -> None:
-    from secure_api.verify.kinds import KINDS
-
     assert KINDS[m.REST].check_ids == m.CHECK_IDS
     assert KINDS[m.WEBSOCKET].check_ids == m.WS_CHECK_IDS
-    assert KINDS[m.HTTP].check_ids == m.HTTP_API_CHECK_IDS
+
+
+def test_the_http_api_checks_are_designs_list() -> None:
+    # DESIGN.md's list for HTTP APIs, written out: the contract, so not derived from the code.
+    assert KINDS[m.HTTP].check_ids == (
+        "endpoint.execute_api_disabled",
+        "domain.tls_policy",
+        "stage.throttling",
+        "stage.access_logs",
+        "routes.auth",
+        "audit.trail",
+        "http.tls_min_version",
+        "http.unauthenticated",
+        "http.cors_foreign_origin",
+        "http.execute_api_url",
+    )

@@ -117,12 +117,12 @@ def test_the_protocol_is_recognised(aws: None, defaults: dict[str, Any]) -> None
 
     ws_id = V2TemplateDeployment(defaults).deploy()
     rest_id = boto3.client("apigateway", region_name=REGION).create_rest_api(name="orders")["id"]
-    assert detect_protocol(clients(), ws_id) == WEBSOCKET
-    assert detect_protocol(clients(), rest_id) == REST
+    assert detect_protocol(clients(), ws_id)[0] == WEBSOCKET
+    assert detect_protocol(clients(), rest_id)[0] == REST
     http_id = boto3.client("apigatewayv2", region_name=REGION).create_api(Name="h", ProtocolType="HTTP")[
         "ApiId"
     ]
-    assert detect_protocol(clients(), http_id) == HTTP
+    assert detect_protocol(clients(), http_id)[0] == HTTP
     with pytest.raises(UnknownApiError, match="no such REST or WebSocket API"):
         detect_protocol(clients(), "nope123")
 
@@ -316,7 +316,6 @@ def ws_facts(*, domains: tuple[DomainMapping, ...] = (WS_DOMAIN,)) -> V2Facts:
         stage="prod",
         region="us-east-1",
         partition="aws",
-        protocol=WEBSOCKET,
         api={},
         stage_info={},
         routes=(),
