@@ -44,7 +44,7 @@ $(VENV)/.stamp-runtime: requirements.txt pyproject.toml
 	@$(HOST_PYTHON) -m pip --python $(BIN)/python --disable-pip-version-check install --no-compile pip -r requirements.txt
 	touch $@
 
-$(VENV)/.stamp-installed: $(VENV)/.stamp-runtime requirements-dev.txt
+$(VENV)/.stamp-installed: $(VENV)/.stamp-runtime requirements-dev.txt lambdas/authorizer/requirements.txt
 	@echo "==> Python dev tools (pytest, moto, ruff, mypy, cdk-nag, cfn-lint, ...) and secure_api (editable)"
 	@$(PIP) install --quiet -r requirements-dev.txt
 	@$(PIP) install --quiet --no-deps -e .

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import cryptography
+import pybase64
 from cryptography.hazmat.backends.openssl.backend import backend as openssl_backend
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -297,6 +298,7 @@ def main() -> None:
             "cpu_count": os.cpu_count(),
             "cryptography": cryptography.__version__,
             "openssl": openssl_backend.openssl_version_text(),
+            "pybase64": pybase64.get_version(),
         },
         "warm": rows,
         "cold_import_ms": {

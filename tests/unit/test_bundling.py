@@ -8,7 +8,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_lambda as lambda_
 
-from secure_api import bundling
+from secure_api import bundling, defaults
 from tests.cdk_context import app_context
 
 
@@ -35,6 +35,11 @@ def test_real_bundle_contains_the_crypto_library_for_arm64(tmp_path: Path) -> No
     assert binaries, "cryptography's compiled module is missing"
     # ELF e_machine 0xB7 is AArch64: the wheel was chosen for the function's platform, not this machine's.
     assert binaries[0].read_bytes()[18:20] == b"\xb7\x00"
+    # pybase64's compiled decoder, built for the runtime's Python and AArch64 (not its Python fallback).
+    python_tag = defaults.LAMBDA_PYTHON_VERSION.replace(".", "")
+    decoders = list((asset_dir / "pybase64").glob(f"_pybase64.cpython-{python_tag}-aarch64-*.so"))
+    assert decoders, "pybase64's compiled module for the runtime is missing"
+    assert decoders[0].read_bytes()[18:20] == b"\xb7\x00"
 
 
 def test_asset_hash_covers_shared_key_code() -> None:
