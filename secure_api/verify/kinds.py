@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from functools import partial
+from typing import Any, Generic, Protocol, TypeVar
 
 from secure_api.keys.errors import UnknownApiError
 from secure_api.verify import model as m
@@ -30,9 +31,19 @@ from secure_api.verify.v2_gather import V2Gatherer, v2_api_path
 from secure_api.verify.websocket_checks import run_websocket_url_checks
 
 F = TypeVar("F")
+F_co = TypeVar("F_co", covariant=True)
 Answer = Mapping[str, Any]
 """``GetRestApi``'s or ``GetApi``'s answer, as :func:`detect_protocol` got it."""
 O = TypeVar("O")  # noqa: E741 - the observations' type
+
+
+class FactsGatherer(Protocol[F_co]):
+    """A kind's gatherer for one API stage (:class:`Gatherer`, :class:`V2Gatherer`)."""
+
+    def gather(self, answer: Answer | None = None, /) -> F_co:
+        """The stage's facts; ``answer`` is the API's own ``Get*`` answer when already read (None: the
+        gatherer asks)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -65,9 +76,8 @@ class ApiKind(Generic[F, O]):
 
     name: str
     """With its article, for messages: ``"an HTTP API"``."""
-    gather: Callable[[VerifyClients, str, str, Answer | None], F]
-    """``(clients, api_id, stage, answer)``: ``answer`` is the API's own ``Get*`` answer when already
-    read (None: the gatherer asks)."""
+    gatherer: Callable[[VerifyClients, str, str], FactsGatherer[F]]
+    """``(clients, api_id, stage)``: the kind's gatherer of that stage."""
     aws_checks: Sequence[tuple[str, Callable[[F, Sequence[PublicRoute]], m.CheckResult]]]
     probes: Probes[F, O]
     public_refusal: str | None = None
@@ -83,34 +93,22 @@ class ApiKind(Generic[F, O]):
     ) -> list[m.CheckResult]:
         """Gather, probe and check one stage of an API of this kind, in report order; ``answer`` is
         the API's ``Get*`` answer from :func:`detect_protocol`, if any."""
-        facts = self.gather(clients, options.api_id, options.stage, answer)
+        facts = self.gatherer(clients, options.api_id, options.stage).gather(answer)
         aws = [check(facts, options.public) for _, check in self.aws_checks]
         return aws + self.probes.checks(self.probes.observe(options, facts))
 
 
 KINDS: Mapping[str, ApiKind[Any, Any]] = {
-    m.REST: ApiKind(
-        "a REST API",
-        lambda clients, api_id, stage, answer: Gatherer(clients, api_id, stage).gather(answer),
-        AWS_CHECKS,
-        HTTPS_PROBES,
-    ),
+    m.REST: ApiKind("a REST API", Gatherer, AWS_CHECKS, HTTPS_PROBES),
     m.WEBSOCKET: ApiKind(
         "a WebSocket API",
-        lambda clients, api_id, stage, answer: V2Gatherer(
-            clients, api_id, stage, name="WebSocket", usage_plans=True
-        ).gather(answer),
+        partial(V2Gatherer, name="WebSocket", usage_plans=True),
         WEBSOCKET_AWS_CHECKS,
         WSS_PROBES,
         public_refusal="which has no methods; AWS authorizes only $connect, which routes.connect_auth checks",
     ),
     m.HTTP: ApiKind(
-        "an HTTP API",
-        lambda clients, api_id, stage, answer: V2Gatherer(
-            clients, api_id, stage, name="HTTP", usage_plans=False
-        ).gather(answer),
-        HTTP_API_AWS_CHECKS,
-        HTTPS_PROBES,
+        "an HTTP API", partial(V2Gatherer, name="HTTP", usage_plans=False), HTTP_API_AWS_CHECKS, HTTPS_PROBES
     ),
 }
 """Every kind of API ``secure-api verify`` checks, by protocol."""
