@@ -533,11 +533,11 @@ def check_tracing(facts: ApiFacts) -> m.CheckResult:
 
 
 def _public_note(public: Sequence[PublicRoute], methods: Sequence[Method], noun: str) -> str:
-    listed = [str(r) for r in public if r not in unmatched(public, methods)]
-    missing = [str(r) for r in unmatched(public, methods)]
+    missing = unmatched(public, methods)
+    listed = [str(r) for r in public if r not in missing]
     note = f"; public (--public): {_listing(listed)}" if listed else ""
     if missing:
-        note += f"; --public matching no {noun}: {_listing(missing)}"
+        note += f"; --public matching no {noun}: {_listing([str(r) for r in missing])}"
     return note
 
 
@@ -549,16 +549,16 @@ def auth_result(
     checked = [x for x in methods if x.http_method != OPTIONS]
     if not checked:
         return m.CheckResult(check_id, m.SKIP, f"the API has no {noun}s besides OPTIONS")
-    open_ = [x.route for x in checked if x.authorization_type == "NONE" and not exempt(x, public)]
+    guarded = [x for x in checked if not exempt(x, public)]
+    open_ = [x.route for x in guarded if x.authorization_type == "NONE"]
     note = _public_note(public, methods, noun)
     if open_:
         return m.CheckResult(
             check_id, m.FAIL, f"authorization NONE on {', '.join(open_)} (not listed in --public){note}"
         )
-    kinds = sorted({x.authorization_type for x in checked if not exempt(x, public)})
-    guarded = sum(not exempt(x, public) for x in checked)
+    kinds = sorted({x.authorization_type for x in guarded})
     return m.CheckResult(
-        check_id, m.PASS, f"{guarded} {noun}(s) require authorization ({', '.join(kinds) or '-'}){note}"
+        check_id, m.PASS, f"{len(guarded)} {noun}(s) require authorization ({', '.join(kinds) or '-'}){note}"
     )
 
 
