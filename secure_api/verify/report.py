@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from secure_api.terminal import printable
-from secure_api.verify.model import FAIL, STATUSES, Report
+from secure_api.verify.model import STATUSES, Report
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -31,4 +31,4 @@ def render_json(report: Report) -> str:
 
 def exit_code(report: Report) -> int:
     """0 when no check failed, 1 when at least one did."""
-    return EXIT_FAILED if any(c.status == FAIL for c in report.checks) else EXIT_OK
+    return EXIT_FAILED if report.failed else EXIT_OK
