@@ -110,17 +110,34 @@ def call_aws(client: Any, operation: str, permission: str, **kwargs: Any) -> Any
         raise NoAnswer(Unavailable(permission, code in DENIED_CODES, f"{code}: {message}"), code) from exc
 
 
-def _items(client: Any, operation: str, permission: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
-    position: str | None = None
-    while True:
-        args = dict(kwargs, limit=_PAGE)
-        if position:
-            args["position"] = position
-        response = call_aws(client, operation, permission, **args)
-        yield from response.get("items") or []
-        position = response.get("position")
-        if not position:
-            return
+@dataclass(frozen=True)
+class Paging:
+    """How an API Gateway listing pages: the page size argument and its value, the name of the next
+    page's token (the same in the answer and in the next request) and of the page's items. Called, it
+    yields every item of a ``Get*`` listing, page after page."""
+
+    size_argument: str
+    size: int | str
+    token: str
+    items: str
+
+    def __call__(
+        self, client: Any, operation: str, permission: str, **kwargs: Any
+    ) -> Iterator[dict[str, Any]]:
+        token: str | None = None
+        while True:
+            args = dict(kwargs, **{self.size_argument: self.size})
+            if token:
+                args[self.token] = token
+            response = call_aws(client, operation, permission, **args)
+            yield from response.get(self.items) or []
+            token = response.get(self.token)
+            if not token:
+                return
+
+
+_items = Paging("limit", _PAGE, "position", "items")
+"""Every item of an API Gateway (v1) listing."""
 
 
 class AccountGatherer:

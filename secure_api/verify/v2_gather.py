@@ -9,11 +9,11 @@ only an unknown API or stage stops the command.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from secure_api.verify.facts import DomainMapping, Route, Unavailable, V2Facts
-from secure_api.verify.gather import AccountGatherer, NoAnswer, VerifyClients, call_aws
+from secure_api.verify.gather import AccountGatherer, NoAnswer, Paging, VerifyClients
 
 _PAGE = "500"  # API Gateway v2 pages take MaxResults as a string
 
@@ -23,18 +23,8 @@ def v2_api_path(api_id: str, suffix: str = "") -> str:
     return f"/apis/{api_id}{suffix}"
 
 
-def pages(client: Any, operation: str, permission: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
-    """Every item of an API Gateway v2 ``Get*`` listing, page after page."""
-    token: str | None = None
-    while True:
-        args = dict(kwargs, MaxResults=_PAGE)
-        if token:
-            args["NextToken"] = token
-        response = call_aws(client, operation, permission, **args)
-        yield from response.get("Items") or []
-        token = response.get("NextToken")
-        if not token:
-            return
+pages = Paging("MaxResults", _PAGE, "NextToken", "Items")
+"""Every item of an API Gateway v2 ``Get*`` listing, page after page."""
 
 
 class V2Gatherer(AccountGatherer):
