@@ -3,7 +3,8 @@ as observations for the checks (nothing is judged here)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import ssl
+from collections.abc import Sequence
 from typing import Protocol
 
 from secure_api.verify import facts as facts_module
@@ -50,6 +51,13 @@ class ProbedApi(Protocol):
     def domains(self) -> Sequence[DomainMapping] | Unavailable: ...
 
 
+class _Probe(Protocol):
+    """A probe of one URL (:func:`~secure_api.verify.probes.request`'s GET, or
+    :func:`~secure_api.verify.probes.websocket_handshake`)."""
+
+    def __call__(self, url: str, *, context: ssl.SSLContext | None, timeout: float) -> Answer: ...
+
+
 def _legacy_tls(
     options: VerifyOptions, target: Target, expected: str
 ) -> tuple[tuple[Handshake, ...], str | None]:
@@ -62,15 +70,15 @@ def _legacy_tls(
 
 
 def _execute_api(
-    options: VerifyOptions, api: ProbedApi, scheme: str, probe: Callable[[str], Answer]
+    options: VerifyOptions, api: ProbedApi, scheme: str, probe: _Probe
 ) -> tuple[bool | Unavailable, Answer | None]:
     """Whether a custom domain maps the stage and, when one does, ``probe``'s answer from the stage's
-    ``scheme`` execute-api URL (which the domain should have replaced)."""
+    ``scheme`` execute-api URL (which the domain should have replaced), without verifying the server."""
     domain_mapped = api.domains if isinstance(api.domains, Unavailable) else bool(api.domains)
     if domain_mapped is not True:
         return domain_mapped, None
     url = options.execute_api_url or facts_module.execute_api_url(api.api_id, api.region, api.stage, scheme)
-    return domain_mapped, probe(url)
+    return domain_mapped, probe(url, context=unverified_context(), timeout=options.timeout)
 
 
 def observe(options: VerifyOptions, facts: ProbedApi) -> HttpObservations:
@@ -107,12 +115,7 @@ def observe(options: VerifyOptions, facts: ProbedApi) -> HttpObservations:
         context=context,
         timeout=timeout,
     )
-    domain_mapped, execute_api = _execute_api(
-        options,
-        facts,
-        "https",
-        lambda url: request(url, "GET", context=unverified_context(), timeout=timeout),
-    )
+    domain_mapped, execute_api = _execute_api(options, facts, "https", request)
     return HttpObservations(
         url=options.url,
         handshakes=handshakes,
@@ -134,12 +137,7 @@ def observe_websocket(options: VerifyOptions, facts: ProbedApi) -> WebSocketObse
     tls, tls_skip = _legacy_tls(options, target, "wss")
     context = https_context(options.ca_bundle) if target.scheme in TLS_SCHEMES else None
     unauthenticated = websocket_handshake(target.url("/"), context=context, timeout=options.timeout)
-    domain_mapped, execute_api = _execute_api(
-        options,
-        facts,
-        "wss",
-        lambda url: websocket_handshake(url, context=unverified_context(), timeout=options.timeout),
-    )
+    domain_mapped, execute_api = _execute_api(options, facts, "wss", websocket_handshake)
     return WebSocketObservations(
         url=options.url,
         tls=tls,
