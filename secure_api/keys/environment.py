@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 
 API_ID_ENV = "SECURE_API_API_ID"
-"""The id of the API (REST or WebSocket) the command works on, when neither ``--api-id`` nor
+"""The id of the API (REST, WebSocket or HTTP) the command works on, when neither ``--api-id`` nor
 ``--stack`` is given."""
 API_ID_ENV_ALIASES = ("SECURE_API_REST_API_ID",)
 """Older names of :data:`API_ID_ENV`, still read (after it)."""
