@@ -111,7 +111,7 @@ class SecureWebSocketApi(SecureApiBase):
             "Api",
             description=description,
             route_selection_expression=route_selection_expression,
-            api_key_selection_expression=self._api_key_selection(auth),
+            api_key_selection_expression=self._api_key_selection(),
             execute_api_disabled=domain is not None,
         )
         self.stage = create_stage(
@@ -133,10 +133,11 @@ class SecureWebSocketApi(SecureApiBase):
         self._add_outputs(execute_api_disabled=domain is not None)
         self._apply_monitoring(monitoring, log_retention, authorizer_function=self.authorizer_function)
 
-    def _api_key_selection(self, auth: BearerAuth | str | None) -> str | None:
+    def _api_key_selection(self) -> str | None:
         if not self._options.usage_tiers:
             return None
-        if isinstance(auth, BearerAuth) and auth.api_key_claim:
+        bearer = self._options.bearer
+        if bearer is not None and bearer.api_key_claim:
             return defaults.WEBSOCKET_API_KEY_AUTHORIZER_EXPRESSION
         return defaults.WEBSOCKET_API_KEY_HEADER_EXPRESSION
 
