@@ -33,6 +33,7 @@ from secure_api.usage_plans.options import (
     Consumer,
     KeyRotation,
     UsageTier,
+    check_key_rotation,
     check_monitored_consumers,
     check_tiers_and_consumers,
     tiers_and_consumers,
@@ -216,8 +217,5 @@ def _check_tiers(
                 "throttle (add_route(..., throttle=...)) instead",
             )
     check_tiers_and_consumers(tiers, consumer_list)
-    if key_rotation is not None and not tiers:
-        raise SecureApiConfigError(
-            "key_rotation", key_rotation, "None without usage_tiers (there are no consumers' keys to rotate)"
-        )
+    check_key_rotation(key_rotation, tiers)
     return tiers, consumer_list
