@@ -101,8 +101,7 @@ class SecureWebSocketApi(SecureApiBase):
         )
         super().__init__(scope, id_, removal_policy=removal_policy, audit=audit, log_retention=log_retention)
         self._options = options
-        self._throttle = options.throttle
-        self._warn_above_account_limits(self._throttle, options.usage_tiers)
+        self._warn_above_account_limits(options.throttle, options.usage_tiers)
         self._route_keys: set[str] = set()
 
         self._create_logs(log_retention)
@@ -119,7 +118,7 @@ class SecureWebSocketApi(SecureApiBase):
             "Stage",
             web_socket_api=self.web_socket_api,
             stage_name=stage_name,
-            throttle=self._throttle,
+            throttle=options.throttle,
             access_log_group=self.access_log_group,
         )
         self.target = ApiTarget.websocket(self.web_socket_api, self.stage)
