@@ -137,15 +137,21 @@ def bearer_auth(scope: Construct, *, audience: list[str]) -> BearerAuth:
 
 def orders_function(scope: Construct) -> lambda_.IFunction:
     """The backend, hardened with the library's own function recipe."""
-    key = secure_key(scope, "OrdersKey", description="orders backend: environment and logs")
+    return backend_function(scope, "orders", ORDERS_CODE)
+
+
+def backend_function(scope: Construct, name: str, code: Path) -> lambda_.IFunction:
+    """The example backend ``name`` (construct ids ``<Name>Key`` and ``<Name>``) from the directory ``code``,
+    hardened with the library's own function recipe."""
+    key = secure_key(scope, f"{name.title()}Key", description=f"{name} backend: environment and logs")
     key.grant_encrypt_decrypt(iam.ServicePrincipal(f"logs.{cdk.Stack.of(scope).region}.amazonaws.com"))
     return SecureFunction(
         scope,
-        "Orders",
-        code_name="orders",
-        code=lambda_.Code.from_asset(str(ORDERS_CODE)),
+        name.title(),
+        code_name=name,
+        code=lambda_.Code.from_asset(str(code)),
         handler="index.handler",
-        description="orders backend",
+        description=f"{name} backend",
         environment={},
         key=key,
         retention=logs.RetentionDays.ONE_YEAR,

@@ -11,12 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import aws_cdk as cdk
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from example.stack import allow_ip_ranges, bearer_auth, zone_domain
+from example.stack import allow_ip_ranges, backend_function, bearer_auth, zone_domain
 from secure_api import (
     AccessPolicy,
     AuditTrail,
@@ -26,8 +24,6 @@ from secure_api import (
     Throttle,
     UsageTier,
 )
-from secure_api.encryption import secure_key
-from secure_api.lambda_function import SecureFunction
 
 CHAT_CODE = Path(__file__).resolve().parent / "chat"
 
@@ -65,18 +61,4 @@ class WebSocketExampleStack(cdk.Stack):
 
 def chat_function(scope: Construct) -> lambda_.IFunction:
     """The chat backend, hardened with the library's own function recipe."""
-    key = secure_key(scope, "ChatKey", description="chat backend: environment and logs")
-    key.grant_encrypt_decrypt(iam.ServicePrincipal(f"logs.{cdk.Stack.of(scope).region}.amazonaws.com"))
-    return SecureFunction(
-        scope,
-        "Chat",
-        code_name="chat",
-        code=lambda_.Code.from_asset(str(CHAT_CODE)),
-        handler="index.handler",
-        description="chat backend",
-        environment={},
-        key=key,
-        retention=logs.RetentionDays.ONE_YEAR,
-        timeout=cdk.Duration.seconds(10),
-        acknowledgements=("sync-lambda-no-dlq",),
-    ).function
+    return backend_function(scope, "chat", CHAT_CODE)

@@ -3,12 +3,15 @@ one invoke permission per function and API."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Annotations, ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from secure_api import compliance
+from secure_api.errors import SecureApiConfigError
 
 
 def invocation_uri(stack: Stack, function_arn: str) -> str:
@@ -20,6 +23,16 @@ def invocation_uri(stack: Stack, function_arn: str) -> str:
         resource_name=f"{function_arn}/invocations",
         arn_format=ArnFormat.SLASH_RESOURCE_NAME,
     )
+
+
+def require_function(integration: Any, *, field: str, expected: str) -> lambda_.IFunction:
+    """``integration`` as the Lambda function of a route, or refused naming ``field`` and ``expected``
+    (what the caller accepts besides a function)."""
+    # jsii interfaces are not runtime-checkable protocols: check the members used.
+    if not (hasattr(integration, "function_arn") and hasattr(integration, "add_permission")):
+        raise SecureApiConfigError(field, integration, expected)
+    fn: lambda_.IFunction = integration
+    return fn
 
 
 def invoke_permission(api: Construct, fn: lambda_.IFunction, *, source_arn: str) -> None:

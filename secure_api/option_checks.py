@@ -46,6 +46,11 @@ def check_retention_and_description(log_retention: Any, description: Any) -> Non
         raise SecureApiConfigError("description", description, "a string or None")
 
 
+def bearer_of(auth: BearerAuth | str | None) -> BearerAuth | None:
+    """The ``BearerAuth`` of a checked ``auth`` option, or None (``auth="iam"``)."""
+    return auth if isinstance(auth, BearerAuth) else None
+
+
 def check_auth_required(auth: Any, *, api: str, hint: str = "") -> None:
     """``BearerAuth(...)`` or ``"iam"``: ``api`` (``"a WebSocket API"``) without authentication is never
     the default; ``hint`` follows the refusal of a missing ``auth`` (how to make a public route)."""

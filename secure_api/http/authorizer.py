@@ -57,14 +57,13 @@ class HttpAuthorization:
         key: kms.IKey,
         retention: logs.RetentionDays,
     ) -> None:
-        self.kind = options.authorizer
         self.authorizer: apigwv2.CfnAuthorizer | None = None
         self.bearer: BearerAuthorizer | None = None
         self.function: lambda_.IFunction | None = None
         bearer = options.bearer
         if bearer is None:
             return
-        if self.kind == "native":
+        if options.authorizer == "native":
             self.authorizer = jwt_authorizer(scope, target.api_id, bearer)
             return
         self.bearer = BearerAuthorizer(

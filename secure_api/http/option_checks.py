@@ -24,6 +24,7 @@ from secure_api.domain import CustomDomain
 from secure_api.errors import SecureApiConfigError, is_token
 from secure_api.monitoring import Monitoring
 from secure_api.option_checks import (
+    bearer_of,
     check_auth_required,
     check_option_types,
     check_retention_and_description,
@@ -91,7 +92,7 @@ class HttpOptions:
     @property
     def bearer(self) -> BearerAuth | None:
         """The ``BearerAuth``, or None with ``auth="iam"``."""
-        return self.auth if isinstance(self.auth, BearerAuth) else None
+        return bearer_of(self.auth)
 
 
 def check_http_options(
@@ -124,7 +125,7 @@ def check_http_options(
     monitoring: Monitoring | None = options.get("monitoring")
     if monitoring is not None:
         check_monitoring(monitoring)
-    bearer = auth if isinstance(auth, BearerAuth) else None
+    bearer = bearer_of(auth)
     if bearer is not None and bearer.api_key_claim:
         raise SecureApiConfigError(
             "BearerAuth.api_key_claim",

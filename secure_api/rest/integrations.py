@@ -8,10 +8,8 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from secure_api.errors import SecureApiConfigError
-
 # invocation_uri stays importable from secure_api.rest.integrations.
-from secure_api.invoke_permission import invocation_uri, invoke_permission
+from secure_api.invoke_permission import invocation_uri, invoke_permission, require_function
 
 __all__ = ["integration_for", "invocation_uri"]
 
@@ -26,14 +24,11 @@ def integration_for(
     per function and API (``with_permission`` holds the functions of ``api`` that have theirs)."""
     if isinstance(integration, apigw.Integration):
         return integration
-    # jsii interfaces are not runtime-checkable protocols: check the members we use.
-    if not (hasattr(integration, "function_arn") and hasattr(integration, "add_permission")):
-        raise SecureApiConfigError(
-            "add_route.integration",
-            integration,
-            "an aws_apigateway.Integration or an aws_lambda.IFunction",
-        )
-    fn = integration
+    fn = require_function(
+        integration,
+        field="add_route.integration",
+        expected="an aws_apigateway.Integration or an aws_lambda.IFunction",
+    )
     stack = Stack.of(api)
     uri = invocation_uri(stack, fn.function_arn)
     if fn.node.addr not in with_permission:

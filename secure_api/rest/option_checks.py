@@ -30,6 +30,7 @@ from secure_api.usage_plans.options import (
     Consumer,
     KeyRotation,
     UsageTier,
+    check_key_rotation,
     check_monitored_consumers,
     check_tiers_and_consumers,
     tiers_and_consumers,
@@ -80,12 +81,7 @@ def check_api_options(
         )
     auth: BearerAuth | None = options.get("auth")
     firewall: Firewall | None = options.get("firewall")
-    if options.get("key_rotation") is not None and not tiers:
-        raise SecureApiConfigError(
-            "key_rotation",
-            options["key_rotation"],
-            "None without usage_tiers (there are no consumers' keys to rotate)",
-        )
+    check_key_rotation(options.get("key_rotation"), tiers)
     if auth is not None and auth.api_key_claim and not tiers:
         raise SecureApiConfigError(
             "BearerAuth.api_key_claim",

@@ -133,6 +133,14 @@ def tiers_and_consumers(
     return tiers, consumer_list
 
 
+def check_key_rotation(key_rotation: Any, tiers: Sequence[UsageTier]) -> None:
+    """``key_rotation`` is None unless there are ``tiers`` (whose consumers' keys it rotates)."""
+    if key_rotation is not None and not tiers:
+        raise SecureApiConfigError(
+            "key_rotation", key_rotation, "None without usage_tiers (there are no consumers' keys to rotate)"
+        )
+
+
 def check_tiers_and_consumers(tiers: Sequence[UsageTier], consumers: Sequence[Consumer]) -> None:
     """Cross-option checks, run before any resource exists: consumers need tiers to belong to, tier and
     consumer names are distinct, and each consumer's tier is one of the tiers."""

@@ -12,8 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from secure_api.api_target import ApiKind, ApiTarget
-from secure_api.errors import SecureApiConfigError
-from secure_api.invoke_permission import invocation_uri, invoke_permission
+from secure_api.invoke_permission import invocation_uri, invoke_permission, require_function
 
 
 class _WebSocketLambdaProxy(apigwv2.WebSocketRouteIntegration):
@@ -80,10 +79,7 @@ class Integrations:
         given_type, proxy, expected = _KINDS[self._target.kind]
         if isinstance(integration, given_type):
             return integration
-        # jsii interfaces are not runtime-checkable protocols: check the members used.
-        if not (hasattr(integration, "function_arn") and hasattr(integration, "add_permission")):
-            raise SecureApiConfigError(field, integration, expected)
-        fn: lambda_.IFunction = integration
+        fn = require_function(integration, field=field, expected=expected)
         known = self._by_function.get(fn.node.addr)
         if known is None:
             known = proxy(f"{fn.node.id}{fn.node.addr[-8:]}Integration", fn)

@@ -101,8 +101,7 @@ class SecureWebSocketApi(SecureApiBase):
         )
         super().__init__(scope, id_, removal_policy=removal_policy, audit=audit, log_retention=log_retention)
         self._options = options
-        self._throttle = options.throttle
-        self._warn_above_account_limits(self._throttle, options.usage_tiers)
+        self._warn_above_account_limits(options.throttle, options.usage_tiers)
         self._route_keys: set[str] = set()
 
         self._create_logs(log_retention)
@@ -111,7 +110,7 @@ class SecureWebSocketApi(SecureApiBase):
             "Api",
             description=description,
             route_selection_expression=route_selection_expression,
-            api_key_selection_expression=self._api_key_selection(auth),
+            api_key_selection_expression=self._api_key_selection(),
             execute_api_disabled=domain is not None,
         )
         self.stage = create_stage(
@@ -119,7 +118,7 @@ class SecureWebSocketApi(SecureApiBase):
             "Stage",
             web_socket_api=self.web_socket_api,
             stage_name=stage_name,
-            throttle=self._throttle,
+            throttle=options.throttle,
             access_log_group=self.access_log_group,
         )
         self.target = ApiTarget.websocket(self.web_socket_api, self.stage)
@@ -133,10 +132,11 @@ class SecureWebSocketApi(SecureApiBase):
         self._add_outputs(execute_api_disabled=domain is not None)
         self._apply_monitoring(monitoring, log_retention, authorizer_function=self.authorizer_function)
 
-    def _api_key_selection(self, auth: BearerAuth | str | None) -> str | None:
+    def _api_key_selection(self) -> str | None:
         if not self._options.usage_tiers:
             return None
-        if isinstance(auth, BearerAuth) and auth.api_key_claim:
+        bearer = self._options.bearer
+        if bearer is not None and bearer.api_key_claim:
             return defaults.WEBSOCKET_API_KEY_AUTHORIZER_EXPRESSION
         return defaults.WEBSOCKET_API_KEY_HEADER_EXPRESSION
 

@@ -22,6 +22,7 @@ from secure_api.domain import CustomDomain
 from secure_api.errors import SecureApiConfigError, is_token
 from secure_api.monitoring import Monitoring
 from secure_api.option_checks import (
+    bearer_of,
     check_auth_required,
     check_option_types,
     check_retention_and_description,
@@ -32,6 +33,7 @@ from secure_api.usage_plans.options import (
     Consumer,
     KeyRotation,
     UsageTier,
+    check_key_rotation,
     check_monitored_consumers,
     check_tiers_and_consumers,
     tiers_and_consumers,
@@ -67,7 +69,7 @@ class WebSocketOptions:
     @property
     def bearer(self) -> BearerAuth | None:
         """The ``BearerAuth``, or None with ``auth="iam"``."""
-        return self.auth if isinstance(self.auth, BearerAuth) else None
+        return bearer_of(self.auth)
 
 
 def check_websocket_options(
@@ -111,19 +113,20 @@ def check_websocket_options(
                                            f"not set with auth='iam': {_AUTHORIZER_ONLY}")  # fmt: skip
 
     tiers, consumer_list = _check_tiers(usage_tiers, consumers, options.get("key_rotation"))
-    if isinstance(auth, BearerAuth) and auth.api_key_claim and not tiers:
+    bearer = bearer_of(auth)
+    if bearer is not None and bearer.api_key_claim and not tiers:
         raise SecureApiConfigError(
             "BearerAuth.api_key_claim",
-            auth.api_key_claim,
+            bearer.api_key_claim,
             "None without usage_tiers: the authorizer would find no consumer key and deny every connection",
         )
     monitoring: Monitoring | None = options.get("monitoring")
     if monitoring is not None:
         check_monitored_consumers(monitoring, consumer_list)
     environment: dict[str, str] = {}
-    if isinstance(auth, BearerAuth):
+    if bearer is not None:
         environment = connect_environment(
-            auth,
+            bearer,
             connect_scopes=scopes,
             allowed_origins=origins,
             allow_ip_ranges=access.allow_ip_ranges if access else (),
@@ -214,8 +217,5 @@ def _check_tiers(
                 "throttle (add_route(..., throttle=...)) instead",
             )
     check_tiers_and_consumers(tiers, consumer_list)
-    if key_rotation is not None and not tiers:
-        raise SecureApiConfigError(
-            "key_rotation", key_rotation, "None without usage_tiers (there are no consumers' keys to rotate)"
-        )
+    check_key_rotation(key_rotation, tiers)
     return tiers, consumer_list
