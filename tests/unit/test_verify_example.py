@@ -10,7 +10,7 @@ from secure_api.verify.checks import run_aws_checks
 from secure_api.verify.gather import Gatherer
 from secure_api.verify.v2_checks import HTTP_API_AWS_CHECKS
 from tests.unit import test_keys_support as support
-from tests.unit.verify_world import TemplateDeployment, V2TemplateDeployment, clients
+from tests.unit.verify_world import TemplateDeployment, V2TemplateDeployment, assert_statuses, clients
 
 aws = support.aws
 
@@ -30,9 +30,7 @@ def test_the_example_stack_as_deployed_passes_every_aws_check(aws: None, example
         m.DOMAIN_MTLS: m.SKIP,
         m.STAGE_CACHE_ENCRYPTION: m.SKIP,
     }
-    assert {cid: r.status for cid, r in results.items()} == expected, {
-        cid: r.detail for cid, r in results.items()
-    }
+    assert_statuses(results, expected)
     # What the template promises, read back: the custom domain's policy and the three routes.
     assert "api.example.com (SecurityPolicy_TLS13_1_2_PFS_PQ_2025_09)" in results[m.DOMAIN_TLS_POLICY].detail
     assert "3 method(s) require authorization (CUSTOM)" in results[m.METHODS_AUTH].detail
@@ -61,8 +59,6 @@ def test_the_http_example_stack_as_deployed_passes_every_http_api_check(
     expected = dict.fromkeys((cid for cid, _ in HTTP_API_AWS_CHECKS), m.PASS) | dict.fromkeys(
         m.HTTP_CHECK_IDS, m.SKIP
     )
-    assert {cid: r.status for cid, r in results.items()} == expected, {
-        cid: r.detail for cid, r in results.items()
-    }
+    assert_statuses(results, expected)
     assert "(TLS_1_2)" in results[m.DOMAIN_TLS_POLICY].detail
     assert "require authorization (JWT)" in results[m.ROUTES_AUTH].detail

@@ -23,7 +23,7 @@ from secure_api.verify.v2_checks import HTTP_API_AWS_CHECKS
 from tests.unit import test_keys_support as support
 from tests.unit.http_api_world import PUBLIC, ROUTES, STAGE, HttpSetup, deploy_http_api
 from tests.unit.tls_servers import Behaviour, Pki, https_server, make_pki
-from tests.unit.verify_world import REGION, DenyingV2, clients
+from tests.unit.verify_world import REGION, DenyingV2, assert_statuses, clients
 
 aws = support.aws
 
@@ -53,9 +53,7 @@ def assert_only(
         | dict.fromkeys((*m.HTTP_CHECK_IDS, *skipped), m.SKIP)
         | changed
     )
-    assert {cid: r.status for cid, r in results.items()} == expected, {
-        cid: r.detail for cid, r in results.items()
-    }
+    assert_statuses(results, expected)
 
 
 # --- the defaults pass ---------------------------------------------------------------------------
@@ -310,7 +308,7 @@ def test_a_correct_http_api_passes_every_http_probe_with_get_only_on_non_public_
         https_server(pki, Behaviour(fixed=(403, '{"message":"Forbidden"}'))) as (execute_api, _),
     ):
         results = probe(pki, url, execute_api + "prod/", *PUBLIC)
-    assert {cid: r.status for cid, r in results.items()} == dict.fromkeys(m.HTTP_CHECK_IDS, m.PASS), results
+    assert_statuses(results, dict.fromkeys(m.HTTP_CHECK_IDS, m.PASS))
     assert "GET /orders/{id} -> 401" in results[m.HTTP_UNAUTHENTICATED].detail
     # GET to the non-public GET routes (path parameters filled), one preflight (to the first route: HTTP
     # APIs answer preflights themselves); never POST /orders, the public GET /health or the $default

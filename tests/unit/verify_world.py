@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 
+from secure_api.verify import model as m
 from secure_api.verify.gather import VerifyClients
 
 REGION = "us-east-1"
@@ -127,6 +128,13 @@ def with_wire_answers(apigateway: Any) -> Any:
             lambda operation=operation, **kwargs: _add_wire_answers(operation=operation, **kwargs),
         )
     return apigateway
+
+
+def assert_statuses(results: dict[str, m.CheckResult], expected: dict[str, str]) -> None:
+    """The checks that ran are exactly ``expected``'s, each with its status (the details when not)."""
+    assert {cid: r.status for cid, r in results.items()} == expected, {
+        cid: r.detail for cid, r in results.items()
+    }
 
 
 def clients() -> VerifyClients:
