@@ -15,14 +15,18 @@ from tests.unit.verify_world import TemplateDeployment, V2TemplateDeployment, as
 aws = support.aws
 
 
+def stage_name(template: dict[str, Any], type_: str) -> str:
+    """The ``StageName`` of the template's (first) stage resource of ``type_``."""
+    name: str = next(
+        r["Properties"]["StageName"] for r in template["Resources"].values() if r["Type"] == type_
+    )
+    return name
+
+
 def test_the_example_stack_as_deployed_passes_every_aws_check(aws: None, example_template: Any) -> None:
     template = example_template.to_json()
     api_id = TemplateDeployment(template).deploy()
-    stage = next(
-        r["Properties"]["StageName"]
-        for r in template["Resources"].values()
-        if r["Type"] == "AWS::ApiGateway::Stage"
-    )
+    stage = stage_name(template, "AWS::ApiGateway::Stage")
     facts = Gatherer(clients(), api_id, stage).gather()
     results = {c.id: c for c in run_aws_checks(facts)}
     # The example uses neither mutual TLS nor a cache: those checks have nothing to judge.
@@ -48,11 +52,7 @@ def test_the_http_example_stack_as_deployed_passes_every_http_api_check(
 
     template = http_example_template.to_json()
     api_id = V2TemplateDeployment(template).deploy()
-    stage = next(
-        r["Properties"]["StageName"]
-        for r in template["Resources"].values()
-        if r["Type"] == "AWS::ApiGatewayV2::Stage"
-    )
+    stage = stage_name(template, "AWS::ApiGatewayV2::Stage")
     report = verify(clients(), VerifyOptions(api_id=api_id, stage=stage))
     results = {c.id: c for c in report.checks}
     # No --url: the http.* probes skip.
