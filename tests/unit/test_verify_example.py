@@ -10,7 +10,7 @@ from secure_api.verify.checks import run_aws_checks
 from secure_api.verify.gather import Gatherer
 from secure_api.verify.v2_checks import HTTP_API_AWS_CHECKS
 from tests.unit import test_keys_support as support
-from tests.unit.verify_world import TemplateDeployment, V2TemplateDeployment, assert_statuses, clients
+from tests.unit.verify_world import TemplateDeployment, assert_statuses, clients, verify_template
 
 aws = support.aws
 
@@ -48,13 +48,8 @@ def test_the_example_stack_as_deployed_passes_every_aws_check(aws: None, example
 def test_the_http_example_stack_as_deployed_passes_every_http_api_check(
     aws: None, http_example_template: Any
 ) -> None:
-    from secure_api.verify.command import VerifyOptions, verify
-
     template = http_example_template.to_json()
-    api_id = V2TemplateDeployment(template).deploy()
-    stage = stage_name(template, "AWS::ApiGatewayV2::Stage")
-    report = verify(clients(), VerifyOptions(api_id=api_id, stage=stage))
-    results = {c.id: c for c in report.checks}
+    results = verify_template(template, stage_name(template, "AWS::ApiGatewayV2::Stage"))
     # No --url: the http.* probes skip.
     expected = dict.fromkeys((cid for cid, _ in HTTP_API_AWS_CHECKS), m.PASS) | dict.fromkeys(
         m.HTTP_CHECK_IDS, m.SKIP

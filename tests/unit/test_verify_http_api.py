@@ -369,7 +369,7 @@ from aws_cdk.assertions import Template  # noqa: E402
 
 from secure_api import BearerAuth, CustomDomain, MutualTls, SecureHttpApi, Throttle  # noqa: E402
 from tests.unit.helpers import inline_function, new_stack  # noqa: E402
-from tests.unit.verify_world import V2TemplateDeployment  # noqa: E402
+from tests.unit.verify_world import verify_template  # noqa: E402
 
 
 def synth_http_api(**options: Any) -> dict[str, Any]:
@@ -414,9 +414,7 @@ def http_api_template() -> dict[str, Any]:
 
 
 def template_results(template: dict[str, Any], *public: str) -> dict[str, m.CheckResult]:
-    api_id = V2TemplateDeployment(template).deploy()
-    report = verify(clients(), VerifyOptions(api_id=api_id, stage="prod", public=parse_public(public)))
-    return {c.id: c for c in report.checks}
+    return verify_template(template, public=parse_public(public))
 
 
 def test_a_default_secure_http_api_template_passes_every_http_api_check(

@@ -798,6 +798,16 @@ class V2TemplateDeployment(TemplateDeployment):
         return api_id
 
 
+def verify_template(template: dict[str, Any], stage: str = STAGE, **options: Any) -> dict[str, m.CheckResult]:
+    """``secure-api verify`` (``VerifyOptions`` ``options``) of a WebSocket or HTTP API deployed in moto as
+    ``template`` declares it (:class:`V2TemplateDeployment`): each check's result by its id."""
+    from secure_api.verify.command import VerifyOptions, verify
+
+    api_id = V2TemplateDeployment(template).deploy()
+    report = verify(clients(), VerifyOptions(api_id=api_id, stage=stage, **options))
+    return {c.id: c for c in report.checks}
+
+
 class DenyingV2:
     """A moto API Gateway v2 client whose ``operation`` is denied the way IAM denies it."""
 
