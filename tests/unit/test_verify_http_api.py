@@ -372,15 +372,26 @@ from tests.unit.helpers import inline_function, new_stack  # noqa: E402
 from tests.unit.verify_world import verify_template  # noqa: E402
 
 
-def synth_http_api(**options: Any) -> dict[str, Any]:
-    """A ``SecureHttpApi`` with the library's defaults: a bearer route with scopes and its own throttle,
-    an IAM route and a public health route."""
+@pytest.fixture(scope="module")
+def http_api_template() -> dict[str, Any]:
+    """A ``SecureHttpApi`` with the library's defaults and a custom domain with mutual TLS: a bearer route
+    with scopes and its own throttle, an IAM route and a public health route; synthesized once."""
     _, stack = new_stack()
+    domain = CustomDomain(
+        domain_name="api.example.com",
+        hosted_zone_id="Z0123456789ABC",
+        hosted_zone_name="example.com",
+        mtls=MutualTls(
+            truststore_bucket="orders-truststores",
+            truststore_key="truststore.pem",
+            truststore_version="3",
+        ),
+    )
     api = SecureHttpApi(
         stack,
         "Orders",
         auth=BearerAuth(issuer="https://login.example.com/", audience=["orders-api"]),
-        **options,
+        domain=domain,
     )
     handler = inline_function(stack, "Handler")
     api.add_route(
@@ -394,23 +405,6 @@ def synth_http_api(**options: Any) -> dict[str, Any]:
     api.add_route("GET", "/health", handler, auth="none")
     template: dict[str, Any] = Template.from_stack(stack).to_json()
     return template
-
-
-@pytest.fixture(scope="module")
-def http_api_template() -> dict[str, Any]:
-    """A default SecureHttpApi with a custom domain and mutual TLS; synthesized once."""
-    return synth_http_api(
-        domain=CustomDomain(
-            domain_name="api.example.com",
-            hosted_zone_id="Z0123456789ABC",
-            hosted_zone_name="example.com",
-            mtls=MutualTls(
-                truststore_bucket="orders-truststores",
-                truststore_key="truststore.pem",
-                truststore_version="3",
-            ),
-        )
-    )
 
 
 def template_results(template: dict[str, Any], *public: str) -> dict[str, m.CheckResult]:
