@@ -12,11 +12,11 @@ from __future__ import annotations
 from pybase64 import b64decode
 
 # The padding each length mod 4 needs; "!" for 1, which no padding can mend (refused by the decoder).
-PADDING = ("", "!", "==", "=")
+_PADDING = ("", "!", "==", "=")
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 # The last characters whose unused bits are all zero, by length mod 4 (0: no unused bits; 1 is invalid
 # anyway): non-zero unused bits would let several strings decode to the same bytes (malleable input).
-CANONICAL_LAST = (
+_CANONICAL_LAST = (
     frozenset(_ALPHABET),
     frozenset(_ALPHABET),
     frozenset(c for i, c in enumerate(_ALPHABET) if not i & 0x0F),
@@ -31,9 +31,9 @@ def b64url_decode(segment: str) -> bytes:
     remainder = len(segment) & 3
     try:
         # validate=True: any character outside the alphabet is refused, not skipped.
-        data = b64decode(segment + PADDING[remainder], "-_", True)
+        data = b64decode(segment + _PADDING[remainder], "-_", True)
     except (ValueError, TypeError) as error:  # binascii.Error, and a str that is not ASCII
         raise ValueError("not base64url") from error
-    if not data or segment[-1] not in CANONICAL_LAST[remainder]:
+    if not data or segment[-1] not in _CANONICAL_LAST[remainder]:
         raise ValueError("non-canonical base64url")
     return data

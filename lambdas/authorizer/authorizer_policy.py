@@ -142,14 +142,13 @@ def build_policy(stage: StageArn, routes: tuple[Route, ...] | None, scopes: Iter
                 {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": [stage.every_route]}
             ],
         }
-    else:
-        held = frozenset(scopes)
-        allowed, denied = route_resources(routes, tuple(route.scopes <= held for route in routes))
-        statements = []
-        if allowed:
-            statements.append(_statement("Allow", [f"{stage.prefix}/{suffix}" for suffix in allowed]))
-        if denied:
-            statements.append(_statement("Deny", [f"{stage.prefix}/{suffix}" for suffix in denied]))
+    held = frozenset(scopes)
+    allowed, denied = route_resources(routes, tuple(route.scopes <= held for route in routes))
+    statements = []
+    if allowed:
+        statements.append(_statement("Allow", [f"{stage.prefix}/{suffix}" for suffix in allowed]))
+    if denied:
+        statements.append(_statement("Deny", [f"{stage.prefix}/{suffix}" for suffix in denied]))
     return {"Version": "2012-10-17", "Statement": statements}
 
 

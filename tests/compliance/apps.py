@@ -43,6 +43,15 @@ from tests.fixtures.openapi_documents import github_hostable, operation_ids
 ENV = cdk.Environment(account="123456789012", region="eu-west-1")
 """The account and region of the env-specific stacks."""
 
+_CERTIFICATE_ARN = "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+"""The imported certificate of the stacks with a custom domain given by certificate ARN."""
+_PARTNERS_MTLS = MutualTls(
+    truststore_bucket="truststores-example",
+    truststore_key="partners/truststore.pem",
+    truststore_version="3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
+)
+"""The truststore (bucket given by name) of the stacks with a mutual TLS domain."""
+
 StackBuilder = Callable[[cdk.App, str, "cdk.Environment | None"], cdk.Stack]
 
 
@@ -64,7 +73,7 @@ def variants(
         "VariantsApi",
         domain=CustomDomain(
             domain_name="api.example.org",
-            certificate_arn="arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
+            certificate_arn=_CERTIFICATE_ARN,
             security_policy=apigw.SecurityPolicy.TLS13_1_3_2025_09,
             base_path="v2/orders",
         ),
@@ -138,12 +147,8 @@ def http_lambda(app: cdk.App, stack_id: str, env: cdk.Environment | None = None)
         cors=CorsPolicy(["https://app.example.com"], allow_credentials=True),
         domain=CustomDomain(
             domain_name="partners-http.example.org",
-            certificate_arn="arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
-            mtls=MutualTls(
-                truststore_bucket="truststores-example",
-                truststore_key="partners/truststore.pem",
-                truststore_version="3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
-            ),
+            certificate_arn=_CERTIFICATE_ARN,
+            mtls=_PARTNERS_MTLS,
         ),
     )
     backend = orders_function(stack)
@@ -231,12 +236,8 @@ def mtls_domain(app: cdk.App, stack_id: str, env: cdk.Environment | None = None)
         "Api",
         domain=CustomDomain(
             domain_name="partners.example.org",
-            certificate_arn="arn:aws:acm:eu-west-1:123456789012:certificate/12345678-1234-1234-1234-123456789012",
-            mtls=MutualTls(
-                truststore_bucket="truststores-example",
-                truststore_key="partners/truststore.pem",
-                truststore_version="3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
-            ),
+            certificate_arn=_CERTIFICATE_ARN,
+            mtls=_PARTNERS_MTLS,
         ),
         auth=_AUTH,
     )

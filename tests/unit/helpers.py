@@ -24,6 +24,14 @@ def only(template: Template, type_: str) -> dict[str, Any]:
     return next(iter(found.values()))
 
 
+def v2_routes(template: Template) -> dict[str, dict[str, Any]]:
+    """The properties of every ``AWS::ApiGatewayV2::Route`` in the template, by route key."""
+    return {
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in resources(template, "AWS::ApiGatewayV2::Route").values()
+    }
+
+
 def new_stack(**context: Any) -> tuple[cdk.App, cdk.Stack]:
     """An app with cdk.json's context (bundling skipped) and an env-agnostic stack."""
     app = cdk.App(context=app_context(**context))

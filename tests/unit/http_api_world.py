@@ -13,10 +13,8 @@ from typing import Any
 
 import boto3
 
-from tests.unit.verify_world import REGION, acm_certificate, create_trail
+from tests.unit.verify_world import DOMAIN, REGION, STAGE, acm_certificate, create_trail
 
-STAGE = "prod"
-DOMAIN = "api.example.com"
 TRUSTSTORE_URI = "s3://orders-truststore/truststore.pem"
 LOG_GROUP = "arn:aws:logs:us-east-1:123456789012:log-group:/secure-api/orders-http/access"
 ROUTES = (

@@ -27,7 +27,7 @@ from secure_api import (
     UsageTier,
 )
 from secure_api.keys.stack_outputs import HTTP_API_ID, apis_from_outputs
-from tests.unit.helpers import inline_function, new_stack, only, resources
+from tests.unit.helpers import inline_function, new_stack, only, resources, v2_routes
 
 AUTH = BearerAuth(issuer="https://login.example.com/", audience=["orders-api"])
 ZONE = {"hosted_zone_id": "Z0123456789ABCDEFGHIJ", "hosted_zone_name": "example.com"}
@@ -97,13 +97,6 @@ def native() -> dict[str, Any]:
     return {"stack": stack, "api": api, "template": Template.from_stack(stack), "routes": routes}
 
 
-def _routes(template: Template) -> dict[str, dict[str, Any]]:
-    return {
-        r["Properties"]["RouteKey"]: r["Properties"]
-        for r in resources(template, "AWS::ApiGatewayV2::Route").values()
-    }
-
-
 def test_design_example_synthesizes(design: dict[str, Any]) -> None:
     template: Template = design["template"]
     api = only(template, "AWS::ApiGatewayV2::Api")["Properties"]
@@ -119,7 +112,7 @@ def test_design_example_lambda_authorizer(design: dict[str, Any]) -> None:
     assert props["AuthorizerType"] == "REQUEST"
     assert props["AuthorizerPayloadFormatVersion"] == "2.0"
     assert design["api"].authorizer_function is not None
-    (route,) = _routes(template).values()
+    (route,) = v2_routes(template).values()
     assert route["AuthorizationType"] == "CUSTOM"
     warnings = Annotations.from_stack(design["stack"]).find_warning("*", Match.string_like_regexp("native"))
     assert any("AccessPolicy.allow_ip_ranges" in str(w.entry.data) for w in warnings)
@@ -189,7 +182,7 @@ def test_native_authorizer_and_route_authorization(native: dict[str, Any]) -> No
     template: Template = native["template"]
     authorizer = only(template, "AWS::ApiGatewayV2::Authorizer")["Properties"]
     assert authorizer["AuthorizerType"] == "JWT"
-    routes = _routes(template)
+    routes = v2_routes(template)
     assert routes["GET /orders/{id}"]["AuthorizationScopes"] == ["orders:read"]
     assert routes["POST /orders"]["AuthorizationType"] == "JWT"
     assert routes["GET /profile"]["AuthorizationType"] == "JWT"
@@ -271,8 +264,8 @@ def test_iam_api() -> None:
     app.synth()
     template = Template.from_stack(stack)
     assert resources(template, "AWS::ApiGatewayV2::Authorizer") == {}
-    assert _routes(template)["GET /items"]["AuthorizationType"] == "AWS_IAM"
-    assert _routes(template)["GET /other"]["AuthorizationType"] == "AWS_IAM"
+    assert v2_routes(template)["GET /items"]["AuthorizationType"] == "AWS_IAM"
+    assert v2_routes(template)["GET /other"]["AuthorizationType"] == "AWS_IAM"
 
 
 def test_fails_route_added_after_synthesis() -> None:

@@ -21,7 +21,7 @@ from secure_api.http.authorizer import HttpAuthorization
 from secure_api.http.cors import cors_preflight
 from secure_api.http.option_checks import check_http_options
 from secure_api.http.routes import HttpRoutes
-from tests.unit.helpers import new_stack, only, resources
+from tests.unit.helpers import new_stack, only, resources, v2_routes
 
 AUTH = BearerAuth(issuer="https://login.example.com/", audience=["orders-api", "admin"])
 
@@ -73,13 +73,6 @@ def build(
     return {"template": Template.from_stack(stack), "authorization": authorization}
 
 
-def _routes(template: Template) -> dict[str, dict[str, Any]]:
-    return {
-        r["Properties"]["RouteKey"]: r["Properties"]
-        for r in resources(template, "AWS::ApiGatewayV2::Route").values()
-    }
-
-
 @pytest.fixture(scope="module")
 def native() -> dict[str, Any]:
     return build()
@@ -104,7 +97,7 @@ def test_native_jwt_authorizer(native: dict[str, Any]) -> None:
 
 
 def test_native_routes(native: dict[str, Any]) -> None:
-    routes = _routes(native["template"])
+    routes = v2_routes(native["template"])
     assert routes["GET /orders/{id}"]["AuthorizationType"] == "JWT"
     assert routes["GET /orders/{id}"]["AuthorizationScopes"] == ["orders:read"]
     assert "Ref" in routes["GET /orders/{id}"]["AuthorizerId"]
@@ -148,7 +141,7 @@ def test_lambda_invoke_permission_is_this_authorizers(lambda_: dict[str, Any]) -
 
 
 def test_lambda_routes(lambda_: dict[str, Any]) -> None:
-    routes = _routes(lambda_["template"])
+    routes = v2_routes(lambda_["template"])
     assert routes["GET /orders/{id}"]["AuthorizationType"] == "CUSTOM"
     assert "AuthorizationScopes" not in routes["GET /orders/{id}"]  # the function's policy holds them
     assert routes["DELETE /orders/{id}"]["AuthorizationType"] == "AWS_IAM"
@@ -164,7 +157,7 @@ def test_lambda_cache_ttl_from_bearer_auth() -> None:
 def test_iam_api_has_no_authorizer() -> None:
     built = build(auth="iam")
     assert resources(built["template"], "AWS::ApiGatewayV2::Authorizer") == {}
-    assert set(_routes(built["template"])) == {"DELETE /orders/{id}", "GET /health"}
+    assert set(v2_routes(built["template"])) == {"DELETE /orders/{id}", "GET /health"}
 
 
 def test_cors_configuration() -> None:

@@ -35,26 +35,35 @@ def _api(stack: cdk.Stack) -> SecureRestApi:
     return api
 
 
-def test_a_plain_api_renders_its_routes_into_its_body() -> None:
+@pytest.fixture(scope="module")
+def plain() -> Template:
+    """The template of :func:`_api` alone, synthesized once for the module."""
     _, stack = new_stack()
     _api(stack)
-    template = Template.from_stack(stack)
-    assert set(operations(template)) == {"GET /items"}
+    return Template.from_stack(stack)
+
+
+def test_a_plain_api_renders_its_routes_into_its_body(plain: Template) -> None:
+    assert set(operations(plain)) == {"GET /items"}
     for type_ in ("Method", "Resource", "Model", "RequestValidator", "Authorizer", "GatewayResponse"):
-        assert not resources(template, f"AWS::ApiGateway::{type_}")
-    (api,) = resources(template, "AWS::ApiGateway::RestApi").values()
+        assert not resources(plain, f"AWS::ApiGateway::{type_}")
+    (api,) = resources(plain, "AWS::ApiGateway::RestApi").values()
     assert api["Properties"]["Parameters"] == {"endpointConfigurationTypes": "REGIONAL"}
     assert api["Properties"]["Mode"] == "overwrite"
 
 
-@pytest.mark.parametrize("description", [None, "orders for partners"])
-def test_the_rest_api_keeps_its_description(description: str | None) -> None:
+def test_the_rest_api_keeps_its_description() -> None:
     # The per-route shape set it; the first deploy after upgrading must not erase it.
     _, stack = new_stack()
-    api = SecureRestApi(stack, "Api", description=description, **BARE)
+    api = SecureRestApi(stack, "Api", description="orders for partners", **BARE)
     api.add_route("GET", "/items", inline_function(stack), auth="iam")
     (rest_api,) = resources(Template.from_stack(stack), "AWS::ApiGateway::RestApi").values()
-    assert rest_api["Properties"].get("Description") == (description or "secure_api REST API Test/Api")
+    assert rest_api["Properties"].get("Description") == "orders for partners"
+
+
+def test_the_rest_api_without_a_description_has_the_default_one(plain: Template) -> None:
+    (rest_api,) = resources(plain, "AWS::ApiGateway::RestApi").values()
+    assert rest_api["Properties"].get("Description") == "secure_api REST API Test/Api"
 
 
 def test_an_api_from_a_document_has_a_description() -> None:

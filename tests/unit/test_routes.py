@@ -51,6 +51,22 @@ def test_fails_route_key_without_space() -> None:
         RouteKey.parse_key("GET/orders")
 
 
+def check(route: RouteKey, method: str, **changed: Any) -> None:
+    """``check_route_options`` for a bearer route on a ``prod`` stage with no other option, ``changed``
+    applied."""
+    settings: dict[str, Any] = {
+        "auth": "bearer",
+        "scopes": (),
+        "throttle": None,
+        "api_key_required": None,
+        "cors": False,
+        "bearer": True,
+        "stage_name": "prod",
+        **changed,
+    }
+    check_route_options(route, method, **settings)
+
+
 @pytest.mark.parametrize(
     ("method", "changed", "message"),
     [
@@ -83,33 +99,15 @@ def test_fails_with_the_exact_route_option_message(
     method: str, changed: dict[str, Any], message: str
 ) -> None:
     """``SecureRestApi.add_route``'s refusals, word for word (the HTTP API's differ where they must)."""
-    settings: dict[str, Any] = {
-        "auth": "bearer",
-        "scopes": (),
-        "throttle": None,
-        "api_key_required": None,
-        "cors": False,
-        "bearer": True,
-        "stage_name": "prod",
-        **changed,
-    }
     with pytest.raises(SecureApiConfigError) as raised:
-        check_route_options(RouteKey.parse(method, "/orders"), method, **settings)
+        check(RouteKey.parse(method, "/orders"), method, **changed)
     assert str(raised.value) == message
 
 
 def test_fails_with_bearer_route_too_long_for_the_authorizers_policy() -> None:
     route = RouteKey.parse("GET", "/" + "/".join(["segment"] * 60))
-    settings: dict[str, Any] = {
-        "scopes": (),
-        "throttle": None,
-        "api_key_required": None,
-        "cors": False,
-        "bearer": True,
-        "stage_name": "prod",
-    }
-    check_route_options(route, "GET", auth="iam", **settings)
+    check(route, "GET", auth="iam")
     with pytest.raises(SecureApiConfigError) as raised:
-        check_route_options(route, "GET", auth="bearer", **settings)
+        check(route, "GET", auth="bearer")
     assert str(raised.value).startswith("add_route.path: ")
     assert "554 characters with stage 'prod', more than the 512 API Gateway allows" in str(raised.value)

@@ -13,7 +13,7 @@ from secure_api.verify.command import VerifyOptions, verify
 from secure_api.verify.gather import Gatherer
 from secure_api.verify.public import parse_public
 from tests.unit import test_keys_support as support
-from tests.unit.verify_world import STAGE, Setup, clients, deploy
+from tests.unit.verify_world import STAGE, Setup, assert_statuses, clients, deploy
 
 aws = support.aws
 
@@ -38,9 +38,7 @@ def assert_only(
         | {cid: m.SKIP for cid in (*UNUSED_BY_DEFAULT, *skipped)}
         | changed
     )
-    assert {cid: r.status for cid, r in results.items()} == expected, {
-        cid: r.detail for cid, r in results.items()
-    }
+    assert_statuses(results, expected)
 
 
 def test_a_correct_api_passes_every_aws_check(aws: None) -> None:

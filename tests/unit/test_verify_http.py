@@ -24,6 +24,7 @@ from secure_api.verify.http_checks import (
 from secure_api.verify.probes import Answer, request
 from secure_api.verify.public import parse_public
 from tests.unit.tls_servers import Behaviour, Pki, https_server, make_pki
+from tests.unit.verify_world import assert_statuses
 
 METHODS = (
     Method("GET", "/health", "NONE", False),
@@ -83,12 +84,6 @@ def run(
         execute_api_url=execute_api,
     )
     return {c.id: c for c in run_http_checks(observe(options, api or facts()))}
-
-
-def assert_statuses(results: dict[str, m.CheckResult], expected: dict[str, str]) -> None:
-    assert {cid: r.status for cid, r in results.items()} == expected, {
-        cid: r.detail for cid, r in results.items()
-    }
 
 
 ALL_PASS = dict.fromkeys(m.HTTP_CHECK_IDS, m.PASS)

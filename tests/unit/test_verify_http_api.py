@@ -23,7 +23,7 @@ from secure_api.verify.v2_checks import HTTP_API_AWS_CHECKS
 from tests.unit import test_keys_support as support
 from tests.unit.http_api_world import PUBLIC, ROUTES, STAGE, HttpSetup, deploy_http_api
 from tests.unit.tls_servers import Behaviour, Pki, https_server, make_pki
-from tests.unit.verify_world import REGION, DenyingV2, clients
+from tests.unit.verify_world import REGION, DenyingV2, assert_statuses, clients
 
 aws = support.aws
 
@@ -53,9 +53,7 @@ def assert_only(
         | dict.fromkeys((*m.HTTP_CHECK_IDS, *skipped), m.SKIP)
         | changed
     )
-    assert {cid: r.status for cid, r in results.items()} == expected, {
-        cid: r.detail for cid, r in results.items()
-    }
+    assert_statuses(results, expected)
 
 
 # --- the defaults pass ---------------------------------------------------------------------------
@@ -310,7 +308,7 @@ def test_a_correct_http_api_passes_every_http_probe_with_get_only_on_non_public_
         https_server(pki, Behaviour(fixed=(403, '{"message":"Forbidden"}'))) as (execute_api, _),
     ):
         results = probe(pki, url, execute_api + "prod/", *PUBLIC)
-    assert {cid: r.status for cid, r in results.items()} == dict.fromkeys(m.HTTP_CHECK_IDS, m.PASS), results
+    assert_statuses(results, dict.fromkeys(m.HTTP_CHECK_IDS, m.PASS))
     assert "GET /orders/{id} -> 401" in results[m.HTTP_UNAUTHENTICATED].detail
     # GET to the non-public GET routes (path parameters filled), one preflight (to the first route: HTTP
     # APIs answer preflights themselves); never POST /orders, the public GET /health or the $default
@@ -371,18 +369,29 @@ from aws_cdk.assertions import Template  # noqa: E402
 
 from secure_api import BearerAuth, CustomDomain, MutualTls, SecureHttpApi, Throttle  # noqa: E402
 from tests.unit.helpers import inline_function, new_stack  # noqa: E402
-from tests.unit.verify_world import V2TemplateDeployment  # noqa: E402
+from tests.unit.verify_world import verify_template  # noqa: E402
 
 
-def synth_http_api(**options: Any) -> dict[str, Any]:
-    """A ``SecureHttpApi`` with the library's defaults: a bearer route with scopes and its own throttle,
-    an IAM route and a public health route."""
+@pytest.fixture(scope="module")
+def http_api_template() -> dict[str, Any]:
+    """A ``SecureHttpApi`` with the library's defaults and a custom domain with mutual TLS: a bearer route
+    with scopes and its own throttle, an IAM route and a public health route; synthesized once."""
     _, stack = new_stack()
+    domain = CustomDomain(
+        domain_name="api.example.com",
+        hosted_zone_id="Z0123456789ABC",
+        hosted_zone_name="example.com",
+        mtls=MutualTls(
+            truststore_bucket="orders-truststores",
+            truststore_key="truststore.pem",
+            truststore_version="3",
+        ),
+    )
     api = SecureHttpApi(
         stack,
         "Orders",
         auth=BearerAuth(issuer="https://login.example.com/", audience=["orders-api"]),
-        **options,
+        domain=domain,
     )
     handler = inline_function(stack, "Handler")
     api.add_route(
@@ -398,27 +407,8 @@ def synth_http_api(**options: Any) -> dict[str, Any]:
     return template
 
 
-@pytest.fixture(scope="module")
-def http_api_template() -> dict[str, Any]:
-    """A default SecureHttpApi with a custom domain and mutual TLS; synthesized once."""
-    return synth_http_api(
-        domain=CustomDomain(
-            domain_name="api.example.com",
-            hosted_zone_id="Z0123456789ABC",
-            hosted_zone_name="example.com",
-            mtls=MutualTls(
-                truststore_bucket="orders-truststores",
-                truststore_key="truststore.pem",
-                truststore_version="3",
-            ),
-        )
-    )
-
-
 def template_results(template: dict[str, Any], *public: str) -> dict[str, m.CheckResult]:
-    api_id = V2TemplateDeployment(template).deploy()
-    report = verify(clients(), VerifyOptions(api_id=api_id, stage="prod", public=parse_public(public)))
-    return {c.id: c for c in report.checks}
+    return verify_template(template, public=parse_public(public))
 
 
 def test_a_default_secure_http_api_template_passes_every_http_api_check(

@@ -21,7 +21,14 @@ from secure_api.verify.kinds import detect_protocol
 from secure_api.verify.model import HTTP, REST, WEBSOCKET
 from tests.unit import test_keys_support as support
 from tests.unit.helpers import inline_function, new_stack
-from tests.unit.verify_world import REGION, DenyingV2, V2TemplateDeployment, clients
+from tests.unit.verify_world import (
+    REGION,
+    DenyingV2,
+    V2TemplateDeployment,
+    assert_statuses,
+    clients,
+    verify_template,
+)
 
 aws = support.aws
 AUTH = BearerAuth(issuer="https://login.example.com/", audience=["chat"])
@@ -61,9 +68,7 @@ def of_type(template: dict[str, Any], type_: str) -> list[dict[str, Any]]:
 
 
 def results_of(template: dict[str, Any], url: str | None = None) -> dict[str, m.CheckResult]:
-    api_id = V2TemplateDeployment(template).deploy()
-    report = verify(clients(), VerifyOptions(api_id=api_id, stage="prod", url=url, timeout=5))
-    return {c.id: c for c in report.checks}
+    return verify_template(template, url=url, timeout=5)
 
 
 def assert_only(
@@ -75,9 +80,7 @@ def assert_only(
         | {cid: m.SKIP for cid in (*m.WS_URL_CHECK_IDS, *skipped)}
         | changed
     )
-    assert {cid: r.status for cid, r in results.items()} == expected, {
-        cid: r.detail for cid, r in results.items()
-    }
+    assert_statuses(results, expected)
 
 
 def broken(template: dict[str, Any], type_: str, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 
+from secure_api.verify import model as m
 from secure_api.verify.gather import VerifyClients
 
 REGION = "us-east-1"
@@ -127,6 +128,13 @@ def with_wire_answers(apigateway: Any) -> Any:
             lambda operation=operation, **kwargs: _add_wire_answers(operation=operation, **kwargs),
         )
     return apigateway
+
+
+def assert_statuses(results: dict[str, m.CheckResult], expected: dict[str, str]) -> None:
+    """The checks that ran are exactly ``expected``'s, each with its status (the details when not)."""
+    assert {cid: r.status for cid, r in results.items()} == expected, {
+        cid: r.detail for cid, r in results.items()
+    }
 
 
 def clients() -> VerifyClients:
@@ -788,6 +796,16 @@ class V2TemplateDeployment(TemplateDeployment):
         self.deploy_usage_plans()
         self.deploy_trails()
         return api_id
+
+
+def verify_template(template: dict[str, Any], stage: str = STAGE, **options: Any) -> dict[str, m.CheckResult]:
+    """``secure-api verify`` (``VerifyOptions`` ``options``) of a WebSocket or HTTP API deployed in moto as
+    ``template`` declares it (:class:`V2TemplateDeployment`): each check's result by its id."""
+    from secure_api.verify.command import VerifyOptions, verify
+
+    api_id = V2TemplateDeployment(template).deploy()
+    report = verify(clients(), VerifyOptions(api_id=api_id, stage=stage, **options))
+    return {c.id: c for c in report.checks}
 
 
 class DenyingV2:
